@@ -1,0 +1,4 @@
+from shared.infra.serve import serve
+
+if __name__ == "__main__":
+    serve("intake")

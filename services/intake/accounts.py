@@ -1,0 +1,100 @@
+"""City registration and staff sign-in. Passwords are hashed with Argon2 (argon2-cffi)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, EmailStr, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.catalog.geography import population_band, region_for
+from shared.infra.auth import Principal, Role
+from shared.infra.http import ProblemError, field_error
+from services.intake.models import City, User
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class CityCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=200, examples=["Springfield"])
+    state: str = Field(default="", max_length=100, examples=["IL"])
+    country: str = Field(min_length=2, max_length=2, examples=["US"], description="ISO 3166-1 alpha-2")
+    population: int = Field(gt=0, examples=[116250])
+    contact_name: str = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
+    contact_email: EmailStr = Field(examples=["jordan.lee@springfield.gov"])
+    password: str = Field(min_length=10, max_length=200, description="for the first staff account")
+    language: str = Field(default="en", pattern="^(en|es|pt)$")
+
+
+class CityRead(BaseModel):
+    id: str
+    name: str
+    state: str
+    country: str
+    population: int
+    region: str | None
+    population_band: str | None
+    contact_name: str
+    contact_email: str
+
+
+async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, User]:
+    country = data.country.upper()
+    existing = await session.scalar(
+        select(City).where(func.lower(City.name) == data.name.lower(), City.state == data.state, City.country == country)
+    )
+    if existing is not None:
+        raise ProblemError(409, "City already registered", f"{data.name} is already registered; ask its staff to add you.")
+    if await session.scalar(select(User).where(func.lower(User.email) == data.contact_email.lower())):
+        raise field_error("contact_email", "an account with this email already exists", status=409, title="Conflict")
+    city = City(
+        name=data.name.strip(), state=data.state.strip(), country=country, population=data.population,
+        region=region_for(country, data.state), population_band=population_band(data.population),
+        contact_name=data.contact_name, contact_email=data.contact_email.lower(),
+    )
+    session.add(city)
+    await session.flush()
+    user = User(
+        email=data.contact_email.lower(), name=data.contact_name, password_hash=hash_password(data.password),
+        role=Role.CITY.value, city_id=city.id, language=data.language,
+    )
+    session.add(user)
+    await session.flush()
+    return city, user
+
+
+async def create_staff_user(
+    session: AsyncSession, *, email: str, name: str, password: str, role: Role, city_id: str | None = None
+) -> User:
+    if role == Role.CITY and not city_id:
+        raise ValueError("a city user needs a city")
+    if await session.scalar(select(User).where(func.lower(User.email) == email.lower())):
+        raise field_error("email", "an account with this email already exists", status=409, title="Conflict")
+    user = User(email=email.lower(), name=name, password_hash=hash_password(password), role=role.value, city_id=city_id)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    # Same answer for an unknown email and a wrong password: no account probing.
+    if user is None or not verify_password(user.password_hash, password):
+        raise ProblemError(401, "Sign-in failed", "The email or password is not correct.")
+    return user
+
+
+def principal_for(user: User) -> Principal:
+    return Principal(sub=user.id, role=Role(user.role), city_id=user.city_id, name=user.name)

@@ -1,0 +1,25 @@
+"""Intake's composition root: API, subscribers, activities and the CertificationWorkflow."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shared.contracts.events import Subject
+from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from services.intake import api, subscribers
+from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
+from services.intake.config import IntakeOptions
+from services.intake.workflow import CertificationWorkflow
+
+
+def build(settings: Settings | None = None, options: IntakeOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings.load("intake")
+    options = options or IntakeOptions()
+    runtime = ServiceRuntime(settings, uses_storage=True, buckets=[EVIDENCE_BUCKET])
+    runtime.activities = IntakeActivities(runtime).all()
+    runtime.workflows = [CertificationWorkflow]
+    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.ensure_workflow_started(runtime, options),
+                    name="intake-workflow-starter")
+    app = create_app(runtime, [api.router], title="WWC Intake")
+    app.state.intake_options = options
+    return runtime, app

@@ -1,0 +1,139 @@
+"""Intake's own tables: cities and their staff, Data Snapshots, assessment drafts with
+responses and evidence, frozen submissions and clarification answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.infra.orm import UTCDateTime, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class City(Base):
+    __tablename__ = "cities"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    population: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(40))
+    population_band: Mapped[str | None] = mapped_column(String(20))
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("name", "state", "country", name="uq_city_place"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # city | auditor | operator
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Snapshot(Base):
+    __tablename__ = "snapshots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"))
+    cycle: Mapped[str] = mapped_column(String(16))
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict] = mapped_column(JSON)
+    eligible: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("city_id", "cycle", name="uq_snapshot_city_cycle"),)
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"), index=True)
+    cycle: Mapped[str] = mapped_column(String(16))
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted | withdrawn
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("city_id", "cycle", name="uq_assessment_city_cycle"),)
+
+
+class Response(Base):
+    __tablename__ = "responses"
+
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    criterion_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    response: Mapped[str | None] = mapped_column(String(12))  # YES | IN_PROGRESS | NO
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic concurrency: a save names the version it read; a stale one is refused.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_by: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # file | link
+    filename: Mapped[str | None] = mapped_column(String(255))
+    object_key: Mapped[str | None] = mapped_column(String(300))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(120))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    # Evidence added while answering a clarification round names it.
+    clarification_id: Mapped[str | None] = mapped_column(String(36))
+    uploaded_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """The immutable snapshot frozen at submission (responses, narratives, manifest)."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), unique=True)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"), index=True)
+    cycle: Mapped[str] = mapped_column(String(16))
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    frozen: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(30), default="submitted")
+    workflow_id: Mapped[str] = mapped_column(String(80))
+    submitted_by: Mapped[str | None] = mapped_column(String(36))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClarificationAnswer(Base):
+    __tablename__ = "clarification_answers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    request_id: Mapped[str] = mapped_column(String(36))
+    # Per named criterion: new narrative and evidence ids.
+    answers: Mapped[dict] = mapped_column(JSON)
+    answered_by: Mapped[str | None] = mapped_column(String(36))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("submission_id", "request_id", name="uq_answer_request"),)

@@ -1,0 +1,17 @@
+"""Scoring's composition root."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shared.contracts.events import Subject
+from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from services.scoring import api, subscribers
+from services.scoring.activities import ScoringActivities
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    runtime = ServiceRuntime(settings or Settings.load("scoring"))
+    runtime.activities = ScoringActivities(runtime).all()
+    runtime.consume("wwc.scoring.score.computed", subscribers.on_score_computed, name="scoring-benchmarks")
+    return runtime, create_app(runtime, [api.router], title="WWC Scoring")

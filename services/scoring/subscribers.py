@@ -1,0 +1,12 @@
+"""Scoring keeps benchmark aggregates current from score.computed events."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.events import Envelope, ScoreComputed
+from services.scoring import benchmark_store
+
+
+async def on_score_computed(session: AsyncSession, envelope: Envelope) -> None:
+    await benchmark_store.apply_score(session, envelope.payload_as(ScoreComputed))

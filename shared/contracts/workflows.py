@@ -1,0 +1,190 @@
+"""Temporal contracts: workflow and activity names, task queues, signals, queries, I/O.
+
+Workflows call activities by name and task queue only, so no service imports another
+service's code. Payloads are pydantic models (pydantic_data_converter); evidence travels
+as object keys, never bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class TaskQueue(StrEnum):
+    INTAKE = "intake"
+    AUDIT = "audit"
+    SCORING = "scoring"
+    REPORTING = "reporting"
+    NOTIFY = "notify"
+
+
+CERTIFICATION_WORKFLOW = "CertificationWorkflow"
+
+
+def certification_workflow_id(submission_id: str) -> str:
+    return f"certification-{submission_id}"
+
+
+class Activity:
+    """Activity names: `<owning service>.<verb>`; each runs on its owner's task queue."""
+
+    INTAKE_RECORD_STATUS = "intake.record_status"
+    INTAKE_CHECK_EVIDENCE = "intake.check_evidence"
+    AUDIT_COMPLETE_REVIEW = "audit.complete_review"
+    SCORING_SCORE_SUBMISSION = "scoring.score_submission"
+    REPORTING_RENDER_REPORT = "reporting.render_report"
+    NOTIFY_OFFER_DEBRIEF = "notify.offer_debrief"
+
+
+class Signal:
+    WITHDRAW = "withdraw"
+    REQUEST_CLARIFICATION = "request_clarification"
+    CLARIFICATION_ANSWERED = "clarification_answered"
+    REVIEW_COMPLETED = "review_completed"
+
+
+class Query:
+    STATUS = "status"
+
+
+class Stage(StrEnum):
+    SUBMITTED = "submitted"
+    EVIDENCE_CHECK = "evidence_check"
+    IN_REVIEW = "in_review"
+    CLARIFICATION = "clarification"
+    SCORING = "scoring"
+    REPORTING = "reporting"
+    DEBRIEF = "debrief"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class Traced(BaseModel):
+    """Every activity input carries these so logs are correlated across services."""
+
+    submission_id: str
+    correlation_id: str = ""
+
+
+class CertificationInput(Traced):
+    city_id: str
+    cycle: str
+    catalog_version: str
+    # Final responses as submitted: criterion id -> YES | IN_PROGRESS | NO.
+    responses: dict[str, str]
+    evidence_keys: list[str] = Field(default_factory=list)
+    region: str | None = None
+    population_band: str | None = None
+    contact_email: str | None = None
+    city_name: str = ""
+    # "auto": audit confirms the responses as submitted (until the review console exists);
+    # "auditor": the workflow waits for the review_completed signal from audit.
+    review_mode: str = "auto"
+    # Lets parallel test runs share one Temporal server (see TemporalSettings).
+    task_queue_prefix: str = ""
+
+
+class StatusRecord(Traced):
+    status: Stage
+    previous: Stage | None = None
+    detail: str = ""
+
+
+class EvidenceCheck(Traced):
+    evidence_keys: list[str]
+
+
+class EvidenceCheckResult(BaseModel):
+    checked: int
+    missing: list[str] = Field(default_factory=list)
+
+
+class ReviewRequest(Traced):
+    city_id: str
+    catalog_version: str
+    responses: dict[str, str]
+
+
+class ReviewOutcome(BaseModel):
+    case_id: str
+    audited_responses: dict[str, str]
+    corrections: int = 0
+
+
+class ScoreRequest(Traced):
+    city_id: str
+    cycle: str
+    catalog_version: str
+    audited_responses: dict[str, str]
+    region: str | None = None
+    population_band: str | None = None
+
+
+class ScoreOutcome(BaseModel):
+    met: int
+    total: int
+    percent: int
+    tier: str | None = None
+
+
+class ReportRequest(Traced):
+    city_id: str
+    cycle: str
+    catalog_version: str
+    city_name: str = ""
+    score: ScoreOutcome
+
+
+class ReportOutcome(BaseModel):
+    report_id: str
+    object_key: str | None = None
+
+
+class DebriefRequest(Traced):
+    city_id: str
+    contact_email: str | None = None
+    city_name: str = ""
+    tier: str | None = None
+
+
+class DebriefOutcome(BaseModel):
+    offer_id: str
+    emailed: bool
+
+
+class ClarificationRequest(BaseModel):
+    request_id: str
+    criteria: list[str]
+    message: str
+    due_at: datetime
+    requested_by: str = ""
+
+
+class ClarificationAnswer(BaseModel):
+    request_id: str
+    answered_at: datetime
+
+
+class Withdrawal(BaseModel):
+    reason: str = ""
+
+
+class StageEntry(BaseModel):
+    stage: Stage
+    at: datetime
+
+
+class CertificationStatus(BaseModel):
+    submission_id: str
+    stage: Stage
+    history: list[StageEntry]
+    open_clarifications: list[ClarificationRequest] = Field(default_factory=list)
+    answered_clarifications: list[str] = Field(default_factory=list)
+    expired_clarifications: list[str] = Field(default_factory=list)
+    score: ScoreOutcome | None = None
+    report_id: str | None = None
+    debrief_offer_id: str | None = None
+    withdrawn_reason: str | None = None

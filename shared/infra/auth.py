@@ -1,0 +1,101 @@
+"""JWT issue/verify with the roles `city`, `auditor`, `operator`.
+
+Tokens are issued by intake and verified by every service with the shared secret. The
+token travels in `Authorization: Bearer` (API) or the `wwc_token` cookie (pages).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel
+
+from shared.infra.http import ProblemError
+from shared.infra.settings import AuthSettings
+
+COOKIE = "wwc_token"
+
+
+class Role(StrEnum):
+    CITY = "city"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+
+
+class Principal(BaseModel):
+    sub: str
+    role: Role
+    city_id: str | None = None
+    name: str = ""
+
+    def can_see_city(self, city_id: str) -> bool:
+        return self.role != Role.CITY or self.city_id == city_id
+
+
+def issue_token(principal: Principal, settings: AuthSettings, *, ttl: timedelta | None = None) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": principal.sub,
+        "role": principal.role.value,
+        "city_id": principal.city_id,
+        "name": principal.name,
+        "iss": settings.issuer,
+        "iat": now,
+        "exp": now + (ttl or timedelta(minutes=settings.token_ttl_minutes)),
+    }
+    return jwt.encode(claims, settings.secret, algorithm="HS256")
+
+
+def verify_token(token: str, settings: AuthSettings) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, settings.secret, algorithms=["HS256"], issuer=settings.issuer,
+            options={"require": ["exp", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise ProblemError(401, "Token expired", "Sign in again.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise ProblemError(401, "Invalid token", str(exc)) from exc
+    if claims.get("role") == Role.CITY and not claims.get("city_id"):
+        raise ProblemError(401, "Invalid token", "a city token must name its city")
+    return Principal(sub=claims["sub"], role=claims["role"], city_id=claims.get("city_id"), name=claims.get("name", ""))
+
+
+def token_from_request(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+def current_principal(request: Request) -> Principal:
+    token = token_from_request(request)
+    if not token:
+        raise ProblemError(401, "Not authenticated", "Send a bearer token or sign in.")
+    return verify_token(token, request.app.state.auth_settings)
+
+
+def optional_principal(request: Request) -> Principal | None:
+    token = token_from_request(request)
+    if not token:
+        return None
+    try:
+        return verify_token(token, request.app.state.auth_settings)
+    except ProblemError:
+        return None
+
+
+def require_roles(*roles: Role):
+    def _dep(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise ProblemError(403, "Forbidden", f"this needs the role {' or '.join(r.value for r in roles)}")
+        return principal
+
+    return _dep
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

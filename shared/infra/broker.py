@@ -1,0 +1,64 @@
+"""FastStream NATS broker factory and the one JetStream stream all facts go to."""
+
+from __future__ import annotations
+
+import nats
+from faststream.nats import JStream, NatsBroker
+from nats.js.api import StorageType, StreamConfig
+
+from shared.contracts.events import STREAM_SUBJECTS
+from shared.infra.logging import get_logger
+from shared.infra.settings import NatsSettings
+
+
+def stream_config(settings: NatsSettings) -> StreamConfig:
+    return StreamConfig(
+        name=settings.stream,
+        subjects=list(STREAM_SUBJECTS),
+        storage=StorageType.FILE,
+        # Nats-Msg-Id de-duplication must outlast any outbox relay restart.
+        duplicate_window=settings.duplicate_window_seconds,
+    )
+
+
+async def declare_stream(settings: NatsSettings) -> None:
+    """Create (or bring up to date) the stream before subscribers bind or the relay publishes."""
+    nc = await nats.connect(settings.url, connect_timeout=2, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        cfg = stream_config(settings)
+        try:
+            await js.add_stream(cfg)
+        except nats.js.errors.BadRequestError:
+            await js.update_stream(cfg)
+    finally:
+        await nc.close()
+
+
+def wwc_stream(settings: NatsSettings) -> JStream:
+    # Subscribers only name the stream; declare_stream owns its configuration.
+    return JStream(name=settings.stream, subjects=list(STREAM_SUBJECTS), declare=False)
+
+
+def make_broker(settings: NatsSettings) -> NatsBroker:
+    return NatsBroker(
+        settings.url,
+        logger=get_logger("faststream"),
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=2,
+    )
+
+
+async def jetstream_publisher(broker: NatsBroker, settings: NatsSettings):
+    """A publish function for the outbox relay that waits for JetStream's PubAck."""
+
+    async def publish(subject: str, body: bytes, headers: dict[str, str]) -> bool:
+        ack = await broker.publish(
+            body, subject, headers={**headers, "content-type": "application/json"},
+            stream=settings.stream, timeout=5,
+        )
+        return bool(getattr(ack, "duplicate", False))
+
+    return publish

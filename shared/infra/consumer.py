@@ -1,0 +1,170 @@
+"""Idempotent, bounded-redelivery event consumers.
+
+Each handler runs in the consumer's own transaction together with a `processed_events`
+row keyed by (consumer, event_id): a redelivered or concurrent duplicate finds the row and
+is acknowledged without effect. Failures are NAKed with backoff; on the last allowed
+delivery (`max_deliver`) the message is parked where an operator can list and replay it,
+instead of being thrown away (FastStream's default REJECT_ON_ERROR would drop it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import AckPolicy, ConsumerConfig, NatsMessage, NatsRouter, PullSub
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.events import Envelope
+from shared.infra.db import Database
+from shared.infra.logging import bound_contextvars, get_logger
+from shared.infra.settings import NatsSettings
+from shared.infra.tables import parked_messages, processed_events
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """The message can never succeed (unparseable): park it at once."""
+
+
+@dataclass
+class EventConsumer:
+    """One durable JetStream consumer with its handler; `process` is the whole contract."""
+
+    name: str
+    subject: str
+    handler: Handler
+    db: Database
+    # Called after the handler's transaction commits (e.g. to wake the outbox relay).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    async def process(self, envelope: Envelope) -> bool:
+        """Run the handler once per event. Returns False for an already-processed event."""
+        with bound_contextvars(
+            correlation_id=envelope.correlation_id,
+            submission_id=envelope.submission_id,
+            event_id=str(envelope.event_id),
+            consumer=self.name,
+        ):
+            try:
+                async with self.db.transaction() as session:
+                    await session.execute(
+                        processed_events.insert().values(
+                            consumer=self.name, event_id=str(envelope.event_id), subject=envelope.type
+                        )
+                    )
+                    await session.flush()
+                    await self.handler(session, envelope)
+            except IntegrityError as exc:
+                if await self.already_processed(str(envelope.event_id)):
+                    log.info("event.duplicate_skipped")
+                    return False
+                raise exc
+            for hook in self.after_commit:
+                hook()
+            log.info("event.processed", subject=envelope.type)
+            return True
+
+    async def already_processed(self, event_id: str) -> bool:
+        async with self.db.sessionmaker() as session:
+            row = await session.execute(
+                select(processed_events.c.event_id).where(
+                    processed_events.c.consumer == self.name, processed_events.c.event_id == event_id
+                )
+            )
+            return row.first() is not None
+
+    async def park(self, msg_subject: str, body: bytes, headers: dict, error: str, deliveries: int) -> int:
+        event_id = headers.get("Nats-Msg-Id")
+        async with self.db.transaction() as session:
+            res = await session.execute(
+                parked_messages.insert().values(
+                    consumer=self.name,
+                    subject=msg_subject,
+                    event_id=event_id,
+                    body=body.decode("utf-8", errors="replace"),
+                    headers=headers,
+                    error=error[:4000],
+                    deliveries=deliveries,
+                )
+            )
+            parked_id = res.inserted_primary_key[0]
+        log.error("event.parked", parked_id=parked_id, subject=msg_subject, error=error[:500])
+        return parked_id
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    try:
+        return Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise PoisonMessage(f"not a valid event envelope: {exc.errors()[:3]}") from exc
+
+
+def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings, stream: Any) -> None:
+    """Subscribe a durable pull consumer on the stream with manual, bounded acking."""
+
+    @router.subscriber(
+        consumer.subject,
+        stream=stream,
+        durable=consumer.name,
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        config=ConsumerConfig(
+            durable_name=consumer.name,
+            max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{consumer.name}:{consumer.subject}",
+    )
+    async def _on_message(msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        deliveries = raw.metadata.num_delivered if raw.metadata else 1
+        headers = dict(raw.headers or {})
+        try:
+            await consumer.process(parse_envelope(raw.data))
+        except Exception as exc:
+            last_try = isinstance(exc, PoisonMessage) or deliveries >= settings.max_deliver
+            if last_try:
+                await consumer.park(raw.subject, raw.data, headers, f"{type(exc).__name__}: {exc}", deliveries)
+                await msg.ack()
+            else:
+                log.warning("event.failed_will_retry", deliveries=deliveries, error=str(exc))
+                await msg.nack(delay=settings.nack_backoff_seconds * 2 ** (deliveries - 1))
+            return
+        await msg.ack()
+
+
+async def list_parked(db: Database, *, include_replayed: bool = False) -> list[dict]:
+    async with db.sessionmaker() as session:
+        q = select(parked_messages).order_by(parked_messages.c.id)
+        if not include_replayed:
+            q = q.where(parked_messages.c.replayed_at.is_(None))
+        return [dict(r._mapping) for r in (await session.execute(q)).all()]
+
+
+async def replay_parked(db: Database, consumers: dict[str, EventConsumer], parked_id: int) -> dict:
+    """Run a parked message through its consumer again (idempotent); mark it replayed."""
+    async with db.sessionmaker() as session:
+        row = (await session.execute(select(parked_messages).where(parked_messages.c.id == parked_id))).first()
+    if row is None:
+        raise LookupError(f"no parked message {parked_id}")
+    if row.replayed_at is not None:
+        return {"id": parked_id, "status": "already_replayed"}
+    consumer = consumers.get(row.consumer)
+    if consumer is None:
+        raise LookupError(f"consumer {row.consumer!r} is not registered in this service")
+    envelope = parse_envelope(row.body.encode())
+    processed = await consumer.process(envelope)
+    async with db.transaction() as session:
+        await session.execute(
+            update(parked_messages).where(parked_messages.c.id == parked_id).values(replayed_at=datetime.now(UTC))
+        )
+    return {"id": parked_id, "status": "processed" if processed else "duplicate"}

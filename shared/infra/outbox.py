@@ -1,0 +1,121 @@
+"""Transactional outbox: the event row is written in the producer's own transaction, and
+a relay publishes it to JetStream with `Nats-Msg-Id = event_id`, then marks it sent.
+
+A crash between publish and mark means the row is published again on restart; JetStream's
+duplicate window drops the second copy, so the fact arrives once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.events import Envelope
+from shared.infra.db import Database
+from shared.infra.logging import get_logger
+from shared.infra.tables import outbox
+
+log = get_logger(__name__)
+
+Publisher = Callable[[str, bytes, dict[str, str]], Awaitable[bool]]
+"""(subject, body, headers) -> True when JetStream reports it a duplicate."""
+
+
+async def add_event(session: AsyncSession, envelope: Envelope) -> None:
+    """Record an event in the caller's transaction; the relay publishes it after commit."""
+    await session.execute(
+        outbox.insert().values(
+            event_id=str(envelope.event_id),
+            subject=envelope.type,
+            body=envelope.model_dump(mode="json"),
+            correlation_id=envelope.correlation_id,
+            attempts=0,
+        )
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        publish: Publisher,
+        *,
+        poll_interval: float = 0.5,
+        batch_size: int = 100,
+        before_mark: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self.publish = publish
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        # Test hook: runs after a successful publish and before the row is marked sent.
+        self.before_mark = before_mark
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def notify(self) -> None:
+        """Producers call this after commit so the relay does not wait for its next poll."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        async with self.db.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        sent = 0
+        for row in rows:
+            body = Envelope.model_validate(row.body).model_dump_json().encode()
+            headers = {"Nats-Msg-Id": row.event_id}
+            try:
+                await self.publish(row.subject, body, headers)
+            except Exception as exc:  # broker down: keep the row, try again later
+                log.warning("outbox.publish_failed", event_id=row.event_id, error=str(exc))
+                async with self.db.transaction() as session:
+                    await session.execute(
+                        update(outbox)
+                        .where(outbox.c.seq == row.seq)
+                        .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:2000])
+                    )
+                break
+            if self.before_mark is not None:
+                await self.before_mark(row.event_id)
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq == row.seq)
+                    .values(published_at=datetime.now(UTC), attempts=outbox.c.attempts + 1)
+                )
+            sent += 1
+        self.published += sent
+        return sent
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox.relay_error", error=str(exc))
+                sent = 0
+            if sent >= self.batch_size:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def pending(self) -> int:
+        async with self.db.sessionmaker() as session:
+            rows = await session.execute(select(outbox.c.seq).where(outbox.c.published_at.is_(None)))
+            return len(rows.all())

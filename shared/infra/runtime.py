@@ -1,0 +1,259 @@
+"""The composition root every service uses: one process runs the HTTP API, the NATS
+subscribers, the outbox relay and the Temporal worker of one service.
+
+Start-up never crashes on a missing dependency: each component is retried with backoff
+in the background while `/healthz` answers and `/readyz` says what is still missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsRouter
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from shared.contracts.workflows import TaskQueue
+from shared.infra import migrations, temporal
+from shared.infra.auth import Role, require_roles
+from shared.infra.broker import declare_stream, jetstream_publisher, make_broker, wwc_stream
+from shared.infra.consumer import EventConsumer, Handler, list_parked, register, replay_parked
+from shared.infra.db import Database
+from shared.infra.http import ProblemError, install_problem_handlers
+from shared.infra.logging import get_logger
+from shared.infra.outbox import OutboxRelay
+from shared.infra.settings import AuthSettings, NatsSettings, S3Settings, ServiceSettings, TemporalSettings
+from shared.infra.storage import ObjectStore
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Settings:
+    service: ServiceSettings
+    nats: NatsSettings = field(default_factory=NatsSettings)
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    s3: S3Settings = field(default_factory=S3Settings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+
+    @classmethod
+    def load(cls, service: str) -> "Settings":
+        return cls(service=ServiceSettings.for_service(service))
+
+
+async def retry_forever(name: str, attempt: Callable[[], Awaitable[Any]], *, max_delay: float = 10.0) -> Any:
+    delay = 0.2
+    while True:
+        try:
+            return await attempt()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("dependency.unavailable", component=name, error=str(exc)[:300], retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
+class ServiceRuntime:
+    """Holds one service's clients; built by the service's `main.build_runtime`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        uses_storage: bool = False,
+        buckets: Sequence[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.name = settings.service.name
+        self.db = Database(settings.service.db_url, settings.service.db_schema)
+        self.broker = make_broker(settings.nats)
+        self.stream = wwc_stream(settings.nats)
+        self.router = NatsRouter()
+        self.consumers: dict[str, EventConsumer] = {}
+        self.storage = ObjectStore(settings.s3) if uses_storage else None
+        self.buckets = [self.storage.bucket(b) for b in buckets] if self.storage else []
+        self.relay: OutboxRelay | None = None
+        self.temporal_client: Client | None = None
+        self.worker: Worker | None = None
+        self.activities: list[Callable] = []
+        self.workflows: list[type] = []
+        self.ready: dict[str, bool] = {"db": False, "nats": False, "temporal": False}
+        if self.storage:
+            self.ready["s3"] = False
+        self._tasks: list[asyncio.Task] = []
+        self._router_included = False
+
+    # --- wiring ---------------------------------------------------------------------
+
+    def consume(self, subject: str, handler: Handler, *, name: str | None = None) -> EventConsumer:
+        """Subscribe a durable idempotent consumer named `<service>-<subject tail>`."""
+        durable = name or f"{self.name}-" + subject.removeprefix("wwc.").replace(".", "-")
+        consumer = EventConsumer(durable, subject, handler, self.db, after_commit=[self.wake_relay])
+        self.consumers[durable] = consumer
+        register(self.router, consumer, self.settings.nats, self.stream)
+        return consumer
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.notify()
+
+    @property
+    def task_queue(self) -> str:
+        return temporal.task_queue(self.settings.temporal, TaskQueue(self.name))
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def _start_db(self) -> None:
+        await migrations.upgrade(self.db, self.name)
+        self.ready["db"] = True
+
+    async def _start_nats(self) -> None:
+        if not self._router_included:
+            self.broker.include_router(self.router)
+            self._router_included = True
+        # Declare the stream before any subscriber binds to it (and before the relay
+        # publishes, for services that only produce).
+        await declare_stream(self.settings.nats)
+        await self.broker.connect()
+        await self.broker.start()
+        self.ready["nats"] = True
+        publish = await jetstream_publisher(self.broker, self.settings.nats)
+        self.relay = OutboxRelay(self.db, publish)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox"))
+
+    async def _start_temporal(self) -> None:
+        self.temporal_client = await temporal.connect(self.settings.temporal)
+        if self.activities or self.workflows:
+            self.worker = Worker(
+                self.temporal_client,
+                task_queue=self.task_queue,
+                activities=self.activities,
+                workflows=self.workflows,
+                interceptors=[temporal.CorrelationInterceptor()],
+            )
+            self._tasks.append(asyncio.create_task(self.worker.run(), name=f"{self.name}-worker"))
+        self.ready["temporal"] = True
+
+    async def _start_storage(self) -> None:
+        assert self.storage is not None
+        for bucket in self.buckets:
+            await self.storage.ensure_bucket(bucket)
+        self.ready["s3"] = True
+
+    async def _start_all(self) -> None:
+        await retry_forever("db", self._start_db)
+        steps = [retry_forever("nats", self._start_nats), retry_forever("temporal", self._start_temporal)]
+        if self.storage:
+            steps.append(retry_forever("s3", self._start_storage))
+        await asyncio.gather(*steps)
+        log.info("service.ready", url=self.settings.service.public_url)
+
+    def start_background(self) -> asyncio.Task:
+        task = asyncio.create_task(self._start_all(), name=f"{self.name}-start")
+        self._tasks.append(task)
+        return task
+
+    async def start(self) -> None:
+        """Start and wait until every component is up (tests and CLI tools)."""
+        await self.start_background()
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            try:
+                await asyncio.wait_for(self.worker.shutdown(), timeout=10)
+            except Exception:
+                pass
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        try:
+            await self.broker.stop()
+        except Exception:
+            pass
+        await self.db.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """Check live reachability of each dependency, not just that it once started."""
+        checks: dict[str, str] = {}
+
+        async def check(name: str, probe: Callable[[], Awaitable[Any]]) -> None:
+            try:
+                await asyncio.wait_for(probe(), timeout=2)
+                checks[name] = "ok" if self.ready.get(name) else "starting"
+            except Exception as exc:
+                checks[name] = f"down: {str(exc)[:200] or type(exc).__name__}"
+
+        probes: list[Awaitable[None]] = [check("db", self.db.ping)]
+        probes.append(check("nats", self._ping_nats))
+        probes.append(check("temporal", self._ping_temporal))
+        if self.storage:
+            probes.append(check("s3", self.storage.ping))
+        await asyncio.gather(*probes)
+        return checks
+
+    async def _ping_nats(self) -> None:
+        if not self.ready["nats"]:
+            raise RuntimeError("not connected")
+        await self.broker.ping(timeout=1)
+
+    async def _ping_temporal(self) -> None:
+        if self.temporal_client is None:
+            raise RuntimeError("not connected")
+        await self.temporal_client.service_client.check_health()
+
+
+def ops_router(runtime: ServiceRuntime) -> APIRouter:
+    """Health, readiness and the parked-message console every service has."""
+    router = APIRouter(tags=["operations"])
+    operator = Depends(require_roles(Role.OPERATOR))
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": runtime.name}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "service": runtime.name, "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @router.get("/ops/parked", dependencies=[operator])
+    async def parked(include_replayed: bool = False) -> list[dict]:
+        rows = await list_parked(runtime.db, include_replayed=include_replayed)
+        return [{**r, "parked_at": r["parked_at"].isoformat() if r["parked_at"] else None,
+                 "replayed_at": r["replayed_at"].isoformat() if r["replayed_at"] else None} for r in rows]
+
+    @router.post("/ops/parked/{parked_id}/replay", dependencies=[operator])
+    async def replay(parked_id: int) -> dict:
+        try:
+            return await replay_parked(runtime.db, runtime.consumers, parked_id)
+        except LookupError as exc:
+            raise ProblemError(404, "Not found", str(exc)) from exc
+
+    return router
+
+
+def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str = "") -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime.start_background()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title=title or f"WWC {runtime.name}", lifespan=lifespan, version="1")
+    app.state.runtime = runtime
+    app.state.auth_settings = runtime.settings.auth
+    install_problem_handlers(app)
+    app.include_router(ops_router(runtime))
+    for r in routers:
+        app.include_router(r)
+    return app

@@ -1,0 +1,110 @@
+"""Settings, one pydantic-settings class per concern, all read from `WWC_*` variables.
+
+Every port and URL is a setting; the defaults are the local `make run` stack, chosen to
+stay clear of servers that may already run on a developer machine (e.g. NATS on 4222).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
+DEFAULT_HTTP_PORTS = {"intake": 8001, "audit": 8002, "scoring": 8003, "reporting": 8004, "notify": 8005}
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+
+class CommonSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_", extra="ignore")
+    var_dir: Path = Path("var")
+    public_host: str = "127.0.0.1"
+
+
+class NatsSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_NATS_", extra="ignore")
+    url: str = "nats://127.0.0.1:4322"
+    stream: str = "WWC"
+    # Deliveries before a message is parked for an operator (see shared.infra.consumer).
+    max_deliver: int = 5
+    ack_wait_seconds: float = 30.0
+    duplicate_window_seconds: float = 3600.0
+    # Synchronous redelivery backoff per attempt, capped.
+    nack_backoff_seconds: float = 0.5
+
+
+class TemporalSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_TEMPORAL_", extra="ignore")
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    ui_url: str = "http://127.0.0.1:8233"
+    # Prefix for every task queue: lets parallel test runs share one server.
+    task_queue_prefix: str = ""
+
+
+class S3Settings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_S3_", extra="ignore")
+    endpoint: str = "127.0.0.1:8333"
+    access_key: str = "wwc-dev"
+    secret_key: str = "wwc-dev-secret"
+    # The minio SDK otherwise asks the server for the region on first use.
+    region: str = "us-east-1"
+    secure: bool = False
+    bucket_prefix: str = "wwc"
+
+
+class AuthSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_AUTH_", extra="ignore")
+    secret: str = Field(default="dev-only-secret-change-me-0123456789abcdef", min_length=32)
+    issuer: str = "wwc-intake"
+    token_ttl_minutes: int = 8 * 60
+
+
+class SmtpSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="WWC_SMTP_", extra="ignore")
+    host: str = "127.0.0.1"
+    port: int = 8025
+    sender: str = "certification@whatworkscities.local"
+
+
+class ServiceSettings(_Base):
+    """Per-service settings: `WWC_<SERVICE>_HTTP_PORT`, `WWC_<SERVICE>_DB_URL`, ...
+
+    Build with `for_service(name)`, which reads that service's prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="WWC_SERVICE_", extra="ignore")
+    name: str
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    # Default: a SQLite file under var/. PostgreSQL: postgresql+asyncpg://...
+    db_url: str = ""
+    # PostgreSQL schema that holds this service's tables (one database, one schema each).
+    db_schema: str | None = None
+    public_url: str = ""
+
+    @classmethod
+    def for_service(cls, name: str) -> "ServiceSettings":
+        if name not in SERVICES:
+            raise ValueError(f"unknown service {name!r}; expected one of {SERVICES}")
+        s = cls(name=name, _env_prefix=f"WWC_{name.upper()}_")  # type: ignore[call-arg]
+        common = CommonSettings()
+        updates: dict = {}
+        if not s.http_port:
+            updates["http_port"] = DEFAULT_HTTP_PORTS[name]
+        if not s.db_url:
+            updates["db_url"] = f"sqlite+aiosqlite:///{common.var_dir / (name + '.db')}"
+        s = s.model_copy(update=updates)
+        if not s.public_url:
+            s = s.model_copy(update={"public_url": f"http://{common.public_host}:{s.http_port}"})
+        return s
+
+
+@lru_cache
+def service_urls() -> dict[str, str]:
+    """Where each service's HTTP API answers (used for links between consoles)."""
+    return {name: ServiceSettings.for_service(name).public_url for name in SERVICES}

@@ -1,0 +1,50 @@
+"""Tables every service keeps in its own database: outbox, processed events, parked messages.
+
+They live in one MetaData here (one place for the fact); each service's Alembic
+environment includes it, so its revisions create and evolve them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, func
+
+infra_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    infra_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("correlation_id", String(64), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+processed_events = Table(
+    "processed_events",
+    infra_metadata,
+    # One row per (consumer, event): inserted in the handler's own transaction.
+    Column("consumer", String(120), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("subject", String(200), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+parked_messages = Table(
+    "parked_messages",
+    infra_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer", String(120), nullable=False, index=True),
+    Column("subject", String(200), nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("headers", JSON, nullable=False, default=dict),
+    Column("error", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("replayed_at", DateTime(timezone=True), nullable=True),
+)
