@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import nats
 from faststream.nats import JStream, NatsBroker
 from nats.js.api import StorageType, StreamConfig
@@ -44,6 +46,8 @@ def make_broker(settings: NatsSettings) -> NatsBroker:
     return NatsBroker(
         settings.url,
         logger=get_logger("faststream"),
+        # Per-message "Received/Processed" lines at DEBUG; our consumers log outcomes.
+        log_level=logging.DEBUG,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

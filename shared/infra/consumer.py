@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from faststream.nats import AckPolicy, ConsumerConfig, NatsMessage, NatsRouter, PullSub
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, NatsMessage, NatsRouter, PullSub
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError

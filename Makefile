@@ -1,0 +1,50 @@
+# The two commands: `make run` (everything, with a demo cohort) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test test-fast install browsers bench lint clean-var help
+
+help:
+	@echo "make run    - start NATS, Temporal (+UI), S3, SMTP sink and the five services with a demo cohort"
+	@echo "make test   - the whole test suite (starts its own NATS/Temporal/S3 on free ports)"
+	@echo "make bench  - benchmarks, written to docs/PERFORMANCE.md"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The virtualenv is rebuilt from the lock file whenever it changes.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	@mkdir -p var
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+
+# Debian's Chromium drives the browser tests (Playwright may not download its own).
+browsers:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install browsers
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pytest -q
+
+test-fast: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pytest -q -m "not slow and not browser"
+
+bench: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m bench
+
+lint: install
+	$(VENV)/bin/ruff check shared services tests bench
+
+clean-var:
+	rm -rf var

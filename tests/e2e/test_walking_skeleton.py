@@ -1,0 +1,142 @@
+"""End to end through the HTTP API: a city submits, the CertificationWorkflow calls an
+activity on every service's task queue, each service writes its row, and every event is
+consumed exactly once. Real NATS, Temporal, S3, SMTP and database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from shared.catalog.loader import load_catalog
+from shared.contracts.events import Subject
+from shared.infra.tables import outbox, processed_events
+from services.scoring.engine import score
+from tests.infra.test_consumer import eventually
+
+pytestmark = pytest.mark.slow
+
+CITY = {"name": "Riverton", "state": "IL", "country": "US", "population": 112_000,
+        "contact_name": "Dana Cruz", "contact_email": "dana@riverton.gov", "password": "correct-horse-battery"}
+
+
+def demo_responses(yes: int) -> dict:
+    catalog = load_catalog("wwc-2019")
+    out = {}
+    for i, crit in enumerate(catalog.criteria):
+        answer = "YES" if i < yes else ("IN_PROGRESS" if i % 2 else "NO")
+        out[crit.id] = {"response": answer, "narrative": f"narrative for {crit.id}",
+                        "links": [f"https://data.riverton.gov/{crit.id}"] if answer == "YES" else []}
+    return out
+
+
+async def rows(runtime, model) -> list:
+    async with runtime.db.sessionmaker() as session:
+        return list((await session.scalars(select(model))).all())
+
+
+async def published(runtime, subject: str) -> set[str]:
+    async with runtime.db.sessionmaker() as session:
+        res = await session.execute(select(outbox.c.event_id).where(outbox.c.subject == subject))
+        return {r.event_id for r in res}
+
+
+async def consumed(runtime, consumer: str) -> list[str]:
+    async with runtime.db.sessionmaker() as session:
+        res = await session.execute(select(processed_events.c.event_id).where(processed_events.c.consumer == consumer))
+        return [r.event_id for r in res]
+
+
+async def test_submission_runs_through_every_service(stack, smtp_server):
+    intake = stack.client("intake")
+    r = await intake.post("/api/v1/cities", json=CITY)
+    assert r.status_code == 201, r.text
+    city_token = r.json()["token"]["access_token"]
+    city_id = r.json()["city"]["id"]
+    assert r.json()["city"]["region"] == "Midwest" and r.json()["city"]["population_band"] == "100K-250K"
+    intake.headers["authorization"] = f"Bearer {city_token}"
+
+    responses = demo_responses(yes=31)
+    r = await intake.put("/api/v1/assessments/2026/responses", json={"responses": responses})
+    assert r.status_code == 200, r.text
+    r = await intake.post("/api/v1/assessments/2026/submit")
+    assert r.status_code == 201, r.text
+    submission_id = r.json()["id"]
+    again = await intake.post("/api/v1/assessments/2026/submit")
+    assert again.status_code == 200 and again.json()["id"] == submission_id  # idempotent
+
+    async def completed():
+        body = (await intake.get(f"/api/v1/submissions/{submission_id}")).json()
+        wf = body.get("workflow")
+        return body if wf and wf["stage"] == "completed" else None
+
+    body = await eventually(completed, timeout=90, interval=0.3)
+    expected = score(load_catalog("wwc-2019"), {k: v["response"] for k, v in responses.items()})
+    wf = body["workflow"]
+    assert wf["score"] == {"met": expected.met, "total": 45, "percent": expected.percent, "tier": expected.tier}
+    stages = [h["stage"] for h in wf["history"]]
+    assert stages == ["submitted", "evidence_check", "in_review", "scoring", "reporting", "debrief", "completed"]
+    assert body["status"] == "completed"
+
+    # Each service wrote its own row.
+    from services.audit.models import ReviewCase
+    from services.notify.models import DebriefOffer, SentMail
+    from services.reporting.models import PipelineEntry, Report
+    from services.scoring.models import Score
+
+    rt = stack.runtimes
+    [case] = await rows(rt["audit"], ReviewCase)
+    assert case.submission_id == submission_id and case.status == "completed"
+    [scored] = await rows(rt["scoring"], Score)
+    assert (scored.met, scored.tier, scored.city_id) == (expected.met, expected.tier, city_id)
+    [report] = await rows(rt["reporting"], Report)
+    html = await rt["reporting"].storage.get_bytes(rt["reporting"].storage.bucket("reports"), report.object_key)
+    assert f"{expected.met} of 45 criteria".encode() in html
+    [offer] = await rows(rt["notify"], DebriefOffer)
+    assert offer.email == CITY["contact_email"]
+
+    # Every event is consumed exactly once by each consumer that subscribes to it.
+    expectations = [
+        ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
+        ("intake", Subject.SUBMISSION_SUBMITTED, "intake", "intake-workflow-starter"),
+        ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
+        ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
+        ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
+        ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
+        ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
+    ]
+    for producer, subject, consumer_service, consumer in expectations:
+        sent = await published(rt[producer], subject)
+        assert sent, f"{producer} published no {subject}"
+
+        async def all_consumed(consumer_service=consumer_service, consumer=consumer, sent=sent):
+            got = await consumed(rt[consumer_service], consumer)
+            return got if set(got) == sent else None
+
+        got = await eventually(all_consumed, timeout=20)
+        assert len(got) == len(set(got)) == len(sent), consumer
+
+    async def pipeline_done():
+        entries = await rows(rt["reporting"], PipelineEntry)
+        return entries if entries and entries[0].status == "completed" else None
+
+    await eventually(pipeline_done)
+    mails = await eventually(lambda: _mails(rt["notify"], 3))
+    assert {m.subject for m in mails} >= {"Your Certification Report is ready", "Your What Works Cities debrief call"}
+    assert all(m.to == CITY["contact_email"] for m in mails)
+
+
+async def _mails(runtime, n: int):
+    from services.notify.models import SentMail
+
+    found = await rows(runtime, SentMail)
+    return found if len(found) >= n else None
+
+
+async def test_readyz_reports_each_dependency(stack):
+    for name in stack.runtimes:
+        r = await stack.client(name).get("/readyz")
+        assert r.status_code == 200, (name, r.text)
+        checks = r.json()["checks"]
+        assert set(checks) >= {"db", "nats", "temporal"}
+        assert all(v == "ok" for v in checks.values())
+        assert (await stack.client(name).get("/healthz")).json()["status"] == "ok"

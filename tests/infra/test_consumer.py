@@ -1,0 +1,164 @@
+"""Idempotent consumers, bounded redelivery and parking, against real NATS."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from shared.contracts.events import Subject, SubmissionWithdrawn, make_event
+from shared.infra.consumer import EventConsumer
+from shared.infra.outbox import add_event
+from shared.infra.runtime import ServiceRuntime, create_app
+from shared.infra.tables import processed_events
+from tests.harness import service_settings
+
+
+async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def runtime(infra, backend, tmp_path):
+    settings = service_settings("audit", infra, backend=backend, tmp=tmp_path, tag=tmp_path.name[-8:].replace("-", ""))
+    rt = ServiceRuntime(settings)
+    rt.effects = []  # type: ignore[attr-defined]
+    yield rt
+    await rt.stop()
+    if backend == "postgres":
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from tests.harness import PG_URL
+
+        engine = create_async_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{settings.service.db_schema}" CASCADE'))
+        await engine.dispose()
+
+
+def event(i: int, reason: str = ""):
+    return make_event(Subject.SUBMISSION_WITHDRAWN,
+                      SubmissionWithdrawn(submission_id=f"s{i}", city_id="c", reason=reason), submission_id=f"s{i}")
+
+
+async def publish(rt: ServiceRuntime, *events) -> None:
+    async with rt.db.transaction() as session:
+        for e in events:
+            await add_event(session, e)
+    rt.wake_relay()
+
+
+def recording_handler(rt):
+    async def handle(session, envelope):
+        if envelope.payload.get("reason") == "poison":
+            raise RuntimeError("this event always fails")
+        rt.effects.append(envelope.submission_id)
+
+    return handle
+
+
+async def processed_count(rt, consumer: str) -> int:
+    async with rt.db.sessionmaker() as session:
+        return await session.scalar(
+            select(func.count()).select_from(processed_events).where(processed_events.c.consumer == consumer)
+        )
+
+
+async def test_event_handled_once_even_when_delivered_twice(runtime):
+    consumer = runtime.consume(Subject.SUBMISSION_WITHDRAWN, recording_handler(runtime))
+    await runtime.start()
+    e = event(1)
+    await publish(runtime, e)
+    await eventually(lambda: asyncio.sleep(0, result=runtime.effects == ["s1"]))
+    # A redelivery (same event id) processed directly: no second effect, reported as duplicate.
+    assert await consumer.process(e) is False
+    assert runtime.effects == ["s1"]
+    assert await processed_count(runtime, consumer.name) == 1
+
+
+async def test_concurrent_duplicates_have_one_effect(runtime):
+    """Two workers handle the same event at once: the processed_events key lets one win."""
+    seen: list[str] = []
+
+    async def slow(session, envelope):
+        seen.append(envelope.submission_id)
+        await asyncio.sleep(0.2)
+
+    consumer = EventConsumer("audit-test-concurrent", Subject.SUBMISSION_WITHDRAWN, slow, runtime.db)
+    from shared.infra import migrations
+
+    await migrations.upgrade(runtime.db, "audit")
+    e = event(2)
+    results = await asyncio.gather(consumer.process(e), consumer.process(e), return_exceptions=True)
+    committed = [r for r in results if r is True]
+    assert len(committed) == 1, results
+    assert await processed_count(runtime, "audit-test-concurrent") == 1
+
+
+async def test_poison_event_is_parked_after_max_deliver_and_replayable(runtime, operator_token):
+    failing = {"on": True}
+
+    async def handle(session, envelope):
+        if failing["on"]:
+            raise RuntimeError("downstream rejected it")
+        runtime.effects.append(envelope.submission_id)
+
+    runtime.consume(Subject.SUBMISSION_WITHDRAWN, handle)
+    app = create_app(runtime)
+    await runtime.start()
+    await publish(runtime, event(3))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://audit",
+                               headers={"authorization": f"Bearer {operator_token}"})
+
+    async def parked():
+        r = await client.get("/ops/parked")
+        return r.json() if r.status_code == 200 and r.json() else None
+
+    rows = await eventually(parked)
+    assert len(rows) == 1
+    assert rows[0]["deliveries"] == runtime.settings.nats.max_deliver
+    assert "downstream rejected it" in rows[0]["error"]
+    assert runtime.effects == []
+
+    failing["on"] = False  # the operator fixed the cause; replay it
+    r = await client.post(f"/ops/parked/{rows[0]['id']}/replay")
+    assert r.status_code == 200 and r.json()["status"] == "processed"
+    assert runtime.effects == ["s3"]
+    assert (await client.get("/ops/parked")).json() == []
+    again = await client.post(f"/ops/parked/{rows[0]['id']}/replay")
+    assert again.json()["status"] == "already_replayed"
+    assert runtime.effects == ["s3"]
+    await client.aclose()
+
+
+async def test_unparseable_message_is_parked_at_once(runtime, operator_token):
+    runtime.consume(Subject.SUBMISSION_WITHDRAWN, recording_handler(runtime))
+    await runtime.start()
+    await runtime.broker.publish(b"{not json", Subject.SUBMISSION_WITHDRAWN, stream="WWC",
+                                 headers={"Nats-Msg-Id": "garbage-1"})
+    from shared.infra.consumer import list_parked
+
+    rows = await eventually(lambda: list_parked(runtime.db))
+    assert rows[0]["deliveries"] == 1 and "not a valid event envelope" in rows[0]["error"]
+
+
+async def test_parked_console_needs_operator(runtime):
+    app = create_app(runtime)
+    from tests.conftest import token
+    from shared.infra.auth import Role
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://audit") as client:
+        assert (await client.get("/ops/parked")).status_code == 401
+        r = await client.get("/ops/parked", headers={"authorization": f"Bearer {token(Role.CITY, 'c1')}"})
+        assert r.status_code == 403
+        assert r.headers["content-type"].startswith("application/problem+json")

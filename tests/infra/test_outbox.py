@@ -1,0 +1,164 @@
+"""The outbox relay against real NATS JetStream and both databases."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+from sqlalchemy import func, select
+
+from shared.contracts.events import Envelope, Subject, SubmissionWithdrawn, make_event
+from shared.infra import migrations
+from shared.infra.broker import declare_stream, jetstream_publisher, make_broker
+from shared.infra.db import Database
+from shared.infra.outbox import OutboxRelay, add_event
+from shared.infra.settings import NatsSettings
+from shared.infra.tables import outbox
+from tests.harness import PG_URL
+
+
+class RelayCrashed(Exception):
+    pass
+
+
+@pytest.fixture
+async def db(backend, tmp_path):
+    if backend == "postgres":
+        import uuid
+
+        database = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_outbox")
+    else:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    await migrations.upgrade(database, "audit")
+    yield database
+    if backend == "postgres":
+        from sqlalchemy import text
+
+        async with database.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
+    await database.dispose()
+
+
+@pytest.fixture
+async def jetstream(nats_server):
+    settings = NatsSettings(url=nats_server.url)
+    await declare_stream(settings)
+    broker = make_broker(settings)
+    await broker.connect()
+    nc = await nats.connect(nats_server.url)
+    yield settings, broker, nc.jetstream()
+    await nc.close()
+    await broker.stop()
+
+
+async def stream_events(js, subject: str) -> list[Envelope]:
+    """Everything the stream holds on a subject, read with an ephemeral consumer."""
+    sub = await js.pull_subscribe(subject, durable=None, stream="WWC")
+    found: list[Envelope] = []
+    while True:
+        try:
+            msgs = await sub.fetch(50, timeout=0.5)
+        except nats.errors.TimeoutError:
+            break
+        for m in msgs:
+            found.append(Envelope.model_validate_json(m.data))
+            await m.ack()
+    await sub.unsubscribe()
+    return found
+
+
+def withdrawn(i: int) -> Envelope:
+    return make_event(Subject.SUBMISSION_WITHDRAWN, SubmissionWithdrawn(submission_id=f"s{i}", city_id="c"),
+                      submission_id=f"s{i}", correlation_id=f"corr-{i}")
+
+
+async def test_committed_event_is_published_and_marked(db, jetstream):
+    settings, broker, js = jetstream
+    async with db.transaction() as session:
+        await add_event(session, withdrawn(1))
+    relay = OutboxRelay(db, await jetstream_publisher(broker, settings))
+    assert await relay.relay_once() == 1
+    assert await relay.pending() == 0
+    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
+    assert [e.submission_id for e in events] == ["s1"]
+    assert events[0].correlation_id == "corr-1"
+
+
+async def test_rolled_back_transaction_publishes_nothing(db, jetstream):
+    settings, broker, js = jetstream
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await add_event(session, withdrawn(2))
+            raise RuntimeError("use case failed after writing its event")
+    relay = OutboxRelay(db, await jetstream_publisher(broker, settings))
+    assert await relay.relay_once() == 0
+    assert await stream_events(js, Subject.SUBMISSION_WITHDRAWN) == []
+
+
+async def test_relay_killed_between_publish_and_mark_delivers_once(db, jetstream):
+    """The relay dies after JetStream has the event but before the row is marked sent; a
+    new relay publishes it again and the duplicate window (Nats-Msg-Id) keeps one copy."""
+    settings, broker, js = jetstream
+    async with db.transaction() as session:
+        for i in range(3):
+            await add_event(session, withdrawn(10 + i))
+
+    async def crash(event_id: str) -> None:
+        raise RelayCrashed(event_id)
+
+    publish = await jetstream_publisher(broker, settings)
+    doomed = OutboxRelay(db, publish, before_mark=crash)
+    with pytest.raises(RelayCrashed):
+        await doomed.relay_once()
+    assert await doomed.pending() == 3  # nothing marked
+
+    await OutboxRelay(db, publish).relay_once()
+    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
+    assert sorted(e.submission_id for e in events) == ["s10", "s11", "s12"]
+
+
+async def test_relay_killed_between_commit_and_publish_delivers_once(db, jetstream):
+    """The producer commits, the relay task is cancelled before it publishes; after a
+    restart the event arrives, once."""
+    settings, broker, js = jetstream
+    publish_started = asyncio.Event()
+    release = asyncio.Event()
+    real_publish = await jetstream_publisher(broker, settings)
+
+    async def slow_publish(subject, body, headers):
+        publish_started.set()
+        await release.wait()
+        return await real_publish(subject, body, headers)
+
+    relay = OutboxRelay(db, slow_publish, poll_interval=0.05)
+    task = asyncio.create_task(relay.run())
+    async with db.transaction() as session:
+        await add_event(session, withdrawn(20))
+    relay.notify()
+    await asyncio.wait_for(publish_started.wait(), 5)
+    task.cancel()  # the process dies here
+    await asyncio.gather(task, return_exceptions=True)
+    assert await stream_events(js, Subject.SUBMISSION_WITHDRAWN) == []
+
+    restarted = OutboxRelay(db, real_publish)
+    assert await restarted.relay_once() == 1
+    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
+    assert [e.submission_id for e in events] == ["s20"]
+
+
+async def test_broker_down_keeps_the_row_for_later(db, jetstream):
+    settings, broker, js = jetstream
+    async with db.transaction() as session:
+        await add_event(session, withdrawn(30))
+
+    async def down(subject, body, headers):
+        raise ConnectionError("nats unreachable")
+
+    assert await OutboxRelay(db, down).relay_once() == 0
+    async with db.sessionmaker() as session:
+        row = (await session.execute(select(outbox.c.attempts, outbox.c.last_error))).one()
+    assert row.attempts == 1 and "unreachable" in row.last_error
+    assert await OutboxRelay(db, await jetstream_publisher(broker, settings)).relay_once() == 1
+    async with db.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) == 0
