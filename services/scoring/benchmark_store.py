@@ -1,15 +1,129 @@
-"""Benchmark aggregates in scoring's database (filled in with the benchmark issue work).
+"""Benchmark aggregates in scoring's database.
 
-For the walking skeleton this records each city's latest score per cycle so the
-aggregates can be rebuilt; the incremental aggregate tables build on it.
+Incremental: each `score.computed` event replaces the city's previous latest score in its
+cycle (older events are ignored) and adjusts the cohort sums by the difference, touching
+O(criteria) rows whatever the number of cities. Rebuild: recompute everything from the
+`scores` table with the pure `BenchmarkBook.rebuild`. Both produce identical rows; the
+numbers shown come from the same `Cohort.snapshot` code either way.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import ScoreComputed
+from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort, CohortSnapshot
+from services.scoring.models import CityLatest, CohortArea, CohortCriterion, CohortTotal, Score
 
 
-async def apply_score(session: AsyncSession, score: ScoreComputed) -> None:
-    return None
+def _summary(row: CityLatest) -> CityScore:
+    return CityScore(city_id=row.city_id, cycle=row.cycle, region=row.region,
+                     population_band=row.population_band, percent=row.percent,
+                     area_percent=dict(row.area_percent), met=frozenset(row.met))
+
+
+async def _bump(session: AsyncSession, model, key: dict, **deltas: int) -> None:
+    row = await session.get(model, key, with_for_update=True)
+    if row is None:
+        row = model(**key, **{k: 0 for k in deltas})
+        session.add(row)
+    for name, delta in deltas.items():
+        setattr(row, name, getattr(row, name) + delta)
+    if all(getattr(row, name) == 0 for name in deltas) and row in session:
+        await session.flush()
+        await session.delete(row)
+
+
+async def _apply(session: AsyncSession, city: CityScore, sign: int) -> None:
+    for scope in city.scopes():
+        await _bump(session, CohortTotal, {"cycle": city.cycle, "scope": scope},
+                    count=sign, percent_sum=sign * city.percent)
+        for area, pct in city.area_percent.items():
+            await _bump(session, CohortArea, {"cycle": city.cycle, "scope": scope, "area": area},
+                        percent_sum=sign * pct, count=sign)
+        for cid in city.met:
+            await _bump(session, CohortCriterion, {"cycle": city.cycle, "scope": scope, "criterion": cid},
+                        met_count=sign)
+
+
+async def apply_score(session: AsyncSession, score: ScoreComputed, computed_at: datetime) -> bool:
+    """Make this score the city's latest in its cycle unless a newer one is already counted."""
+    if not score.population_band:
+        return False  # a city without a population band cannot be placed in any cohort
+    new = CityScore(city_id=score.city_id, cycle=score.cycle, region=score.region,
+                    population_band=score.population_band, percent=score.percent,
+                    area_percent=score.area_percent, met=frozenset(score.met_criteria))
+    latest = await session.get(CityLatest, (score.city_id, score.cycle), with_for_update=True)
+    if latest is not None:
+        if (latest.computed_at, latest.submission_id) >= (computed_at, score.submission_id):
+            return False
+        await _apply(session, _summary(latest), -1)
+    else:
+        latest = CityLatest(city_id=score.city_id, cycle=score.cycle)
+        session.add(latest)
+    latest.submission_id, latest.computed_at = score.submission_id, computed_at
+    latest.region, latest.population_band, latest.percent = new.region, new.population_band, new.percent
+    latest.area_percent, latest.met = dict(new.area_percent), sorted(new.met)
+    await _apply(session, new, +1)
+    return True
+
+
+async def rebuild(session: AsyncSession) -> int:
+    """Recompute every aggregate from the stored scores (latest per city and cycle)."""
+    latest: dict[tuple[str, str], Score] = {}
+    for row in (await session.scalars(select(Score))).all():
+        if not row.population_band:
+            continue
+        key = (row.city_id, row.cycle)
+        if key not in latest or (row.computed_at, row.submission_id) > (latest[key].computed_at,
+                                                                        latest[key].submission_id):
+            latest[key] = row
+    for model in (CityLatest, CohortTotal, CohortArea, CohortCriterion):
+        await session.execute(delete(model))
+    summaries = []
+    for row in latest.values():
+        city = CityScore(city_id=row.city_id, cycle=row.cycle, region=row.region,
+                         population_band=row.population_band, percent=row.percent,
+                         area_percent={a["id"]: a["percent"] for a in row.result["areas"]},
+                         met=frozenset(c["id"] for c in row.result["criteria"] if c["met"]))
+        summaries.append(city)
+        session.add(CityLatest(city_id=city.city_id, cycle=city.cycle, submission_id=row.submission_id,
+                               computed_at=row.computed_at, region=city.region,
+                               population_band=city.population_band, percent=city.percent,
+                               area_percent=dict(city.area_percent), met=sorted(city.met)))
+    book = BenchmarkBook.rebuild(summaries)
+    for (cycle, scope), cohort in book.items().items():
+        session.add(CohortTotal(cycle=cycle, scope=scope, count=cohort.count, percent_sum=cohort.percent_sum))
+        for area, total in cohort.area_sum.items():
+            session.add(CohortArea(cycle=cycle, scope=scope, area=area, percent_sum=total,
+                                   count=cohort.area_count[area]))
+        for cid, n in cohort.met_count.items():
+            session.add(CohortCriterion(cycle=cycle, scope=scope, criterion=cid, met_count=n))
+    await session.flush()
+    return len(summaries)
+
+
+async def load_cohort(session: AsyncSession, cycle: str, scope: str = ALL) -> Cohort:
+    total = await session.get(CohortTotal, (cycle, scope))
+    if total is None:
+        return Cohort()
+    areas = (await session.scalars(select(CohortArea).where(CohortArea.cycle == cycle, CohortArea.scope == scope))).all()
+    crits = (await session.scalars(
+        select(CohortCriterion).where(CohortCriterion.cycle == cycle, CohortCriterion.scope == scope))).all()
+    return Cohort(count=total.count, percent_sum=total.percent_sum,
+                  area_sum=Counter({a.area: a.percent_sum for a in areas}),
+                  area_count=Counter({a.area: a.count for a in areas}),
+                  met_count=Counter({c.criterion: c.met_count for c in crits}))
+
+
+async def snapshot(session: AsyncSession, cycle: str, scope: str = ALL) -> CohortSnapshot:
+    return (await load_cohort(session, cycle, scope)).snapshot()
+
+
+async def scopes(session: AsyncSession, cycle: str) -> list[str]:
+    return list((await session.scalars(
+        select(CohortTotal.scope).where(CohortTotal.cycle == cycle).order_by(CohortTotal.scope))).all())

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import ScoreComputed, Subject, make_event
 from shared.contracts.workflows import ScoreRequest
+from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from services.scoring.engine import score
 from services.scoring.models import Score
@@ -21,7 +22,7 @@ async def store_score(session: AsyncSession, req: ScoreRequest) -> Score:
         submission_id=req.submission_id, city_id=req.city_id, cycle=req.cycle,
         catalog_version=req.catalog_version, region=req.region, population_band=req.population_band,
         met=result.met, total=result.total, percent=result.percent, tier=result.tier,
-        result=result.model_dump(mode="json"),
+        result=result.model_dump(mode="json"), computed_at=utcnow(),
     )
     session.add(row)
     await add_event(session, make_event(
@@ -31,7 +32,7 @@ async def store_score(session: AsyncSession, req: ScoreRequest) -> Score:
             catalog_version=req.catalog_version, region=req.region, population_band=req.population_band,
             met=result.met, total=result.total, percent=result.percent, tier=result.tier,
             area_percent={a.id: a.percent for a in result.areas},
-            met_criteria=[c.id for c in result.criteria if c.met],
+            met_criteria=[c.id for c in result.criteria if c.met], computed_at=row.computed_at,
         ),
         submission_id=req.submission_id, city_id=req.city_id, correlation_id=req.correlation_id,
     ))

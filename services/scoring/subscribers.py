@@ -9,4 +9,5 @@ from services.scoring import benchmark_store
 
 
 async def on_score_computed(session: AsyncSession, envelope: Envelope) -> None:
-    await benchmark_store.apply_score(session, envelope.payload_as(ScoreComputed))
+    payload = envelope.payload_as(ScoreComputed)
+    await benchmark_store.apply_score(session, payload, payload.computed_at or envelope.occurred_at)

@@ -74,6 +74,8 @@ class ScoreComputed(BaseModel):
     tier: str | None = None
     area_percent: dict[str, int] = Field(default_factory=dict)
     met_criteria: list[str] = Field(default_factory=list)
+    # When the score was stored: decides which of a city's scores is its latest.
+    computed_at: datetime | None = None
 
 
 class ReportReady(BaseModel):

@@ -1,0 +1,116 @@
+"""Load and validate catalog files; every failure is a CatalogError naming the file."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from shared.catalog.model import Catalog, CatalogError, check_catalog
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_lock = threading.Lock()
+# Keyed by (resolved path, mtime, size): an edited file is re-read, an unchanged one is not.
+_cache: dict[tuple[str, int, int], Catalog] = {}
+
+
+def list_catalogs() -> list[str]:
+    """Versions of the bundled catalogs, sorted."""
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+
+
+def load_catalog(version: str) -> Catalog:
+    """The bundled catalog ``version`` (e.g. ``wwc-2019``), validated and cached."""
+    if not _VERSION.match(version or ""):
+        raise CatalogError(str(version), None, "invalid catalog version")
+    path = CATALOG_DIR / f"{version}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_catalogs()) or "none"
+        raise CatalogError(version, None, f"unknown catalog version (known: {known})")
+    catalog = load_catalog_file(path)
+    if catalog.version != version:
+        raise CatalogError(str(path), "version", f"file declares {catalog.version!r}, "
+                                                 f"its name says {version!r}")
+    return catalog
+
+
+def load_catalog_file(path: str | Path) -> Catalog:
+    """Any catalog file (tests, a catalog under review), validated and cached."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError as exc:
+        raise CatalogError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    try:
+        raw = path.read_text(encoding="utf-8")
+        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
+    except OSError as exc:
+        raise CatalogError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(str(path), None, f"invalid YAML: {exc}") from None
+    catalog = parse_catalog(data, source=str(path))
+    with _lock:
+        _cache[key] = catalog
+    return catalog
+
+
+def parse_catalog(data: Any, source: str = "<catalog>") -> Catalog:
+    """Validate already-parsed data (a mapping) as a catalog."""
+    if not isinstance(data, Mapping):
+        raise CatalogError(source, None, "a catalog must be a mapping at the top level")
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        raise _from_validation_error(exc, data, source) from None
+    check_catalog(catalog, source)
+    return catalog
+
+
+def _from_validation_error(exc: ValidationError, data: Mapping[str, Any], source: str
+                           ) -> CatalogError:
+    first = exc.errors()[0]
+    loc = first["loc"]
+    item = None
+    # Name the item by its id when the error is inside a list of items (criteria[3] -> DG4).
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        entries = data.get(loc[0])
+        entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
+        ident = entry.get("id") if isinstance(entry, Mapping) else None
+        kind = {"criteria": "criterion", "areas": "area", "components": "component",
+                "tiers": "tier", "snapshot": "snapshot question",
+                "resources": "resource"}.get(str(loc[0]), str(loc[0]))
+        item = f"{kind} {ident!r}" if ident else f"{loc[0]}[{loc[1]}]"
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc)
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return CatalogError(source, item, f"{field + ': ' if field else ''}{first['msg']}{more}")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+    return result
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
