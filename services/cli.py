@@ -7,7 +7,12 @@ import importlib
 import sys
 
 # Modules that contribute subcommands through `register(subparsers)`.
-COMMAND_MODULES = ("services.intake.cli", "services.scoring.cli", "shared.infra.dbcli")
+COMMAND_MODULES = (
+    "services.intake.cli",
+    "services.scoring.cli",
+    "services.scoring.benchmark_cli",
+    "shared.infra.dbcli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

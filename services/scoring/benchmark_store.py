@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import ScoreComputed
@@ -26,28 +28,60 @@ def _summary(row: CityLatest) -> CityScore:
                      area_percent=dict(row.area_percent), met=frozenset(row.met))
 
 
-async def _bump(session: AsyncSession, model, key: dict, **deltas: int) -> None:
-    row = await session.get(model, key, with_for_update=True)
-    if row is None:
-        row = model(**key, **{k: 0 for k in deltas})
-        session.add(row)
-    for name, delta in deltas.items():
-        setattr(row, name, getattr(row, name) + delta)
-    if all(getattr(row, name) == 0 for name in deltas) and row in session:
-        await session.flush()
-        await session.delete(row)
+def _deltas(contributions: list[tuple[CityScore, int]]) -> tuple[Counter, Counter, Counter]:
+    """Net row changes for (old, -1) and (new, +1): most of a replacement cancels out."""
+    totals: Counter = Counter()
+    areas: Counter = Counter()
+    crits: Counter = Counter()
+    for city, sign in contributions:
+        for scope in city.scopes():
+            totals[(city.cycle, scope, "count")] += sign
+            totals[(city.cycle, scope, "percent_sum")] += sign * city.percent
+            for area, pct in city.area_percent.items():
+                areas[(city.cycle, scope, area, "percent_sum")] += sign * pct
+                areas[(city.cycle, scope, area, "count")] += sign
+            for cid in city.met:
+                crits[(city.cycle, scope, cid)] += sign
+    return totals, areas, crits
 
 
-async def _apply(session: AsyncSession, city: CityScore, sign: int) -> None:
-    for scope in city.scopes():
-        await _bump(session, CohortTotal, {"cycle": city.cycle, "scope": scope},
-                    count=sign, percent_sum=sign * city.percent)
-        for area, pct in city.area_percent.items():
-            await _bump(session, CohortArea, {"cycle": city.cycle, "scope": scope, "area": area},
-                        percent_sum=sign * pct, count=sign)
-        for cid in city.met:
-            await _bump(session, CohortCriterion, {"cycle": city.cycle, "scope": scope, "criterion": cid},
-                        met_count=sign)
+def _upsert(session: AsyncSession, model, keys: list[str], rows: list[dict]):
+    """One INSERT .. ON CONFLICT DO UPDATE adding the deltas (SQLite and PostgreSQL)."""
+    dialect = session.bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(model)
+    values = [c for c in rows[0] if c not in keys]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: getattr(model, c) + getattr(stmt.excluded, c) for c in values},
+    )
+    return session.execute(stmt, rows)
+
+
+async def _apply(session: AsyncSession, contributions: list[tuple[CityScore, int]]) -> None:
+    totals, areas, crits = _deltas(contributions)
+    by_scope: dict[tuple, dict] = {}
+    for (cycle, scope, col), d in totals.items():
+        by_scope.setdefault((cycle, scope), {"cycle": cycle, "scope": scope, "count": 0, "percent_sum": 0})[col] = d
+    rows = [r for r in by_scope.values() if r["count"] or r["percent_sum"]]
+    if rows:
+        await _upsert(session, CohortTotal, ["cycle", "scope"], rows)
+    by_area: dict[tuple, dict] = {}
+    for (cycle, scope, area, col), d in areas.items():
+        by_area.setdefault((cycle, scope, area),
+                           {"cycle": cycle, "scope": scope, "area": area, "percent_sum": 0, "count": 0})[col] = d
+    rows = [r for r in by_area.values() if r["count"] or r["percent_sum"]]
+    if rows:
+        await _upsert(session, CohortArea, ["cycle", "scope", "area"], rows)
+    rows = [{"cycle": c, "scope": sc, "criterion": cid, "met_count": d} for (c, sc, cid), d in crits.items() if d]
+    if rows:
+        await _upsert(session, CohortCriterion, ["cycle", "scope", "criterion"], rows)
+    # Empty aggregates are removed, so an incremental book equals a rebuilt one.
+    cycles = {city.cycle for city, _ in contributions}
+    await session.execute(delete(CohortTotal).where(CohortTotal.cycle.in_(cycles), CohortTotal.count == 0))
+    await session.execute(delete(CohortArea).where(CohortArea.cycle.in_(cycles), CohortArea.count == 0))
+    await session.execute(delete(CohortCriterion).where(CohortCriterion.cycle.in_(cycles),
+                                                        CohortCriterion.met_count == 0))
 
 
 async def apply_score(session: AsyncSession, score: ScoreComputed, computed_at: datetime) -> bool:
@@ -61,14 +95,15 @@ async def apply_score(session: AsyncSession, score: ScoreComputed, computed_at: 
     if latest is not None:
         if (latest.computed_at, latest.submission_id) >= (computed_at, score.submission_id):
             return False
-        await _apply(session, _summary(latest), -1)
+        contributions = [(_summary(latest), -1), (new, +1)]
     else:
+        contributions = [(new, +1)]
         latest = CityLatest(city_id=score.city_id, cycle=score.cycle)
         session.add(latest)
     latest.submission_id, latest.computed_at = score.submission_id, computed_at
     latest.region, latest.population_band, latest.percent = new.region, new.population_band, new.percent
     latest.area_percent, latest.met = dict(new.area_percent), sorted(new.met)
-    await _apply(session, new, +1)
+    await _apply(session, contributions)
     return True
 
 

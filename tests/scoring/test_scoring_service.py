@@ -1,0 +1,138 @@
+"""Scoring's database side: the score activity's use case, incremental benchmarks that
+agree with a rebuild from scratch on a generated cohort of 500 cities, on both databases."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from shared.catalog import load_catalog
+from shared.catalog.geography import POPULATION_BANDS, REGIONS
+from shared.contracts.events import ScoreComputed
+from shared.contracts.workflows import ScoreRequest
+from shared.infra import migrations
+from shared.infra.db import Database
+from shared.infra.tables import outbox
+from services.scoring import benchmark_store
+from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, band_scope, region_scope
+from services.scoring.engine import score
+from services.scoring.models import CohortCriterion, CohortTotal, Score
+from services.scoring.service import store_score
+from tests.harness import PG_URL
+
+
+@pytest.fixture
+async def db(backend, tmp_path):
+    if backend == "postgres":
+        database = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_scoring")
+    else:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'scoring.db'}")
+    await migrations.upgrade(database, "scoring")
+    yield database
+    if backend == "postgres":
+        async with database.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
+    await database.dispose()
+
+
+def random_responses(rng: random.Random, maturity: float) -> dict[str, str]:
+    catalog = load_catalog("wwc-2019")
+    return {c.id: "YES" if rng.random() < maturity else rng.choice(["NO", "IN_PROGRESS"]) for c in catalog.criteria}
+
+
+async def test_store_score_is_idempotent_and_publishes_once(db):
+    req = ScoreRequest(submission_id="s1", correlation_id="s1", city_id="c1", cycle="2026",
+                       catalog_version="wwc-2019", audited_responses=random_responses(random.Random(1), 0.7),
+                       region="West", population_band="500K+")
+    async with db.transaction() as session:
+        first = await store_score(session, req)
+    async with db.transaction() as session:
+        again = await store_score(session, req)  # a retried activity
+    assert (first.met, first.tier) == (again.met, again.tier)
+    expected = score(load_catalog("wwc-2019"), req.audited_responses)
+    assert (first.met, first.percent, first.tier) == (expected.met, expected.percent, expected.tier)
+    async with db.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(outbox)) == 1
+        assert await session.scalar(select(func.count()).select_from(Score)) == 1
+
+
+async def test_incremental_benchmarks_equal_rebuild_on_500_cities(db):
+    """500 cities, several of them re-scored (a later submission replaces the earlier one),
+    events applied in a shuffled order including stale ones: the incremental aggregates
+    must equal both a rebuild from the scores table and the pure BenchmarkBook."""
+    rng = random.Random(500)
+    catalog = load_catalog("wwc-2019")
+    base = datetime(2026, 6, 1, tzinfo=UTC)
+    events: list[tuple[ScoreComputed, datetime]] = []
+    async with db.transaction() as session:
+        for i in range(500):
+            city = f"city-{i:03d}"
+            band, region = rng.choice(POPULATION_BANDS), rng.choice(REGIONS)
+            for attempt in range(1 + (rng.random() < 0.2)):  # 20% have a second scored submission
+                responses = random_responses(rng, rng.uniform(0.05, 0.95))
+                result = score(catalog, responses)
+                at = base + timedelta(days=attempt * 10, seconds=i)
+                sid = f"{city}-{attempt}"
+                session.add(Score(submission_id=sid, city_id=city, cycle="2026", catalog_version=catalog.version,
+                                  region=region, population_band=band, met=result.met, total=result.total,
+                                  percent=result.percent, tier=result.tier, result=result.model_dump(mode="json"),
+                                  computed_at=at))
+                events.append((ScoreComputed(
+                    submission_id=sid, city_id=city, cycle="2026", catalog_version=catalog.version, region=region,
+                    population_band=band, met=result.met, total=result.total, percent=result.percent, tier=result.tier,
+                    area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids,
+                    computed_at=at), at))
+    rng.shuffle(events)  # out of order: an older score may arrive after the newer one
+    for payload, at in events:
+        async with db.transaction() as session:
+            await benchmark_store.apply_score(session, payload, at)
+
+    async def read_all(session) -> dict:
+        out = {}
+        for scope in await benchmark_store.scopes(session, "2026"):
+            out[scope] = (await benchmark_store.snapshot(session, "2026", scope)).model_dump()
+        return out
+
+    async with db.sessionmaker() as session:
+        incremental = await read_all(session)
+        counts = await session.scalar(select(CohortTotal.count).where(CohortTotal.scope == ALL))
+    assert counts == 500
+
+    async with db.transaction() as session:
+        assert await benchmark_store.rebuild(session) == 500
+    async with db.sessionmaker() as session:
+        rebuilt = await read_all(session)
+    assert incremental == rebuilt
+
+    latest: dict[str, CityScore] = {}
+    for payload, at in sorted(events, key=lambda e: e[1]):
+        latest[payload.city_id] = CityScore(city_id=payload.city_id, cycle="2026", region=payload.region,
+                                            population_band=payload.population_band, percent=payload.percent,
+                                            area_percent=payload.area_percent, met=frozenset(payload.met_criteria))
+    book = BenchmarkBook.rebuild(latest.values())
+    for scope, snap in incremental.items():
+        assert book.snapshot("2026", scope).model_dump() == snap
+    assert set(incremental) == {ALL, *map(band_scope, {c.population_band for c in latest.values()}),
+                                *map(region_scope, {c.region for c in latest.values()})}
+
+
+async def test_small_cohorts_are_withheld(db):
+    rng = random.Random(7)
+    catalog = load_catalog("wwc-2019")
+    async with db.transaction() as session:
+        for i in range(4):
+            result = score(catalog, random_responses(rng, 0.5))
+            await benchmark_store.apply_score(session, ScoreComputed(
+                submission_id=f"s{i}", city_id=f"c{i}", cycle="2026", catalog_version="wwc-2019",
+                region="Canada", population_band="30K-100K", met=result.met, total=45, percent=result.percent,
+                area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids),
+                datetime(2026, 1, 1, tzinfo=UTC))
+    async with db.sessionmaker() as session:
+        snap = await benchmark_store.snapshot(session, "2026", ALL)
+        assert snap.withheld and snap.applicants is None and snap.criterion_share is None
+        # the rows exist (so the fifth city will reveal them), only the view withholds
+        assert await session.scalar(select(func.count()).select_from(CohortCriterion)) > 0
