@@ -7,11 +7,13 @@ and shared by every caller.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -113,17 +115,18 @@ class Catalog(_Item):
     snapshot: tuple[SnapshotQuestion, ...] = ()
     resources: tuple[Resource, ...] = ()
 
-    _criteria: dict[str, Criterion] = PrivateAttr(default_factory=dict)
-    _order: dict[str, int] = PrivateAttr(default_factory=dict)
-    _by_area: dict[str, tuple[Criterion, ...]] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._criteria = {c.id: c for c in self.criteria}
-        self._order = {c.id: i for i, c in enumerate(self.criteria)}
+    @cached_property
+    def index(self) -> "_Index":
+        """Look-up tables, built once (plain attributes: pydantic's private-attribute
+        access costs more than the scoring itself)."""
         by_area: dict[str, list[Criterion]] = {a.id: [] for a in self.areas}
         for c in self.criteria:
             by_area.setdefault(c.area, []).append(c)
-        self._by_area = {k: tuple(v) for k, v in by_area.items()}
+        return _Index(
+            criteria={c.id: c for c in self.criteria},
+            order={c.id: i for i, c in enumerate(self.criteria)},
+            by_area={k: tuple(v) for k, v in by_area.items()},
+        )
 
     # -- look-ups -------------------------------------------------------------
     @property
@@ -132,21 +135,21 @@ class Catalog(_Item):
 
     def criterion(self, criterion_id: str) -> Criterion:
         try:
-            return self._criteria[criterion_id]
+            return self.index.criteria[criterion_id]
         except KeyError:
             raise KeyError(f"catalog {self.version}: unknown criterion {criterion_id!r}") from None
 
     def has_criterion(self, criterion_id: str) -> bool:
-        return criterion_id in self._criteria
+        return criterion_id in self.index.criteria
 
     def position(self, criterion_id: str) -> int:
         """Index of the criterion in catalog order (the order of every listing)."""
-        return self._order[criterion_id]
+        return self.index.order[criterion_id]
 
     def criteria_in_area(self, area_id: str) -> tuple[Criterion, ...]:
-        if area_id not in self._by_area:
+        if area_id not in self.index.by_area:
             raise KeyError(f"catalog {self.version}: unknown area {area_id!r}")
-        return self._by_area[area_id]
+        return self.index.by_area[area_id]
 
     def area(self, area_id: str) -> Area:
         return _find(self.areas, area_id, "area", self.version)
@@ -182,7 +185,7 @@ class Catalog(_Item):
         order: list[str] = []
         pending = list(self.criterion_ids)
         while pending:
-            ready = [c for c in pending if all(p in done for p in self._criteria[c].prerequisites)]
+            ready = [c for c in pending if all(p in done for p in self.index.criteria[c].prerequisites)]
             if not ready:
                 raise CatalogError(self.version, None, "cyclic prerequisites")
             for c in ready:
@@ -190,6 +193,13 @@ class Catalog(_Item):
                 order.append(c)
             pending = [c for c in pending if c not in done]
         return tuple(order)
+
+
+@dataclass(frozen=True)
+class _Index:
+    criteria: dict[str, Criterion]
+    order: dict[str, int]
+    by_area: dict[str, tuple[Criterion, ...]]
 
 
 def _find(items: tuple[Any, ...], item_id: str, kind: str, version: str) -> Any:
