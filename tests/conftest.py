@@ -23,7 +23,7 @@ def infra_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def temporal_server():
-    svc = devstack.start_temporal(devstack.free_port(), devstack.free_port())
+    svc = devstack.start_temporal(devstack.free_port())  # headless: no UI in tests
     yield svc
     svc.stop()
 

@@ -7,6 +7,7 @@ service's own connection (and schema on PostgreSQL).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command, context
@@ -24,7 +25,17 @@ def alembic_config(service: str) -> Config:
     return cfg
 
 
+# Alembic's `context` is module-global: two services migrating at once in one process
+# (tests, tools) would interleave and corrupt each other's run.
+_lock = asyncio.Lock()
+
+
 async def upgrade(db: Database, service: str, revision: str = "head") -> None:
+    async with _lock:
+        await _upgrade(db, service, revision)
+
+
+async def _upgrade(db: Database, service: str, revision: str) -> None:
     await db.ensure_schema()
     cfg = alembic_config(service)
 

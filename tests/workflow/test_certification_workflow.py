@@ -100,7 +100,7 @@ async def start(client, prefix, review_mode="auto"):
     inp = CertificationInput(submission_id=sid, city_id="c1", cycle="2026", catalog_version="wwc-2019",
                              responses={"DG1": "YES"}, review_mode=review_mode, task_queue_prefix=prefix)
     handle = await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=f"certification-{sid}",
-                                         task_queue=f"{prefix}intake",
+                                         task_queue=f"{prefix}intake", result_type=CertificationStatus,
                                          id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
     return handle, inp
 
@@ -128,7 +128,7 @@ def clarification(seconds: float, rid: str = "q1") -> ClarificationRequest:
 async def test_auto_mode_calls_every_service_in_order(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
-    result = await handle.result(result_type=CertificationStatus)
+    result = await handle.result()
     assert result.stage == Stage.COMPLETED
     assert stubs.calls == ["evidence", "audit", "scoring", "reporting", "notify"]
     assert stubs.statuses == ["evidence_check", "in_review", "scoring", "reporting", "debrief", "completed"]
@@ -147,7 +147,7 @@ async def test_clarification_holds_review_until_answered(env):
     await asyncio.sleep(0.5)
     assert (await status(handle)).stage == Stage.CLARIFICATION
     await handle.signal(Signal.CLARIFICATION_ANSWERED, ClarificationAnswer(request_id="q1", answered_at=datetime.now(UTC)))
-    result = await handle.result(result_type=CertificationStatus)
+    result = await handle.result()
     assert result.stage == Stage.COMPLETED
     assert result.answered_clarifications == ["q1"] and result.open_clarifications == []
     assert "audit" not in stubs.calls  # the auditor's signal carried the review
@@ -163,7 +163,7 @@ async def test_unanswered_clarification_expires_at_its_due_date(env):
     s = await wait_stage(handle, Stage.IN_REVIEW, timeout=20)
     assert s.expired_clarifications == ["q1"] and s.open_clarifications == []
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c", audited_responses={"DG1": "YES"}))
-    assert (await handle.result(result_type=CertificationStatus)).stage == Stage.COMPLETED
+    assert (await handle.result()).stage == Stage.COMPLETED
 
 
 async def test_withdraw_before_scoring_ends_without_scoring(env):
@@ -171,7 +171,7 @@ async def test_withdraw_before_scoring_ends_without_scoring(env):
     handle, _ = await start(client, prefix, review_mode="auditor")
     await wait_stage(handle, Stage.IN_REVIEW)
     await handle.signal(Signal.WITHDRAW, Withdrawal(reason="We will apply next cycle."))
-    result = await handle.result(result_type=CertificationStatus)
+    result = await handle.result()
     assert result.stage == Stage.WITHDRAWN and result.withdrawn_reason == "We will apply next cycle."
     assert "scoring" not in stubs.calls
     assert stubs.statuses[-1] == "withdrawn"
@@ -180,7 +180,7 @@ async def test_withdraw_before_scoring_ends_without_scoring(env):
 async def test_withdraw_after_scoring_is_ignored(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
-    result = await handle.result(result_type=CertificationStatus)
+    result = await handle.result()
     with pytest.raises(Exception):
         await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))  # the run has ended
     assert result.stage == Stage.COMPLETED and result.withdrawn_reason is None
@@ -193,6 +193,6 @@ async def test_duplicate_start_is_rejected(env):
         await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=handle.id, task_queue=f"{prefix}intake",
                                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
     await handle.signal(Signal.WITHDRAW, Withdrawal())
-    await handle.result(result_type=CertificationStatus)
+    await handle.result()
 
 
