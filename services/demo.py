@@ -67,6 +67,10 @@ async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str) -> Non
         token = await token_for(client, intake, city, i)
         headers = {"authorization": f"Bearer {token}"}
         maturity = rng.uniform(0.2, 0.95)
+        snap = await client.post(f"{intake}/api/v1/snapshots/{cycle}", headers=headers,
+                                 json={"answers": {q.id: rng.random() < maturity for q in catalog.snapshot}})
+        if snap.status_code not in (201, 409):  # 409: answered in an earlier run
+            snap.raise_for_status()
         responses = {}
         for crit in catalog.criteria:
             roll = rng.random()

@@ -48,11 +48,12 @@ import sysconfig
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator, Sequence
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 HOST = "127.0.0.1"
@@ -163,7 +164,7 @@ def _port_of(value: str | None, default: int) -> int:
 
 # ---------------------------------------------------------------------------- process
 
-_live: set["Service"] = set()
+_live: set[Service] = set()
 _live_lock = threading.Lock()
 
 try:  # Linux: the child gets SIGTERM when the thread that forked it dies.
@@ -282,7 +283,7 @@ class Service:
             _live.discard(self)
         return proc.returncode
 
-    def __enter__(self) -> "Service":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -310,10 +311,12 @@ def _spawn(argv: Sequence[str | os.PathLike | int], log_file: Path, *, cwd: Path
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         offset = log.tell()
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
         log.write(f"=== {stamp} devstack starting: {shlex.join(args)}\n".encode())
         log.flush()
         main_thread = threading.current_thread() is threading.main_thread()
+        # PDEATHSIG follows the forking *thread*: only set it from the main thread.
+        die_with_parent = _die_with_parent if main_thread and _prctl is not None else None
         proc = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
@@ -322,8 +325,7 @@ def _spawn(argv: Sequence[str | os.PathLike | int], log_file: Path, *, cwd: Path
             cwd=cwd,
             env=env,
             start_new_session=True,
-            # PDEATHSIG follows the forking *thread*: only safe from the main thread.
-            preexec_fn=_die_with_parent if main_thread and _prctl is not None else None,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only calls prctl(2)
         )
     return proc, offset
 
@@ -690,7 +692,7 @@ class DevConfig:
     smtp_port: int
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | os._Environ = os.environ) -> "DevConfig":
+    def from_env(cls, env: dict[str, str] | os._Environ = os.environ) -> DevConfig:
         def port(var: str, url_var: str | None, default: int) -> int:
             if env.get(var):
                 return int(env[var])
@@ -809,7 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         svc = start_component(args.component, cfg)
     except DevstackError as exc:
-        print(f"[devstack] {args.component}: {exc}", file=sys.stderr, flush=True)
+        print(f"[devstack] {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         return 130

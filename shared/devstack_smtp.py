@@ -18,7 +18,7 @@ import os
 import secrets
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -39,7 +39,7 @@ class MaildirHandler:
             f"X-Envelope-From: {envelope.mail_from}\r\n"
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
         ).encode("utf-8", "surrogateescape")
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{secrets.token_hex(4)}.eml"
         tmp = self.directory / f".{name}.tmp"
         tmp.write_bytes(headers + content)

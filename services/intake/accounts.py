@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.models import City, User
 from shared.catalog.geography import population_band, region_for
 from shared.infra.auth import Principal, Role
 from shared.infra.http import ProblemError, field_error
-from services.intake.models import City, User
 
 _hasher = PasswordHasher()
 
@@ -28,10 +30,17 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class CityCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra={"examples": [{
+        "name": "Springfield", "state": "IL", "country": "US", "population": 116250,
+        "contact_name": "Jordan Lee", "contact_email": "jordan.lee@springfield.gov",
+        "password": "correct-horse-battery", "language": "en",
+    }]})
+
     name: str = Field(min_length=2, max_length=200, examples=["Springfield"])
-    state: str = Field(default="", max_length=100, examples=["IL"])
-    country: str = Field(min_length=2, max_length=2, examples=["US"], description="ISO 3166-1 alpha-2")
-    population: int = Field(gt=0, examples=[116250])
+    state: str = Field(default="", max_length=100, examples=["IL"],
+                       description="state or province; required in the United States (code or name)")
+    country: str = Field(pattern="^[A-Za-z]{2}$", examples=["US"], description="ISO 3166-1 alpha-2")
+    population: int = Field(gt=0, le=50_000_000, examples=[116250])
     contact_name: str = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
     contact_email: EmailStr = Field(examples=["jordan.lee@springfield.gov"])
     password: str = Field(min_length=10, max_length=200, description="for the first staff account")
@@ -39,6 +48,8 @@ class CityCreate(BaseModel):
 
 
 class CityRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     state: str
@@ -50,8 +61,42 @@ class CityRead(BaseModel):
     contact_email: str
 
 
+class StaffCreate(BaseModel):
+    """Another staff member of the same city; they sign in with this password."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra={"examples": [{
+        "email": "sam.ortiz@springfield.gov", "name": "Sam Ortiz", "password": "another-long-secret",
+    }]})
+
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=200)
+    language: str = Field(default="en", pattern="^(en|es|pt)$")
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    role: str
+    city_id: str | None
+    language: str
+    created_at: datetime
+
+
+def _region(country: str, state: str):
+    try:
+        return region_for(country, state)
+    except ValueError:
+        reason = "name a US state (e.g. IL or Illinois)" if state else "a US city needs its state"
+        raise field_error("state", reason) from None
+
+
 async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, User]:
     country = data.country.upper()
+    region = _region(country, data.state)
     existing = await session.scalar(
         select(City).where(func.lower(City.name) == data.name.lower(), City.state == data.state, City.country == country)
     )
@@ -61,7 +106,7 @@ async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, 
         raise field_error("contact_email", "an account with this email already exists", status=409, title="Conflict")
     city = City(
         name=data.name.strip(), state=data.state.strip(), country=country, population=data.population,
-        region=region_for(country, data.state), population_band=population_band(data.population),
+        region=region, population_band=population_band(data.population),
         contact_name=data.contact_name, contact_email=data.contact_email.lower(),
     )
     session.add(city)
@@ -86,6 +131,40 @@ async def create_staff_user(
     session.add(user)
     await session.flush()
     return user
+
+
+async def get_city(session: AsyncSession, principal: Principal, city_id: str) -> City:
+    """A city a principal may see; another city's is reported as absent (no probing)."""
+    city = await session.get(City, city_id)
+    if city is None or not principal.can_see_city(city_id):
+        raise ProblemError(404, "Not found", f"no city {city_id}")
+    return city
+
+
+async def add_city_user(session: AsyncSession, principal: Principal, city_id: str, data: StaffCreate) -> User:
+    """A city's staff member adds a colleague to the same city (never to another one)."""
+    city = await get_city(session, principal, city_id)
+    if principal.role != Role.CITY:
+        raise ProblemError(403, "Forbidden", "Only the city's own staff add staff accounts.")
+    user = await create_staff_user(session, email=data.email, name=data.name, password=data.password,
+                                   role=Role.CITY, city_id=city.id)
+    user.language = data.language
+    return user
+
+
+async def list_city_users(session: AsyncSession, principal: Principal, city_id: str) -> list[User]:
+    city = await get_city(session, principal, city_id)
+    return list((await session.scalars(
+        select(User).where(User.city_id == city.id).order_by(User.created_at, User.email))).all())
+
+
+async def user_names(session: AsyncSession, user_ids: set[str]) -> dict[str, str]:
+    """Display names of users (for "changed by ..." messages)."""
+    ids = {u for u in user_ids if u}
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
+    return {r.id: r.name or r.email for r in rows}
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:

@@ -11,6 +11,7 @@ class IntakeOptions(BaseSettings):
     catalog_version: str = "wwc-2019"
     # "auto" until the auditor review console drives reviews (see CertificationInput).
     review_mode: str = "auto"
-    max_file_mb: int = 25
-    max_submission_mb: int = 250
-    download_link_minutes: int = 5
+    # Floats so tests (and small deployments) can use fractions of a MB or a minute.
+    max_file_mb: float = 25
+    max_submission_mb: float = 250
+    download_link_minutes: float = 5

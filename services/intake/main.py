@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
-from services.intake import api, subscribers
+from services.intake import api, pages, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions
 from services.intake.workflow import CertificationWorkflow
@@ -20,6 +20,6 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
     runtime.workflows = [CertificationWorkflow]
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.ensure_workflow_started(runtime, options),
                     name="intake-workflow-starter")
-    app = create_app(runtime, [api.router], title="WWC Intake")
+    app = create_app(runtime, [api.router, pages.router], title="WWC Intake")
     app.state.intake_options = options
     return runtime, app

@@ -3,29 +3,110 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from services.intake.models import Assessment, City, Evidence, Response, Submission
 from shared.catalog.loader import load_catalog
-from shared.contracts.events import Subject, SubmissionSubmitted, make_event
+from shared.contracts.events import Subject, SubmissionSubmitted, SubmissionWithdrawn, make_event
 from shared.contracts.workflows import (
     CERTIFICATION_WORKFLOW,
     CertificationInput,
     CertificationStatus,
     Query,
+    Signal,
+    Stage,
     TaskQueue,
+    Withdrawal,
     certification_workflow_id,
 )
+from shared.infra.auth import Principal
 from shared.infra.http import ProblemError
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.temporal import task_queue
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import Assessment, City, Evidence, Response, Submission
+# A city may withdraw until scoring starts (the workflow ignores the signal afterwards).
+WITHDRAWABLE = (Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION)
+
+
+class SubmissionRead(BaseModel):
+    id: str
+    city_id: str
+    cycle: str
+    catalog_version: str
+    status: str
+    workflow_id: str
+    submitted_at: datetime
+    status_changed_at: datetime | None = None
+    workflow: CertificationStatus | None = Field(
+        default=None, description="live state from the CertificationWorkflow (stage, history, open clarifications)")
+
+
+class FrozenRead(BaseModel):
+    """The immutable snapshot frozen at submission: responses, narratives, evidence manifest."""
+
+    submission_id: str
+    frozen: dict
+
+
+class WithdrawalCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "We will apply next cycle."}]})
+
+    reason: str = Field(default="", max_length=2000)
+
+
+def read(sub: Submission, wf: CertificationStatus | None = None) -> SubmissionRead:
+    return SubmissionRead(id=sub.id, city_id=sub.city_id, cycle=sub.cycle, catalog_version=sub.catalog_version,
+                          status=sub.status, workflow_id=sub.workflow_id, submitted_at=sub.submitted_at,
+                          status_changed_at=sub.status_changed_at, workflow=wf)
+
+
+async def visible(session: AsyncSession, principal: Principal, submission_id: str) -> Submission:
+    """A submission the principal may see; another city's is reported as absent (no probing)."""
+    sub = await session.get(Submission, submission_id)
+    if sub is None or not principal.can_see_city(sub.city_id):
+        raise ProblemError(404, "Not found", f"no submission {submission_id}")
+    return sub
+
+
+async def list_for(session: AsyncSession, principal: Principal, cycle: str | None = None) -> list[Submission]:
+    """A city's own submissions (auditors and operators: every city's), newest first."""
+    stmt = select(Submission)
+    if principal.role == "city":
+        stmt = stmt.where(Submission.city_id == principal.city_id)
+    if cycle:
+        stmt = stmt.where(Submission.cycle == cycle)
+    return list((await session.scalars(stmt.order_by(Submission.submitted_at.desc()))).all())
+
+
+async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: str,
+                 review_mode: str) -> tuple[Submission, bool]:
+    """Freeze the cycle's draft and start its workflow; (submission, created).
+    Submitting again returns the same submission and makes sure its workflow runs."""
+    async with runtime.db.transaction() as session:
+        assessment = await session.scalar(
+            select(Assessment).where(Assessment.city_id == city_id, Assessment.cycle == cycle).with_for_update())
+        if assessment is None:
+            raise ProblemError(404, "Not found", f"No assessment for cycle {cycle}.")
+        existing = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
+        if existing is None:
+            city = await session.get(City, city_id)
+            sub = await freeze(session, assessment, city, user_id)
+        else:
+            sub = existing
+    runtime.wake_relay()
+    if runtime.temporal_client is not None:
+        await start_workflow(runtime.temporal_client, runtime, sub, review_mode)
+    return sub, existing is None
 
 
 def missing_items(catalog, responses: dict[str, Response], evidence: dict[str, list[Evidence]]) -> list[dict]:
@@ -34,10 +115,12 @@ def missing_items(catalog, responses: dict[str, Response], evidence: dict[str, l
     for crit in catalog.criteria:
         r = responses.get(crit.id)
         if r is None or not r.response:
-            problems.append({"field": f"responses.{crit.id}", "reason": "not answered"})
+            problems.append({"field": f"responses.{crit.id}", "reason": "not answered",
+                             "criterion_id": crit.id, "area": crit.area})
         elif r.response == "YES" and crit.evidence_required_for_yes and not evidence.get(crit.id):
             problems.append({"field": f"responses.{crit.id}.evidence",
-                             "reason": "a YES needs evidence: upload a file or add a link"})
+                             "reason": "a YES needs evidence: upload a file or add a link",
+                             "criterion_id": crit.id, "area": crit.area})
     return problems
 
 
@@ -46,7 +129,9 @@ async def freeze(session: AsyncSession, assessment: Assessment, city: City, subm
     responses = {r.criterion_id: r for r in (await session.scalars(
         select(Response).where(Response.assessment_id == assessment.id))).all()}
     evidence: dict[str, list[Evidence]] = {}
-    for ev in (await session.scalars(select(Evidence).where(Evidence.assessment_id == assessment.id))).all():
+    for ev in (await session.scalars(select(Evidence).where(
+            Evidence.assessment_id == assessment.id, Evidence.clarification_id.is_(None))
+            .order_by(Evidence.criterion_id, Evidence.created_at))).all():
         evidence.setdefault(ev.criterion_id, []).append(ev)
     problems = missing_items(catalog, responses, evidence)
     if problems:
@@ -123,3 +208,56 @@ async def workflow_status(client: Client, workflow_id: str) -> CertificationStat
     except RPCError:
         return None
 
+
+
+def _temporal(runtime: ServiceRuntime) -> Client:
+    if runtime.temporal_client is None:
+        raise ProblemError(503, "Workflow engine unavailable", "The certification workflow cannot be reached; "
+                                                                "try again in a moment.")
+    return runtime.temporal_client
+
+
+async def live_status(runtime: ServiceRuntime, sub: Submission) -> CertificationStatus:
+    status = await workflow_status(_temporal(runtime), sub.workflow_id)
+    if status is None:
+        raise ProblemError(503, "Status unavailable", "The submission's workflow did not answer; try again shortly.")
+    return status
+
+
+async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *,
+                   wait_seconds: float = 10.0) -> CertificationStatus:
+    """Withdraw before scoring starts: read the stage, signal, and wait for the workflow
+    to confirm. After scoring started (or if it started meanwhile) -> 409."""
+    status = await live_status(runtime, sub)
+    if status.stage != Stage.WITHDRAWN:
+        if status.stage not in WITHDRAWABLE:
+            raise _too_late(status.stage)
+        handle = _temporal(runtime).get_workflow_handle(sub.workflow_id)
+        await handle.signal(Signal.WITHDRAW, Withdrawal(reason=data.reason))
+        deadline = asyncio.get_running_loop().time() + wait_seconds
+        while True:
+            status = await live_status(runtime, sub)
+            if status.stage == Stage.WITHDRAWN:
+                break
+            if status.stage not in WITHDRAWABLE:
+                raise _too_late(status.stage)
+            if asyncio.get_running_loop().time() > deadline:
+                return status  # signalled; the workflow acts on it when its current step ends
+            await asyncio.sleep(0.1)
+    async with runtime.db.transaction() as session:
+        assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
+        if assessment is not None and assessment.status != "withdrawn":
+            assessment.status = "withdrawn"
+            await add_event(session, make_event(
+                Subject.SUBMISSION_WITHDRAWN,
+                SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=data.reason),
+                submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id,
+            ))
+    runtime.wake_relay()
+    return status
+
+
+def _too_late(stage: Stage) -> ProblemError:
+    return ProblemError(409, "Too late to withdraw",
+                        f"The submission is at the stage '{stage.value}': scoring has started, so it can no "
+                        f"longer be withdrawn.", stage=stage.value)

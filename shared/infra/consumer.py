@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, NatsMessage, NatsRouter, PullSub
+from faststream.nats import ConsumerConfig, NatsMessage, NatsRouter
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -110,13 +110,16 @@ def parse_envelope(body: bytes) -> Envelope:
 
 
 def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings, stream: Any) -> None:
-    """Subscribe a durable pull consumer on the stream with manual, bounded acking."""
+    """Subscribe a durable consumer on the stream with manual, bounded acking.
+
+    A push consumer with a queue group (named like the durable): replicas of a service
+    share its deliveries. (FastStream 0.7's batch pull loop logs nats-py's builtin
+    TimeoutError on every empty fetch, so pull is not used.)"""
 
     @router.subscriber(
         consumer.subject,
+        queue=consumer.name,
         stream=stream,
-        durable=consumer.name,
-        pull_sub=PullSub(batch_size=10, timeout=1.0),
         config=ConsumerConfig(
             durable_name=consumer.name,
             max_deliver=settings.max_deliver,

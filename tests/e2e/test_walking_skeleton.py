@@ -55,6 +55,10 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
     assert r.json()["city"]["region"] == "Midwest" and r.json()["city"]["population_band"] == "100K-250K"
     intake.headers["authorization"] = f"Bearer {city_token}"
 
+    snapshot = {q.id: True for q in load_catalog("wwc-2019").snapshot}
+    r = await intake.post("/api/v1/snapshots/2026", json={"answers": snapshot})
+    assert r.status_code == 201 and r.json()["eligibility"]["eligible"], r.text
+
     responses = demo_responses(yes=31)
     r = await intake.put("/api/v1/assessments/2026/responses", json={"responses": responses})
     assert r.status_code == 200, r.text

@@ -1,0 +1,196 @@
+"""Answering an auditor's clarification request: a new narrative and evidence on the
+criteria the request names, before its due date. The answer is stored (with its own
+evidence rows, marked with the request), the frozen submission is never modified, and
+the workflow is signalled (`clarification_answered`).
+
+Open requests come from the workflow's `status` query; answers from intake's table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import evidence, submissions, uploads
+from services.intake.config import IntakeOptions
+from services.intake.drafts import EvidenceRead
+from services.intake.models import ClarificationAnswer, Evidence, Submission, insert_if_absent
+from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
+from shared.contracts.workflows import ClarificationRequest, Signal
+from shared.infra.auth import Principal, Role
+from shared.infra.http import ProblemError
+from shared.infra.orm import new_id
+from shared.infra.runtime import ServiceRuntime
+
+
+class CriterionAnswer(BaseModel):
+    narrative: str = Field(min_length=1, max_length=20000)
+    links: list[HttpUrl] = Field(default_factory=list, max_length=20)
+
+
+class ClarificationAnswerCreate(BaseModel):
+    """A new narrative (and optionally links) for every criterion the request names.
+    Files for the answer are uploaded first to the request's file endpoint."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"answers": {
+        "DG1": {"narrative": "The inventory is attached, with its update schedule.",
+                "links": ["https://data.springfield.gov/inventory"]},
+    }}]})
+
+    answers: dict[str, CriterionAnswer]
+
+
+class ClarificationRead(BaseModel):
+    request_id: str
+    criteria: list[str]
+    message: str
+    due_at: datetime
+    requested_by: str = ""
+    state: str = Field(description="open | overdue | answered | expired")
+    answered_at: datetime | None = None
+    answers: dict[str, dict] | None = None
+    evidence: list[EvidenceRead] = Field(default_factory=list, description="files and links sent for this request")
+
+
+async def _answers(session: AsyncSession, submission_id: str) -> dict[str, ClarificationAnswer]:
+    rows = await session.scalars(select(ClarificationAnswer).where(ClarificationAnswer.submission_id == submission_id))
+    return {a.request_id: a for a in rows.all()}
+
+
+async def _evidence(session: AsyncSession, sub: Submission, request_id: str | None = None) -> list[Evidence]:
+    stmt = select(Evidence).where(Evidence.assessment_id == sub.assessment_id, Evidence.clarification_id.is_not(None))
+    if request_id:
+        stmt = stmt.where(Evidence.clarification_id == request_id)
+    return list((await session.scalars(stmt.order_by(Evidence.created_at))).all())
+
+
+async def list_requests(runtime: ServiceRuntime, sub: Submission) -> list[ClarificationRead]:
+    """Open requests (from the workflow) and answered ones (from intake's table)."""
+    status = await submissions.live_status(runtime, sub)
+    now = datetime.now(UTC)
+    async with runtime.db.sessionmaker() as session:
+        answers = await _answers(session, sub.id)
+        files = await _evidence(session, sub)
+    by_request: dict[str, list[Evidence]] = {}
+    for ev in files:
+        by_request.setdefault(ev.clarification_id or "", []).append(ev)
+    out: list[ClarificationRead] = []
+    for req in status.open_clarifications:
+        if req.request_id in answers:
+            continue
+        out.append(ClarificationRead(
+            **req.model_dump(), state="overdue" if req.due_at <= now else "open",
+            evidence=[EvidenceRead.model_validate(e) for e in by_request.get(req.request_id, [])]))
+    for request_id, ans in answers.items():
+        meta = ans.answers.get("request", {})
+        out.append(ClarificationRead(
+            request_id=request_id, criteria=meta.get("criteria", []), message=meta.get("message", ""),
+            due_at=meta.get("due_at"), requested_by=meta.get("requested_by", ""), state="answered",
+            answered_at=ans.answered_at, answers=ans.answers.get("criteria", {}),
+            evidence=[EvidenceRead.model_validate(e) for e in by_request.get(request_id, [])]))
+    expired = set(status.expired_clarifications) - set(answers)
+    known = {c.request_id for c in out}
+    for request_id in sorted(expired - known):
+        out.append(ClarificationRead(request_id=request_id, criteria=[], message="", due_at=now, state="expired"))
+    return out
+
+
+async def open_request(runtime: ServiceRuntime, sub: Submission, request_id: str) -> ClarificationRequest:
+    """The request if it may still be answered; a clear 409 when answered or past due."""
+    status = await submissions.live_status(runtime, sub)
+    async with runtime.db.sessionmaker() as session:
+        answered = (await _answers(session, sub.id)).get(request_id)
+    if answered is not None or request_id in status.answered_clarifications:
+        raise ProblemError(409, "Already answered", f"The clarification request {request_id} was already answered.")
+    if request_id in status.expired_clarifications:
+        raise ProblemError(409, "Past due date", f"The clarification request {request_id} passed its due date "
+                                                 f"and is closed; it can no longer be answered.")
+    req = next((c for c in status.open_clarifications if c.request_id == request_id), None)
+    if req is None:
+        raise ProblemError(404, "Not found", f"no open clarification request {request_id}")
+    if req.due_at <= datetime.now(UTC):
+        raise ProblemError(409, "Past due date",
+                           f"The clarification request {request_id} was due at {req.due_at:%Y-%m-%d %H:%M} UTC; "
+                           f"the due date has passed, so it can no longer be answered.",
+                           due_at=req.due_at.isoformat())
+    return req
+
+
+def _named_only(req: ClarificationRequest, criteria: list[str], field: str) -> None:
+    errors = [{"field": f"{field}.{c}" if field else c,
+               "reason": f"not named in this request (it asks about {', '.join(req.criteria)})"}
+              for c in criteria if c not in req.criteria]
+    if errors:
+        raise ProblemError(422, "Invalid input", "Answer only the criteria the request names.", errors=errors)
+
+
+def _city_only(principal: Principal) -> None:
+    if principal.role != Role.CITY:
+        raise ProblemError(403, "Forbidden", "Only the city's staff answer clarification requests.")
+
+
+async def add_file(runtime: ServiceRuntime, opts: IntakeOptions, principal: Principal, sub: Submission,
+                   request_id: str, criterion_id: str, request: Request) -> Evidence:
+    """Upload a file for an open request, on one of the criteria it names."""
+    _city_only(principal)
+    req = await open_request(runtime, sub, request_id)
+    _named_only(req, [criterion_id], "")
+    target = evidence.Target(sub.assessment_id, sub.city_id, sub.cycle, criterion_id, clarification_id=request_id)
+
+    async def still_open(session: AsyncSession, _assessment) -> None:
+        if request_id in await _answers(session, sub.id):
+            raise ProblemError(409, "Already answered", f"The clarification request {request_id} was answered.")
+
+    with await uploads.receive(request, evidence.max_file_bytes(opts)) as upload:
+        return await evidence.store_file(runtime, opts, target, upload, user_id=principal.sub, recheck=still_open)
+
+
+async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission, request_id: str,
+                 data: ClarificationAnswerCreate) -> ClarificationRead:
+    _city_only(principal)
+    async with runtime.db.sessionmaker() as session:
+        stored_before = (await _answers(session, sub.id)).get(request_id)
+    if stored_before is not None:
+        # Stored but maybe not signalled (the process died in between): signal again.
+        status = await submissions.live_status(runtime, sub)
+        if any(c.request_id == request_id for c in status.open_clarifications):
+            await _signal(runtime, sub, request_id, stored_before.answered_at)
+    req = await open_request(runtime, sub, request_id)
+    _named_only(req, list(data.answers), "answers")
+    missing = [c for c in req.criteria if c not in data.answers]
+    if missing:
+        raise ProblemError(422, "Invalid input", "Answer every criterion the request names.",
+                           errors=[{"field": f"answers.{c}", "reason": "named in the request: give a new narrative"}
+                                   for c in missing])
+    now = datetime.now(UTC)
+    async with runtime.db.transaction() as session:
+        for cid, item in data.answers.items():
+            for url in item.links:
+                session.add(Evidence(assessment_id=sub.assessment_id, criterion_id=cid, kind="link", url=str(url),
+                                     clarification_id=request_id, uploaded_by=principal.sub, created_at=now))
+        await session.flush()
+        sent = await _evidence(session, sub, request_id)
+        stored = {
+            "request": {"criteria": req.criteria, "message": req.message, "due_at": req.due_at.isoformat(),
+                        "requested_by": req.requested_by},
+            "criteria": {cid: {"narrative": item.narrative,
+                               "evidence_ids": [e.id for e in sent if e.criterion_id == cid]}
+                         for cid, item in data.answers.items()},
+        }
+        inserted = await insert_if_absent(session, ClarificationAnswer, id=new_id(), submission_id=sub.id,
+                                          request_id=request_id, answers=stored, answered_by=principal.sub,
+                                          answered_at=now)
+        if not inserted:
+            raise ProblemError(409, "Already answered", f"The clarification request {request_id} was already answered.")
+    await _signal(runtime, sub, request_id, now)
+    return ClarificationRead(**req.model_dump(), state="answered", answered_at=now, answers=stored["criteria"],
+                             evidence=[EvidenceRead.model_validate(e) for e in sent])
+
+
+async def _signal(runtime: ServiceRuntime, sub: Submission, request_id: str, answered_at: datetime) -> None:
+    handle = submissions._temporal(runtime).get_workflow_handle(sub.workflow_id)
+    await handle.signal(Signal.CLARIFICATION_ANSWERED, AnswerSignal(request_id=request_id, answered_at=answered_at))
