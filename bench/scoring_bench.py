@@ -95,7 +95,7 @@ async def bench_updates(cities: int, tmp: Path) -> dict:
             await benchmark_store.apply_score(session, payload, payload.computed_at)
     update = (time.perf_counter() - t0) / UPDATES
     t0 = time.perf_counter()
-    for k in range(UPDATES):
+    for _ in range(UPDATES):
         async with db.transaction() as session:
             await session.execute(text("UPDATE benchmark_cohorts SET count = count WHERE scope = 'all'"))
     bare = (time.perf_counter() - t0) / UPDATES

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.infra import migrations
+from shared.infra.db import Database
 from shared.infra.runtime import ServiceRuntime, Settings
 from shared.infra.settings import (
     SERVICES,
@@ -80,7 +83,7 @@ class Stack:
     apps: dict = field(default_factory=dict)
     build_kwargs: dict[str, dict] = field(default_factory=dict)
 
-    async def start(self) -> "Stack":
+    async def start(self) -> Stack:
         for name in self.services:
             settings = service_settings(name, self.infra, backend=self.backend, tmp=self.tmp, tag=self.tag)
             kwargs = dict(self.build_kwargs.get(name, {}))
@@ -104,3 +107,20 @@ class Stack:
                 for name in self.services:
                     await conn.execute(text(f'DROP SCHEMA IF EXISTS "t{self.tag}_{name}" CASCADE'))
             await engine.dispose()
+
+
+@asynccontextmanager
+async def migrated_database(service: str, backend: str, tmp: Path):
+    """One service's database at head: a SQLite file, or a fresh PostgreSQL schema dropped after."""
+    if backend == "postgres":
+        db = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_{service}")
+    else:
+        db = Database(f"sqlite+aiosqlite:///{tmp / (service + '.db')}")
+    await migrations.upgrade(db, service)
+    try:
+        yield db
+    finally:
+        if backend == "postgres":
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE'))
+        await db.dispose()

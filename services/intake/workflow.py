@@ -151,7 +151,7 @@ class CertificationWorkflow:
             try:
                 # Wake when a request is answered or added, or the soonest one falls due.
                 await workflow.wait_condition(
-                    lambda: self._withdrawal is not None
+                    lambda open_ids=open_ids: self._withdrawal is not None
                     or {c.request_id for c in self._open()} != open_ids,
                     timeout=timedelta(seconds=remaining),
                 )

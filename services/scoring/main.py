@@ -13,5 +13,5 @@ from services.scoring.activities import ScoringActivities
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     runtime = ServiceRuntime(settings or Settings.load("scoring"))
     runtime.activities = ScoringActivities(runtime).all()
-    runtime.consume("wwc.scoring.score.computed", subscribers.on_score_computed, name="scoring-benchmarks")
+    runtime.consume(Subject.SCORE_COMPUTED, subscribers.on_score_computed, name="scoring-benchmarks")
     return runtime, create_app(runtime, [api.router], title="WWC Scoring")

@@ -83,7 +83,7 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
 
     # Each service wrote its own row.
     from services.audit.models import ReviewCase
-    from services.notify.models import DebriefOffer, SentMail
+    from services.notify.models import DebriefOffer
     from services.reporting.models import PipelineEntry, Report
     from services.scoring.models import Score
 

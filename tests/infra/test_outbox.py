@@ -9,13 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.contracts.events import Envelope, Subject, SubmissionWithdrawn, make_event
-from shared.infra import migrations
 from shared.infra.broker import declare_stream, jetstream_publisher, make_broker
-from shared.infra.db import Database
 from shared.infra.outbox import OutboxRelay, add_event
 from shared.infra.settings import NatsSettings
 from shared.infra.tables import outbox
-from tests.harness import PG_URL
+from tests.harness import migrated_database
 
 
 class RelayCrashed(Exception):
@@ -24,20 +22,8 @@ class RelayCrashed(Exception):
 
 @pytest.fixture
 async def db(backend, tmp_path):
-    if backend == "postgres":
-        import uuid
-
-        database = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_outbox")
-    else:
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    await migrations.upgrade(database, "audit")
-    yield database
-    if backend == "postgres":
-        from sqlalchemy import text
-
-        async with database.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
-    await database.dispose()
+    async with migrated_database("audit", backend, tmp_path) as database:
+        yield database
 
 
 @pytest.fixture

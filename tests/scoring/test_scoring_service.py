@@ -4,39 +4,28 @@ agree with a rebuild from scratch on a generated cohort of 500 cities, on both d
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from shared.catalog import load_catalog
-from shared.catalog.geography import POPULATION_BANDS, REGIONS
-from shared.contracts.events import ScoreComputed
-from shared.contracts.workflows import ScoreRequest
-from shared.infra import migrations
-from shared.infra.db import Database
-from shared.infra.tables import outbox
 from services.scoring import benchmark_store
 from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, band_scope, region_scope
 from services.scoring.engine import score
 from services.scoring.models import CohortCriterion, CohortTotal, Score
 from services.scoring.service import store_score
-from tests.harness import PG_URL
+from shared.catalog import load_catalog
+from shared.catalog.geography import POPULATION_BANDS, REGIONS
+from shared.contracts.events import ScoreComputed
+from shared.contracts.workflows import ScoreRequest
+from shared.infra.tables import outbox
+from tests.harness import migrated_database
 
 
 @pytest.fixture
 async def db(backend, tmp_path):
-    if backend == "postgres":
-        database = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_scoring")
-    else:
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'scoring.db'}")
-    await migrations.upgrade(database, "scoring")
-    yield database
-    if backend == "postgres":
-        async with database.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
-    await database.dispose()
+    async with migrated_database("scoring", backend, tmp_path) as database:
+        yield database
 
 
 def random_responses(rng: random.Random, maturity: float) -> dict[str, str]:
@@ -109,7 +98,7 @@ async def test_incremental_benchmarks_equal_rebuild_on_500_cities(db):
     assert incremental == rebuilt
 
     latest: dict[str, CityScore] = {}
-    for payload, at in sorted(events, key=lambda e: e[1]):
+    for payload, _at in sorted(events, key=lambda e: e[1]):
         latest[payload.city_id] = CityScore(city_id=payload.city_id, cycle="2026", region=payload.region,
                                             population_band=payload.population_band, percent=payload.percent,
                                             area_percent=payload.area_percent, met=frozenset(payload.met_criteria))

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from shared.contracts.workflows import (
@@ -181,7 +182,7 @@ async def test_withdraw_after_scoring_is_ignored(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
     result = await handle.result()
-    with pytest.raises(Exception):
+    with pytest.raises(RPCError):
         await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))  # the run has ended
     assert result.stage == Stage.COMPLETED and result.withdrawn_reason is None
 

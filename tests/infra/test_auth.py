@@ -1,0 +1,59 @@
+"""JWT issue/verify and role checks (tokens are issued by intake, verified everywhere)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+from fastapi import Depends, FastAPI
+
+from shared.infra.auth import Principal, Role, issue_token, require_roles, verify_token
+from shared.infra.http import ProblemError, install_problem_handlers
+from shared.infra.settings import AuthSettings
+
+SETTINGS = AuthSettings(secret="s" * 40)
+
+
+def test_round_trip_keeps_role_and_city():
+    token = issue_token(Principal(sub="u1", role=Role.CITY, city_id="c1", name="Ana"), SETTINGS)
+    p = verify_token(token, SETTINGS)
+    assert (p.sub, p.role, p.city_id, p.name) == ("u1", Role.CITY, "c1", "Ana")
+    assert p.can_see_city("c1") and not p.can_see_city("c2")
+    assert Principal(sub="a", role=Role.AUDITOR).can_see_city("c2")
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda t: issue_token(Principal(sub="u", role=Role.OPERATOR), AuthSettings(secret="x" * 40)), "Signature"),
+    (lambda t: issue_token(Principal(sub="u", role=Role.OPERATOR), SETTINGS, ttl=timedelta(seconds=-1)), "expired"),
+    (lambda t: t[:-4] + "AAAA", "Signature"),
+    (lambda t: jwt.encode({"sub": "u", "role": "city", "iss": SETTINGS.issuer, "exp": 9999999999},
+                          SETTINGS.secret, algorithm="HS256"), "must name its city"),
+])
+def test_bad_tokens_are_refused(mutate, reason):
+    good = issue_token(Principal(sub="u", role=Role.OPERATOR), SETTINGS)
+    with pytest.raises(ProblemError) as err:
+        verify_token(mutate(good), SETTINGS)
+    assert err.value.status == 401
+    assert reason.lower() in (err.value.title + err.value.detail).lower()
+
+
+async def test_role_dependency_answers_problem_json():
+    app = FastAPI()
+    app.state.auth_settings = SETTINGS
+    install_problem_handlers(app)
+
+    @app.get("/ops", dependencies=[Depends(require_roles(Role.OPERATOR))])
+    async def ops() -> dict:
+        return {"ok": True}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/ops")).status_code == 401
+        city = issue_token(Principal(sub="u", role=Role.CITY, city_id="c"), SETTINGS)
+        r = await client.get("/ops", headers={"authorization": f"Bearer {city}"})
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == "this needs the role operator"
+        op = issue_token(Principal(sub="u", role=Role.OPERATOR), SETTINGS)
+        client.cookies.set("wwc_token", op)  # the portal's cookie works like the header
+        assert (await client.get("/ops")).json() == {"ok": True}
