@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "services.scoring.cli",
     "services.scoring.benchmark_cli",
     "shared.infra.dbcli",
+    "shared.contracts.asyncapi",
 )
 
 

@@ -19,6 +19,7 @@ from faststream.nats import NatsRouter
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from shared.contracts.asyncapi import document as asyncapi_document
 from shared.contracts.workflows import TaskQueue
 from shared.infra import migrations, temporal
 from shared.infra.auth import Role, require_roles
@@ -225,6 +226,10 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "service": runtime.name, "checks": checks},
                             status_code=200 if ok else 503)
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of every event subject")
+    async def asyncapi() -> dict:
+        return asyncapi_document()
 
     @router.get("/ops/parked", dependencies=[operator])
     async def parked(include_replayed: bool = False) -> list[dict]:
