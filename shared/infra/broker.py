@@ -59,9 +59,11 @@ async def jetstream_publisher(broker: NatsBroker, settings: NatsSettings):
     """A publish function for the outbox relay that waits for JetStream's PubAck."""
 
     async def publish(subject: str, body: bytes, headers: dict[str, str]) -> bool:
+        headers = dict(headers)
+        correlation_id = headers.pop("correlation_id", None)
         ack = await broker.publish(
             body, subject, headers={**headers, "content-type": "application/json"},
-            stream=settings.stream, timeout=5,
+            correlation_id=correlation_id, stream=settings.stream, timeout=5,
         )
         return bool(getattr(ack, "duplicate", False))
 

@@ -133,7 +133,10 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
         deliveries = raw.metadata.num_delivered if raw.metadata else 1
         headers = dict(raw.headers or {})
         try:
-            await consumer.process(parse_envelope(raw.data))
+            envelope = parse_envelope(raw.data)
+            if not envelope.correlation_id and headers.get("correlation_id"):
+                envelope = envelope.model_copy(update={"correlation_id": headers["correlation_id"]})
+            await consumer.process(envelope)
         except Exception as exc:
             last_try = isinstance(exc, PoisonMessage) or deliveries >= settings.max_deliver
             if last_try:

@@ -65,7 +65,7 @@ class OutboxRelay:
         async with self.db.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body)
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body, outbox.c.correlation_id)
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.seq)
                     .limit(self.batch_size)
@@ -74,7 +74,9 @@ class OutboxRelay:
         sent = 0
         for row in rows:
             body = Envelope.model_validate(row.body).model_dump_json().encode()
-            headers = {"Nats-Msg-Id": row.event_id}
+            # The correlation id rides in the headers too, so tools that never parse the
+            # body (nats CLI, FastStream's own logs) can follow a submission.
+            headers = {"Nats-Msg-Id": row.event_id, "correlation_id": row.correlation_id or row.event_id}
             try:
                 await self.publish(row.subject, body, headers)
             except Exception as exc:  # broker down: keep the row, try again later

@@ -132,15 +132,36 @@ class ServiceRuntime:
     async def _start_temporal(self) -> None:
         self.temporal_client = await temporal.connect(self.settings.temporal)
         if self.activities or self.workflows:
-            self.worker = Worker(
-                self.temporal_client,
-                task_queue=self.task_queue,
-                activities=self.activities,
-                workflows=self.workflows,
-                interceptors=[temporal.CorrelationInterceptor()],
-            )
-            self._tasks.append(asyncio.create_task(self.worker.run(), name=f"{self.name}-worker"))
+            self._tasks.append(asyncio.create_task(self._run_worker(), name=f"{self.name}-worker"))
         self.ready["temporal"] = True
+
+    def _new_worker(self) -> Worker:
+        assert self.temporal_client is not None
+        return Worker(
+            self.temporal_client,
+            task_queue=self.task_queue,
+            activities=self.activities,
+            workflows=self.workflows,
+            interceptors=[temporal.CorrelationInterceptor()],
+        )
+
+    async def _run_worker(self) -> None:
+        """Keep a worker polling: if it fails (e.g. Temporal gone for too long), report
+        not-ready and start a fresh one with backoff, instead of running on without it."""
+        delay = 1.0
+        while True:
+            self.worker = self._new_worker()
+            try:
+                await self.worker.run()
+                return  # shut down on purpose
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.ready["temporal"] = False
+                log.error("temporal.worker_failed", error=str(exc)[:500], restart_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                self.ready["temporal"] = True
 
     async def _start_storage(self) -> None:
         assert self.storage is not None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
+from pathlib import Path
 
 import nats
 import pytest
@@ -38,7 +41,7 @@ async def jetstream(nats_server):
     await broker.stop()
 
 
-async def stream_events(js, subject: str) -> list[Envelope]:
+async def stream_events(js, subject: str, headers: list | None = None) -> list[Envelope]:
     """Everything the stream holds on a subject, read with an ephemeral consumer."""
     sub = await js.pull_subscribe(subject, durable=None, stream="WWC")
     found: list[Envelope] = []
@@ -49,6 +52,8 @@ async def stream_events(js, subject: str) -> list[Envelope]:
             break
         for m in msgs:
             found.append(Envelope.model_validate_json(m.data))
+            if headers is not None:
+                headers.append(dict(m.headers or {}))
             await m.ack()
     await sub.unsubscribe()
     return found
@@ -66,9 +71,12 @@ async def test_committed_event_is_published_and_marked(db, jetstream):
     relay = OutboxRelay(db, await jetstream_publisher(broker, settings))
     assert await relay.relay_once() == 1
     assert await relay.pending() == 0
-    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
+    headers: list[dict] = []
+    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN, headers)
     assert [e.submission_id for e in events] == ["s1"]
     assert events[0].correlation_id == "corr-1"
+    assert headers[0]["Nats-Msg-Id"] == str(events[0].event_id)
+    assert headers[0]["correlation_id"] == "corr-1"
 
 
 async def test_rolled_back_transaction_publishes_nothing(db, jetstream):
@@ -148,3 +156,25 @@ async def test_broker_down_keeps_the_row_for_later(db, jetstream):
     assert await OutboxRelay(db, await jetstream_publisher(broker, settings)).relay_once() == 1
     async with db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) == 0
+
+
+@pytest.mark.parametrize("moment", ["after-commit", "after-publish"])
+async def test_relay_process_killed_then_restarted_delivers_once(db, jetstream, moment):
+    """A real process is SIGKILLed between commit and publish, or between publish and
+    marking the row sent; a new relay then delivers the event exactly once."""
+    settings, broker, js = jetstream
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.infra.relay_victim", moment, db.url.render_as_string(hide_password=False),
+        db.schema or "", settings.url, f"killed-{moment}",
+        cwd=Path(__file__).resolve().parents[2], stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+    published_before = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
+    assert len(published_before) == (1 if moment == "after-publish" else 0)
+
+    relay = OutboxRelay(db, await jetstream_publisher(broker, settings))
+    assert await relay.pending() == 1  # the row was never marked sent
+    assert await relay.relay_once() == 1
+    events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)  # the whole stream
+    assert [e.submission_id for e in events] == [f"killed-{moment}"]
