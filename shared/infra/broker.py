@@ -37,6 +37,30 @@ async def declare_stream(settings: NatsSettings) -> None:
         await nc.close()
 
 
+async def reconcile_consumers(settings: NatsSettings, names: list[str]) -> list[str]:
+    """Delete durable consumers whose shape no longer matches ours (a push consumer with a
+    deliver group named like it), so the subscriber can recreate them. Safe because every
+    consumer is idempotent by event_id: the recreated one may redeliver history, and
+    processed_events turns those deliveries into no-ops."""
+    removed = []
+    nc = await nats.connect(settings.url, connect_timeout=2, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        for name in names:
+            try:
+                info = await js.consumer_info(settings.stream, name)
+            except nats.js.errors.NotFoundError:
+                continue
+            if info.config.deliver_group != name or not info.config.deliver_subject:
+                await js.delete_consumer(settings.stream, name)
+                removed.append(name)
+    finally:
+        await nc.close()
+    if removed:
+        get_logger(__name__).warning("nats.consumers_recreated", consumers=removed)
+    return removed
+
+
 def wwc_stream(settings: NatsSettings) -> JStream:
     # Subscribers only name the stream; declare_stream owns its configuration.
     return JStream(name=settings.stream, subjects=list(STREAM_SUBJECTS), declare=False)

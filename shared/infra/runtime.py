@@ -23,7 +23,13 @@ from shared.contracts.asyncapi import document as asyncapi_document
 from shared.contracts.workflows import TaskQueue
 from shared.infra import migrations, temporal
 from shared.infra.auth import Role, require_roles
-from shared.infra.broker import declare_stream, jetstream_publisher, make_broker, wwc_stream
+from shared.infra.broker import (
+    declare_stream,
+    jetstream_publisher,
+    make_broker,
+    reconcile_consumers,
+    wwc_stream,
+)
 from shared.infra.consumer import EventConsumer, Handler, list_parked, register, replay_parked
 from shared.infra.db import Database
 from shared.infra.http import ProblemError, install_problem_handlers
@@ -122,6 +128,7 @@ class ServiceRuntime:
         # Declare the stream before any subscriber binds to it (and before the relay
         # publishes, for services that only produce).
         await declare_stream(self.settings.nats)
+        await reconcile_consumers(self.settings.nats, list(self.consumers))
         await self.broker.connect()
         await self.broker.start()
         self.ready["nats"] = True

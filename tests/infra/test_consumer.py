@@ -162,3 +162,32 @@ async def test_parked_console_needs_operator(runtime):
         r = await client.get("/ops/parked", headers={"authorization": f"Bearer {token(Role.CITY, 'c1')}"})
         assert r.status_code == 403
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_durable_of_another_shape_is_recreated_and_history_stays_deduplicated(runtime, nats_server):
+    """An old pull consumer of the same name (an earlier release) is replaced; events it had
+    already handled come again from the stream start and are skipped as duplicates."""
+    import nats as nats_client
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    from shared.infra.broker import declare_stream
+
+    await declare_stream(runtime.settings.nats)
+    consumer = runtime.consume(Subject.SUBMISSION_WITHDRAWN, recording_handler(runtime))
+    nc = await nats_client.connect(nats_server.url)
+    await nc.jetstream().add_consumer("WWC", ConsumerConfig(durable_name=consumer.name,
+                                                            deliver_policy=DeliverPolicy.ALL))
+    await nc.close()
+    from shared.infra import migrations
+
+    await migrations.upgrade(runtime.db, "audit")
+    first = event(7)
+    await consumer.process(first)  # handled by the old release
+    async with runtime.db.transaction() as session:
+        await add_event(session, first)  # ...and it is in the stream
+    await runtime.start()
+    runtime.wake_relay()
+    await publish(runtime, event(8))
+    await eventually(lambda: asyncio.sleep(0, result=runtime.effects == ["s7", "s8"]))
+    await asyncio.sleep(0.5)
+    assert runtime.effects == ["s7", "s8"]  # s7 was redelivered but not handled twice
