@@ -401,16 +401,25 @@ async def carry_over(session: AsyncSession, *, assessment: Assessment, data: Car
         elif item.current_response and not data.overwrite:
             skipped.append({"criterion_id": cid, "reason": "already answered in this draft"})
         else:
-            row = await session.get(Response, (assessment.id, cid))
-            if row is None:
-                row = Response(assessment_id=assessment.id, criterion_id=cid, version=0)
-                session.add(row)
-            row.response, row.narrative = item.previous_response, item.previous_narrative
-            row.version = (row.version or 0) + 1
-            row.updated_by, row.updated_at = user_id, now
+            await _overwrite(session, assessment.id, cid, item.previous_response, item.previous_narrative,
+                             user_id, now)
             copied.append(cid)
     assessment.updated_at = now
     return CarryOverResult(cycle=assessment.cycle, from_cycle=proposal.from_cycle, copied=copied, skipped=skipped)
+
+
+async def _overwrite(session: AsyncSession, assessment_id: str, criterion_id: str, response: str | None,
+                     narrative: str, user_id: str, now) -> Response:
+    """Replace a response without a version check (carry-over, import); the version still
+    goes up, so an editor holding the older one gets a conflict on their next save."""
+    row = await session.get(Response, (assessment_id, criterion_id))
+    if row is None:
+        row = Response(assessment_id=assessment_id, criterion_id=criterion_id, version=0)
+        session.add(row)
+    row.response, row.narrative = response, narrative
+    row.version = (row.version or 0) + 1
+    row.updated_by, row.updated_at = user_id, now
+    return row
 
 
 async def import_responses(session: AsyncSession, *, city_id: str, cycle: str, catalog_version: str,
@@ -430,13 +439,7 @@ async def import_responses(session: AsyncSession, *, city_id: str, cycle: str, c
                       for e in items if e.kind == "link"}
     now = utcnow()
     for cid, item in data.responses.items():
-        row = await session.get(Response, (assessment.id, cid))
-        if row is None:
-            row = Response(assessment_id=assessment.id, criterion_id=cid, version=0)
-            session.add(row)
-        row.response, row.narrative = item.response, item.narrative
-        row.version = (row.version or 0) + 1
-        row.updated_by, row.updated_at = user_id, now
+        await _overwrite(session, assessment.id, cid, item.response, item.narrative, user_id, now)
         for url in item.links:
             if (cid, str(url)) not in existing_links:
                 existing_links.add((cid, str(url)))
