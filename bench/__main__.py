@@ -8,14 +8,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scoring_bench
+from bench import pipeline_bench, scoring_bench, upload_bench
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 def main() -> None:
-    sections = [asyncio.run(scoring_bench.run())]
+    sections = [asyncio.run(m.run()) for m in (scoring_bench, pipeline_bench, upload_bench)]
     stamp = (f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
              f"Python {sys.version.split()[0]}, {platform.system()} ({_cores()} cores).")
     body = "\n\n".join([stamp, *sections])

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import evidence, submissions, uploads
 from services.intake.config import IntakeOptions
 from services.intake.drafts import EvidenceRead
-from services.intake.models import ClarificationAnswer, Evidence, Submission, insert_if_absent
+from services.intake.models import ClarificationAnswer, Evidence, Submission
 from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
 from shared.contracts.workflows import ClarificationRequest, Signal
 from shared.infra.auth import Principal, Role
 from shared.infra.http import ProblemError
-from shared.infra.orm import new_id
+from shared.infra.orm import insert_if_absent, new_id
 from shared.infra.runtime import ServiceRuntime
 
 

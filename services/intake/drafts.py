@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import snapshot
 from services.intake.accounts import user_names
-from services.intake.models import Assessment, City, Evidence, Response, insert_if_absent
+from services.intake.models import Assessment, City, Evidence, Response
 from services.intake.submissions import missing_items
 from shared.catalog import Catalog
 from shared.catalog.loader import load_catalog
 from shared.infra.http import ProblemError
-from shared.infra.orm import new_id, utcnow
+from shared.infra.orm import insert_if_absent, new_id, utcnow
 
 Answer = Literal["YES", "IN_PROGRESS", "NO"]
 

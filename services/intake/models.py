@@ -139,16 +139,3 @@ class ClarificationAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("submission_id", "request_id", name="uq_answer_request"),)
-
-
-async def insert_if_absent(session, model: type[Base], **values) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): True when inserted.
-
-    Used where two requests may create the same row at once (a snapshot, a draft, a
-    first response) without a savepoint, which SQLite's driver does not nest safely."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1

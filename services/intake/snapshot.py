@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import City, Snapshot, insert_if_absent
+from services.intake.models import City, Snapshot
 from shared.catalog import Catalog
 from shared.catalog.loader import load_catalog
 from shared.infra.http import ProblemError
-from shared.infra.orm import new_id
+from shared.infra.orm import insert_if_absent, new_id
 
 _EXAMPLE_ANSWERS = {f"SNAP{i}": i % 3 != 0 for i in range(1, 9)}
 

@@ -13,11 +13,10 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import ScoreComputed
+from shared.infra.orm import dialect_insert
 from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort, CohortSnapshot
 from services.scoring.models import CityLatest, CohortArea, CohortCriterion, CohortTotal, Score
 
@@ -47,9 +46,7 @@ def _deltas(contributions: list[tuple[CityScore, int]]) -> tuple[Counter, Counte
 
 def _upsert(session: AsyncSession, model, keys: list[str], rows: list[dict]):
     """One INSERT .. ON CONFLICT DO UPDATE adding the deltas (SQLite and PostgreSQL)."""
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model)
+    stmt = dialect_insert(session)(model)
     values = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,

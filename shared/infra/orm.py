@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 def new_id() -> str:
@@ -35,3 +36,18 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def dialect_insert(session):
+    """The INSERT construct with ON CONFLICT support for the session's backend."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def insert_if_absent(session, model, **values) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): True when inserted.
+
+    For rows that two requests, consumers or activities may create at once (a snapshot,
+    a draft, a review case): the loser finds the row instead of failing, and no savepoint
+    is needed (SQLite's driver does not nest them safely)."""
+    result = await session.execute(dialect_insert(session)(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
