@@ -83,16 +83,27 @@ class Stack:
     apps: dict = field(default_factory=dict)
     build_kwargs: dict[str, dict] = field(default_factory=dict)
 
+    def _build(self, name: str) -> None:
+        settings = service_settings(name, self.infra, backend=self.backend, tmp=self.tmp, tag=self.tag)
+        kwargs = dict(self.build_kwargs.get(name, {}))
+        if name == "notify":
+            kwargs.setdefault("smtp", SmtpSettings(port=self.infra.smtp_port))
+        runtime, app = importlib.import_module(f"services.{name}.main").build(settings, **kwargs)
+        self.runtimes[name], self.apps[name] = runtime, app
+
     async def start(self) -> Stack:
         for name in self.services:
-            settings = service_settings(name, self.infra, backend=self.backend, tmp=self.tmp, tag=self.tag)
-            kwargs = dict(self.build_kwargs.get(name, {}))
-            if name == "notify":
-                kwargs.setdefault("smtp", SmtpSettings(port=self.infra.smtp_port))
-            runtime, app = importlib.import_module(f"services.{name}.main").build(settings, **kwargs)
-            self.runtimes[name], self.apps[name] = runtime, app
+            self._build(name)
         await asyncio.wait_for(asyncio.gather(*(rt.start() for rt in self.runtimes.values())), timeout=60)
         return self
+
+    async def restart(self, name: str, down_for: float = 0.0) -> None:
+        """Stop one service (its API, worker, subscribers and relay) and start a new
+        process-equivalent on the same database, as after a crash and restart."""
+        await self.runtimes[name].stop()
+        await asyncio.sleep(down_for)
+        self._build(name)
+        await asyncio.wait_for(self.runtimes[name].start(), timeout=60)
 
     def client(self, name: str, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}

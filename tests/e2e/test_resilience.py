@@ -1,0 +1,94 @@
+"""No lost or doubled facts: NATS stopped mid-flow, a service restarted mid-flow, and
+every submission still ends completed, with each event consumed exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from shared import devstack
+from shared.catalog.loader import load_catalog
+from shared.contracts.events import Subject
+from services.intake.models import Submission
+from tests.e2e.test_walking_skeleton import consumed, demo_responses, published
+from tests.infra.test_consumer import eventually
+
+pytestmark = pytest.mark.slow
+
+CONSUMERS = [
+    ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
+    ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
+    ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
+    ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
+]
+
+
+async def ready_city(stack, i: int):
+    anon = stack.client("intake")
+    r = await anon.post("/api/v1/cities", json={
+        "name": f"Resilient {i}", "state": "OR", "country": "US", "population": 80_000 + i,
+        "contact_name": "Ops", "contact_email": f"ops{i}@resilient.example", "password": "correct-horse-battery"})
+    assert r.status_code == 201, r.text
+    client = stack.client("intake", r.json()["token"]["access_token"])
+    snap = {q.id: True for q in load_catalog("wwc-2019").snapshot}
+    assert (await client.post("/api/v1/snapshots/2026", json={"answers": snap})).status_code == 201
+    r = await client.put("/api/v1/assessments/2026/responses", json={"responses": demo_responses(yes=25 + i)})
+    assert r.status_code == 200, r.text
+    return client
+
+
+async def all_completed(stack, ids: list[str]) -> bool:
+    async with stack.runtimes["intake"].db.sessionmaker() as session:
+        statuses = (await session.scalars(select(Submission.status).where(Submission.id.in_(ids)))).all()
+    return len(statuses) == len(ids) and set(statuses) == {"completed"}
+
+
+async def assert_exactly_once(stack) -> None:
+    rt = stack.runtimes
+    for producer, subject, consumer_service, consumer in CONSUMERS:
+        sent = await published(rt[producer], subject)
+
+        async def done(consumer_service=consumer_service, consumer=consumer, sent=sent):
+            got = await consumed(rt[consumer_service], consumer)
+            return got if set(got) == sent else None
+
+        got = await eventually(done, timeout=60)
+        assert len(got) == len(sent), consumer
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_nats_down_mid_flow_loses_and_doubles_nothing(stack, nats_server):
+    clients = [await ready_city(stack, i) for i in range(4)]
+    port, data_dir = nats_server.port, nats_server.data_dir
+    ids = []
+    for client in clients[:2]:
+        ids.append((await client.post("/api/v1/assessments/2026/submit")).json()["id"])
+    nats_server.stop()  # the broker dies while facts are being written and relayed
+    for client in clients[2:]:
+        r = await client.post("/api/v1/assessments/2026/submit")  # submissions go on without it
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    await asyncio.sleep(2)
+    restarted = devstack.start_nats(port, data_dir)  # same store: streams and durables survive
+    try:
+        await eventually(lambda: all_completed(stack, ids), timeout=90, interval=0.3)
+        await assert_exactly_once(stack)
+    finally:
+        restarted.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_service_restarted_mid_flow_loses_and_doubles_nothing(stack):
+    clients = [await ready_city(stack, i) for i in range(3)]
+    await stack.runtimes["scoring"].stop()  # scoring crashes before the submissions reach it
+    ids = [(await c.post("/api/v1/assessments/2026/submit")).json()["id"] for c in clients]
+    await asyncio.sleep(2)
+    assert not await all_completed(stack, ids)  # they wait at scoring
+    await stack.restart("scoring")
+    await stack.restart("notify", down_for=0.5)  # and notify bounces too
+    await eventually(lambda: all_completed(stack, ids), timeout=90, interval=0.3)
+    await assert_exactly_once(stack)
