@@ -19,6 +19,8 @@ from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.contracts.events import ScoreComputed
 from shared.contracts.workflows import ScoreRequest
 from shared.infra.tables import outbox
+from shared.infra import migrations
+from shared.infra.db import Database
 from tests.harness import migrated_database
 
 
@@ -125,3 +127,43 @@ async def test_small_cohorts_are_withheld(db):
         assert snap.withheld and snap.applicants is None and snap.criterion_share is None
         # the rows exist (so the fifth city will reveal them), only the view withholds
         assert await session.scalar(select(func.count()).select_from(CohortCriterion)) > 0
+
+
+def test_rebuild_command(tmp_path):
+    """`wwc benchmarks rebuild` recomputes the aggregates of the configured database."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'scoring.db'}"
+
+    async def seed() -> None:
+        database = Database(url)
+        await migrations.upgrade(database, "scoring")
+        rng = random.Random(5)
+        async with database.transaction() as session:
+            for i in range(6):
+                result = score(load_catalog("wwc-2019"), random_responses(rng, 0.6))
+                session.add(Score(submission_id=f"s{i}", city_id=f"c{i}", cycle="2026", catalog_version="wwc-2019",
+                                  region="Canada", population_band="500K+", met=result.met, total=45,
+                                  percent=result.percent, tier=result.tier, result=result.model_dump(mode="json"),
+                                  computed_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        await database.dispose()
+
+    async def snapshot_all():
+        database = Database(url)
+        async with database.sessionmaker() as session:
+            snap = await benchmark_store.snapshot(session, "2026", ALL)
+        await database.dispose()
+        return snap
+
+    asyncio.run(seed())
+    assert asyncio.run(snapshot_all()).withheld  # nothing aggregated yet
+    env = {**os.environ, "WWC_SCORING_DB_URL": url}
+    out = subprocess.run([sys.executable, "-m", "services.cli", "benchmarks", "rebuild"], capture_output=True,
+                         text=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "from 6 cities" in out.stdout
+    assert asyncio.run(snapshot_all()).applicants == 6
