@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import Envelope
@@ -47,6 +47,7 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         batch_size: int = 100,
         before_mark: Callable[[str], Awaitable[None]] | None = None,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self.db = db
         self.publish = publish
@@ -54,7 +55,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         # Test hook: runs after a successful publish and before the row is marked sent.
         self.before_mark = before_mark
+        self.retention = retention
         self._wake = asyncio.Event()
+        self._last_prune = 0.0
         self.published = 0
 
     def notify(self) -> None:
@@ -100,8 +103,24 @@ class OutboxRelay:
         self.published += sent
         return sent
 
+    async def prune(self) -> int:
+        """Delete rows published longer ago than the retention period."""
+        cutoff = datetime.now(UTC) - self.retention
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
+            )
+        return result.rowcount or 0
+
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            if loop.time() - self._last_prune > 3600:  # hourly is plenty
+                self._last_prune = loop.time()
+                try:
+                    await self.prune()
+                except Exception as exc:
+                    log.warning("outbox.prune_failed", error=str(exc))
             try:
                 sent = await self.relay_once()
             except asyncio.CancelledError:

@@ -8,6 +8,7 @@ in the background while `/healthz` answers and `/readyz` says what is still miss
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ async def retry_forever(name: str, attempt: Callable[[], Awaitable[Any]], *, max
 
 
 class ServiceRuntime:
-    """Holds one service's clients; built by the service's `main.build_runtime`."""
+    """Holds one service's clients and background tasks; built by `services.<name>.main.build`."""
 
     def __init__(
         self,
@@ -133,7 +134,8 @@ class ServiceRuntime:
         await self.broker.start()
         self.ready["nats"] = True
         publish = await jetstream_publisher(self.broker, self.settings.nats)
-        self.relay = OutboxRelay(self.db, publish)
+        retention = timedelta(hours=self.settings.nats.outbox_retention_hours)
+        self.relay = OutboxRelay(self.db, publish, retention=retention)
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox"))
 
     async def _start_temporal(self) -> None:

@@ -34,8 +34,11 @@ class NatsSettings(_Base):
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     duplicate_window_seconds: float = 3600.0
-    # Synchronous redelivery backoff per attempt, capped.
+    # Redelivery backoff after a failed delivery: doubles per attempt.
     nack_backoff_seconds: float = 0.5
+    # Published outbox rows are deleted after this long (JetStream holds the events;
+    # it must exceed the duplicate window so a re-published row is still de-duplicated).
+    outbox_retention_hours: float = 7 * 24
 
 
 class TemporalSettings(_Base):

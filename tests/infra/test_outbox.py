@@ -10,6 +10,7 @@ from pathlib import Path
 import nats
 import pytest
 from sqlalchemy import func, select
+from datetime import UTC, datetime
 
 from shared.contracts.events import Envelope, Subject, SubmissionWithdrawn, make_event
 from shared.infra.broker import declare_stream, jetstream_publisher, make_broker
@@ -178,3 +179,25 @@ async def test_relay_process_killed_then_restarted_delivers_once(db, jetstream, 
     assert await relay.relay_once() == 1
     events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)  # the whole stream
     assert [e.submission_id for e in events] == [f"killed-{moment}"]
+
+
+async def test_published_rows_are_pruned_after_retention_and_pending_ones_never(db, jetstream):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    settings, broker, _ = jetstream
+    async with db.transaction() as session:
+        for i in range(3):
+            await add_event(session, withdrawn(40 + i))
+    relay = OutboxRelay(db, await jetstream_publisher(broker, settings), retention=timedelta(hours=1))
+    await relay.relay_once()
+    async with db.transaction() as session:
+        await add_event(session, withdrawn(50))  # still pending
+        old = datetime.now(UTC) - timedelta(hours=2)
+        await session.execute(update(outbox).where(outbox.c.published_at.is_not(None))
+                              .where(outbox.c.body["submission_id"].as_string() != "s42").values(published_at=old))
+    assert await relay.prune() == 2
+    async with db.sessionmaker() as session:
+        left = (await session.execute(select(outbox.c.body))).all()
+    assert sorted(r.body["submission_id"] for r in left) == ["s42", "s50"]
