@@ -51,7 +51,8 @@ async def reconcile_consumers(settings: NatsSettings, names: list[str]) -> list[
                 info = await js.consumer_info(settings.stream, name)
             except nats.js.errors.NotFoundError:
                 continue
-            if info.config.deliver_group != name or not info.config.deliver_subject:
+            shape = (info.config.deliver_group, bool(info.config.deliver_subject), info.config.max_deliver)
+            if shape != (name, True, -1):
                 await js.delete_consumer(settings.stream, name)
                 removed.append(name)
     finally:

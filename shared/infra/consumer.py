@@ -122,7 +122,9 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
         stream=stream,
         config=ConsumerConfig(
             durable_name=consumer.name,
-            max_deliver=settings.max_deliver,
+            # JetStream never gives up on its own (it would drop the message silently);
+            # this code parks it after settings.max_deliver attempts.
+            max_deliver=-1,
             ack_wait=settings.ack_wait_seconds,
         ),
         ack_policy=AckPolicy.MANUAL,
@@ -140,13 +142,24 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
         except Exception as exc:
             last_try = isinstance(exc, PoisonMessage) or deliveries >= settings.max_deliver
             if last_try:
-                await consumer.park(raw.subject, raw.data, headers, f"{type(exc).__name__}: {exc}", deliveries)
+                try:
+                    await consumer.park(raw.subject, raw.data, headers, f"{type(exc).__name__}: {exc}",
+                                        deliveries)
+                except Exception as park_exc:  # e.g. the database is down too: keep the message
+                    log.error("event.park_failed", error=str(park_exc)[:300])
+                    await msg.nack(delay=settings.nack_backoff_max_seconds)
+                    return
                 await msg.ack()
             else:
                 log.warning("event.failed_will_retry", deliveries=deliveries, error=str(exc))
-                await msg.nack(delay=settings.nack_backoff_seconds * 2 ** (deliveries - 1))
+                await msg.nack(delay=backoff(settings, deliveries))
             return
         await msg.ack()
+
+
+def backoff(settings: NatsSettings, deliveries: int) -> float:
+    """Doubling delay before the next delivery, capped (a dependency may be down a while)."""
+    return min(settings.nack_backoff_seconds * 2 ** (deliveries - 1), settings.nack_backoff_max_seconds)
 
 
 async def list_parked(db: Database, *, include_replayed: bool = False) -> list[dict]:

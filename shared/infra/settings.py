@@ -30,12 +30,14 @@ class NatsSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_NATS_", extra="ignore")
     url: str = "nats://127.0.0.1:4322"
     stream: str = "WWC"
-    # Deliveries before a message is parked for an operator (see shared.infra.consumer).
-    max_deliver: int = 5
+    # Deliveries before a message is parked for an operator (see shared.infra.consumer):
+    # with the backoff below, about ten minutes of a dependency being down.
+    max_deliver: int = 15
     ack_wait_seconds: float = 30.0
     duplicate_window_seconds: float = 3600.0
     # Redelivery backoff after a failed delivery: doubles per attempt.
     nack_backoff_seconds: float = 0.5
+    nack_backoff_max_seconds: float = 60.0
     # Published outbox rows are deleted after this long (JetStream holds the events;
     # it must exceed the duplicate window so a re-published row is still de-duplicated).
     outbox_retention_hours: float = 7 * 24

@@ -191,3 +191,39 @@ async def test_a_durable_of_another_shape_is_recreated_and_history_stays_dedupli
     await eventually(lambda: asyncio.sleep(0, result=runtime.effects == ["s7", "s8"]))
     await asyncio.sleep(0.5)
     assert runtime.effects == ["s7", "s8"]  # s7 was redelivered but not handled twice
+
+
+def test_backoff_doubles_and_is_capped():
+    from shared.infra.consumer import backoff
+    from shared.infra.settings import NatsSettings
+
+    s = NatsSettings(nack_backoff_seconds=0.5, nack_backoff_max_seconds=60)
+    assert [backoff(s, n) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
+    assert backoff(s, 30) == 60
+
+
+async def test_message_is_kept_when_parking_fails(runtime):
+    """On the last delivery the database is down too: parking fails, so the message is
+    NAKed instead of dropped, and parked on a later delivery."""
+    from shared.infra.consumer import list_parked
+
+    runtime.settings.nats.nack_backoff_max_seconds = 0.1
+
+    async def always_fails(session, envelope):
+        raise RuntimeError("downstream is down")
+
+    consumer = runtime.consume(Subject.SUBMISSION_WITHDRAWN, always_fails)
+    real_park, attempts = consumer.park, []
+
+    async def flaky_park(*args, **kwargs):
+        attempts.append(args[-1])
+        if len(attempts) == 1:
+            raise ConnectionError("database unreachable")
+        return await real_park(*args, **kwargs)
+
+    consumer.park = flaky_park
+    await runtime.start()
+    await publish(runtime, event(9))
+    rows = await eventually(lambda: list_parked(runtime.db))
+    assert attempts == [3, 4]  # max_deliver is 3 in tests; the 4th delivery parked it
+    assert rows[0]["deliveries"] == 4
