@@ -5,10 +5,11 @@ from __future__ import annotations
 from temporalio import activity
 
 from shared.contracts.events import StatusChanged, Subject, make_event
-from shared.contracts.workflows import Activity, EvidenceCheck, EvidenceCheckResult, StatusRecord
+from shared.contracts.workflows import Activity, EvidenceCheck, EvidenceCheckResult, Stage, StatusRecord
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
+from services.intake import submissions
 from services.intake.models import Submission
 
 EVIDENCE_BUCKET = "evidence"
@@ -28,6 +29,8 @@ class IntakeActivities:
                 return  # a retried activity: the change was already recorded and published
             sub.status = record.status.value
             sub.status_changed_at = utcnow()
+            if record.status == Stage.WITHDRAWN:
+                await submissions.record_withdrawal(session, sub, record.detail, record.correlation_id)
             await add_event(session, make_event(
                 Subject.STATUS_CHANGED,
                 StatusChanged(submission_id=sub.id, status=record.status.value,

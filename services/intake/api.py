@@ -488,9 +488,12 @@ async def get_frozen(submission_id: str, principal: CurrentPrincipal, request: R
              responses={**AUTH, **problems(p404="no such submission (or another city's)",
                                            p409="scoring has started: too late to withdraw")})
 async def withdraw(submission_id: str, data: submissions.WithdrawalCreate, principal: CityUser,
-                   request: Request) -> submissions.SubmissionRead:
+                   request: Request, response: HTTPResponse) -> submissions.SubmissionRead:
+    """200 once the workflow confirms; 202 when it will act at the end of its current step."""
     sub = await load_submission(request, submission_id, principal)
-    wf = await submissions.withdraw(_rt(request), sub, data)
+    wf, confirmed = await submissions.withdraw(_rt(request), sub, data)
+    if not confirmed:
+        response.status_code = status.HTTP_202_ACCEPTED
     sub = await load_submission(request, submission_id, principal)
     return submissions.read(sub, wf)
 

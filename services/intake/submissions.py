@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -30,9 +31,12 @@ from shared.contracts.workflows import (
 )
 from shared.infra.auth import Principal
 from shared.infra.http import ProblemError
+from shared.infra.logging import get_logger
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.temporal import task_queue
+
+log = get_logger(__name__)
 
 # A city may withdraw until scoring starts (the workflow ignores the signal afterwards).
 WITHDRAWABLE = (Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION)
@@ -92,21 +96,48 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
                  review_mode: str) -> tuple[Submission, bool]:
     """Freeze the cycle's draft and start its workflow; (submission, created).
     Submitting again returns the same submission and makes sure its workflow runs."""
-    async with runtime.db.transaction() as session:
-        assessment = await session.scalar(
-            select(Assessment).where(Assessment.city_id == city_id, Assessment.cycle == cycle).with_for_update())
-        if assessment is None:
-            raise ProblemError(404, "Not found", f"No assessment for cycle {cycle}.")
-        existing = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
+    try:
+        async with runtime.db.transaction() as session:
+            assessment = await session.scalar(
+                select(Assessment).where(Assessment.city_id == city_id, Assessment.cycle == cycle)
+                .with_for_update())
+            if assessment is None:
+                raise ProblemError(404, "Not found", f"No assessment for cycle {cycle}.")
+            existing = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
+            if existing is None:
+                city = await session.get(City, city_id)
+                sub = await freeze(session, assessment, city, user_id)
+            else:
+                sub = existing
+    except IntegrityError:
+        # Two submits at once (SQLite has no row lock): the other one froze it first.
+        async with runtime.db.sessionmaker() as session:
+            existing = await session.scalar(
+                select(Submission).join(Assessment, Submission.assessment_id == Assessment.id)
+                .where(Assessment.city_id == city_id, Assessment.cycle == cycle))
         if existing is None:
-            city = await session.get(City, city_id)
-            sub = await freeze(session, assessment, city, user_id)
-        else:
-            sub = existing
+            raise
+        sub = existing
     runtime.wake_relay()
-    if runtime.temporal_client is not None:
-        await start_workflow(runtime.temporal_client, runtime, sub, review_mode)
+    await ensure_started(runtime, sub, review_mode)
     return sub, existing is None
+
+
+async def ensure_started(runtime: ServiceRuntime, sub: Submission, review_mode: str) -> None:
+    """Start the workflow of a submission that has not started one yet.
+
+    Only a submission still at "submitted" is started: a finished or withdrawn one is never
+    run again, even once Temporal has forgotten its old run. If Temporal is unreachable the
+    submission stands; the intake-workflow-starter consumer starts it when Temporal is back."""
+    if sub.status != "submitted":
+        return
+    if runtime.temporal_client is None:
+        log.warning("workflow.start_deferred", submission_id=sub.id, reason="Temporal not connected")
+        return
+    try:
+        await start_workflow(runtime.temporal_client, runtime, sub, review_mode)
+    except RPCError as exc:
+        log.warning("workflow.start_deferred", submission_id=sub.id, error=str(exc)[:300])
 
 
 def missing_items(catalog, responses: dict[str, Response], evidence: dict[str, list[Evidence]]) -> list[dict]:
@@ -225,36 +256,40 @@ async def live_status(runtime: ServiceRuntime, sub: Submission) -> Certification
 
 
 async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *,
-                   wait_seconds: float = 10.0) -> CertificationStatus:
+                   wait_seconds: float = 10.0) -> tuple[CertificationStatus, bool]:
     """Withdraw before scoring starts: read the stage, signal, and wait for the workflow
-    to confirm. After scoring started (or if it started meanwhile) -> 409."""
+    to confirm; (status, confirmed). After scoring started (or if it started meanwhile)
+    -> 409. The workflow records the withdrawal itself (intake.record_status), so it is
+    recorded and published even when it lands after this call has returned."""
     status = await live_status(runtime, sub)
-    if status.stage != Stage.WITHDRAWN:
+    if status.stage == Stage.WITHDRAWN:
+        return status, True
+    if status.stage not in WITHDRAWABLE:
+        raise _too_late(status.stage)
+    handle = _temporal(runtime).get_workflow_handle(sub.workflow_id)
+    await handle.signal(Signal.WITHDRAW, Withdrawal(reason=data.reason))
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        status = await live_status(runtime, sub)
+        if status.stage == Stage.WITHDRAWN:
+            return status, True
         if status.stage not in WITHDRAWABLE:
             raise _too_late(status.stage)
-        handle = _temporal(runtime).get_workflow_handle(sub.workflow_id)
-        await handle.signal(Signal.WITHDRAW, Withdrawal(reason=data.reason))
-        deadline = asyncio.get_running_loop().time() + wait_seconds
-        while True:
-            status = await live_status(runtime, sub)
-            if status.stage == Stage.WITHDRAWN:
-                break
-            if status.stage not in WITHDRAWABLE:
-                raise _too_late(status.stage)
-            if asyncio.get_running_loop().time() > deadline:
-                return status  # signalled; the workflow acts on it when its current step ends
-            await asyncio.sleep(0.1)
-    async with runtime.db.transaction() as session:
-        assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
-        if assessment is not None and assessment.status != "withdrawn":
-            assessment.status = "withdrawn"
-            await add_event(session, make_event(
-                Subject.SUBMISSION_WITHDRAWN,
-                SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=data.reason),
-                submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id,
-            ))
-    runtime.wake_relay()
-    return status
+        if asyncio.get_running_loop().time() > deadline:
+            return status, False  # signalled; the workflow acts on it when its current step ends
+        await asyncio.sleep(0.1)
+
+
+async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str) -> None:
+    """The assessment is marked withdrawn and the fact published, once."""
+    assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
+    if assessment is not None and assessment.status != "withdrawn":
+        assessment.status = "withdrawn"
+        await add_event(session, make_event(
+            Subject.SUBMISSION_WITHDRAWN,
+            SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=reason),
+            submission_id=sub.id, city_id=sub.city_id, correlation_id=correlation_id,
+        ))
 
 
 def _too_late(stage: Stage) -> ProblemError:

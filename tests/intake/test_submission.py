@@ -3,6 +3,8 @@ its status; clarification answers within the due date; withdrawal before scoring
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 from datetime import timedelta
 
@@ -195,3 +197,26 @@ async def test_withdraw_refused_once_scoring_started(intake):
     assert body["stage"] == "scoring"
     assert await _events(intake, Subject.SUBMISSION_WITHDRAWN) == []
     await handle.terminate("test over: no scoring service runs here")
+
+
+async def test_a_withdrawn_submission_is_never_run_again(intake, monkeypatch):
+    """Submitting again returns the withdrawn submission and does not even try to start a
+    run: relying on Temporal to reject the duplicate fails once retention has removed the
+    closed run, and the certification would start over."""
+    from services.intake import submissions
+
+    client, _, sub = await _submitted(intake)
+    r = await client.post(f"/api/v1/submissions/{sub['id']}/withdraw", json={"reason": "next cycle"})
+    assert r.status_code == 200, r.text
+    await eventually(lambda: _status_is(client, sub["id"], "withdrawn"), timeout=15)
+    starts = []
+
+    async def spy(*args, **kwargs):
+        starts.append(args)
+        return False
+
+    monkeypatch.setattr(submissions, "start_workflow", spy)
+    again = await client.post("/api/v1/assessments/2026/submit")
+    assert again.status_code == 200 and again.json()["id"] == sub["id"]
+    assert again.json()["status"] == "withdrawn"
+    assert starts == []
