@@ -57,6 +57,7 @@ class CertificationWorkflow:
         self._expired: set[str] = set()
         self._withdrawal: Withdrawal | None = None
         self._review: ReviewOutcome | None = None
+        self._deciding = False  # the automatic review activity is running
         self._score: ScoreOutcome | None = None
         self._report_id: str | None = None
         self._offer_id: str | None = None
@@ -131,6 +132,7 @@ class CertificationWorkflow:
             self._raise_if_withdrawn()
             if self._review is not None and not self._open():
                 return self._review
+        self._deciding = True
         outcome = await self._call(
             Activity.AUDIT_COMPLETE_REVIEW, TaskQueue.AUDIT,
             ReviewRequest(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
@@ -199,7 +201,9 @@ class CertificationWorkflow:
 
     @workflow.signal(name=Signal.REQUEST_CLARIFICATION)
     def request_clarification(self, request: ClarificationRequest) -> None:
-        if self._stage in (Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION):
+        # Not once the review decision exists or is being made: nothing would wait for it.
+        if self._review is None and not self._deciding and self._stage in (
+                Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION):
             self._clarifications.setdefault(request.request_id, request)
 
     @workflow.signal(name=Signal.CLARIFICATION_ANSWERED)

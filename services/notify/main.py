@@ -16,6 +16,7 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None) ->
     runtime = ServiceRuntime(settings or Settings.load("notify"))
     mailer = Mailer(smtp or SmtpSettings())
     runtime.activities = NotifyActivities(runtime, mailer).all()
+    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.remember_contact, name="notify-contacts")
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.on_submission_submitted(mailer))
     runtime.consume(Subject.REPORT_READY, subscribers.on_report_ready(mailer))
     return runtime, create_app(runtime, [api.router], title="WWC Notify")

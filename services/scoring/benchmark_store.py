@@ -130,9 +130,9 @@ async def rebuild(session: AsyncSession) -> int:
     book = BenchmarkBook.rebuild(summaries)
     for (cycle, scope), cohort in book.items().items():
         session.add(CohortTotal(cycle=cycle, scope=scope, count=cohort.count, percent_sum=cohort.percent_sum))
-        for area, total in cohort.area_sum.items():
-            session.add(CohortArea(cycle=cycle, scope=scope, area=area, percent_sum=total,
-                                   count=cohort.area_count[area]))
+        for area, count in cohort.area_count.items():
+            session.add(CohortArea(cycle=cycle, scope=scope, area=area, percent_sum=cohort.area_sum[area],
+                                   count=count))
         for cid, n in cohort.met_count.items():
             session.add(CohortCriterion(cycle=cycle, scope=scope, criterion=cid, met_count=n))
     await session.flush()

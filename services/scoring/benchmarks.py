@@ -115,10 +115,13 @@ class Cohort:
             self.area_count[area] += sign
         for cid in city.met:
             self.met_count[cid] += sign
-        # Drop zero entries so an incremental cohort compares equal to a rebuilt one.
-        for counter in (self.area_sum, self.area_count, self.met_count):
-            for key in [k for k, v in counter.items() if v == 0]:
-                del counter[key]
+        # Drop empty entries so an incremental cohort compares equal to a rebuilt one. An
+        # area is empty when no city counts in it (its sum may be 0 with cities in it).
+        for area in [a for a, n in self.area_count.items() if n == 0]:
+            del self.area_count[area]
+            self.area_sum.pop(area, None)
+        for cid in [c for c, n in self.met_count.items() if n == 0]:
+            del self.met_count[cid]
 
     @property
     def empty(self) -> bool:
@@ -131,8 +134,7 @@ class Cohort:
             withheld=False,
             applicants=self.count,
             average_percent=percent(self.percent_sum, 100 * self.count),
-            area_average={a: percent(s, 100 * self.area_count[a])
-                          for a, s in sorted(self.area_sum.items())},
+            area_average={a: percent(self.area_sum[a], 100 * n) for a, n in sorted(self.area_count.items())},
             criterion_share={c: percent(n, self.count) for c, n in sorted(self.met_count.items())},
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 
 class TaskQueue(StrEnum):
@@ -159,13 +159,14 @@ class ClarificationRequest(BaseModel):
     request_id: str
     criteria: list[str]
     message: str
-    due_at: datetime
+    # Timezone-aware: comparing a naive date with workflow.now() would fail the workflow.
+    due_at: AwareDatetime
     requested_by: str = ""
 
 
 class ClarificationAnswer(BaseModel):
     request_id: str
-    answered_at: datetime
+    answered_at: AwareDatetime
 
 
 class Withdrawal(BaseModel):

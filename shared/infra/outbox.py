@@ -8,6 +8,7 @@ duplicate window drops the second copy, so the fact arrives once.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -76,7 +77,9 @@ class OutboxRelay:
             ).all()
         sent = 0
         for row in rows:
-            body = Envelope.model_validate(row.body).model_dump_json().encode()
+            # The row was validated when written; publish it as stored (re-validating here
+            # would let one row that no longer fits a changed model block the whole outbox).
+            body = json.dumps(row.body, separators=(",", ":")).encode()
             # The correlation id rides in the headers too, so tools that never parse the
             # body (nats CLI, FastStream's own logs) can follow a submission.
             headers = {"Nats-Msg-Id": row.event_id, "correlation_id": row.correlation_id or row.event_id}

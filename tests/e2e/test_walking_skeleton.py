@@ -104,6 +104,7 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
         ("intake", Subject.SUBMISSION_SUBMITTED, "intake", "intake-workflow-starter"),
         ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
         ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
+        ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-contacts"),
         ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
         ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
         ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),

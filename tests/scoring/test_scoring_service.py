@@ -167,3 +167,29 @@ def test_rebuild_command(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "from 6 cities" in out.stdout
     assert asyncio.run(snapshot_all()).applicants == 6
+
+
+async def test_an_area_where_every_city_scores_zero_is_kept(db):
+    catalog = load_catalog("wwc-2019")
+    eval_ids = {c.id for c in catalog.criteria_in_area("EVAL")}
+    async with db.transaction() as session:
+        for i in range(5):
+            responses = {c.id: ("NO" if c.id in eval_ids else "YES") for c in catalog.criteria}
+            result = score(catalog, responses)
+            at = datetime(2026, 2, 1, tzinfo=UTC)
+            session.add(Score(submission_id=f"z{i}", city_id=f"z{i}", cycle="2026", catalog_version="wwc-2019",
+                              region="West", population_band="30K-100K", met=result.met, total=45,
+                              percent=result.percent, tier=result.tier, result=result.model_dump(mode="json"),
+                              computed_at=at))
+            await benchmark_store.apply_score(session, ScoreComputed(
+                submission_id=f"z{i}", city_id=f"z{i}", cycle="2026", catalog_version="wwc-2019", region="West",
+                population_band="30K-100K", met=result.met, total=45, percent=result.percent,
+                area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids), at)
+    async with db.sessionmaker() as session:
+        incremental = await benchmark_store.snapshot(session, "2026", ALL)
+    async with db.transaction() as session:
+        await benchmark_store.rebuild(session)
+    async with db.sessionmaker() as session:
+        rebuilt = await benchmark_store.snapshot(session, "2026", ALL)
+    assert incremental.area_average["EVAL"] == 0 and incremental.area_average["DG"] == 100
+    assert rebuilt == incremental
