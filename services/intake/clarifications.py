@@ -14,17 +14,23 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
 
 from services.intake import evidence, submissions, uploads
 from services.intake.config import IntakeOptions
 from services.intake.drafts import EvidenceRead
 from services.intake.models import ClarificationAnswer, Evidence, Submission
+from shared.contracts.events import ClarificationAnswered, Subject, make_event
 from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
 from shared.contracts.workflows import ClarificationRequest, Signal
 from shared.infra.auth import Principal, Role
 from shared.infra.http import ProblemError
+from shared.infra.logging import get_logger
 from shared.infra.orm import insert_if_absent, new_id
+from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
+
+log = get_logger(__name__)
 
 
 class CriterionAnswer(BaseModel):
@@ -186,7 +192,17 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
                                           answered_at=now)
         if not inserted:
             raise ProblemError(409, "Already answered", f"The clarification request {request_id} was already answered.")
-    await _signal(runtime, sub, request_id, now)
+        # The fact travels through the outbox too: if the signal below fails (Temporal
+        # unreachable, process killed), the intake-clarification-signaller delivers it.
+        await add_event(session, make_event(
+            Subject.CLARIFICATION_ANSWERED,
+            ClarificationAnswered(submission_id=sub.id, request_id=request_id, answered_at=now),
+            submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id))
+    runtime.wake_relay()
+    try:
+        await _signal(runtime, sub, request_id, now)
+    except RPCError as exc:
+        log.warning("clarification.signal_deferred", submission_id=sub.id, error=str(exc)[:300])
     return ClarificationRead(**req.model_dump(), state="answered", answered_at=now, answers=stored["criteria"],
                              evidence=[EvidenceRead.model_validate(e) for e in sent])
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import drafts, uploads
@@ -26,6 +26,7 @@ from services.intake.config import IntakeOptions
 from services.intake.models import Assessment, ClarificationAnswer, Evidence, Submission
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import Principal, Role
+from shared.infra.orm import utcnow
 from shared.infra.http import ProblemError
 from shared.infra.logging import get_logger
 from shared.infra.runtime import ServiceRuntime
@@ -209,10 +210,16 @@ async def remove(rt: ServiceRuntime, principal: Principal, evidence_id: str) -> 
             if answered:
                 raise ProblemError(409, "Clarification already answered",
                                    "Evidence sent with an answered clarification can no longer be removed.")
-        elif assessment.status != "draft":
-            raise ProblemError(409, "Assessment already submitted",
-                               f"The assessment for cycle {assessment.cycle} is {assessment.status}; "
-                               f"its evidence is part of the submission and can no longer be removed.")
+        else:
+            # Re-check "still a draft" atomically (it takes the row's write lock), so a
+            # submit running at the same moment cannot freeze a file removed under it.
+            still_draft = await session.execute(
+                update(Assessment).where(Assessment.id == assessment.id, Assessment.status == "draft")
+                .values(updated_at=utcnow()))
+            if still_draft.rowcount != 1:
+                raise ProblemError(409, "Assessment already submitted",
+                                   f"The assessment for cycle {assessment.cycle} is no longer a draft; "
+                                   f"its evidence is part of the submission and can no longer be removed.")
         key = ev.object_key
         await session.delete(ev)
     if key:

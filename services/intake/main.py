@@ -20,6 +20,8 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
     runtime.workflows = [CertificationWorkflow]
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.ensure_workflow_started(runtime, options),
                     name="intake-workflow-starter")
+    runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.signal_clarification_answered(runtime),
+                    name="intake-clarification-signaller")
     app = create_app(runtime, [api.router, pages.router], title="WWC Intake")
     app.state.intake_options = options
     return runtime, app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import WorkflowExecutionStatus
 
-from shared.contracts.events import Envelope
-from shared.infra.runtime import ServiceRuntime
 from services.intake import submissions
 from services.intake.config import IntakeOptions
 from services.intake.models import Submission
+from shared.contracts.events import ClarificationAnswered, Envelope
+from shared.contracts.workflows import ClarificationAnswer, Signal
+from shared.infra.runtime import ServiceRuntime
 
 
 def ensure_workflow_started(runtime: ServiceRuntime, options: IntakeOptions):
@@ -26,5 +28,26 @@ def ensure_workflow_started(runtime: ServiceRuntime, options: IntakeOptions):
             raise RuntimeError("Temporal not connected yet")
         # Errors propagate (unlike submit's fast path) so the event is redelivered.
         await submissions.start_workflow(runtime.temporal_client, runtime, sub, options.review_mode)
+
+    return handle
+
+
+def signal_clarification_answered(runtime: ServiceRuntime):
+    """Deliver a stored clarification answer to the workflow (the answer request signals
+    at once; this covers a signal that failed or a process that died before sending it)."""
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(ClarificationAnswered)
+        sub = await session.get(Submission, p.submission_id)
+        if sub is None:
+            raise LookupError(f"no submission {p.submission_id}")
+        if runtime.temporal_client is None:
+            raise RuntimeError("Temporal not connected yet")
+        handle = runtime.temporal_client.get_workflow_handle(sub.workflow_id)
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            return  # the run has ended: nothing waits for the answer any more
+        # Idempotent in the workflow: answered requests are a set.
+        await handle.signal(Signal.CLARIFICATION_ANSWERED,
+                            ClarificationAnswer(request_id=p.request_id, answered_at=p.answered_at))
 
     return handle

@@ -50,6 +50,12 @@ class SubmissionWithdrawn(BaseModel):
     reason: str = ""
 
 
+class ClarificationAnswered(BaseModel):
+    submission_id: str
+    request_id: str
+    answered_at: datetime
+
+
 class ReviewCaseOpened(BaseModel):
     submission_id: str
     case_id: str
@@ -100,6 +106,7 @@ class StatusChanged(BaseModel):
 class Subject:
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
+    CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
     REVIEW_CASE_OPENED = "wwc.audit.case.opened"
     REVIEW_COMPLETED = "wwc.audit.review.completed"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
@@ -112,6 +119,7 @@ class Subject:
 PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
+    Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,
     Subject.REVIEW_CASE_OPENED: ReviewCaseOpened,
     Subject.REVIEW_COMPLETED: ReviewCompleted,
     Subject.SCORE_COMPUTED: ScoreComputed,
