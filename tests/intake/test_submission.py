@@ -3,7 +3,6 @@ its status; clarification answers within the due date; withdrawal before scoring
 
 from __future__ import annotations
 
-import asyncio
 
 import hashlib
 from datetime import timedelta
