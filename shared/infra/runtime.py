@@ -36,7 +36,14 @@ from shared.infra.db import Database
 from shared.infra.http import ProblemError, install_problem_handlers
 from shared.infra.logging import get_logger
 from shared.infra.outbox import OutboxRelay
-from shared.infra.settings import AuthSettings, NatsSettings, S3Settings, ServiceSettings, TemporalSettings
+from shared.infra.settings import (
+    AuthSettings,
+    CommonSettings,
+    NatsSettings,
+    S3Settings,
+    ServiceSettings,
+    TemporalSettings,
+)
 from shared.infra.storage import ObjectStore
 
 log = get_logger(__name__)
@@ -277,7 +284,19 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+def check_secrets(auth: AuthSettings, common: CommonSettings) -> None:
+    """Anyone can mint tokens with a secret from the repository: refuse it in production."""
+    if not auth.is_development_secret:
+        return
+    if common.env == "production":
+        raise RuntimeError("WWC_AUTH_SECRET is a development placeholder; set a real secret "
+                           "(at least 32 random characters) before running with WWC_ENV=production")
+    log.warning("auth.development_secret", hint="set WWC_AUTH_SECRET and WWC_ENV=production in production")
+
+
 def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str = "") -> FastAPI:
+    check_secrets(runtime.settings.auth, CommonSettings())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime.start_background()

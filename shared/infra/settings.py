@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,8 @@ class CommonSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_", extra="ignore")
     var_dir: Path = Path("var")
     public_host: str = "127.0.0.1"
+    # "production" makes services refuse the built-in development secrets.
+    env: Literal["dev", "production"] = "dev"
 
 
 class NatsSettings(_Base):
@@ -63,9 +67,16 @@ class S3Settings(_Base):
     bucket_prefix: str = "wwc"
 
 
+DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
 class AuthSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_AUTH_", extra="ignore")
-    secret: str = Field(default="dev-only-secret-change-me-0123456789abcdef", min_length=32)
+    secret: str = Field(default=DEV_AUTH_SECRET, min_length=32)
+
+    @property
+    def is_development_secret(self) -> bool:
+        return self.secret == DEV_AUTH_SECRET or "change-me" in self.secret
     issuer: str = "wwc-intake"
     token_ttl_minutes: int = 8 * 60
 

@@ -57,3 +57,17 @@ async def test_role_dependency_answers_problem_json():
         op = issue_token(Principal(sub="u", role=Role.OPERATOR), SETTINGS)
         client.cookies.set("wwc_token", op)  # the portal's cookie works like the header
         assert (await client.get("/ops")).json() == {"ok": True}
+
+
+def test_production_refuses_a_development_secret(monkeypatch):
+    from shared.infra.runtime import check_secrets
+    from shared.infra.settings import CommonSettings
+
+    monkeypatch.setenv("WWC_ENV", "production")
+    with pytest.raises(RuntimeError, match="WWC_AUTH_SECRET"):
+        check_secrets(AuthSettings(), CommonSettings())
+    with pytest.raises(RuntimeError):
+        check_secrets(AuthSettings(secret="change-me-dev-only-auth-secret-0123456789abcdef"), CommonSettings())
+    check_secrets(AuthSettings(secret="k" * 48), CommonSettings())  # a real secret is fine
+    monkeypatch.setenv("WWC_ENV", "dev")
+    check_secrets(AuthSettings(), CommonSettings())  # development: a warning only
