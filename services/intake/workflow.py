@@ -58,6 +58,7 @@ class CertificationWorkflow:
         self._withdrawal: Withdrawal | None = None
         self._review: ReviewOutcome | None = None
         self._deciding = False  # the automatic review activity is running
+        self._missing_evidence: list[str] = []
         self._score: ScoreOutcome | None = None
         self._report_id: str | None = None
         self._offer_id: str | None = None
@@ -71,13 +72,17 @@ class CertificationWorkflow:
         self._history.append(StageEntry(stage=Stage.SUBMITTED, at=workflow.now()))
         try:
             await self._enter(Stage.EVIDENCE_CHECK)
-            await self._call(
+            check = await self._call(
                 Activity.INTAKE_CHECK_EVIDENCE, TaskQueue.INTAKE,
                 EvidenceCheck(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
                               evidence_keys=inp.evidence_keys),
                 EvidenceCheckResult,
             )
-            await self._enter(Stage.IN_REVIEW)
+            # Missing files do not stop the review (auditors decide what they mean), but
+            # they are said where operators and auditors look: the status and its event.
+            self._missing_evidence = list(check.missing)
+            detail = f"{len(check.missing)} evidence file(s) missing from storage" if check.missing else ""
+            await self._enter(Stage.IN_REVIEW, detail=detail)
             review = await self._review_phase(inp)
             self._raise_if_withdrawn()
             # Past this point a city can no longer withdraw: scoring has started.
@@ -228,4 +233,5 @@ class CertificationWorkflow:
             report_id=self._report_id,
             debrief_offer_id=self._offer_id,
             withdrawn_reason=self._withdrawal.reason if self._withdrawal else None,
+            missing_evidence=list(self._missing_evidence),
         )

@@ -189,3 +189,5 @@ class CertificationStatus(BaseModel):
     report_id: str | None = None
     debrief_offer_id: str | None = None
     withdrawn_reason: str | None = None
+    # Object keys of frozen evidence that the evidence check did not find in storage.
+    missing_evidence: list[str] = Field(default_factory=list)

@@ -42,14 +42,20 @@ class Stubs:
         self.calls: list[str] = []
         self.statuses: list[str] = []
 
+        self.details: dict[str, str] = {}
+
         @activity.defn(name=Activity.INTAKE_RECORD_STATUS)
         async def record_status(rec) -> None:
-            self.statuses.append(rec["status"] if isinstance(rec, dict) else rec.status)
+            status = rec["status"] if isinstance(rec, dict) else rec.status
+            self.statuses.append(status)
+            self.details[status] = rec["detail"] if isinstance(rec, dict) else rec.detail
+
+        self.missing: list[str] = []
 
         @activity.defn(name=Activity.INTAKE_CHECK_EVIDENCE)
         async def check_evidence(_) -> EvidenceCheckResult:
             self.calls.append("evidence")
-            return EvidenceCheckResult(checked=0)
+            return EvidenceCheckResult(checked=2, missing=self.missing)
 
         @activity.defn(name=Activity.AUDIT_COMPLETE_REVIEW)
         async def complete_review(req) -> ReviewOutcome:
@@ -197,3 +203,13 @@ async def test_duplicate_start_is_rejected(env):
     await handle.result()
 
 
+
+
+async def test_missing_evidence_is_reported_and_review_goes_on(env):
+    client, prefix, stubs = env
+    stubs.missing = ["city/2026/DG1/gone.pdf"]
+    handle, _ = await start(client, prefix)
+    result = await handle.result()
+    assert result.stage == Stage.COMPLETED
+    assert result.missing_evidence == ["city/2026/DG1/gone.pdf"]
+    assert stubs.details["in_review"] == "1 evidence file(s) missing from storage"
