@@ -10,24 +10,12 @@ from sqlalchemy import select
 
 from shared import devstack
 from shared.catalog.loader import load_catalog
-from shared.contracts.events import Subject
 from shared.infra.consumer import list_parked
 from services.intake.models import Submission
-from tests.e2e.test_walking_skeleton import consumed, demo_responses, published
+from tests.e2e.test_walking_skeleton import assert_each_event_consumed_once, demo_responses
 from tests.infra.test_consumer import eventually
 
 pytestmark = pytest.mark.slow
-
-CONSUMERS = [
-    ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
-    ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
-    ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
-    ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-contacts"),
-    ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
-    ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
-    ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
-]
-
 
 def patient(stack) -> None:
     """A retry budget like production's (the harness's is tiny, for fast parking tests):
@@ -59,17 +47,8 @@ async def all_completed(stack, ids: list[str]) -> bool:
 
 
 async def assert_exactly_once(stack) -> None:
-    rt = stack.runtimes
-    for producer, subject, consumer_service, consumer in CONSUMERS:
-        sent = await published(rt[producer], subject)
-
-        async def done(consumer_service=consumer_service, consumer=consumer, sent=sent):
-            got = await consumed(rt[consumer_service], consumer)
-            return got if set(got) == sent else None
-
-        got = await eventually(done, timeout=60)
-        assert len(got) == len(sent), consumer
-    for name, runtime in rt.items():
+    await assert_each_event_consumed_once(stack.runtimes, timeout=60)
+    for name, runtime in stack.runtimes.items():
         assert await list_parked(runtime.db) == [], f"{name} parked messages"
 
 

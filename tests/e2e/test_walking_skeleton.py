@@ -29,6 +29,33 @@ def demo_responses(yes: int) -> dict:
     return out
 
 
+# (producer, subject, consuming service, durable consumer): every subscription in the system.
+CONSUMERS = [
+    ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "intake", "intake-workflow-starter"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
+    ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-contacts"),
+    ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
+    ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
+    ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
+]
+
+
+async def assert_each_event_consumed_once(rt: dict, timeout: float = 20) -> None:
+    """Each consumer has processed every event its producer published, each exactly once."""
+    for producer, subject, consumer_service, consumer in CONSUMERS:
+        sent = await published(rt[producer], subject)
+        assert sent, f"{producer} published no {subject}"
+
+        async def all_consumed(consumer_service=consumer_service, consumer=consumer, sent=sent):
+            got = await consumed(rt[consumer_service], consumer)
+            return got if set(got) == sent else None
+
+        got = await eventually(all_consumed, timeout=timeout)
+        assert len(got) == len(set(got)) == len(sent), consumer
+
+
 async def rows(runtime, model) -> list:
     async with runtime.db.sessionmaker() as session:
         return list((await session.scalars(select(model))).all())
@@ -99,26 +126,7 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
     assert offer.email == CITY["contact_email"]
 
     # Every event is consumed exactly once by each consumer that subscribes to it.
-    expectations = [
-        ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
-        ("intake", Subject.SUBMISSION_SUBMITTED, "intake", "intake-workflow-starter"),
-        ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-intake-submission-submitted"),
-        ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
-        ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-contacts"),
-        ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-certification-status-changed"),
-        ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
-        ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
-    ]
-    for producer, subject, consumer_service, consumer in expectations:
-        sent = await published(rt[producer], subject)
-        assert sent, f"{producer} published no {subject}"
-
-        async def all_consumed(consumer_service=consumer_service, consumer=consumer, sent=sent):
-            got = await consumed(rt[consumer_service], consumer)
-            return got if set(got) == sent else None
-
-        got = await eventually(all_consumed, timeout=20)
-        assert len(got) == len(set(got)) == len(sent), consumer
+    await assert_each_event_consumed_once(rt)
 
     async def pipeline_done():
         entries = await rows(rt["reporting"], PipelineEntry)
