@@ -102,6 +102,20 @@ A11Y_SCRIPT = """() => {
 }"""
 
 
+async def register_in_browser(page, *, name: str, state: str, population: str, contact: str, email: str,
+                              password: str, country: str = "US") -> None:
+    """Fill the city registration form by its labels, as a person would, and send it."""
+    await page.get_by_label("City name").fill(name)
+    await page.get_by_label("Country").select_option(country)
+    await page.get_by_label("State or province").fill(state)
+    await page.get_by_label("Population").fill(population)
+    await page.get_by_label("Your name").fill(contact)
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.get_by_label("Confirm the password").fill(password)
+    await page.get_by_role("button", name="Register and continue").click()
+
+
 async def check_page(page, screenshot: str | None = None) -> None:
     """Accessibility basics of the current page, and a full-page screenshot."""
     problems = await page.evaluate(A11Y_SCRIPT)

@@ -15,7 +15,7 @@ from services.scoring.engine import score
 from shared.catalog.loader import load_catalog
 from shared.contracts.workflows import ClarificationRequest, ReviewOutcome, Signal
 from shared.infra.settings import SERVICES
-from tests.portal.conftest import PASSWORD, check_page, minimal_pdf, minimal_png
+from tests.portal.conftest import PASSWORD, check_page, minimal_pdf, minimal_png, register_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -48,15 +48,8 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
     # --- register ----------------------------------------------------------------------------
     await page.goto("/portal/")
     await page.get_by_role("link", name="Register your city").click()
-    await page.get_by_label("City name").fill("Springfield")
-    await page.get_by_label("Country").select_option("US")
-    await page.get_by_label("State or province").fill("IL")
-    await page.get_by_label("Population").fill("116250")
-    await page.get_by_label("Your name").fill("Jordan Lee")
-    await page.get_by_label("Email address").fill("jordan.lee@springfield.gov")
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_label("Confirm the password").fill(PASSWORD)
-    await page.get_by_role("button", name="Register and continue").click()
+    await register_in_browser(page, name="Springfield", state="IL", population="116250", contact="Jordan Lee",
+                              email="jordan.lee@springfield.gov", password=PASSWORD)
     await page.wait_for_url("**/portal/snapshot?done=registered")
     await check_page(page, "snapshot-form")
 

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from shared.catalog.loader import load_catalog
 from tests.infra.test_consumer import eventually
-from tests.portal.conftest import CYCLE, PASSWORD, check_page, minimal_pdf
+from tests.portal.conftest import CYCLE, PASSWORD, check_page, minimal_pdf, register_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -112,15 +112,8 @@ async def test_register_a_small_city_whose_snapshot_is_ineligible(portal):
     await expect(page.locator("#population-error")).to_be_visible()
     await check_page(page, "register-errors")
 
-    await page.get_by_label("City name").fill("Smallville")
-    await page.get_by_label("Country").select_option("US")
-    await page.get_by_label("State or province").fill("VT")
-    await page.get_by_label("Population").fill("12,000")
-    await page.get_by_label("Your name").fill("Lana Lang")
-    await page.get_by_label("Email address").fill("lana@smallville.gov")
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_label("Confirm the password").fill(PASSWORD)
-    await page.get_by_role("button", name="Register and continue").click()
+    await register_in_browser(page, name="Smallville", state="VT", population="12,000", contact="Lana Lang",
+                              email="lana@smallville.gov", password=PASSWORD)
     await page.wait_for_url("**/portal/snapshot?done=registered")
 
     # Leaving a question out names it; then answer all eight.
