@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import Envelope
@@ -141,5 +141,5 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         async with self.db.sessionmaker() as session:
-            rows = await session.execute(select(outbox.c.seq).where(outbox.c.published_at.is_(None)))
-            return len(rows.all())
+            return await session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
