@@ -98,7 +98,9 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
     async def completed():
         body = (await intake.get(f"/api/v1/submissions/{submission_id}")).json()
         wf = body.get("workflow")
-        return body if wf and wf["stage"] == "completed" else None
+        # The stage changes in the workflow first; intake's row follows through its
+        # record_status activity a moment later: wait for both.
+        return body if wf and wf["stage"] == "completed" and body["status"] == "completed" else None
 
     body = await eventually(completed, timeout=90, interval=0.3)
     expected = score(load_catalog("wwc-2019"), {k: v["response"] for k, v in responses.items()})
