@@ -25,7 +25,7 @@ from shared.contracts.events import ScoreComputed
 from shared.infra import migrations
 from shared.infra.db import Database
 from services.scoring import benchmark_store
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from services.scoring.models import Score
 
 N_SUBMISSIONS = 10_000

@@ -12,10 +12,10 @@ from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.infra.auth import CurrentPrincipal
 from shared.infra.http import ProblemError, field_error
 from services.scoring import benchmark_store
-from services.scoring.benchmarks import ALL, CohortSnapshot, band_scope, region_scope
-from services.scoring.engine import ScoreResult, ScoringInputError, score
+from shared.scoring.benchmarks import ALL, CohortSnapshot, band_scope, region_scope
+from shared.scoring.engine import ScoreResult, ScoringInputError, score
 from services.scoring.models import Score
-from services.scoring.simulator import Simulation, next_tier
+from shared.scoring.simulator import Simulation, next_tier
 
 router = APIRouter(prefix="/api/v1", tags=["scoring"])
 Lang = Literal["en", "es", "pt"]

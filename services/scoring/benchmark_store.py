@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import ScoreComputed
 from shared.infra.orm import dialect_insert
-from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort, CohortSnapshot
+from shared.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort, CohortSnapshot
 from services.scoring.models import CityLatest, CohortArea, CohortCriterion, CohortTotal, Score
 
 

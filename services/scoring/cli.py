@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from services.scoring.engine import ScoreResult, ScoringInputError, score
+from shared.scoring.engine import ScoreResult, ScoringInputError, score
 from shared.catalog import CatalogError, load_catalog
 
 EXIT_BAD_INPUT = 2

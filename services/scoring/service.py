@@ -9,7 +9,7 @@ from shared.contracts.events import ScoreComputed, Subject, make_event
 from shared.contracts.workflows import ScoreRequest
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from services.scoring.models import Score
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject
 from shared.infra.tables import outbox, processed_events
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from tests.infra.test_consumer import eventually
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import expect
 
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from shared.catalog.loader import load_catalog
 from shared.contracts.workflows import ClarificationRequest, ReviewOutcome, Signal
 from shared.infra.settings import SERVICES

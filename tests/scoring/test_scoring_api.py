@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from shared.catalog import load_catalog
 from shared.contracts.workflows import ScoreRequest
 from shared.infra.auth import Role
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from services.scoring.models import Score
 from services.scoring.service import store_score
 from tests.conftest import token

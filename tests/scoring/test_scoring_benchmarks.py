@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scoring.benchmarks import (
+from shared.scoring.benchmarks import (
     ALL,
     BenchmarkBook,
     CityScore,
@@ -15,7 +15,7 @@ from services.scoring.benchmarks import (
     band_scope,
     region_scope,
 )
-from services.scoring.engine import score
+from shared.scoring.engine import score
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scoring_catalogs import synthetic, variant
 
-from services.scoring.engine import (
+from shared.scoring.engine import (
     InvalidResponseError,
     Reason,
     ScoringInputError,

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scoring import benchmark_store
-from services.scoring.benchmarks import ALL, BenchmarkBook, CityScore, band_scope, region_scope
-from services.scoring.engine import score
+from shared.scoring.benchmarks import ALL, BenchmarkBook, CityScore, band_scope, region_scope
+from shared.scoring.engine import score
 from services.scoring.models import CohortCriterion, CohortTotal, Score
 from services.scoring.service import store_score
 from shared.catalog import load_catalog

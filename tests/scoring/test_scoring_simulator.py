@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scoring_catalogs import variant
 
-from services.scoring.engine import UnknownCriterionError, percent, score
-from services.scoring.simulator import next_tier, what_if
+from shared.scoring.engine import UnknownCriterionError, percent, score
+from shared.scoring.simulator import next_tier, what_if
 
 VALUES = ["YES", "IN_PROGRESS", "NO"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.scoring.engine import ScoreResult, percent
+from shared.scoring.engine import ScoreResult, percent
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 
 MIN_COHORT = 5

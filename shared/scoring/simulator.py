@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from services.scoring.engine import (
+from shared.scoring.engine import (
     Response,
     ScoreResult,
     UnknownCriterionError,
