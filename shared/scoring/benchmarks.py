@@ -195,3 +195,31 @@ class BenchmarkBook:
         return isinstance(other, BenchmarkBook) and self._cohorts == other._cohorts
 
     __hash__ = None  # type: ignore[assignment]  # mutable
+
+
+# --- what may be published -------------------------------------------------------------------
+
+
+class PublishedBenchmarks(BaseModel):
+    """Every benchmark figure of one cycle that may be shown, as one set: all applicants,
+    each population band and each region. A withheld cohort shows nothing at all.
+
+    This is the one place that decides what is published; the scoring API and the
+    Certification Report (and its offline preview) both read figures from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle: str
+    all: CohortSnapshot
+    bands: dict[str, CohortSnapshot]
+    regions: dict[str, CohortSnapshot]
+
+
+def publish(book: BenchmarkBook, cycle: str, min_cohort: int = MIN_COHORT) -> PublishedBenchmarks:
+    """The publishable figures of a cycle: cohorts under ``min_cohort`` are withheld."""
+    return PublishedBenchmarks(
+        cycle=cycle,
+        all=book.snapshot(cycle, ALL, min_cohort),
+        bands={b: book.snapshot(cycle, band_scope(b), min_cohort) for b in POPULATION_BANDS},
+        regions={r: book.snapshot(cycle, region_scope(r), min_cohort) for r in REGIONS},
+    )
