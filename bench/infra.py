@@ -1,13 +1,13 @@
 """Real infrastructure for benchmarks: the same launchers and in-process stack the tests
-use (shared.devstack, tests.harness), on free ports in a temporary directory."""
+use (devtools.devstack, devtools.harness), on free ports in a temporary directory."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from shared import devstack
-from tests.harness import Infra, Stack
+from devtools import devstack
+from devtools.harness import Infra, Stack
 
 S3_KEY, S3_SECRET = "wwc-bench", "wwc-bench-secret-key"
 

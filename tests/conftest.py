@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shared import devstack
+from devtools import devstack
 from shared.infra.auth import Principal, Role, issue_token
 from shared.infra.settings import AuthSettings
-from tests.harness import Infra, Stack, postgres_available
+from devtools.harness import Infra, Stack, postgres_available
 
 S3_KEY, S3_SECRET = "wwc-test", "wwc-test-secret-key"
 

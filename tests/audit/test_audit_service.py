@@ -12,7 +12,7 @@ from shared.contracts.events import Subject
 from shared.infra.tables import outbox
 from services.audit import service
 from services.audit.models import ReviewCase
-from tests.harness import migrated_database
+from devtools.harness import migrated_database
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from shared import devstack
+from devtools import devstack
 from shared.catalog.loader import load_catalog
 from shared.infra.consumer import list_parked
 from services.intake.models import Submission

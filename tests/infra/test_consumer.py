@@ -13,7 +13,7 @@ from shared.infra.consumer import EventConsumer
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime, create_app
 from shared.infra.tables import processed_events
-from tests.harness import service_settings
+from devtools.harness import service_settings
 
 
 async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
@@ -38,7 +38,7 @@ async def runtime(infra, backend, tmp_path):
         from sqlalchemy import text
         from sqlalchemy.ext.asyncio import create_async_engine
 
-        from tests.harness import PG_URL
+        from devtools.harness import PG_URL
 
         engine = create_async_engine(PG_URL)
         async with engine.begin() as conn:

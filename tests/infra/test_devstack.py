@@ -1,4 +1,4 @@
-"""shared.devstack starts real servers on free ports that work, keep state across a
+"""devtools.devstack starts real servers on free ports that work, keep state across a
 restart where they have state, fail loudly with their log, and never outlive a test."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from shared import devstack
+from devtools import devstack
 
 REPO = Path(__file__).resolve().parents[2]
 KEY, SECRET = "devstack-test", "devstack-test-secret"
@@ -227,7 +227,7 @@ def test_env_config_defaults_and_overrides():
 def test_cli_runs_a_server_in_the_foreground_and_forwards_sigterm(tmp_path):
     port = devstack.free_port()
     env = {**os.environ, "WWC_SMTP_PORT": str(port), "WWC_VAR_DIR": str(tmp_path / "var")}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.devstack", "smtp"], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.devstack", "smtp"], cwd=REPO,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     try:

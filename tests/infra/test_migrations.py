@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from shared.infra import migrations
 from shared.infra.settings import SERVICES
 from shared.infra.tables import infra_metadata
-from tests.harness import migrated_database
+from devtools.harness import migrated_database
 
 
 def _diff(connection, metadata) -> list:

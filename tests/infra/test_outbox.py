@@ -17,7 +17,7 @@ from shared.infra.broker import declare_stream, jetstream_publisher, make_broker
 from shared.infra.outbox import OutboxRelay, add_event
 from shared.infra.settings import NatsSettings
 from shared.infra.tables import outbox
-from tests.harness import migrated_database
+from devtools.harness import migrated_database
 
 
 class RelayCrashed(Exception):

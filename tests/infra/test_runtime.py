@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from shared import devstack
+from devtools import devstack
 from shared.infra.runtime import ServiceRuntime, create_app
 from shared.infra.settings import NatsSettings, ServiceSettings, TemporalSettings
 from shared.infra.runtime import Settings

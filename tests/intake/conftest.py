@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from services.intake.config import IntakeOptions
-from tests.harness import Stack
+from devtools.harness import Stack
 
 
 @pytest.fixture

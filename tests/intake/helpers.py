@@ -15,7 +15,7 @@ from services.intake.activities import EVIDENCE_BUCKET
 from services.intake.models import Evidence
 from shared.catalog.loader import load_catalog
 from shared.contracts.workflows import CertificationStatus, ClarificationRequest, Query, Signal
-from tests.harness import Stack
+from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 
 CYCLE = "2026"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.cli import main as wwc
 from services.intake.models import City, User
 from shared.infra.settings import AuthSettings
-from tests.harness import PG_URL
+from devtools.harness import PG_URL
 from tests.intake.helpers import city_data, problem, register
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.intake.config import IntakeOptions
 from shared.contracts.workflows import ReviewOutcome, Signal
-from tests.harness import Stack
+from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 from tests.intake import helpers as h
 from tests.intake.helpers import CATALOG, CYCLE, YES_ALL, problem, upload

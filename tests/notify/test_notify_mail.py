@@ -8,7 +8,7 @@ from sqlalchemy import select
 from shared.contracts.events import ReportReady, Subject, SubmissionSubmitted, make_event
 from shared.infra.outbox import add_event
 from services.notify.models import SentMail
-from tests.harness import Stack
+from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 
 

@@ -18,10 +18,10 @@ import pytest
 import uvicorn
 
 from services.intake.config import IntakeOptions
-from shared import devstack
+from devtools import devstack
 from shared.infra import migrations
 from tests.conftest import S3_KEY, S3_SECRET
-from tests.harness import Infra, Stack
+from devtools.harness import Infra, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

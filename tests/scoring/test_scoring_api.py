@@ -16,7 +16,7 @@ from shared.scoring.engine import score
 from services.scoring.models import Score
 from services.scoring.service import store_score
 from tests.conftest import token
-from tests.harness import Stack
+from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 
 CATALOG = load_catalog("wwc-2019")

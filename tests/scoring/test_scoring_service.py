@@ -21,7 +21,7 @@ from shared.contracts.workflows import ScoreRequest
 from shared.infra.tables import outbox
 from shared.infra import migrations
 from shared.infra.db import Database
-from tests.harness import migrated_database
+from devtools.harness import migrated_database
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shared.devstack import temporal_binary
+from devtools.devstack import temporal_binary
 
 
 @activity.defn

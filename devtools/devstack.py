@@ -12,7 +12,7 @@ Two users:
 
 * `make run` (Procfile, under honcho) runs one server per line in the foreground::
 
-      python -m shared.devstack nats|temporal|s3|smtp
+      python -m devtools.devstack nats|temporal|s3|smtp
 
   with fixed default ports and state under `var/` (see `main`).
 
@@ -633,7 +633,7 @@ def start_s3(port: int, data_dir: str | os.PathLike, *, access_key: str, secret_
 
 def start_smtp(port: int, mail_dir: str | os.PathLike | None = None, *,
                log_file: str | os.PathLike | None = None, timeout: float = 30.0) -> Service:
-    """SMTP sink (shared/devstack_smtp.py) storing each message as <mail_dir>/*.eml.
+    """SMTP sink (devtools/smtp_sink.py) storing each message as <mail_dir>/*.eml.
     mail_dir None: a temporary directory, removed by stop(). Log: <mail_dir>/smtp.log."""
     cleanup: list[Callable[[], None]] = []
     if mail_dir is None:
@@ -643,7 +643,7 @@ def start_smtp(port: int, mail_dir: str | os.PathLike | None = None, *,
         mail = Path(mail_dir)
         mail.mkdir(parents=True, exist_ok=True)
     log = Path(log_file) if log_file else mail / "smtp.log"
-    script = Path(__file__).with_name("devstack_smtp.py")
+    script = Path(__file__).with_name("smtp_sink.py")
     argv = [sys.executable, "-u", script, "--host", HOST, "--port", port, "--dir", mail.resolve()]
     url = f"smtp://{HOST}:{port}"
 
@@ -797,7 +797,7 @@ def _describe(svc: Service) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.devstack",
+        prog="python -m devtools.devstack",
         description="Run one local infrastructure server in the foreground (for the Procfile). "
         "Ports and credentials come from WWC_NATS_PORT, WWC_TEMPORAL_PORT, "
         "WWC_TEMPORAL_UI_PORT, WWC_S3_PORT, WWC_SMTP_PORT, WWC_S3_ACCESS_KEY, "

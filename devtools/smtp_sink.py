@@ -1,12 +1,12 @@
 """A local SMTP sink: accepts every message and stores it as an `.eml` file.
 
-    python shared/devstack_smtp.py --port 8025 --dir var/mail
+    python devtools/smtp_sink.py --port 8025 --dir var/mail
 
 Each message becomes `<dir>/<UTC time>-<random>.eml`, written to a temporary name and
 renamed, so a reader never sees half a file. The envelope is recorded in two headers
 prepended to the message: `X-Envelope-From` and `X-Envelope-To`. Nothing is relayed.
 
-Standalone on purpose (imports nothing from this repository): `shared.devstack` runs it
+Standalone on purpose (imports nothing from this repository): `devtools.devstack` runs it
 by file path, whatever the current directory is.
 """
 
