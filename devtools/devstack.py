@@ -454,12 +454,18 @@ def start_nats(port: int, data_dir: str | os.PathLike, *, monitor_port: int | No
 # --------------------------------------------------------------------------- Temporal
 
 
+# Per-workflow time skipping (temporalio.testing.TimeSkipper): tests jump a workflow's own
+# clock by days instead of waiting. It only acts on workflows a test fast-forwards.
+TIME_SKIPPING = ("--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true")
+
+
 def start_temporal(port: int, ui_port: int | None = None,
                    db_file: str | os.PathLike | None = None, *, namespace: str = "default",
                    log_file: str | os.PathLike | None = None, extra_args: Sequence[str] = (),
-                   timeout: float = 60.0) -> Service:
+                   timeout: float = 60.0, time_skipping: bool = False) -> Service:
     """`temporal server start-dev` on 127.0.0.1:port. ui_port None: no Web UI (--headless).
     db_file None: in memory; else a SQLite file that keeps state across restarts.
+    time_skipping: allow tests to fast-forward a workflow's clock (see TIME_SKIPPING).
     Ready once the frontend reports healthy and `namespace` is described."""
     cleanup: list[Callable[[], None]] = []
     if log_file:
@@ -488,6 +494,8 @@ def start_temporal(port: int, ui_port: int | None = None,
         data_dir = db.parent
     if namespace != "default":  # "default" is always created
         argv += ["--namespace", namespace]
+    if time_skipping:
+        argv += list(TIME_SKIPPING)
     argv += list(extra_args)
 
     def probe(svc: Service) -> Callable[[], Awaitable[None]]:

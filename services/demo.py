@@ -11,7 +11,7 @@ import sys
 import httpx
 
 from shared.infra.auth import Role
-from shared.infra.http import ProblemError
+from services.intake.errors import EmailTaken
 from shared.infra.settings import SERVICES, CommonSettings, S3Settings, SmtpSettings, TemporalSettings, service_urls
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -98,7 +98,7 @@ async def ensure_staff() -> None:
     for role in (Role.OPERATOR, Role.AUDITOR):
         try:
             await create_user(f"{role.value}@wwc.demo", f"Demo {role.value}", DEMO_PASSWORD, role)
-        except ProblemError:
+        except EmailTaken:
             pass  # already there from an earlier run
 
 

@@ -23,7 +23,8 @@ def infra_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def temporal_server():
-    svc = devstack.start_temporal(devstack.free_port())  # headless: no UI in tests
+    # Headless (no UI); workflows a test fast-forwards skip time (days in a second).
+    svc = devstack.start_temporal(devstack.free_port(), time_skipping=True)
     yield svc
     svc.stop()
 

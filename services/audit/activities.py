@@ -17,9 +17,10 @@ class AuditActivities:
     async def complete_review(self, req: ReviewRequest) -> ReviewOutcome:
         """Automatic review: confirms every response as submitted (review_mode "auto")."""
         async with self.runtime.db.transaction() as session:
-            case = await service.open_case(session, submission_id=req.submission_id, city_id=req.city_id,
-                                           correlation_id=req.correlation_id, responses=req.responses)
-            case = await service.complete_review(session, case, dict(req.responses), req.correlation_id)
+            answers = req.submission.answers()
+            case = await service.open_case(session, submission_id=req.submission_id, city_id=req.submission.city.id,
+                                           correlation_id=req.correlation_id, responses=answers)
+            case = await service.complete_review(session, case, answers, req.correlation_id)
             outcome = ReviewOutcome(case_id=case.id, audited_responses=case.audited_responses,
                                     corrections=case.corrections)
         self.runtime.wake_relay()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from shared.infra.auth import Principal, Role, require_roles
-from shared.infra.http import ProblemError
+from shared.errors import NotFound
 from services.audit.models import ReviewCase
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -35,5 +35,5 @@ async def case_for_submission(submission_id: str, _: Staff, request: Request) ->
     async with request.app.state.runtime.db.sessionmaker() as session:
         case = await session.scalar(select(ReviewCase).where(ReviewCase.submission_id == submission_id))
     if case is None:
-        raise ProblemError(404, "Not found", f"no review case for submission {submission_id}")
+        raise NotFound(f"no review case for submission {submission_id}")
     return _case(case)

@@ -10,10 +10,17 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.errors import (
+    CityAlreadyRegistered,
+    EmailTaken,
+    Forbidden,
+    NotFound,
+    SignInFailed,
+    UnknownState,
+)
 from services.intake.models import City, User
 from shared.catalog.geography import population_band, region_for
 from shared.infra.auth import Principal, Role
-from shared.infra.http import ProblemError, field_error
 
 _hasher = PasswordHasher()
 
@@ -91,7 +98,7 @@ def _region(country: str, state: str):
         return region_for(country, state)
     except ValueError:
         reason = "name a US state (e.g. IL or Illinois)" if state else "a US city needs its state"
-        raise field_error("state", reason) from None
+        raise UnknownState(f"state: {reason}", field="state", reason=reason) from None
 
 
 async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, User]:
@@ -101,9 +108,10 @@ async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, 
         select(City).where(func.lower(City.name) == data.name.lower(), City.state == data.state, City.country == country)
     )
     if existing is not None:
-        raise ProblemError(409, "City already registered", f"{data.name} is already registered; ask its staff to add you.")
+        raise CityAlreadyRegistered(f"{data.name} is already registered; ask its staff to add you.", name=data.name)
     if await session.scalar(select(User).where(func.lower(User.email) == data.contact_email.lower())):
-        raise field_error("contact_email", "an account with this email already exists", status=409, title="Conflict")
+        raise EmailTaken("contact_email: an account with this email already exists", field="contact_email",
+                         reason="an account with this email already exists")
     city = City(
         name=data.name.strip(), state=data.state.strip(), country=country, population=data.population,
         region=region, population_band=population_band(data.population),
@@ -126,7 +134,8 @@ async def create_staff_user(
     if role == Role.CITY and not city_id:
         raise ValueError("a city user needs a city")
     if await session.scalar(select(User).where(func.lower(User.email) == email.lower())):
-        raise field_error("email", "an account with this email already exists", status=409, title="Conflict")
+        raise EmailTaken("email: an account with this email already exists", field="email",
+                         reason="an account with this email already exists")
     user = User(email=email.lower(), name=name, password_hash=hash_password(password), role=role.value, city_id=city_id)
     session.add(user)
     await session.flush()
@@ -137,7 +146,7 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
     """A city a principal may see; another city's is reported as absent (no probing)."""
     city = await session.get(City, city_id)
     if city is None or not principal.can_see_city(city_id):
-        raise ProblemError(404, "Not found", f"no city {city_id}")
+        raise NotFound(f"no city {city_id}")
     return city
 
 
@@ -145,7 +154,7 @@ async def add_city_user(session: AsyncSession, principal: Principal, city_id: st
     """A city's staff member adds a colleague to the same city (never to another one)."""
     city = await get_city(session, principal, city_id)
     if principal.role != Role.CITY:
-        raise ProblemError(403, "Forbidden", "Only the city's own staff add staff accounts.")
+        raise Forbidden("Only the city's own staff add staff accounts.")
     user = await create_staff_user(session, email=data.email, name=data.name, password=data.password,
                                    role=Role.CITY, city_id=city.id)
     user.language = data.language
@@ -171,7 +180,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     # Same answer for an unknown email and a wrong password: no account probing.
     if user is None or not verify_password(user.password_hash, password):
-        raise ProblemError(401, "Sign-in failed", "The email or password is not correct.")
+        raise SignInFailed("The email or password is not correct.")
     return user
 
 

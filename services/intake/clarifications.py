@@ -16,15 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
-from services.intake import evidence, submissions, uploads
+from services.intake import domain, evidence, submissions, uploads
 from services.intake.config import IntakeOptions
+from services.intake.domain import ClarificationState
 from services.intake.drafts import EvidenceRead
+from services.intake.errors import AnswerIncomplete, ClarificationAnswered, CriterionNotRequested, Forbidden
 from services.intake.models import ClarificationAnswer, Evidence, Submission
-from shared.contracts.events import ClarificationAnswered, Subject, make_event
+from shared.contracts.events import ClarificationAnswered as AnsweredEvent
+from shared.contracts.events import Subject, make_event
+from shared.contracts.vocabulary import EvidenceKind
 from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
 from shared.contracts.workflows import ClarificationRequest, Signal
 from shared.infra.auth import Principal, Role
-from shared.infra.http import ProblemError
 from shared.infra.logging import get_logger
 from shared.infra.orm import insert_if_absent, new_id
 from shared.infra.outbox import add_event
@@ -56,7 +59,7 @@ class ClarificationRead(BaseModel):
     message: str
     due_at: datetime
     requested_by: str = ""
-    state: str = Field(description="open | overdue | answered | expired")
+    state: ClarificationState
     answered_at: datetime | None = None
     answers: dict[str, dict] | None = None
     evidence: list[EvidenceRead] = Field(default_factory=list, description="files and links sent for this request")
@@ -89,40 +92,35 @@ async def list_requests(runtime: ServiceRuntime, sub: Submission) -> list[Clarif
         if req.request_id in answers:
             continue
         out.append(ClarificationRead(
-            **req.model_dump(), state="overdue" if req.due_at <= now else "open",
+            **req.model_dump(), state=domain.clarification_state(due_at=req.due_at, now=now, answered=False,
+                                                                 expired=False),
             evidence=[EvidenceRead.model_validate(e) for e in by_request.get(req.request_id, [])]))
     for request_id, ans in answers.items():
         meta = ans.answers.get("request", {})
         out.append(ClarificationRead(
             request_id=request_id, criteria=meta.get("criteria", []), message=meta.get("message", ""),
-            due_at=meta.get("due_at"), requested_by=meta.get("requested_by", ""), state="answered",
+            due_at=meta.get("due_at"), requested_by=meta.get("requested_by", ""), state=ClarificationState.ANSWERED,
             answered_at=ans.answered_at, answers=ans.answers.get("criteria", {}),
             evidence=[EvidenceRead.model_validate(e) for e in by_request.get(request_id, [])]))
     expired = set(status.expired_clarifications) - set(answers)
     known = {c.request_id for c in out}
     for request_id in sorted(expired - known):
-        out.append(ClarificationRead(request_id=request_id, criteria=[], message="", due_at=now, state="expired"))
+        out.append(ClarificationRead(request_id=request_id, criteria=[], message="", due_at=now,
+                                     state=ClarificationState.EXPIRED))
     return out
 
 
 async def open_request(runtime: ServiceRuntime, sub: Submission, request_id: str) -> ClarificationRequest:
-    """The request if it may still be answered; a clear 409 when answered or past due."""
+    """The request if it may still be answered (`domain.ensure_answerable` says why not)."""
     status = await submissions.live_status(runtime, sub)
     async with runtime.db.sessionmaker() as session:
         answered = (await _answers(session, sub.id)).get(request_id)
-    if answered is not None or request_id in status.answered_clarifications:
-        raise ProblemError(409, "Already answered", f"The clarification request {request_id} was already answered.")
-    if request_id in status.expired_clarifications:
-        raise ProblemError(409, "Past due date", f"The clarification request {request_id} passed its due date "
-                                                 f"and is closed; it can no longer be answered.")
     req = next((c for c in status.open_clarifications if c.request_id == request_id), None)
-    if req is None:
-        raise ProblemError(404, "Not found", f"no open clarification request {request_id}")
-    if req.due_at <= datetime.now(UTC):
-        raise ProblemError(409, "Past due date",
-                           f"The clarification request {request_id} was due at {req.due_at:%Y-%m-%d %H:%M} UTC; "
-                           f"the due date has passed, so it can no longer be answered.",
-                           due_at=req.due_at.isoformat())
+    domain.ensure_answerable(
+        request_id, due_at=req.due_at if req else None, now=datetime.now(UTC),
+        answered=answered is not None or request_id in status.answered_clarifications,
+        expired=request_id in status.expired_clarifications)
+    assert req is not None
     return req
 
 
@@ -131,12 +129,12 @@ def _named_only(req: ClarificationRequest, criteria: list[str], field: str) -> N
                "reason": f"not named in this request (it asks about {', '.join(req.criteria)})"}
               for c in criteria if c not in req.criteria]
     if errors:
-        raise ProblemError(422, "Invalid input", "Answer only the criteria the request names.", errors=errors)
+        raise CriterionNotRequested("Answer only the criteria the request names.", errors=errors)
 
 
 def _city_only(principal: Principal) -> None:
     if principal.role != Role.CITY:
-        raise ProblemError(403, "Forbidden", "Only the city's staff answer clarification requests.")
+        raise Forbidden("Only the city's staff answer clarification requests.")
 
 
 async def add_file(runtime: ServiceRuntime, opts: IntakeOptions, principal: Principal, sub: Submission,
@@ -149,7 +147,7 @@ async def add_file(runtime: ServiceRuntime, opts: IntakeOptions, principal: Prin
 
     async def still_open(session: AsyncSession, _assessment) -> None:
         if request_id in await _answers(session, sub.id):
-            raise ProblemError(409, "Already answered", f"The clarification request {request_id} was answered.")
+            raise ClarificationAnswered(f"The clarification request {request_id} was answered.")
 
     with await uploads.receive(request, evidence.max_file_bytes(opts)) as upload:
         return await evidence.store_file(runtime, opts, target, upload, user_id=principal.sub, recheck=still_open)
@@ -169,14 +167,15 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
     _named_only(req, list(data.answers), "answers")
     missing = [c for c in req.criteria if c not in data.answers]
     if missing:
-        raise ProblemError(422, "Invalid input", "Answer every criterion the request names.",
+        raise AnswerIncomplete("Answer every criterion the request names.",
                            errors=[{"field": f"answers.{c}", "reason": "named in the request: give a new narrative"}
                                    for c in missing])
     now = datetime.now(UTC)
     async with runtime.db.transaction() as session:
         for cid, item in data.answers.items():
             for url in item.links:
-                session.add(Evidence(assessment_id=sub.assessment_id, criterion_id=cid, kind="link", url=str(url),
+                session.add(Evidence(assessment_id=sub.assessment_id, criterion_id=cid, kind=EvidenceKind.LINK,
+                                     url=str(url),
                                      clarification_id=request_id, uploaded_by=principal.sub, created_at=now))
         await session.flush()
         sent = await _evidence(session, sub, request_id)
@@ -191,22 +190,23 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
                                           request_id=request_id, answers=stored, answered_by=principal.sub,
                                           answered_at=now)
         if not inserted:
-            raise ProblemError(409, "Already answered", f"The clarification request {request_id} was already answered.")
+            raise ClarificationAnswered(f"The clarification request {request_id} was already answered.")
         # The fact travels through the outbox too: if the signal below fails (Temporal
         # unreachable, process killed), the intake-clarification-signaller delivers it.
         await add_event(session, make_event(
             Subject.CLARIFICATION_ANSWERED,
-            ClarificationAnswered(submission_id=sub.id, request_id=request_id, answered_at=now),
+            AnsweredEvent(submission_id=sub.id, request_id=request_id, answered_at=now),
             submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id))
     runtime.wake_relay()
     try:
         await _signal(runtime, sub, request_id, now)
     except RPCError as exc:
         log.warning("clarification.signal_deferred", submission_id=sub.id, error=str(exc)[:300])
-    return ClarificationRead(**req.model_dump(), state="answered", answered_at=now, answers=stored["criteria"],
+    return ClarificationRead(**req.model_dump(), state=ClarificationState.ANSWERED, answered_at=now,
+                             answers=stored["criteria"],
                              evidence=[EvidenceRead.model_validate(e) for e in sent])
 
 
 async def _signal(runtime: ServiceRuntime, sub: Submission, request_id: str, answered_at: datetime) -> None:
-    handle = submissions._temporal(runtime).get_workflow_handle(sub.workflow_id)
+    handle = submissions.temporal(runtime).get_workflow_handle(sub.workflow_id)
     await handle.signal(Signal.CLARIFICATION_ANSWERED, AnswerSignal(request_id=request_id, answered_at=answered_at))

@@ -9,7 +9,7 @@ import os
 from shared.infra import migrations
 from shared.infra.auth import Role
 from shared.infra.db import Database
-from shared.infra.http import ProblemError
+from shared.errors import DomainError
 from shared.infra.settings import ServiceSettings
 from services.intake import accounts
 
@@ -34,7 +34,7 @@ def _create(args) -> int:
         return 2
     try:
         user_id = asyncio.run(create_user(args.email, args.name, password, Role(args.role), args.city))
-    except ProblemError as exc:
+    except DomainError as exc:
         print(f"error: {exc.detail}")
         return 2
     print(f"created {args.role} {args.email} ({user_id})")

@@ -5,22 +5,28 @@ per practice area; the previous cycle's answers offered as a starting point."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import snapshot
+from services.intake import domain, snapshot
 from services.intake.accounts import user_names
+from services.intake.domain import AssessmentState
+from services.intake.errors import (
+    AssessmentLocked,
+    EditConflict,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+    NothingToCarryOver,
+    SnapshotNeeded,
+)
 from services.intake.models import Assessment, City, Evidence, Response
-from services.intake.submissions import missing_items
 from shared.catalog import Catalog
 from shared.catalog.loader import load_catalog
-from shared.infra.http import ProblemError
+from shared.contracts.vocabulary import Answer, EvidenceKind
 from shared.infra.orm import insert_if_absent, new_id, utcnow
-
-Answer = Literal["YES", "IN_PROGRESS", "NO"]
 
 
 # --- schemas --------------------------------------------------------------------------------
@@ -36,7 +42,7 @@ class ResponseUpdate(BaseModel):
 
     response: Answer
     narrative: str = Field(default="", max_length=20000)
-    version: int | None = Field(default=None, ge=0)
+    version: int | None = Field(default=None, ge=0, le=domain.MAX_VERSION)
 
 
 class EvidenceRead(BaseModel):
@@ -165,16 +171,14 @@ async def find(session: AsyncSession, city_id: str, cycle: str, *, lock: bool = 
 async def get(session: AsyncSession, city_id: str, cycle: str, *, lock: bool = False) -> Assessment:
     assessment = await find(session, city_id, cycle, lock=lock)
     if assessment is None:
-        raise ProblemError(404, "Not found",
-                           f"No assessment for cycle {cycle}; start one with POST /api/v1/assessments/{cycle}.")
+        raise NotFound(f"No assessment for cycle {cycle}; start one with POST /api/v1/assessments/{cycle}.")
     return assessment
 
 
 def ensure_draft(assessment: Assessment) -> None:
-    if assessment.status != "draft":
-        raise ProblemError(409, "Assessment already submitted",
-                           f"The assessment for cycle {assessment.cycle} is {assessment.status}; "
-                           f"a submitted assessment can no longer change.")
+    if assessment.status != AssessmentState.DRAFT:
+        raise AssessmentLocked(f"The assessment for cycle {assessment.cycle} is {assessment.status}; "
+                               f"a submitted assessment can no longer change.", state=assessment.status)
 
 
 async def start(session: AsyncSession, *, city_id: str, cycle: str, catalog_version: str) -> tuple[Assessment, bool]:
@@ -188,17 +192,16 @@ async def start(session: AsyncSession, *, city_id: str, cycle: str, catalog_vers
     snap = await snapshot.find(session, city_id, cycle)
     city = await session.get(City, city_id)
     if city is None:
-        raise ProblemError(404, "Not found", f"no city {city_id}")
+        raise NotFound(f"no city {city_id}")
     if snap is None:
-        raise ProblemError(409, "Data Snapshot needed",
-                           f"Answer the Data Snapshot for cycle {cycle} first (POST /api/v1/snapshots/{cycle}); "
-                           f"it decides whether the city may go on to the full Assessment.")
+        raise SnapshotNeeded(f"Answer the Data Snapshot for cycle {cycle} first (POST /api/v1/snapshots/{cycle}); "
+                             f"it decides whether the city may go on to the full Assessment.")
     result = snapshot.eligibility(catalog, city)
-    if (snap is not None and not snap.eligible) or not result.eligible:
-        raise ProblemError(409, "Not eligible for the Assessment", result.message, reasons=result.reasons)
+    if not snap.eligible or not result.eligible:
+        raise NotEligible(result.message, reasons=result.reasons, reason_kinds=result.reason_kinds)
     now = utcnow()
     created = await insert_if_absent(session, Assessment, id=new_id(), city_id=city_id, cycle=cycle,
-                                     catalog_version=catalog.version, status="draft",
+                                     catalog_version=catalog.version, status=AssessmentState.DRAFT,
                                      created_at=now, updated_at=now)
     # Not created: a colleague started it at the same moment; both get the same draft.
     return await get(session, city_id, cycle), created
@@ -225,20 +228,22 @@ def progress_of(catalog: Catalog, assessment: Assessment, responses: dict[str, R
     for area in catalog.areas:
         crits = catalog.criteria_in_area(area.id)
         given = [responses[c.id] for c in crits if c.id in responses and responses[c.id].response]
-        yes = [r for r in given if r.response == "YES"]
+        yes = [r for r in given if r.response == Answer.YES]
         with_ev = [r for r in yes if evidence.get(r.criterion_id)]
         areas.append(AreaProgress(
             area=area.id, name=catalog.text(area), total=len(crits), answered=len(given), yes=len(yes),
             yes_with_evidence=len(with_ev), yes_without_evidence=len(yes) - len(with_ev),
-            in_progress=sum(r.response == "IN_PROGRESS" for r in given), no=sum(r.response == "NO" for r in given),
+            in_progress=sum(r.response == Answer.IN_PROGRESS for r in given),
+            no=sum(r.response == Answer.NO for r in given),
         ))
-    missing = missing_items(catalog, responses, evidence)
+    missing = [m.problem() for m in domain.missing_items(
+        catalog, {cid: r.response for cid, r in responses.items()}, {cid: len(e) for cid, e in evidence.items()})]
     return ProgressRead(
         cycle=assessment.cycle, catalog_version=assessment.catalog_version, status=assessment.status,
         total=len(catalog.criteria), answered=sum(a.answered for a in areas),
         yes_with_evidence=sum(a.yes_with_evidence for a in areas),
         yes_without_evidence=sum(a.yes_without_evidence for a in areas),
-        areas=areas, ready_to_submit=not missing and assessment.status == "draft", missing=missing,
+        areas=areas, ready_to_submit=not missing and assessment.status == AssessmentState.DRAFT, missing=missing,
     )
 
 
@@ -274,8 +279,8 @@ async def read(session: AsyncSession, assessment: Assessment) -> AssessmentRead:
 
 def check_criterion(catalog: Catalog, criterion_id: str) -> None:
     if not catalog.has_criterion(criterion_id):
-        raise ProblemError(404, "Not found", f"No criterion {criterion_id} in catalog {catalog.version}.",
-                           errors=[{"field": "criterion_id", "reason": f"not a criterion of {catalog.version}"}])
+        raise NotFound(f"No criterion {criterion_id} in catalog {catalog.version}.", field="criterion_id",
+                       reason=f"not a criterion of {catalog.version}")
 
 
 async def response_read(session: AsyncSession, assessment: Assessment, criterion_id: str) -> ResponseRead:
@@ -294,14 +299,13 @@ async def response_read(session: AsyncSession, assessment: Assessment, criterion
     )
 
 
-async def _conflict(session: AsyncSession, assessment: Assessment, criterion_id: str, sent: int) -> ProblemError:
+async def _conflict(session: AsyncSession, assessment: Assessment, criterion_id: str, sent: int) -> EditConflict:
     current = await session.get(Response, (assessment.id, criterion_id), populate_existing=True)
     version = current.version if current else 0
     by = current.updated_by if current else None
     name = (await user_names(session, {by} if by else set())).get(by or "", by)
     when = f" at {current.updated_at:%Y-%m-%d %H:%M:%S} UTC" if current and current.updated_at else ""
-    return ProblemError(
-        409, "Edit conflict",
+    return EditConflict(
         f"{criterion_id} was changed by {name or 'someone else'}{when} and is now at version {version}; "
         f"you sent version {sent}. Reload it, merge your changes and save again.",
         errors=[{"field": "version", "reason": f"stale: the current version is {version}"}],
@@ -312,15 +316,11 @@ async def _conflict(session: AsyncSession, assessment: Assessment, criterion_id:
 
 
 async def save_response(session: AsyncSession, *, assessment: Assessment, criterion_id: str,
-                        data: ResponseUpdate, expected_version: int | None, user_id: str) -> Response:
-    """Save one criterion if nobody changed it since `expected_version` (else 409)."""
+                        data: ResponseUpdate, expected_version: int, user_id: str) -> Response:
+    """Save one criterion if nobody changed it since `expected_version` (else EditConflict)."""
     ensure_draft(assessment)
     catalog = load_catalog(assessment.catalog_version)
     check_criterion(catalog, criterion_id)
-    if expected_version is None:
-        raise ProblemError(428, "Version needed",
-                           "Send the version you read (`version` in the body or If-Match); 0 for a new response.",
-                           errors=[{"field": "version", "reason": "required: the version you read"}])
     now = utcnow()
     if expected_version == 0:
         inserted = await insert_if_absent(session, Response, assessment_id=assessment.id, criterion_id=criterion_id,
@@ -355,7 +355,7 @@ async def _previous(session: AsyncSession, city_id: str, cycle: str, from_cycle:
     previous = (await session.scalars(stmt.limit(1))).first()
     if previous is None:
         which = f"cycle {from_cycle}" if from_cycle else f"a cycle before {cycle}"
-        raise ProblemError(404, "Nothing to carry over", f"There is no assessment of {which} to start from.")
+        raise NothingToCarryOver(f"There is no assessment of {which} to start from.")
     return previous
 
 
@@ -433,17 +433,17 @@ async def import_responses(session: AsyncSession, *, city_id: str, cycle: str, c
     catalog = load_catalog(assessment.catalog_version)
     unknown = [cid for cid in data.responses if not catalog.has_criterion(cid)]
     if unknown:
-        raise ProblemError(422, "Invalid input", "unknown criteria",
+        raise InvalidInput("unknown criteria",
                            errors=[{"field": f"responses.{c}", "reason": "no such criterion"} for c in unknown])
     existing_links = {(e.criterion_id, e.url) for items in (await _evidence(session, assessment.id)).values()
-                      for e in items if e.kind == "link"}
+                      for e in items if e.kind == EvidenceKind.LINK}
     now = utcnow()
     for cid, item in data.responses.items():
         await _overwrite(session, assessment.id, cid, item.response, item.narrative, user_id, now)
         for url in item.links:
             if (cid, str(url)) not in existing_links:
                 existing_links.add((cid, str(url)))
-                session.add(Evidence(assessment_id=assessment.id, criterion_id=cid, kind="link",
+                session.add(Evidence(assessment_id=assessment.id, criterion_id=cid, kind=EvidenceKind.LINK,
                                      url=str(url), uploaded_by=user_id))
     assessment.updated_at = now
     return assessment
@@ -453,5 +453,5 @@ async def file_bytes_used(session: AsyncSession, assessment_id: str) -> int:
     """Bytes of evidence files already stored for an assessment (per-submission limit)."""
     total = await session.scalar(
         select(func.coalesce(func.sum(Evidence.size), 0)).where(
-            Evidence.assessment_id == assessment_id, Evidence.kind == "file"))
+            Evidence.assessment_id == assessment_id, Evidence.kind == EvidenceKind.FILE))
     return int(total or 0)

@@ -20,14 +20,24 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import drafts, uploads
+from services.intake import domain, drafts, uploads
 from services.intake.activities import EVIDENCE_BUCKET
 from services.intake.config import IntakeOptions
+from services.intake.domain import AssessmentState
+from services.intake.errors import (
+    AssessmentLocked,
+    ClarificationAnswered,
+    DownloadLinkExpired,
+    DownloadLinkInvalid,
+    Forbidden,
+    NotAFile,
+    NotFound,
+)
 from services.intake.models import Assessment, ClarificationAnswer, Evidence, Submission
 from shared.catalog.loader import load_catalog
+from shared.contracts.vocabulary import EvidenceKind
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import utcnow
-from shared.infra.http import ProblemError
 from shared.infra.logging import get_logger
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import AuthSettings
@@ -35,7 +45,7 @@ from shared.infra.settings import AuthSettings
 log = get_logger(__name__)
 
 DOWNLOAD_AUDIENCE = "wwc-evidence-download"
-MB = 1024 * 1024
+MB = domain.MB
 
 
 class LinkCreate(BaseModel):
@@ -85,15 +95,6 @@ async def draft_target(session: AsyncSession, principal: Principal, cycle: str, 
 # --- files ----------------------------------------------------------------------------------
 
 
-def _too_much(used: int, size: int, opts: IntakeOptions) -> ProblemError:
-    limit = int(opts.max_submission_mb * MB)
-    return uploads.file_error(
-        413, f"this file ({uploads.mb(size)}) would take the assessment's evidence to {uploads.mb(used + size)}; "
-             f"the limit is {uploads.mb(limit)} per submission (remove files or add links instead)",
-        title="Submission size limit reached",
-    )
-
-
 async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, upload: uploads.SpooledUpload,
                      *, user_id: str, title: str = "",
                      recheck=None) -> Evidence:
@@ -105,8 +106,7 @@ async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, up
     limit = int(opts.max_submission_mb * MB)
     async with rt.db.sessionmaker() as session:
         used = await drafts.file_bytes_used(session, target.assessment_id)
-    if used + upload.size > limit:
-        raise _too_much(used, upload.size, opts)
+    domain.check_quota(used, upload.size, limit)
 
     store = rt.storage
     assert store is not None
@@ -122,14 +122,13 @@ async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, up
             # Lock the assessment so parallel uploads cannot both pass the size limit.
             assessment = await session.get(Assessment, target.assessment_id, with_for_update=True)
             if assessment is None:
-                raise ProblemError(404, "Not found", "the assessment no longer exists")
+                raise NotFound("the assessment no longer exists")
             if recheck is not None:
                 await recheck(session, assessment)
             used = await drafts.file_bytes_used(session, target.assessment_id)
-            if used + upload.size > limit:
-                raise _too_much(used, upload.size, opts)
+            domain.check_quota(used, upload.size, limit)
             ev = Evidence(
-                assessment_id=target.assessment_id, criterion_id=target.criterion_id, kind="file",
+                assessment_id=target.assessment_id, criterion_id=target.criterion_id, kind=EvidenceKind.FILE,
                 filename=upload.filename[:255], object_key=key, size=upload.size, sha256=upload.sha256,
                 content_type=ftype.content_type, title=(title or upload.fields.get("title", ""))[:300],
                 clarification_id=target.clarification_id, uploaded_by=user_id,
@@ -168,7 +167,8 @@ async def _remove_object(rt: ServiceRuntime, key: str) -> None:
 async def add_link(session: AsyncSession, principal: Principal, cycle: str, criterion_id: str,
                    data: LinkCreate) -> Evidence:
     target = await draft_target(session, principal, cycle, criterion_id)
-    ev = Evidence(assessment_id=target.assessment_id, criterion_id=criterion_id, kind="link", url=str(data.url),
+    ev = Evidence(assessment_id=target.assessment_id, criterion_id=criterion_id, kind=EvidenceKind.LINK,
+                  url=str(data.url),
                   title=data.title, uploaded_by=principal.sub, created_at=datetime.now(UTC))
     session.add(ev)
     await session.flush()
@@ -192,7 +192,7 @@ async def visible(session: AsyncSession, principal: Principal, evidence_id: str)
     ev = await session.get(Evidence, evidence_id)
     assessment = await session.get(Assessment, ev.assessment_id) if ev else None
     if ev is None or assessment is None or not principal.can_see_city(assessment.city_id):
-        raise ProblemError(404, "Not found", f"no evidence {evidence_id}")
+        raise NotFound(f"no evidence {evidence_id}")
     return ev, assessment
 
 
@@ -202,24 +202,22 @@ async def remove(rt: ServiceRuntime, principal: Principal, evidence_id: str) -> 
     async with rt.db.transaction() as session:
         ev, assessment = await visible(session, principal, evidence_id)
         if principal.role != Role.CITY:
-            raise ProblemError(403, "Forbidden", "Only the city's staff remove its evidence.")
+            raise Forbidden("Only the city's staff remove its evidence.")
         if ev.clarification_id:
             sub = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
             answered = sub is not None and await session.scalar(select(ClarificationAnswer).where(
                 ClarificationAnswer.submission_id == sub.id, ClarificationAnswer.request_id == ev.clarification_id))
             if answered:
-                raise ProblemError(409, "Clarification already answered",
-                                   "Evidence sent with an answered clarification can no longer be removed.")
+                raise ClarificationAnswered("Evidence sent with an answered clarification can no longer be removed.")
         else:
             # Re-check "still a draft" atomically (it takes the row's write lock), so a
             # submit running at the same moment cannot freeze a file removed under it.
             still_draft = await session.execute(
-                update(Assessment).where(Assessment.id == assessment.id, Assessment.status == "draft")
+                update(Assessment).where(Assessment.id == assessment.id, Assessment.status == AssessmentState.DRAFT)
                 .values(updated_at=utcnow()))
             if still_draft.rowcount != 1:
-                raise ProblemError(409, "Assessment already submitted",
-                                   f"The assessment for cycle {assessment.cycle} is no longer a draft; "
-                                   f"its evidence is part of the submission and can no longer be removed.")
+                raise AssessmentLocked(f"The assessment for cycle {assessment.cycle} is no longer a draft; "
+                                       f"its evidence is part of the submission and can no longer be removed.")
         key = ev.object_key
         await session.delete(ev)
     if key:
@@ -238,9 +236,8 @@ async def download_link(rt: ServiceRuntime, opts: IntakeOptions, principal: Prin
     """A link that streams the file without further sign-in, for a few minutes only."""
     async with rt.db.sessionmaker() as session:
         ev, _ = await visible(session, principal, evidence_id)
-    if ev.kind != "file":
-        raise ProblemError(409, "Not a file", "This evidence is a link; open its URL directly.",
-                           url=ev.url)
+    if ev.kind != EvidenceKind.FILE:
+        raise NotAFile("This evidence is a link; open its URL directly.", url=ev.url)
     token, expires = issue_download(rt.settings.auth, ev, opts.download_link_minutes)
     return DownloadLink(url=f"{base_url.rstrip('/')}/api/v1/evidence/{ev.id}/download?token={token}",
                         expires_at=expires)
@@ -251,14 +248,14 @@ async def open_download(rt: ServiceRuntime, evidence_id: str, token: str) -> tup
         claims = jwt.decode(token, rt.settings.auth.secret, algorithms=["HS256"], audience=DOWNLOAD_AUDIENCE,
                             issuer=rt.settings.auth.issuer, options={"require": ["exp", "eid"]})
     except jwt.ExpiredSignatureError:
-        raise ProblemError(410, "Link expired", "This download link has expired; ask for a new one.") from None
+        raise DownloadLinkExpired("This download link has expired; ask for a new one.") from None
     except jwt.InvalidTokenError:
-        raise ProblemError(403, "Invalid link", "This download link is not valid.") from None
+        raise DownloadLinkInvalid("This download link is not valid.") from None
     if claims["eid"] != evidence_id:
-        raise ProblemError(403, "Invalid link", "This download link is for another file.")
+        raise DownloadLinkInvalid("This download link is for another file.")
     async with rt.db.sessionmaker() as session:
         ev = await session.get(Evidence, evidence_id)
     if ev is None or not ev.object_key:
-        raise ProblemError(404, "Not found", "This file was removed.")
+        raise NotFound("This file was removed.")
     assert rt.storage is not None
     return ev, rt.storage.stream(_bucket(rt), ev.object_key)

@@ -6,9 +6,10 @@ from fastapi import FastAPI
 
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
-from services.intake import api, pages, subscribers
+from services.intake import api, portal, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions
+from services.intake.problems import ERRORS
 from services.intake.workflow import CertificationWorkflow
 
 
@@ -22,6 +23,6 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
                     name="intake-workflow-starter")
     runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.signal_clarification_answered(runtime),
                     name="intake-clarification-signaller")
-    app = create_app(runtime, [api.router, pages.router], title="WWC Intake")
+    app = create_app(runtime, [api.router, portal.router], title="WWC Intake", errors=ERRORS)
     app.state.intake_options = options
     return runtime, app

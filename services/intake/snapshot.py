@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake import domain
+from services.intake.errors import NotFound, SnapshotAlreadyTaken, SnapshotIncomplete
 from services.intake.models import City, Snapshot
 from shared.catalog import Catalog
 from shared.catalog.loader import load_catalog
-from shared.infra.http import ProblemError
 from shared.infra.orm import insert_if_absent, new_id
 
 _EXAMPLE_ANSWERS = {f"SNAP{i}": i % 3 != 0 for i in range(1, 9)}
@@ -47,6 +48,7 @@ class SnapshotItem(BaseModel):
 class Eligibility(BaseModel):
     eligible: bool
     reasons: list[str] = Field(default_factory=list, description="why the city may not go on (empty when eligible)")
+    reason_kinds: list[str] = Field(default_factory=list, description="population | country, one per reason")
     message: str
 
 
@@ -72,18 +74,11 @@ def questions(catalog: Catalog, lang: str = "en") -> list[SnapshotQuestionRead]:
 
 
 def eligibility(catalog: Catalog, city: City) -> Eligibility:
-    """The catalog's gate: population at least the minimum and a country on its list."""
-    rule = catalog.eligibility
-    reasons = []
-    if city.population < rule.min_population:
-        reasons.append(f"Cities need at least {rule.min_population:,} residents; "
-                       f"{city.name} has {city.population:,}.")
-    if city.country.upper() not in rule.countries:
-        reasons.append(f"The Assessment is open to cities in the program's countries of North, Central and "
-                       f"South America and the Caribbean; {city.name} is in {city.country.upper()}, "
-                       f"which is not among them.")
+    """The catalog's gate (`domain.eligibility`), with its reasons said in English."""
+    found = domain.eligibility(catalog.eligibility, city=city.name, population=city.population, country=city.country)
+    reasons = [r.english() for r in found]
     if reasons:
-        return Eligibility(eligible=False, reasons=reasons,
+        return Eligibility(eligible=False, reasons=reasons, reason_kinds=[r.kind for r in found],
                            message=f"{city.name} may not go on to the full Assessment: " + " ".join(reasons))
     return Eligibility(eligible=True, message=f"{city.name} is eligible: go on to the full Assessment.")
 
@@ -93,7 +88,7 @@ def _validate_answers(catalog: Catalog, answers: dict[str, bool]) -> None:
     errors = [{"field": f"answers.{k}", "reason": "no such question"} for k in answers if k not in ids]
     errors += [{"field": f"answers.{q}", "reason": "answer yes (true) or no (false)"} for q in ids if q not in answers]
     if errors:
-        raise ProblemError(422, "Invalid input", "Answer each question of the Data Snapshot once.", errors=errors)
+        raise SnapshotIncomplete("Answer each question of the Data Snapshot once.", errors=errors)
 
 
 def read(catalog: Catalog, snap: Snapshot, city: City, lang: str = "en") -> SnapshotRead:
@@ -121,7 +116,7 @@ async def take(session: AsyncSession, *, city_id: str, cycle: str, catalog_versi
     _validate_answers(catalog, data.answers)
     city = await session.get(City, city_id)
     if city is None:
-        raise ProblemError(404, "Not found", f"no city {city_id}")
+        raise NotFound(f"no city {city_id}")
     existing = await find(session, city_id, cycle)
     if existing is not None:
         raise _already(existing)
@@ -140,18 +135,17 @@ async def take(session: AsyncSession, *, city_id: str, cycle: str, catalog_versi
     return snap, city
 
 
-def _already(existing: Snapshot | None) -> ProblemError:
+def _already(existing: Snapshot | None) -> SnapshotAlreadyTaken:
     when = f" on {existing.created_at:%Y-%m-%d}" if existing else ""
     cycle = existing.cycle if existing else ""
-    return ProblemError(409, "Data Snapshot already answered",
-                        f"The Data Snapshot for cycle {cycle} was already answered{when}; "
-                        f"it is answered once per cycle.")
+    return SnapshotAlreadyTaken(f"The Data Snapshot for cycle {cycle} was already answered{when}; "
+                                f"it is answered once per cycle.")
 
 
 async def get(session: AsyncSession, city_id: str, cycle: str) -> tuple[Snapshot, City]:
     snap = await find(session, city_id, cycle)
     if snap is None:
-        raise ProblemError(404, "Not found", f"No Data Snapshot for cycle {cycle} yet.")
+        raise NotFound(f"No Data Snapshot for cycle {cycle} yet.")
     city = await session.get(City, city_id)
     assert city is not None
     return snap, city

@@ -15,9 +15,14 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from services.intake import domain
+from services.intake.domain import AssessmentState
+from services.intake.errors import NotFound, TooLateToWithdraw, WorkflowUnavailable
 from services.intake.models import Assessment, City, Evidence, Response, Submission
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject, SubmissionSubmitted, SubmissionWithdrawn, make_event
+from shared.contracts.submission import EvidenceItem, FrozenCity, FrozenResponse, FrozenSubmission
+from shared.contracts.vocabulary import ReviewMode
 from shared.contracts.workflows import (
     CERTIFICATION_WORKFLOW,
     CertificationInput,
@@ -29,8 +34,7 @@ from shared.contracts.workflows import (
     Withdrawal,
     certification_workflow_id,
 )
-from shared.infra.auth import Principal
-from shared.infra.http import ProblemError
+from shared.infra.auth import Principal, Role
 from shared.infra.logging import get_logger
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
@@ -38,8 +42,8 @@ from shared.infra.temporal import task_queue
 
 log = get_logger(__name__)
 
-# A city may withdraw until scoring starts (the workflow ignores the signal afterwards).
-WITHDRAWABLE = (Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION)
+# The submission row's status while no workflow has run it yet (then: the workflow's stage).
+NOT_STARTED = Stage.SUBMITTED.value
 
 
 class SubmissionRead(BaseModel):
@@ -59,7 +63,7 @@ class FrozenRead(BaseModel):
     """The immutable snapshot frozen at submission: responses, narratives, evidence manifest."""
 
     submission_id: str
-    frozen: dict
+    frozen: FrozenSubmission
 
 
 class WithdrawalCreate(BaseModel):
@@ -78,14 +82,14 @@ async def visible(session: AsyncSession, principal: Principal, submission_id: st
     """A submission the principal may see; another city's is reported as absent (no probing)."""
     sub = await session.get(Submission, submission_id)
     if sub is None or not principal.can_see_city(sub.city_id):
-        raise ProblemError(404, "Not found", f"no submission {submission_id}")
+        raise NotFound(f"no submission {submission_id}")
     return sub
 
 
 async def list_for(session: AsyncSession, principal: Principal, cycle: str | None = None) -> list[Submission]:
     """A city's own submissions (auditors and operators: every city's), newest first."""
     stmt = select(Submission)
-    if principal.role == "city":
+    if principal.role == Role.CITY:
         stmt = stmt.where(Submission.city_id == principal.city_id)
     if cycle:
         stmt = stmt.where(Submission.cycle == cycle)
@@ -93,7 +97,7 @@ async def list_for(session: AsyncSession, principal: Principal, cycle: str | Non
 
 
 async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: str,
-                 review_mode: str) -> tuple[Submission, bool]:
+                 review_mode: ReviewMode) -> tuple[Submission, bool]:
     """Freeze the cycle's draft and start its workflow; (submission, created).
     Submitting again returns the same submission and makes sure its workflow runs."""
     try:
@@ -102,7 +106,7 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
                 select(Assessment).where(Assessment.city_id == city_id, Assessment.cycle == cycle)
                 .with_for_update())
             if assessment is None:
-                raise ProblemError(404, "Not found", f"No assessment for cycle {cycle}.")
+                raise NotFound(f"No assessment for cycle {cycle}.")
             existing = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
             if existing is None:
                 city = await session.get(City, city_id)
@@ -123,13 +127,13 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
     return sub, existing is None
 
 
-async def ensure_started(runtime: ServiceRuntime, sub: Submission, review_mode: str) -> None:
+async def ensure_started(runtime: ServiceRuntime, sub: Submission, review_mode: ReviewMode) -> None:
     """Start the workflow of a submission that has not started one yet.
 
     Only a submission still at "submitted" is started: a finished or withdrawn one is never
     run again, even once Temporal has forgotten its old run. If Temporal is unreachable the
     submission stands; the intake-workflow-starter consumer starts it when Temporal is back."""
-    if sub.status != "submitted":
+    if sub.status != NOT_STARTED:
         return
     if runtime.temporal_client is None:
         log.warning("workflow.start_deferred", submission_id=sub.id, reason="Temporal not connected")
@@ -138,21 +142,6 @@ async def ensure_started(runtime: ServiceRuntime, sub: Submission, review_mode: 
         await start_workflow(runtime.temporal_client, runtime, sub, review_mode)
     except RPCError as exc:
         log.warning("workflow.start_deferred", submission_id=sub.id, error=str(exc)[:300])
-
-
-def missing_items(catalog, responses: dict[str, Response], evidence: dict[str, list[Evidence]]) -> list[dict]:
-    """What stops a submission: every criterion answered; every YES with its evidence."""
-    problems = []
-    for crit in catalog.criteria:
-        r = responses.get(crit.id)
-        if r is None or not r.response:
-            problems.append({"field": f"responses.{crit.id}", "reason": "not answered",
-                             "criterion_id": crit.id, "area": crit.area})
-        elif r.response == "YES" and crit.evidence_required_for_yes and not evidence.get(crit.id):
-            problems.append({"field": f"responses.{crit.id}.evidence",
-                             "reason": "a YES needs evidence: upload a file or add a link",
-                             "criterion_id": crit.id, "area": crit.area})
-    return problems
 
 
 async def freeze(session: AsyncSession, assessment: Assessment, city: City, submitted_by: str) -> Submission:
@@ -164,60 +153,52 @@ async def freeze(session: AsyncSession, assessment: Assessment, city: City, subm
             Evidence.assessment_id == assessment.id, Evidence.clarification_id.is_(None))
             .order_by(Evidence.criterion_id, Evidence.created_at))).all():
         evidence.setdefault(ev.criterion_id, []).append(ev)
-    problems = missing_items(catalog, responses, evidence)
-    if problems:
-        raise ProblemError(
-            422, "Assessment incomplete",
-            f"{len(problems)} item(s) must be completed before submitting.", errors=problems,
-        )
-    frozen = {
-        "catalog_version": assessment.catalog_version,
-        "cycle": assessment.cycle,
-        "city": {"id": city.id, "name": city.name, "state": city.state, "country": city.country,
-                 "population": city.population, "region": city.region,
-                 "population_band": city.population_band, "contact_email": city.contact_email},
-        "responses": {cid: {"response": r.response, "narrative": r.narrative} for cid, r in sorted(responses.items())},
-        "evidence": [
-            {"id": e.id, "criterion_id": e.criterion_id, "kind": e.kind, "filename": e.filename,
-             "object_key": e.object_key, "size": e.size, "sha256": e.sha256, "content_type": e.content_type,
-             "url": e.url, "title": e.title}
-            for items in evidence.values() for e in items
-        ],
-    }
+    domain.ensure_complete(domain.missing_items(
+        catalog, {cid: r.response for cid, r in responses.items()}, {cid: len(e) for cid, e in evidence.items()}))
+    frozen = FrozenSubmission(
+        catalog_version=assessment.catalog_version, cycle=assessment.cycle,
+        city=FrozenCity(id=city.id, name=city.name, state=city.state, country=city.country,
+                        population=city.population, region=city.region, population_band=city.population_band,
+                        contact_email=city.contact_email),
+        responses={cid: FrozenResponse(response=r.response, narrative=r.narrative)
+                   for cid, r in sorted(responses.items())},
+        evidence=[EvidenceItem(id=e.id, criterion_id=e.criterion_id, kind=e.kind, filename=e.filename,
+                               object_key=e.object_key, size=e.size, sha256=e.sha256, content_type=e.content_type,
+                               url=e.url, title=e.title)
+                  for items in evidence.values() for e in items],
+    )
     sub = Submission(
         assessment_id=assessment.id, city_id=city.id, cycle=assessment.cycle,
-        catalog_version=assessment.catalog_version, frozen=frozen, submitted_by=submitted_by,
-        status="submitted", workflow_id="",
+        catalog_version=assessment.catalog_version, frozen=frozen.model_dump(mode="json"),
+        submitted_by=submitted_by, status=NOT_STARTED, workflow_id="",
     )
     session.add(sub)
     await session.flush()
     sub.workflow_id = certification_workflow_id(sub.id)
-    assessment.status = "submitted"
+    assessment.status = AssessmentState.SUBMITTED
     await add_event(session, make_event(
         Subject.SUBMISSION_SUBMITTED,
         SubmissionSubmitted(submission_id=sub.id, city_id=city.id, cycle=sub.cycle,
                             catalog_version=sub.catalog_version, answered=len(responses),
-                            evidence_count=len(frozen["evidence"]), city_name=city.name,
+                            evidence_count=len(frozen.evidence), city_name=city.name,
                             contact_email=city.contact_email),
         submission_id=sub.id, city_id=city.id, correlation_id=sub.id,
     ))
     return sub
 
 
-def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: str) -> CertificationInput:
-    frozen = sub.frozen
+def frozen_of(sub: Submission) -> FrozenSubmission:
+    return FrozenSubmission.model_validate(sub.frozen)
+
+
+def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: ReviewMode) -> CertificationInput:
     return CertificationInput(
-        submission_id=sub.id, correlation_id=sub.id, city_id=sub.city_id, cycle=sub.cycle,
-        catalog_version=sub.catalog_version,
-        responses={cid: r["response"] for cid, r in frozen["responses"].items()},
-        evidence_keys=[e["object_key"] for e in frozen["evidence"] if e.get("object_key")],
-        region=frozen["city"]["region"], population_band=frozen["city"]["population_band"],
-        contact_email=frozen["city"].get("contact_email"), city_name=frozen["city"]["name"], review_mode=review_mode,
+        submission_id=sub.id, correlation_id=sub.id, submission=frozen_of(sub), review_mode=review_mode,
         task_queue_prefix=runtime.settings.temporal.task_queue_prefix,
     )
 
 
-async def start_workflow(client: Client, runtime: ServiceRuntime, sub: Submission, review_mode: str) -> bool:
+async def start_workflow(client: Client, runtime: ServiceRuntime, sub: Submission, review_mode: ReviewMode) -> bool:
     """Start the submission's workflow; a second start of the same id is a no-op."""
     try:
         await client.start_workflow(
@@ -241,17 +222,16 @@ async def workflow_status(client: Client, workflow_id: str) -> CertificationStat
 
 
 
-def _temporal(runtime: ServiceRuntime) -> Client:
+def temporal(runtime: ServiceRuntime) -> Client:
     if runtime.temporal_client is None:
-        raise ProblemError(503, "Workflow engine unavailable", "The certification workflow cannot be reached; "
-                                                                "try again in a moment.")
+        raise WorkflowUnavailable("The certification workflow cannot be reached; try again in a moment.")
     return runtime.temporal_client
 
 
 async def live_status(runtime: ServiceRuntime, sub: Submission) -> CertificationStatus:
-    status = await workflow_status(_temporal(runtime), sub.workflow_id)
+    status = await workflow_status(temporal(runtime), sub.workflow_id)
     if status is None:
-        raise ProblemError(503, "Status unavailable", "The submission's workflow did not answer; try again shortly.")
+        raise WorkflowUnavailable("The submission's workflow did not answer; try again shortly.")
     return status
 
 
@@ -259,21 +239,21 @@ async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCre
                    wait_seconds: float = 10.0) -> tuple[CertificationStatus, bool]:
     """Withdraw before scoring starts: read the stage, signal, and wait for the workflow
     to confirm; (status, confirmed). After scoring started (or if it started meanwhile)
-    -> 409. The workflow records the withdrawal itself (intake.record_status), so it is
+    -> TooLateToWithdraw. The workflow records the withdrawal itself (intake.record_status), so it is
     recorded and published even when it lands after this call has returned."""
     status = await live_status(runtime, sub)
     if status.stage == Stage.WITHDRAWN:
         return status, True
-    if status.stage not in WITHDRAWABLE:
+    if not domain.can_withdraw(status.stage):
         raise _too_late(status.stage)
-    handle = _temporal(runtime).get_workflow_handle(sub.workflow_id)
+    handle = temporal(runtime).get_workflow_handle(sub.workflow_id)
     await handle.signal(Signal.WITHDRAW, Withdrawal(reason=data.reason))
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
         status = await live_status(runtime, sub)
         if status.stage == Stage.WITHDRAWN:
             return status, True
-        if status.stage not in WITHDRAWABLE:
+        if not domain.can_withdraw(status.stage):
             raise _too_late(status.stage)
         if asyncio.get_running_loop().time() > deadline:
             return status, False  # signalled; the workflow acts on it when its current step ends
@@ -283,8 +263,8 @@ async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCre
 async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str) -> None:
     """The assessment is marked withdrawn and the fact published, once."""
     assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
-    if assessment is not None and assessment.status != "withdrawn":
-        assessment.status = "withdrawn"
+    if assessment is not None and assessment.status != AssessmentState.WITHDRAWN:
+        assessment.status = AssessmentState.WITHDRAWN
         await add_event(session, make_event(
             Subject.SUBMISSION_WITHDRAWN,
             SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=reason),
@@ -292,7 +272,6 @@ async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str,
         ))
 
 
-def _too_late(stage: Stage) -> ProblemError:
-    return ProblemError(409, "Too late to withdraw",
-                        f"The submission is at the stage '{stage.value}': scoring has started, so it can no "
-                        f"longer be withdrawn.", stage=stage.value)
+def _too_late(stage: Stage) -> TooLateToWithdraw:
+    return TooLateToWithdraw(f"The submission is at the stage '{stage.value}': scoring has started, so it can no "
+                             f"longer be withdrawn.", stage=stage.value)

@@ -29,7 +29,8 @@ from urllib.parse import unquote
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from shared.infra.http import ProblemError
+from services.intake.domain import check_file_size
+from services.intake.errors import FileRejected
 
 SPOOL_MEMORY = 256 * 1024  # bytes kept in memory before the spool moves to disk
 MAX_FORM_FIELD = 4096  # a text field of the upload form (e.g. title)
@@ -70,26 +71,16 @@ _OTHER_SIGNATURES = (
 )
 
 
-def file_error(status: int, reason: str, title: str = "File not accepted") -> ProblemError:
-    return ProblemError(status, title, f"file: {reason}", errors=[{"field": "file", "reason": reason}])
-
-
-def mb(n: float) -> str:
-    value = n / (1024 * 1024)
-    return f"{value:.3g} MB" if value < 100 else f"{value:.0f} MB"
-
-
 def check_filename(filename: str) -> FileType:
     """The name's extension must be an allowed type (checked before reading the body)."""
     name = PurePosixPath(filename.replace("\\", "/")).name.strip()
     if not name:
-        raise file_error(422, "a file name is needed (the form's filename or the X-Filename header)")
+        raise FileRejected("missing", "a file name is needed (the form's filename or the X-Filename header)")
     ext = PurePosixPath(name).suffix.lower()
     ftype = BY_EXTENSION.get(ext)
     if ftype is None:
         shown = ext or "without an extension"
-        raise file_error(415, f"files of type {shown} are not accepted; upload a {ALLOWED_LABEL} file",
-                         title="File type not allowed")
+        raise FileRejected("type", f"files of type {shown} are not accepted; upload a {ALLOWED_LABEL} file")
     return ftype
 
 
@@ -112,9 +103,7 @@ class SpooledUpload:
         if not chunk:
             return
         self.size += len(chunk)
-        if self.size > self.max_bytes:
-            raise file_error(413, f"the file is larger than the limit of {mb(self.max_bytes)} per file",
-                             title="File too large")
+        check_file_size(self.size, self.max_bytes)
         self._hash.update(chunk)
         self.file.write(chunk)
         if self._text:
@@ -192,18 +181,15 @@ def validate(upload: SpooledUpload) -> FileType:
         upload.finish()
     expected = check_filename(upload.filename)
     if upload.size == 0:
-        raise file_error(422, "the file is empty")
+        raise FileRejected("empty", "the file is empty")
     sniffed, description = sniff(upload)
     if sniffed is None:
-        raise file_error(415, f"the content is {description}, not a {ALLOWED_LABEL} file",
-                         title="File type not allowed")
+        raise FileRejected("type", f"the content is {description}, not a {ALLOWED_LABEL} file")
     matches = (sniffed == expected.id) or (sniffed == "text" and expected.id in ("csv", "txt"))
     if not matches:
-        raise file_error(
-            422, f"the file is named {PurePosixPath(upload.filename).suffix.lower()} but its content is "
-                 f"{description}, not a {expected.label}",
-            title="File content does not match its name",
-        )
+        raise FileRejected(
+            "mismatch", f"the file is named {PurePosixPath(upload.filename).suffix.lower()} but its content is "
+                        f"{description}, not a {expected.label}")
     return expected
 
 
@@ -232,9 +218,8 @@ async def receive_raw(request: Request, max_bytes: int) -> SpooledUpload:
     filename = unquote(request.headers.get("x-filename", ""))
     check_filename(filename)
     declared = _declared_length(request)
-    if declared is not None and declared > max_bytes:
-        raise file_error(413, f"the file is larger than the limit of {mb(max_bytes)} per file",
-                         title="File too large")
+    if declared is not None:
+        check_file_size(declared, max_bytes)
     upload = SpooledUpload(max_bytes, filename, request.headers.get("content-type", ""))
     try:
         async for chunk in request.stream():
@@ -260,11 +245,10 @@ async def receive_multipart(request: Request, max_bytes: int, file_field: str = 
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise file_error(400, "the multipart body has no boundary", title="Bad upload")
+        raise FileRejected("malformed", "the multipart body has no boundary")
     declared = _declared_length(request)
     if declared is not None and declared > max_bytes + MULTIPART_SLACK:
-        raise file_error(413, f"the file is larger than the limit of {mb(max_bytes)} per file",
-                         title="File too large")
+        check_file_size(declared, max_bytes)
 
     # The parser's callbacks only record events; they are acted on between chunks, so
     # an error (too large, wrong name) is raised here and reading stops at once.
@@ -301,7 +285,7 @@ async def receive_multipart(request: Request, max_bytes: int, file_field: str = 
             try:
                 parser.write(chunk)
             except Exception as exc:  # python-multipart's parse errors
-                raise file_error(400, f"the multipart body is malformed ({exc})", title="Bad upload") from exc
+                raise FileRejected("malformed", f"the multipart body is malformed ({exc})") from exc
             for event in events:
                 kind = event[0]
                 if kind == "begin":
@@ -315,7 +299,7 @@ async def receive_multipart(request: Request, max_bytes: int, file_field: str = 
                         part.filename = options[b"filename"].decode("utf-8", "replace")
                     if part.name == file_field and part.filename is not None:
                         if upload is not None:
-                            raise file_error(422, "send one file per upload")
+                            raise FileRejected("malformed", "send one file per upload")
                         check_filename(part.filename)
                         content_type = part.headers.get(b"content-type", b"").decode("latin-1")
                         upload = SpooledUpload(max_bytes, part.filename, content_type)
@@ -327,7 +311,7 @@ async def receive_multipart(request: Request, max_bytes: int, file_field: str = 
                     elif part.filename is None:
                         part.data.extend(event[1])
                         if len(part.data) > MAX_FORM_FIELD:
-                            raise file_error(422, f"the form field {part.name!r} is too long")
+                            raise FileRejected("malformed", f"the form field {part.name[:40]!r} is too long")
                 elif kind == "end":
                     if not in_file and part.filename is None and part.name:
                         fields[part.name] = part.data.decode("utf-8", "replace")
@@ -335,7 +319,7 @@ async def receive_multipart(request: Request, max_bytes: int, file_field: str = 
             events.clear()
         parser.finalize()
         if upload is None:
-            raise file_error(422, f"no file in the form field {file_field!r}")
+            raise FileRejected("missing", f"no file in the form field {file_field!r}")
         upload.finish()
         upload.fields = fields
     except BaseException:

@@ -36,8 +36,10 @@ with workflow.unsafe.imports_passed_through():
         StageEntry,
         StatusRecord,
         TaskQueue,
+        WITHDRAWABLE_STAGES,
         Withdrawal,
     )
+    from shared.contracts.vocabulary import ReviewMode
 
 STEP_TIMEOUT = timedelta(minutes=5)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -75,7 +77,7 @@ class CertificationWorkflow:
             check = await self._call(
                 Activity.INTAKE_CHECK_EVIDENCE, TaskQueue.INTAKE,
                 EvidenceCheck(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
-                              evidence_keys=inp.evidence_keys),
+                              evidence_keys=inp.submission.evidence_keys()),
                 EvidenceCheckResult,
             )
             # Missing files do not stop the review (auditors decide what they mean), but
@@ -92,8 +94,8 @@ class CertificationWorkflow:
                 ScoreRequest(
                     submission_id=inp.submission_id, correlation_id=inp.correlation_id,
                     city_id=inp.city_id, cycle=inp.cycle, catalog_version=inp.catalog_version,
-                    audited_responses=review.audited_responses, region=inp.region,
-                    population_band=inp.population_band,
+                    audited_responses=review.audited_responses, region=inp.submission.city.region,
+                    population_band=inp.submission.city.population_band,
                 ),
                 ScoreOutcome,
             )
@@ -102,7 +104,7 @@ class CertificationWorkflow:
                 Activity.REPORTING_RENDER_REPORT, TaskQueue.REPORTING,
                 ReportRequest(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
                               city_id=inp.city_id, cycle=inp.cycle, catalog_version=inp.catalog_version,
-                              city_name=inp.city_name, score=self._score),
+                              city_name=inp.submission.city.name, score=self._score),
                 ReportOutcome,
             )
             self._report_id = report.report_id
@@ -110,8 +112,8 @@ class CertificationWorkflow:
             offer = await self._call(
                 Activity.NOTIFY_OFFER_DEBRIEF, TaskQueue.NOTIFY,
                 DebriefRequest(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
-                               city_id=inp.city_id, contact_email=inp.contact_email,
-                               city_name=inp.city_name, tier=self._score.tier),
+                               city_id=inp.city_id, contact_email=inp.submission.city.contact_email,
+                               city_name=inp.submission.city.name, tier=self._score.tier),
                 DebriefOutcome,
             )
             self._offer_id = offer.offer_id
@@ -128,7 +130,7 @@ class CertificationWorkflow:
         while True:
             await self._wait_for_clarifications()
             self._raise_if_withdrawn()
-            if inp.review_mode == "auto":
+            if inp.review_mode == ReviewMode.AUTO:
                 break
             # Auditor mode: an auditor's decision arrives as a signal.
             await workflow.wait_condition(
@@ -141,8 +143,7 @@ class CertificationWorkflow:
         outcome = await self._call(
             Activity.AUDIT_COMPLETE_REVIEW, TaskQueue.AUDIT,
             ReviewRequest(submission_id=inp.submission_id, correlation_id=inp.correlation_id,
-                          city_id=inp.city_id, catalog_version=inp.catalog_version,
-                          responses=inp.responses),
+                          submission=inp.submission),
             ReviewOutcome,
         )
         self._review = outcome
@@ -201,14 +202,13 @@ class CertificationWorkflow:
     @workflow.signal(name=Signal.WITHDRAW)
     def withdraw(self, withdrawal: Withdrawal) -> None:
         # Only honoured before scoring starts; afterwards the run ignores it.
-        if self._stage in (Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION):
+        if self._stage in WITHDRAWABLE_STAGES:
             self._withdrawal = withdrawal
 
     @workflow.signal(name=Signal.REQUEST_CLARIFICATION)
     def request_clarification(self, request: ClarificationRequest) -> None:
         # Not once the review decision exists or is being made: nothing would wait for it.
-        if self._review is None and not self._deciding and self._stage in (
-                Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION):
+        if self._review is None and not self._deciding and self._stage in WITHDRAWABLE_STAGES:
             self._clarifications.setdefault(request.request_id, request)
 
     @workflow.signal(name=Signal.CLARIFICATION_ANSWERED)

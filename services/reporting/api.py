@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
-from shared.infra.http import ProblemError
+from shared.errors import NotFound
 from services.reporting.models import PipelineEntry, Report
 from services.reporting.service import REPORTS_BUCKET
 
@@ -31,6 +31,6 @@ async def report_html(submission_id: str, principal: CurrentPrincipal, request: 
     async with rt.db.sessionmaker() as session:
         report = await session.scalar(select(Report).where(Report.submission_id == submission_id))
     if report is None or not principal.can_see_city(report.city_id):
-        raise ProblemError(404, "Not found", f"no report for submission {submission_id}")
+        raise NotFound(f"no report for submission {submission_id}")
     html = await rt.storage.get_bytes(rt.storage.bucket(REPORTS_BUCKET), report.object_key)
     return HTMLResponse(html.decode())

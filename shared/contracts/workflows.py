@@ -12,6 +12,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from shared.contracts.submission import FrozenSubmission
+from shared.contracts.vocabulary import Answer, ReviewMode
+
 
 class TaskQueue(StrEnum):
     INTAKE = "intake"
@@ -62,6 +65,11 @@ class Stage(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# A city may withdraw until scoring starts; the workflow refuses a withdrawal afterwards.
+WITHDRAWABLE_STAGES: frozenset[Stage] = frozenset(
+    {Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION})
+
+
 class Traced(BaseModel):
     """Every activity input carries these so logs are correlated across services."""
 
@@ -70,21 +78,24 @@ class Traced(BaseModel):
 
 
 class CertificationInput(Traced):
-    city_id: str
-    cycle: str
-    catalog_version: str
-    # Final responses as submitted: criterion id -> YES | IN_PROGRESS | NO.
-    responses: dict[str, str]
-    evidence_keys: list[str] = Field(default_factory=list)
-    region: str | None = None
-    population_band: str | None = None
-    contact_email: str | None = None
-    city_name: str = ""
-    # "auto": audit confirms the responses as submitted (until the review console exists);
-    # "auditor": the workflow waits for the review_completed signal from audit.
-    review_mode: str = "auto"
+    """What the workflow runs on: the frozen submission as the city submitted it."""
+
+    submission: FrozenSubmission
+    review_mode: ReviewMode = ReviewMode.AUTO
     # Lets parallel test runs share one Temporal server (see TemporalSettings).
     task_queue_prefix: str = ""
+
+    @property
+    def city_id(self) -> str:
+        return self.submission.city.id
+
+    @property
+    def cycle(self) -> str:
+        return self.submission.cycle
+
+    @property
+    def catalog_version(self) -> str:
+        return self.submission.catalog_version
 
 
 class StatusRecord(Traced):
@@ -103,14 +114,14 @@ class EvidenceCheckResult(BaseModel):
 
 
 class ReviewRequest(Traced):
-    city_id: str
-    catalog_version: str
-    responses: dict[str, str]
+    """Audit's own copy of what the city submitted travels with the request."""
+
+    submission: FrozenSubmission
 
 
 class ReviewOutcome(BaseModel):
     case_id: str
-    audited_responses: dict[str, str]
+    audited_responses: dict[str, Answer]
     corrections: int = 0
 
 
@@ -118,7 +129,7 @@ class ScoreRequest(Traced):
     city_id: str
     cycle: str
     catalog_version: str
-    audited_responses: dict[str, str]
+    audited_responses: dict[str, Answer]
     region: str | None = None
     population_band: str | None = None
 

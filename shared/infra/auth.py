@@ -12,12 +12,24 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from shared.infra.http import ProblemError
+from shared.errors import DomainError, Forbidden
 from shared.infra.settings import AuthSettings
 
 COOKIE = "wwc_token"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+
+
+class TokenExpired(DomainError):
+    code = "token_expired"
+
+
+class InvalidToken(DomainError):
+    code = "invalid_token"
 
 
 class Role(StrEnum):
@@ -57,12 +69,18 @@ def verify_token(token: str, settings: AuthSettings) -> Principal:
             options={"require": ["exp", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise ProblemError(401, "Token expired", "Sign in again.") from exc
+        raise TokenExpired("Sign in again.") from exc
     except jwt.InvalidTokenError as exc:
-        raise ProblemError(401, "Invalid token", str(exc)) from exc
-    if claims.get("role") == Role.CITY and not claims.get("city_id"):
-        raise ProblemError(401, "Invalid token", "a city token must name its city")
-    return Principal(sub=claims["sub"], role=claims["role"], city_id=claims.get("city_id"), name=claims.get("name", ""))
+        raise InvalidToken("The token is not valid; sign in again.") from exc
+    # A validly signed token can still carry claims we never issue: refuse, never crash.
+    try:
+        principal = Principal(sub=claims["sub"], role=claims.get("role"), city_id=claims.get("city_id"),
+                              name=claims.get("name") or "")
+    except (ValidationError, TypeError) as exc:
+        raise InvalidToken("The token's claims are not valid; sign in again.") from exc
+    if principal.role == Role.CITY and not principal.city_id:
+        raise InvalidToken("A city token must name its city.")
+    return principal
 
 
 def token_from_request(request: Request) -> str | None:
@@ -75,7 +93,7 @@ def token_from_request(request: Request) -> str | None:
 def current_principal(request: Request) -> Principal:
     token = token_from_request(request)
     if not token:
-        raise ProblemError(401, "Not authenticated", "Send a bearer token or sign in.")
+        raise NotAuthenticated("Send a bearer token or sign in.")
     return verify_token(token, request.app.state.auth_settings)
 
 
@@ -85,14 +103,14 @@ def optional_principal(request: Request) -> Principal | None:
         return None
     try:
         return verify_token(token, request.app.state.auth_settings)
-    except ProblemError:
+    except DomainError:
         return None
 
 
 def require_roles(*roles: Role):
     def _dep(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
-            raise ProblemError(403, "Forbidden", f"this needs the role {' or '.join(r.value for r in roles)}")
+            raise Forbidden(f"This needs the role {' or '.join(r.value for r in roles)}.")
         return principal
 
     return _dep

@@ -85,12 +85,20 @@ class EventConsumer:
 
     async def park(self, msg_subject: str, body: bytes, headers: dict, error: str, deliveries: int) -> int:
         event_id = headers.get("Nats-Msg-Id")
+        try:
+            envelope: Envelope | None = Envelope.model_validate_json(body)
+        except ValidationError:
+            envelope = None  # a poison message: kept as it came
+        submission_id = envelope.submission_id if envelope else None
+        correlation_id = (envelope.correlation_id if envelope else "") or str(headers.get("correlation_id", ""))
         async with self.db.transaction() as session:
             res = await session.execute(
                 parked_messages.insert().values(
                     consumer=self.name,
                     subject=msg_subject,
                     event_id=event_id,
+                    submission_id=submission_id[:36] if submission_id else None,
+                    correlation_id=correlation_id[:64] or None,
                     body=body.decode("utf-8", errors="replace"),
                     headers=headers,
                     error=error[:4000],

@@ -37,7 +37,8 @@ def make_revision(service: str, message: str) -> None:
 
 def register(subparsers) -> None:
     db = subparsers.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
-    rev = db.add_parser("revision", help="autogenerate a revision for one service from its models")
+    rev = db.add_parser("revision", help="autogenerate a revision for one service from its models "
+                                         "(`infra`: the outbox/processed/parked tables every service shares)")
     rev.add_argument("service")
     rev.add_argument("-m", "--message", required=True)
     rev.set_defaults(func=lambda a: make_revision(a.service, a.message))

@@ -1,73 +1,29 @@
-"""HTTP errors as RFC 9457 problem+json, with the field and the reason for bad input."""
+"""Transitional: `ProblemError` for code not yet moved to domain errors (`shared.errors`).
+
+It is a `DomainError` whose code is derived from an HTTP status, so it flows through the
+same handlers and body shape. New code raises a `DomainError` subclass with its own code.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from shared.errors import DomainError
 
-PROBLEM = "application/problem+json"
+_CODES = {400: "malformed_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+          409: "conflict", 410: "gone", 413: "payload_too_large", 415: "unsupported_media_type",
+          422: "invalid_input", 503: "unavailable"}
 
 
-class ProblemError(Exception):
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str = "",
-        *,
-        errors: list[dict[str, Any]] | None = None,
-        type_: str = "about:blank",
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status, self.title, self.detail = status, title, detail
-        self.errors = errors or []
-        self.type = type_
-        self.extra = extra
+class ProblemError(DomainError):
+    all_codes = tuple(_CODES.values())
 
-    def body(self, instance: str = "") -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
-        if self.detail:
-            body["detail"] = self.detail
-        if instance:
-            body["instance"] = instance
-        if self.errors:
-            body["errors"] = self.errors
-        body.update(self.extra)
-        return body
+    def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict[str, Any]] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail or title, errors=errors, **extra)
+        self.code = _CODES.get(status, "internal_error")  # type: ignore[misc]
+        self.status, self.title = status, title
 
 
 def field_error(field: str, reason: str, status: int = 422, title: str = "Invalid input") -> ProblemError:
     return ProblemError(status, title, f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
-
-
-def problem_response(exc: ProblemError, request: Request) -> JSONResponse:
-    return JSONResponse(exc.body(request.url.path), status_code=exc.status, media_type=PROBLEM)
-
-
-def _location(loc: tuple | list) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
-    return ".".join(parts) or ".".join(str(p) for p in loc)
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc, request)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _location(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return problem_response(ProblemError(422, "Invalid input", detail, errors=errors), request)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}.get(
-            exc.status_code, "Error"
-        )
-        return problem_response(ProblemError(exc.status_code, title, str(exc.detail)), request)

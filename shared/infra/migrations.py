@@ -1,8 +1,14 @@
 """Alembic, per service, applied at start-up.
 
-Each service keeps its revisions in `services/<name>/migrations/` and a two-line
-`env.py` that calls `run_env(metadata)`; `upgrade(db, service)` runs them to head on the
-service's own connection (and schema on PostgreSQL).
+Two migration sources run on each service's database, each with its own version table:
+
+- `shared/infra/infra_migrations` (version table `alembic_version_infra`): the outbox,
+  processed-event and parked-message tables every service has — changed once, here;
+- `services/<name>/migrations` (version table `alembic_version`): the service's own tables.
+
+Each has a two-line `env.py` calling `run_env(metadata)`. `upgrade(db, service)` brings
+both to head on the service's own connection (and schema on PostgreSQL), the shared
+tables first. Autogenerate only ever compares the tables of its own source.
 """
 
 from __future__ import annotations
@@ -17,11 +23,16 @@ from sqlalchemy import MetaData
 from shared.infra.db import Database
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
+INFRA = "infra"
+INFRA_DIR = Path(__file__).resolve().parent / "infra_migrations"
+INFRA_VERSION_TABLE = "alembic_version_infra"
 
 
-def alembic_config(service: str) -> Config:
+def alembic_config(source: str) -> Config:
+    """`source`: a service name, or INFRA for the shared tables."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    location = INFRA_DIR if source == INFRA else SERVICES_DIR / source / "migrations"
+    cfg.set_main_option("script_location", str(location))
     return cfg
 
 
@@ -32,12 +43,13 @@ _lock = asyncio.Lock()
 
 async def upgrade(db: Database, service: str, revision: str = "head") -> None:
     async with _lock:
+        await db.ensure_schema()
+        await _upgrade(db, INFRA, "head")
         await _upgrade(db, service, revision)
 
 
-async def _upgrade(db: Database, service: str, revision: str) -> None:
-    await db.ensure_schema()
-    cfg = alembic_config(service)
+async def _upgrade(db: Database, source: str, revision: str) -> None:
+    cfg = alembic_config(source)
 
     def _run(connection) -> None:
         cfg.attributes["connection"] = connection
@@ -47,13 +59,21 @@ async def _upgrade(db: Database, service: str, revision: str) -> None:
         await conn.run_sync(_run)
 
 
-def run_env(target_metadata: MetaData | list[MetaData]) -> None:
-    """Body of every service's migrations/env.py (online mode on a given connection)."""
+def run_env(target_metadata: MetaData, *, version_table: str = "alembic_version") -> None:
+    """Body of every migrations/env.py (online mode on a given connection)."""
     connection = context.config.attributes["connection"]
+    own_tables = set(target_metadata.tables)
+
+    def include_name(name, type_, parent_names) -> bool:
+        # The other source's tables (and version table) are not this source's business.
+        return type_ != "table" or name in own_tables
+
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        version_table=version_table,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,9 +12,9 @@ from datetime import timedelta
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Path
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsRouter
 from temporalio.client import Client
@@ -33,7 +33,7 @@ from shared.infra.broker import (
 )
 from shared.infra.consumer import EventConsumer, Handler, list_parked, register, replay_parked
 from shared.infra.db import Database
-from shared.infra.http import ProblemError, install_problem_handlers
+from shared.errors import NotFound
 from shared.infra.logging import get_logger
 from shared.infra.outbox import OutboxRelay
 from shared.infra.settings import (
@@ -45,6 +45,8 @@ from shared.infra.settings import (
     TemporalSettings,
 )
 from shared.infra.storage import ObjectStore
+from shared.web.middleware import RequestContextMiddleware
+from shared.web.problems import COMMON_ERRORS, ErrorTable, install_openapi, install_problem_handlers
 
 log = get_logger(__name__)
 
@@ -275,11 +277,11 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
                  "replayed_at": r["replayed_at"].isoformat() if r["replayed_at"] else None} for r in rows]
 
     @router.post("/ops/parked/{parked_id}/replay", dependencies=[operator])
-    async def replay(parked_id: int) -> dict:
+    async def replay(parked_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> dict:
         try:
             return await replay_parked(runtime.db, runtime.consumers, parked_id)
         except LookupError as exc:
-            raise ProblemError(404, "Not found", str(exc)) from exc
+            raise NotFound(str(exc)) from exc
 
     return router
 
@@ -294,7 +296,10 @@ def check_secrets(auth: AuthSettings, common: CommonSettings) -> None:
     log.warning("auth.development_secret", hint="set WWC_AUTH_SECRET and WWC_ENV=production in production")
 
 
-def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str = "") -> FastAPI:
+def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str = "",
+               errors: ErrorTable | None = None) -> FastAPI:
+    """The service's app: its routers, the operations routes, problem+json for every error
+    (`errors`: the service's own code table) and the request context (correlation id)."""
     check_secrets(runtime.settings.auth, CommonSettings())
 
     @asynccontextmanager
@@ -306,8 +311,10 @@ def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, ti
     app = FastAPI(title=title or f"WWC {runtime.name}", lifespan=lifespan, version="1")
     app.state.runtime = runtime
     app.state.auth_settings = runtime.settings.auth
-    install_problem_handlers(app)
+    install_problem_handlers(app, errors or COMMON_ERRORS)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(ops_router(runtime))
     for r in routers:
         app.include_router(r)
+    install_openapi(app)
     return app

@@ -1,7 +1,9 @@
 """Tables every service keeps in its own database: outbox, processed events, parked messages.
 
-They live in one MetaData here (one place for the fact); each service's Alembic
-environment includes it, so its revisions create and evolve them.
+They live in one MetaData here (one place for the fact) and evolve through one migration
+source shared by every service (`shared/infra/infra_migrations`, its own version table):
+a change to them is one revision there, applied to each service's database before the
+service's own migrations (`shared.infra.migrations.upgrade`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ parked_messages = Table(
     Column("consumer", String(120), nullable=False, index=True),
     Column("subject", String(200), nullable=False),
     Column("event_id", String(64), nullable=True),
+    # From the envelope when it could be read: what operators search parked messages by.
+    Column("submission_id", String(36), nullable=True, index=True),
+    Column("correlation_id", String(64), nullable=True),
     Column("body", Text, nullable=False),
     Column("headers", JSON, nullable=False, default=dict),
     Column("error", Text, nullable=False),

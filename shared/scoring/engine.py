@@ -12,12 +12,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from shared.catalog import Catalog
+from shared.contracts.vocabulary import Answer
 
-
-class Response(StrEnum):
-    YES = "YES"
-    IN_PROGRESS = "IN_PROGRESS"
-    NO = "NO"
+Response = Answer  # the engine's name for it
 
 
 class Reason(StrEnum):

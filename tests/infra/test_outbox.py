@@ -49,7 +49,7 @@ async def stream_events(js, subject: str, headers: list | None = None) -> list[E
     while True:
         try:
             msgs = await sub.fetch(50, timeout=0.5)
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
             break
         for m in msgs:
             found.append(Envelope.model_validate_json(m.data))

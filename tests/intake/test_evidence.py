@@ -91,7 +91,7 @@ async def test_per_submission_limit(make_intake):
         r = await upload(client, "DG1", f"part{i}.pdf", h.pdf(100 * KB))
         assert r.status_code == 201, r.text
     body = problem(await upload(client, "DG2", "third.pdf", h.pdf(90 * KB)), 413)
-    assert body["title"] == "Submission size limit reached"
+    assert body["code"] == "submission_size_limit"
     assert body["errors"][0]["field"] == "file" and "the limit is 0.25 MB per submission" in body["errors"][0]["reason"]
     assert len(await bucket_keys(stack)) == len(await evidence_rows(stack)) == 2
     # A small file still fits; links do not count.
@@ -210,4 +210,4 @@ def test_spool_moves_to_disk_and_counts_while_reading():
         assert up.file._rolled and up.size == SPOOL_MEMORY * 3 // 2 + 5
         with pytest.raises(Exception) as exc:
             up.write(b"x" * SPOOL_MEMORY)
-        assert exc.value.status == 413
+        assert exc.value.code == "file_too_large"

@@ -18,7 +18,7 @@ async def test_snapshot_result_and_gate(intake):
 
     # The draft needs the snapshot first.
     body = problem(await client.post(f"/api/v1/assessments/{CYCLE}"), 409)
-    assert "Data Snapshot" in body["detail"]
+    assert body["code"] == "snapshot_needed" and "Data Snapshot" in body["detail"]
 
     body = problem(await client.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": {"SNAP1": True, "SNAP99": False}}), 422)
     fields = {e["field"] for e in body["errors"]}
@@ -28,14 +28,14 @@ async def test_snapshot_result_and_gate(intake):
     r = await client.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": answers})
     assert r.status_code == 201, r.text
     result = r.json()
-    assert result["eligibility"] == {"eligible": True, "reasons": [],
+    assert result["eligibility"] == {"eligible": True, "reasons": [], "reason_kinds": [],
                                      "message": "Springfield is eligible: go on to the full Assessment."}
     assert [m["question_id"] for m in result["missing"]] == ["SNAP4", "SNAP6"]
     assert {m["area_name"] for m in result["missing"]} == {"Open Data", "Evaluations"}
     assert len(result["already_doing"]) == 6 and result["already_doing"][0]["area"] == "DG"
 
     again = problem(await client.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": YES_ALL}), 409)
-    assert "already answered" in again["detail"] and "once per cycle" in again["detail"]
+    assert again["code"] == "snapshot_already_taken" and "already answered" in again["detail"] and "once per cycle" in again["detail"]
     assert (await client.get(f"/api/v1/snapshots/{CYCLE}")).json()["id"] == result["id"]
     problem(await client.get("/api/v1/snapshots/2030"), 404)
 
@@ -52,8 +52,9 @@ async def test_ineligible_cities_are_told_why(intake):
     elig = r.json()["eligibility"]
     assert elig["eligible"] is False
     assert elig["reasons"] == ["Cities need at least 30,000 residents; Smallville has 12,000."]
+    assert elig["reason_kinds"] == ["population"]
     body = problem(await small.post(f"/api/v1/assessments/{CYCLE}"), 409)
-    assert body["title"] == "Not eligible for the Assessment"
+    assert body["code"] == "not_eligible"
     assert "Smallville has 12,000" in body["detail"]
     # Nor through the bulk import.
     body = problem(await small.put(f"/api/v1/assessments/{CYCLE}/responses",

@@ -39,11 +39,11 @@ async def test_incomplete_submission_explains_what_is_missing(intake):
     await save(client, "DG1", "YES")
     await save(client, "DG2", "NO")
     body = problem(await client.post(f"/api/v1/assessments/{CYCLE}/submit"), 422)
-    assert body["title"] == "Assessment incomplete"
+    assert body["code"] == "submission_incomplete"
     errors = {e["criterion_id"]: e for e in body["errors"]}
     assert len(errors) == len(CATALOG.criteria) - 1  # all but DG2
     assert errors["DG1"] == {"field": "responses.DG1.evidence", "criterion_id": "DG1", "area": "DG",
-                             "reason": "a YES needs evidence: upload a file or add a link"}
+                             "reason": "a YES needs evidence: upload a file or add a link", "kind": "needs_evidence"}
     assert errors["SE4"]["reason"] == "not answered" and errors["SE4"]["field"] == "responses.SE4"
     async with intake.runtimes["intake"].db.sessionmaker() as session:
         assert (await session.scalars(select(Submission))).all() == []
@@ -192,7 +192,7 @@ async def test_withdraw_refused_once_scoring_started(intake):
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c1", audited_responses={"DG1": "YES"}))
     await wait_stage(intake, sub["workflow_id"], "scoring")  # no scoring worker here: it stays there
     body = problem(await client.post(f"/api/v1/submissions/{sub['id']}/withdraw", json={"reason": "late"}), 409)
-    assert body["title"] == "Too late to withdraw" and "scoring has started" in body["detail"]
+    assert body["code"] == "too_late_to_withdraw" and "scoring has started" in body["detail"]
     assert body["stage"] == "scoring"
     assert await _events(intake, Subject.SUBMISSION_WITHDRAWN) == []
     await handle.terminate("test over: no scoring service runs here")

@@ -1,5 +1,6 @@
-"""The portal's UI strings: the same keys and placeholders in English, Spanish and
-Portuguese, every key the pages use present, and the language negotiation."""
+"""The consoles' UI strings: the same keys and placeholders in English, Spanish and
+Portuguese, every key the portal uses present, a message for every error code, and the
+language negotiation."""
 
 from __future__ import annotations
 
@@ -9,48 +10,61 @@ from pathlib import Path
 
 import pytest
 
-from services.intake import pages
-from services.intake.i18n import (
-    LANGUAGES,
-    Translator,
-    choose_language,
-    messages,
-    parse_accept_language,
-)
+from services.intake.portal import PORTAL
+from services.intake.problems import ERRORS
 from shared.catalog.loader import load_catalog
 from shared.contracts.workflows import Stage
+from shared.web.i18n import LANGUAGES, SHARED_LOCALES, Translator, choose_language, load_file, parse_accept_language
+from shared.web.problems import COMMON_ERRORS
 
-INTAKE = Path(pages.__file__).parent
-SOURCES = [INTAKE / "pages.py", *sorted((INTAKE / "templates").glob("*.html"))]
+PORTAL_DIR = Path(__file__).resolve().parents[2] / "services" / "intake" / "portal"
+SHARED_WEB = SHARED_LOCALES.parent
+SOURCES = [*sorted(PORTAL_DIR.glob("*.py")), *sorted((PORTAL_DIR / "templates").glob("*.html")),
+           *sorted((SHARED_WEB / "templates").glob("*.html")), SHARED_WEB / "pages.py"]
+LOCALE_DIRS = [SHARED_LOCALES, PORTAL_DIR / "locales"]
 
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_every_language_has_the_same_keys_and_placeholders():
-    english = messages("en")
+@pytest.mark.parametrize("directory", LOCALE_DIRS, ids=lambda d: d.parent.name)
+def test_every_language_has_the_same_keys_and_placeholders(directory):
+    english = load_file(directory / "en.yaml")
     for lang in LANGUAGES:
-        strings = messages(lang)
+        strings = load_file(directory / f"{lang}.yaml")
         assert set(strings) == set(english), f"{lang}: {set(strings) ^ set(english)}"
         for key, text in strings.items():
             assert placeholders(text) == placeholders(english[key]), f"{lang}:{key}"
 
 
-def test_every_key_the_pages_use_exists():
-    english = messages("en")
+def test_every_key_the_portal_uses_exists():
+    t = PORTAL.translator("en")
     used = set()
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text))
         used |= {f"flash.{done}" for done in re.findall(r"""done=["']([a-z_]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""["']carried_over["'] if .* else ["']([a-z_]+)["']""", text)}
-    used |= set(pages.FILE_ERRORS.values()) | {"evidence.errors.empty", "evidence.errors.no_file"}
     used |= {f"stages.{stage.value}" for stage in Stage}
     used |= {f"responses.{answer}" for answer in ("YES", "IN_PROGRESS", "NO", "none")}
     used |= {f"countries.{code}" for code in load_catalog("wwc-2019").eligibility.countries}
-    missing = sorted(key for key in used if key not in english)
+    used |= {f"nav.{item.key}" for item in PORTAL.nav}
+    missing = sorted(key for key in used if not t.has(key))
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_error_code_has_a_message_in_every_language(lang):
+    """The portal says what went wrong from the code alone, in each language."""
+    t = PORTAL.translator(lang)
+    english = PORTAL.translator("en")
+    for code in COMMON_ERRORS | ERRORS:
+        key = f"problems.{code}"
+        assert t.has(key) and t(key) != key, f"{lang}: no message for {code}"
+        if lang != "en":
+            assert t._strings.get(key), f"{lang}: {code} falls back to English"
+            assert t(key) != english(key) or code in {"not_found"}, f"{lang}: {code} is not translated"
 
 
 @pytest.mark.parametrize(("header", "expected"), [
@@ -75,7 +89,8 @@ def test_query_then_cookie_then_browser_then_english():
 
 
 def test_translator_formats_and_shows_unknown_keys():
-    t = Translator("pt")
+    t = Translator("pt", LOCALE_DIRS)
     assert t("criterion.heading", id="DG1") == "Critério DG1"
     assert t("no.such.key") == "no.such.key"
+    assert t("problems.file_too_large", limit_mb="25") == "O arquivo deve ter menos de 25 MB"
     assert Translator("xx").lang == "en"

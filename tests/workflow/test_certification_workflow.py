@@ -1,5 +1,7 @@
 """CertificationWorkflow on the real Temporal dev server, with stub activities registered
-under the real names on each service's task queue (a unique prefix per test)."""
+under the real names on each service's task queue (a unique prefix per test). Timers run
+at realistic durations (days) and are reached by fast-forwarding the workflow's own clock
+(temporalio's time-skipping `TimeSkipper`), never by waiting."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from shared.contracts.workflows import (
@@ -35,6 +38,7 @@ from shared.contracts.workflows import (
     Withdrawal,
 )
 from services.intake.workflow import CertificationWorkflow
+from tests.factories import frozen_submission
 
 
 class Stubs:
@@ -62,9 +66,16 @@ class Stubs:
             self.calls.append("audit")
             return ReviewOutcome(case_id="case-1", audited_responses={"DG1": "YES"})
 
+        # Set by a test to hold scoring until it has done something while scoring runs.
+        self.scoring_started = asyncio.Event()
+        self.release_scoring: asyncio.Event | None = None
+
         @activity.defn(name=Activity.SCORING_SCORE_SUBMISSION)
         async def score_submission(req) -> ScoreOutcome:
             self.calls.append("scoring")
+            self.scoring_started.set()
+            if self.release_scoring is not None:
+                await self.release_scoring.wait()
             return ScoreOutcome(met=1, total=45, percent=2, tier=None)
 
         @activity.defn(name=Activity.REPORTING_RENDER_REPORT)
@@ -98,14 +109,16 @@ async def env(temporal_server):
     ]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     yield client, prefix, stubs
+    if stubs.release_scoring is not None:
+        stubs.release_scoring.set()
     await asyncio.gather(*(w.shutdown() for w in workers))
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def start(client, prefix, review_mode="auto"):
     sid = uuid.uuid4().hex
-    inp = CertificationInput(submission_id=sid, city_id="c1", cycle="2026", catalog_version="wwc-2019",
-                             responses={"DG1": "YES"}, review_mode=review_mode, task_queue_prefix=prefix)
+    inp = CertificationInput(submission_id=sid, submission=frozen_submission({"DG1": "YES"}),
+                             review_mode=review_mode, task_queue_prefix=prefix)
     handle = await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=f"certification-{sid}",
                                          task_queue=f"{prefix}intake", result_type=CertificationStatus,
                                          id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
@@ -127,9 +140,9 @@ async def wait_stage(handle, stage: Stage, timeout: float = 15) -> Certification
         await asyncio.sleep(0.1)
 
 
-def clarification(seconds: float, rid: str = "q1") -> ClarificationRequest:
+def clarification(days: float, rid: str = "q1") -> ClarificationRequest:
     return ClarificationRequest(request_id=rid, criteria=["DG1"], message="Please attach the data inventory.",
-                                due_at=datetime.now(UTC) + timedelta(seconds=seconds), requested_by="auditor-1")
+                                due_at=datetime.now(UTC) + timedelta(days=days), requested_by="auditor-1")
 
 
 async def test_auto_mode_calls_every_service_in_order(env):
@@ -146,13 +159,14 @@ async def test_clarification_holds_review_until_answered(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix, review_mode="auditor")
     await wait_stage(handle, Stage.IN_REVIEW)
-    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(300))
+    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(days=14))
     s = await wait_stage(handle, Stage.CLARIFICATION)
     assert [c.request_id for c in s.open_clarifications] == ["q1"]
-    # An auditor decision while a round is open does not end the review.
+    # An auditor decision while a round is open does not end the review, even ten days on.
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c", audited_responses={"DG1": "NO"}))
-    await asyncio.sleep(0.5)
-    assert (await status(handle)).stage == Stage.CLARIFICATION
+    assert await TimeSkipper(client).fast_forward(handle, timedelta(days=10))
+    s = await status(handle)
+    assert s.stage == Stage.CLARIFICATION and s.expired_clarifications == []
     await handle.signal(Signal.CLARIFICATION_ANSWERED, ClarificationAnswer(request_id="q1", answered_at=datetime.now(UTC)))
     result = await handle.result()
     assert result.stage == Stage.COMPLETED
@@ -165,9 +179,13 @@ async def test_unanswered_clarification_expires_at_its_due_date(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix, review_mode="auditor")
     await wait_stage(handle, Stage.IN_REVIEW)
-    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(1.5))
+    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(days=14))
     await wait_stage(handle, Stage.CLARIFICATION)
-    s = await wait_stage(handle, Stage.IN_REVIEW, timeout=20)
+    skipper = TimeSkipper(client)
+    assert await skipper.fast_forward(handle, timedelta(days=13))
+    assert (await status(handle)).stage == Stage.CLARIFICATION  # a day before it is due: still open
+    assert await skipper.fast_forward(handle, timedelta(days=2))
+    s = await wait_stage(handle, Stage.IN_REVIEW)
     assert s.expired_clarifications == ["q1"] and s.open_clarifications == []
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c", audited_responses={"DG1": "YES"}))
     assert (await handle.result()).stage == Stage.COMPLETED
@@ -184,13 +202,25 @@ async def test_withdraw_before_scoring_ends_without_scoring(env):
     assert stubs.statuses[-1] == "withdrawn"
 
 
-async def test_withdraw_after_scoring_is_ignored(env):
+async def test_withdraw_while_scoring_is_ignored(env):
+    client, prefix, stubs = env
+    stubs.release_scoring = asyncio.Event()
+    handle, _ = await start(client, prefix)
+    await stubs.scoring_started.wait()
+    assert (await status(handle)).stage == Stage.SCORING
+    await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))  # scoring is running
+    stubs.release_scoring.set()
+    result = await handle.result()
+    assert result.stage == Stage.COMPLETED and result.withdrawn_reason is None
+    assert stubs.statuses[-1] == "completed" and "withdrawn" not in stubs.statuses
+
+
+async def test_a_finished_run_takes_no_more_signals(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
-    result = await handle.result()
+    await handle.result()
     with pytest.raises(RPCError):
-        await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))  # the run has ended
-    assert result.stage == Stage.COMPLETED and result.withdrawn_reason is None
+        await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))
 
 
 async def test_duplicate_start_is_rejected(env):

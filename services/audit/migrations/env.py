@@ -1,5 +1,4 @@
 from shared.infra.migrations import run_env
-from shared.infra.tables import infra_metadata
 from services.audit.models import Base
 
-run_env([Base.metadata, infra_metadata])
+run_env(Base.metadata)

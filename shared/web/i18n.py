@@ -1,12 +1,14 @@
-"""UI strings of the city portal in English, Spanish and Portuguese.
+"""UI strings in English, Spanish and Portuguese for every console.
 
-Strings live in ``locales/<lang>.yaml`` (nested keys, read as ``a.b.c``); catalog texts
-(areas, criteria, questions, evidence guidance) come from the catalog, not from here.
-The language is chosen by ``?lang=``, then the ``wwc_lang`` cookie, then Accept-Language.
+Strings live in YAML files (nested keys, read as ``a.b.c``): the ones every console shares
+in ``shared/web/locales/<lang>.yaml`` (layout, errors by code, stages, answers, countries),
+a console's own next to its templates. A console's file may override a shared key. The
+language is chosen by ``?lang=``, then the ``wwc_lang`` cookie, then Accept-Language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,10 @@ from typing import Any
 import yaml
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "pt")
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português"}
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "wwc_lang"
-LOCALE_DIR = Path(__file__).parent / "locales"
+SHARED_LOCALES = Path(__file__).parent / "locales"
 
 
 def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
@@ -28,22 +31,32 @@ def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
 
 
 @cache
-def messages(lang: str) -> dict[str, str]:
-    """All strings of one language, flattened to dotted keys."""
-    with open(LOCALE_DIR / f"{lang}.yaml", encoding="utf-8") as fh:
+def load_file(path: Path) -> dict[str, str]:
+    with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     out: dict[str, str] = {}
     _flatten("", data, out)
     return out
 
 
-class Translator:
-    """``t("snapshot.title")`` or ``t("progress", done=3, total=5)`` in one language."""
+def messages(lang: str, dirs: Sequence[Path] = ()) -> dict[str, str]:
+    """All strings of one language: the shared ones, then each console directory's."""
+    out = dict(load_file(SHARED_LOCALES / f"{lang}.yaml"))
+    for directory in dirs:
+        path = Path(directory) / f"{lang}.yaml"
+        if path.is_file():
+            out.update(load_file(path))
+    return out
 
-    def __init__(self, lang: str) -> None:
+
+class Translator:
+    """``t("snapshot.title")`` or ``t("progress", done=3, total=5)`` in one language, falling
+    back to English for a missing key, and to the key itself (visible, caught by tests)."""
+
+    def __init__(self, lang: str, dirs: Sequence[Path] = ()) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        self._strings = messages(self.lang)
-        self._fallback = messages(DEFAULT_LANGUAGE)
+        self._strings = messages(self.lang, tuple(dirs))
+        self._fallback = messages(DEFAULT_LANGUAGE, tuple(dirs)) if self.lang != DEFAULT_LANGUAGE else self._strings
 
     def has(self, key: str) -> bool:
         return key in self._strings or key in self._fallback
@@ -51,14 +64,19 @@ class Translator:
     def __call__(self, key: str, **params: Any) -> str:
         text = self._strings.get(key) or self._fallback.get(key)
         if text is None:
-            return key  # visible in the page, and caught by the locale tests
-        return text.format(**params) if params else text
+            return key
+        if not params:
+            return text
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
 
 
 def parse_accept_language(header: str | None) -> str | None:
     """The supported language the browser prefers most (``es-MX,es;q=0.9`` -> ``es``)."""
     best: tuple[float, int, str] | None = None
-    for index, part in enumerate((header or "").split(",")):
+    for index, part in enumerate((header or "")[:1000].split(",")):
         piece = part.strip()
         if not piece:
             continue

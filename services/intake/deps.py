@@ -1,0 +1,40 @@
+"""Intake's typed request dependencies, shared by its JSON API and its portal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.intake import domain, submissions
+from services.intake.config import IntakeOptions
+from services.intake.models import Submission
+from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.web.deps import Session
+
+
+def get_options(request: Request) -> IntakeOptions:
+    return request.app.state.intake_options
+
+
+Options = Annotated[IntakeOptions, Depends(get_options)]
+
+# A signed-in member of a city's staff (a city token always names its city).
+CurrentCity = Annotated[Principal, Depends(require_roles(Role.CITY))]
+
+
+def valid_cycle(cycle: str) -> str:
+    return domain.check_cycle(cycle)
+
+
+# The `{cycle}` path parameter, checked to be a cycle name.
+Cycle = Annotated[str, Depends(valid_cycle)]
+
+
+async def visible_submission(submission_id: str, principal: CurrentPrincipal, session: Session) -> Submission:
+    """The `{submission_id}` submission, if the caller may see it (else NotFound)."""
+    return await submissions.visible(session, principal, submission_id)
+
+
+# A submission the caller may see (a city: its own; auditors and operators: any).
+VisibleSubmission = Annotated[Submission, Depends(visible_submission)]

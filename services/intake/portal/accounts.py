@@ -1,0 +1,124 @@
+"""Accounts: the entry point, sign in, sign out, register a city."""
+
+from __future__ import annotations
+
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from services.intake import accounts
+from services.intake.errors import CityAlreadyRegistered, EmailTaken, SignInFailed, UnknownState
+from services.intake.portal.console import PORTAL, catalog_of
+from shared.infra.auth import Role, issue_token
+from shared.web.pages import FieldError, Page, PageContext, safe_next
+
+router = PORTAL.router()
+
+REGISTER_FIELDS = ("name", "state", "country", "population", "contact_name", "contact_email", "password")
+
+
+def start_session(page: Page, user) -> None:
+    principal = accounts.principal_for(user)
+    settings = page.runtime.settings.auth
+    page.sign_in_as(principal, issue_token(principal, settings), settings.token_ttl_minutes * 60, user.language)
+
+
+@router.get("/")
+async def index(page: PageContext) -> RedirectResponse:
+    return page.redirect(PORTAL.home if page.principal else PORTAL.sign_in)
+
+
+@router.get("/sign-in")
+async def sign_in_form(page: PageContext) -> HTMLResponse:
+    return page.render("sign_in.html", title=page.t("sign_in.title"), email="",
+                       next=page.request.query_params.get("next", ""))
+
+
+@router.post("/sign-in")
+async def sign_in(page: PageContext) -> Response:
+    form = await page.form()
+    email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+    next_url = str(form.get("next", ""))
+    errors = []
+    if not email:
+        errors.append(FieldError("email", page.t("sign_in.errors.email")))
+    if not password:
+        errors.append(FieldError("password", page.t("sign_in.errors.password")))
+    if not errors:
+        try:
+            async with page.runtime.db.sessionmaker() as session:
+                user = await accounts.authenticate(session, email, password)
+        except SignInFailed as exc:  # one message for an unknown email and a wrong password
+            errors.append(FieldError("email", page.problem(exc)))
+        else:
+            if user.role != Role.CITY.value:
+                errors.append(FieldError("email", page.t("sign_in.errors.not_city")))
+            else:
+                start_session(page, user)
+                return page.redirect(safe_next(next_url, PORTAL))
+    return page.render("sign_in.html", status_code=422, title=page.t("sign_in.title"), email=email, next=next_url,
+                       errors=errors)
+
+
+@router.post("/sign-out")
+async def sign_out(page: PageContext) -> RedirectResponse:
+    await page.form()
+    page.sign_out()
+    return page.redirect(PORTAL.sign_in, done="signed_out")
+
+
+def countries(page: Page) -> list[tuple[str, str]]:
+    """The programme's countries (the catalog's eligibility list), named in the page language."""
+    codes = catalog_of(page).eligibility.countries
+    return sorted(((c, page.t(f"countries.{c}")) for c in codes), key=lambda item: item[1])
+
+
+@router.get("/register")
+async def register_form(page: PageContext) -> HTMLResponse:
+    return page.render("register.html", title=page.t("register.title"), values={}, countries=countries(page))
+
+
+def parse_population(text: str) -> int | None:
+    try:
+        return int(text.replace(",", "").replace(".", "").replace(" ", ""))
+    except ValueError:
+        return None
+
+
+@router.post("/register")
+async def register(page: PageContext) -> Response:
+    form = await page.form()
+    values = {name: str(form.get(name, "")).strip() for name in REGISTER_FIELDS}
+    values["password"] = str(form.get("password", ""))
+    errors: list[FieldError] = []
+    population = parse_population(values["population"])
+    if population is None:
+        errors.append(FieldError("population", page.t("register.errors.population")))
+    if values["password"] != str(form.get("password_confirm", "")):
+        errors.append(FieldError("password_confirm", page.t("register.errors.password_confirm")))
+    data = None
+    try:  # validate the other fields even when the population could not be read
+        data = accounts.CityCreate(**{**values, "population": population if population is not None else 1,
+                                      "language": page.lang})
+    except ValidationError as exc:
+        seen = {e.field for e in errors}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else ""
+            if name in REGISTER_FIELDS and name not in seen:
+                seen.add(name)
+                errors.append(FieldError(name, page.t(f"register.errors.{name}")))
+    if not errors and data is not None:
+        try:
+            async with page.runtime.db.transaction() as session:
+                _city, user = await accounts.register_city(session, data)
+        except (EmailTaken, UnknownState) as exc:
+            errors.append(FieldError(exc.field, page.problem(exc)))
+        except CityAlreadyRegistered as exc:
+            errors.append(FieldError("name", page.problem(exc)))
+        else:
+            start_session(page, user)
+            return page.redirect("/portal/snapshot", done="registered")
+    order = {name: i for i, name in enumerate((*REGISTER_FIELDS, "password_confirm"))}
+    errors.sort(key=lambda e: order.get(e.field or "", 99))
+    values.pop("password")
+    return page.render("register.html", status_code=422, title=page.t("register.title"), values=values,
+                       countries=countries(page), errors=errors)

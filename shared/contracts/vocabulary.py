@@ -1,0 +1,31 @@
+"""Small facts every service spells the same way: one enum each, in one place.
+
+(Workflow stages and which of them a city may withdraw from live with the workflow
+contract in `shared.contracts.workflows`; intake's own assessment states in
+`services.intake.domain`.)"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Answer(StrEnum):
+    """A response to a criterion, as the city gives it and as an auditor confirms it."""
+
+    YES = "YES"
+    IN_PROGRESS = "IN_PROGRESS"
+    NO = "NO"
+
+
+class ReviewMode(StrEnum):
+    """How the review step of a certification runs."""
+
+    # Audit confirms the responses as submitted: benchmarks and tests only.
+    AUTO = "auto"
+    # An auditor reviews the case; the workflow waits for the review_completed signal.
+    AUDITOR = "auditor"
+
+
+class EvidenceKind(StrEnum):
+    FILE = "file"
+    LINK = "link"

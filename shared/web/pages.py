@@ -1,0 +1,353 @@
+"""Server-rendered consoles: the machinery every console shares (city portal, auditor
+console, report pages, operator view).
+
+A `Console` is one service's set of pages under a prefix: its templates (searched before
+the shared layout in `shared/web/templates`), its locale directory (on top of the shared
+strings), its navigation and its sign-in rule. Its router answers in HTML:
+
+- a handler (or a dependency) raises `Redirect(url)` to answer 303 See Other;
+- a domain error becomes the error page, its message translated from its `code`;
+- every response gets the language and CSRF cookies decided for the request and the
+  console's security headers.
+
+Handlers take the typed `PageContext` (or a console's own `signed_in(...)` dependency).
+Forms work without JavaScript (POST-redirect-GET); every POST carries a CSRF token that
+must match the console's `wwc_csrf` cookie (double submit).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from shared.errors import DomainError, NotFound
+from shared.infra.auth import COOKIE as TOKEN_COOKIE
+from shared.infra.auth import Principal, Role, optional_principal
+from shared.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, choose_language
+
+HERE = Path(__file__).parent
+SHARED_TEMPLATES = HERE / "templates"
+SHARED_STATIC = HERE / "static"
+CSRF_COOKIE = "wwc_csrf"
+CSRF_FIELD = "csrf_token"
+FORM_LIMITS = {"max_files": 0, "max_fields": 50}
+# No scripts at all; inline styles only for the width of progress bars.
+CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class Redirect(Exception):
+    """Raised anywhere in a page handler (or its dependencies) to answer 303 See Other."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+class CsrfFailed(DomainError):
+    code = "csrf_failed"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None  # the id of the input the message belongs to (None: the whole form)
+    message: str
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str   # the locale key under `nav.` and the page's `nav` value
+    href: str
+
+
+class Console:
+    """One service's console: prefix, templates, strings, navigation, sign-in rule."""
+
+    def __init__(self, *, name: str, prefix: str, templates_dir: Path, locales_dir: Path, home: str,
+                 sign_in: str, roles: Sequence[Role], nav: Sequence[NavItem] = (),
+                 static_dirs: Sequence[Path] = (), globals: Callable[[Page], dict] | None = None) -> None:
+        self.name, self.prefix, self.home, self.sign_in = name, prefix, home, sign_in
+        self.roles = tuple(roles)
+        self.nav = tuple(nav)
+        self.locales = (locales_dir,)
+        self.static_dirs = (*static_dirs, SHARED_STATIC)
+        self.globals = globals
+        env = Environment(loader=ChoiceLoader([FileSystemLoader(templates_dir), FileSystemLoader(SHARED_TEMPLATES)]),
+                          autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+        self.templates = Jinja2Templates(env=env)
+
+    def translator(self, lang: str) -> Translator:
+        return Translator(lang, self.locales)
+
+    def router(self, *, assets: bool = False) -> APIRouter:
+        """A router of this console's pages (HTML answers); one of them (`assets=True`) also
+        serves the static files under `<prefix>/static/`."""
+        console = self
+
+        class ConsoleRoute(PageRoute):
+            pass
+
+        ConsoleRoute.console = console
+        router = APIRouter(prefix=self.prefix, include_in_schema=False, route_class=ConsoleRoute)
+        if assets:
+            self._add_assets(router)
+        return router
+
+    def _add_assets(self, router: APIRouter) -> None:
+        console = self
+
+        @router.get("/static/{name}")
+        async def static(name: str) -> FileResponse:
+            if "/" in name or "\\" in name or name.startswith("."):
+                raise NotFound(name)
+            for directory in console.static_dirs:
+                path = directory / name
+                if path.is_file():
+                    response = FileResponse(path)
+                    response.headers["cache-control"] = "public, max-age=3600"
+                    return response
+            raise NotFound(name)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def error_page(self, request: Request, exc: DomainError) -> HTMLResponse:
+        page = page_for(request)
+        status = request.app.state.errors[exc.code].status if exc.code in request.app.state.errors else 500
+        if exc.code == CsrfFailed.code:
+            heading, message = page.t("errors.csrf_title"), page.t("errors.csrf")
+        elif status == 404:
+            heading, message = page.t("errors.not_found_title"), page.t("errors.not_found")
+        else:
+            heading, message = page.t("errors.generic_title"), page.problem(exc)
+        return page.render("error.html", status_code=status, title=heading, heading=heading, message=message)
+
+
+class PageRoute(APIRoute):
+    """Answers in HTML: redirects and domain errors become pages; cookies and headers are set."""
+
+    console: Console
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        console = self.console
+
+        async def page_handler(request: Request) -> Response:
+            request.state.console = console
+            try:
+                response = await handler(request)
+            except Redirect as redirect:
+                response = RedirectResponse(redirect.url, status_code=303)
+            except DomainError as exc:
+                response = console.error_page(request, exc)
+            page: Page | None = getattr(request.state, "page", None)
+            if page is not None:
+                page.set_cookies(response)
+            response.headers.setdefault("cache-control", "no-store")
+            response.headers.setdefault("content-security-policy", CSP)
+            response.headers.setdefault("x-frame-options", "DENY")
+            response.headers.setdefault("referrer-policy", "same-origin")
+            return response
+
+        return page_handler
+
+
+@dataclass
+class Page:
+    """One request's page context: language, translator, CSRF token, who is signed in."""
+
+    console: Console
+    request: Request
+    lang: str
+    t: Translator
+    csrf: str
+    principal: Principal | None
+    new_csrf: bool = False
+    remember_lang: bool = False
+    cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
+
+    @property
+    def runtime(self):
+        return self.request.app.state.runtime
+
+    # -- cookies ------------------------------------------------------------------------------
+
+    def _secure(self) -> bool:
+        return self.request.url.scheme == "https"
+
+    def set_cookie(self, name: str, value: str | None, **kwargs: Any) -> None:
+        """Queue a cookie for the response (None deletes it)."""
+        self.cookies.append((name, value, kwargs))
+
+    def set_cookies(self, response: Response) -> None:
+        if self.new_csrf:
+            response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="lax", path=self.console.prefix,
+                                secure=self._secure())
+        if self.remember_lang:
+            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 24 * 3600, samesite="lax", path="/",
+                                secure=self._secure())
+        for name, value, kwargs in self.cookies:
+            if value is None:
+                response.delete_cookie(name, path=kwargs.get("path", "/"))
+            else:
+                response.set_cookie(name, value, secure=self._secure(), **kwargs)
+
+    def rotate_csrf(self) -> None:
+        self.csrf, self.new_csrf = secrets.token_urlsafe(32), True
+
+    def sign_in_as(self, principal: Principal, token: str, ttl_seconds: int, language: str | None = None) -> None:
+        """Start a session: the token cookie, a fresh CSRF token (no fixation) and, unless the
+        person chose a language here already, their preferred one."""
+        self.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=ttl_seconds)
+        self.rotate_csrf()
+        self.principal = principal
+        if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in LANGUAGES:
+            self.lang, self.t, self.remember_lang = language, self.console.translator(language), True
+
+    def sign_out(self) -> None:
+        self.set_cookie(TOKEN_COOKIE, None, path="/")
+        self.rotate_csrf()
+
+    # -- forms --------------------------------------------------------------------------------
+
+    async def form(self) -> FormData:
+        """The posted (url-encoded) form, after checking its CSRF token."""
+        form = await self.request.form(**FORM_LIMITS)
+        self.check_csrf(str(form.get(CSRF_FIELD, "")))
+        return form
+
+    def check_csrf(self, token: str) -> None:
+        cookie = self.request.cookies.get(CSRF_COOKIE, "")
+        if not cookie or not token or not secrets.compare_digest(cookie, token):
+            raise CsrfFailed("The form could not be accepted.")
+
+    def check_upload_csrf(self) -> None:
+        """Multipart forms carry the token in their action's query string, so a forged
+        upload is refused before its body is read."""
+        self.check_csrf(self.request.query_params.get(CSRF_FIELD, ""))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def problem(self, exc: DomainError, **params: Any) -> str:
+        """A domain error as a sentence in the page's language, chosen by its code."""
+        key = f"problems.{exc.code}"
+        if not self.t.has(key):
+            key = "problems.internal_error"
+        return self.t(key, **{**exc.params, **params})
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def url(self, path: str, **params: Any) -> str:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{path}{('&' if '?' in path else '?') + query if query else ''}"
+
+    def url_with_lang(self, code: str) -> str:
+        params = dict(self.request.query_params)
+        params.pop("done", None)
+        params["lang"] = code
+        return f"{self.request.url.path}?{urlencode(params)}"
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        done = self.request.query_params.get("done", "")
+        flash_key = f"flash.{done}"
+        base = {
+            "lang": self.lang,
+            "t": self.t,
+            "csrf": self.csrf,
+            "principal": self.principal,
+            "console": self.console,
+            "languages": [(code, LANGUAGE_NAMES[code], self.url_with_lang(code)) for code in LANGUAGES],
+            "static_url": lambda name: f"{self.console.prefix}/static/{name}",
+            "fmt_dt": format_datetime,
+            "flash": self.t(flash_key) if done.isidentifier() and self.t.has(flash_key) else None,
+            "errors": [],
+            "field_errors": {},
+        }
+        if self.console.globals:
+            base.update(self.console.globals(self))
+        base.update(context)
+        if base["errors"] and not base["field_errors"]:
+            base["field_errors"] = {e.field: e.message for e in base["errors"] if e.field}
+        return self.console.templates.TemplateResponse(self.request, template, base, status_code=status_code)
+
+    def redirect(self, path: str, done: str | None = None) -> RedirectResponse:
+        return RedirectResponse(self.url(path, done=done), status_code=303)
+
+
+def page_for(request: Request) -> Page:
+    """The page context of this request (made once, kept on `request.state`)."""
+    existing = getattr(request.state, "page", None)
+    if existing is not None:
+        return existing
+    console: Console = request.state.console
+    query_lang = request.query_params.get("lang")
+    lang = choose_language(query_lang, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    csrf = request.cookies.get(CSRF_COOKIE, "")
+    page = Page(console=console, request=request, lang=lang, t=console.translator(lang), csrf=csrf,
+                principal=optional_principal(request),
+                remember_lang=bool(query_lang) and query_lang.lower() in LANGUAGES)
+    if len(csrf) < 32:
+        page.rotate_csrf()
+    request.state.page = page
+    return page
+
+
+PageContext = Annotated[Page, Depends(page_for)]
+
+
+def signed_in(request: Request) -> Page:
+    """A page for someone signed in with one of the console's roles; anyone else is sent to
+    the console's sign-in page (back here afterwards for a GET)."""
+    page = page_for(request)
+    principal = page.principal
+    console = page.console
+    if principal is None or principal.role not in console.roles or (principal.role == Role.CITY
+                                                                     and not principal.city_id):
+        if request.method != "GET":  # a form posted after the session ended: start from home
+            raise Redirect(console.sign_in)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise Redirect(f"{console.sign_in}?{urlencode({'next': target})}")
+    return page
+
+
+SignedInPage = Annotated[Page, Depends(signed_in)]
+
+
+@contextmanager
+def redirect_on(*errors: type[DomainError], to: str, done: str | None = None) -> Iterator[None]:
+    """The one "redirect on conflict" rule: if the block raises one of `errors`, answer 303
+    to `to` (with a flash message key) instead of an error page. E.g. a form posted to a
+    draft that a colleague submitted meanwhile lands on the read-only page with a notice."""
+    try:
+        yield
+    except errors as exc:
+        url = to if not done else f"{to}{'&' if '?' in to else '?'}done={done}"
+        raise Redirect(url) from exc
+
+
+def safe_next(target: str | None, console: Console) -> str:
+    """Only a path of this console may be a redirect target after sign-in (no open redirect)."""
+    if target and target.startswith(console.prefix + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return console.home
+
+
+def format_datetime(value: datetime | str | None) -> str:
+    """A date and time every language reads the same way: 2026-03-01 14:05 UTC."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
