@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "services.intake.cli",
     "services.scoring.cli",
     "services.scoring.benchmark_cli",
+    "services.reporting.cli",
     "shared.infra.dbcli",
     "shared.contracts.asyncapi",
 )

@@ -3,6 +3,7 @@
 from shared.catalog.loader import list_catalogs, load_catalog, load_catalog_file, parse_catalog
 from shared.catalog.model import (
     Area,
+    AuditReason,
     Catalog,
     CatalogError,
     Component,
@@ -16,6 +17,7 @@ from shared.catalog.model import (
 
 __all__ = [
     "Area",
+    "AuditReason",
     "Catalog",
     "CatalogError",
     "Component",

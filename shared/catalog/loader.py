@@ -88,8 +88,8 @@ def _from_validation_error(exc: ValidationError, data: Mapping[str, Any], source
         entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
         ident = entry.get("id") if isinstance(entry, Mapping) else None
         kind = {"criteria": "criterion", "areas": "area", "components": "component",
-                "tiers": "tier", "snapshot": "snapshot question",
-                "resources": "resource"}.get(str(loc[0]), str(loc[0]))
+                "tiers": "tier", "snapshot": "snapshot question", "resources": "resource",
+                "audit_reasons": "audit reason"}.get(str(loc[0]), str(loc[0]))
         item = f"{kind} {ident!r}" if ident else f"{loc[0]}[{loc[1]}]"
         loc = loc[2:]
     field = ".".join(str(p) for p in loc)

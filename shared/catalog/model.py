@@ -97,6 +97,15 @@ class Resource(_Item):
     for_tiers: tuple[Id, ...] = ()  # empty: offered to every city
 
 
+class AuditReason(_Item):
+    """A standard reason an auditor gives when changing a response. The auditor also
+    writes their own explanation; ``text`` is the standard sentence shown beside it."""
+
+    id: Id
+    name: Localized  # short label (a choice in the auditor's console)
+    text: Localized  # the standard sentence, e.g. "The requested documents were not ..."
+
+
 class Eligibility(_Item):
     min_population: int = Field(gt=0)
     countries: tuple[CountryCode, ...] = Field(min_length=1)
@@ -114,6 +123,7 @@ class Catalog(_Item):
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     snapshot: tuple[SnapshotQuestion, ...] = ()
     resources: tuple[Resource, ...] = ()
+    audit_reasons: tuple[AuditReason, ...] = ()  # optional: older catalog files have none
 
     @cached_property
     def index(self) -> "_Index":
@@ -159,6 +169,12 @@ class Catalog(_Item):
 
     def tier(self, tier_id: str) -> Tier:
         return _find(self.tiers, tier_id, "tier", self.version)
+
+    def audit_reason(self, reason_id: str) -> AuditReason:
+        return _find(self.audit_reasons, reason_id, "audit reason", self.version)
+
+    def has_audit_reason(self, reason_id: str) -> bool:
+        return any(r.id == reason_id for r in self.audit_reasons)
 
     def text(self, obj: Any, lang: str | None = None) -> str:
         """Text of ``obj`` in ``lang``, falling back to the default language.
@@ -228,6 +244,7 @@ def check_catalog(catalog: Catalog, source: str) -> None:
         ("criterion", catalog.criteria),
         ("snapshot question", catalog.snapshot),
         ("resource", catalog.resources),
+        ("audit reason", catalog.audit_reasons),
     ):
         seen: set[str] = set()
         for item in items:
@@ -330,7 +347,7 @@ def _localized(catalog: Catalog) -> Iterator[tuple[str, str, Localized]]:
     groups: list[tuple[str, tuple[BaseModel, ...]]] = [
         ("component", catalog.components), ("tier", catalog.tiers), ("area", catalog.areas),
         ("criterion", catalog.criteria), ("snapshot question", catalog.snapshot),
-        ("resource", catalog.resources),
+        ("resource", catalog.resources), ("audit reason", catalog.audit_reasons),
     ]
     for kind, items in groups:
         for item in items:

@@ -1,0 +1,141 @@
+"""The PDF as a person gets it: pdftotext reads what it says, pdftoppm draws its pages,
+and pypdf checks it is tagged for assistive technology (PDF/UA-1)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import subprocess
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from shared.scoring.engine import score
+from services.reporting.report import render_pdf
+from tests.reporting.helpers import flatten, pdf_text
+
+
+WEASYPRINT_WARNINGS: list[logging.LogRecord] = []
+
+
+@pytest.fixture(scope="module")
+def pdfs(example_doc) -> dict[str, bytes]:
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = WEASYPRINT_WARNINGS.append  # type: ignore[method-assign]
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        return {lang: render_pdf(example_doc, lang) for lang in ("en", "es", "pt")}
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_weasyprint_has_nothing_to_complain_about(pdfs):
+    """No ignored CSS, no image without alt text, no missing language."""
+    assert [r.getMessage() for r in WEASYPRINT_WARNINGS] == []
+
+
+@pytest.fixture(scope="module")
+def texts(pdfs, tmp_path_factory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("pdf")
+    return {lang: pdf_text(pdf, tmp, lang) for lang, pdf in pdfs.items()}
+
+
+def test_the_pdf_says_what_the_engine_computed(texts, pdfs, example_doc, example, wwc):
+    text = texts["en"]
+    result = score(wwc, example.responses)
+    assert (f"Keep it up! Your city has achieved {result.met} of {result.total} criteria "
+            f"across eight foundational practice areas.") in text
+    assert f"{result.percent}% {result.met} of {result.total} criteria" in text
+    assert "Silver Certification" in text
+    for area in wwc.areas:
+        name = wwc.text(area)
+        assert name in text
+        pct = result.area(area.id).percent
+        assert f"Your city has achieved {pct}% of the {name} criteria." in text
+    for cid in wwc.criterion_ids:
+        assert re.search(rf"\b{cid}\b", text), cid
+    for change in example.changes:
+        assert flatten(change["reason"]) in text
+        standard = wwc.text(wwc.audit_reason(change["reason_code"]))
+        assert standard in text
+    assert "WWC-2026-7K3Q-9MXD" in text and "Debrief call" in text
+    pages = len(PdfReader(io.BytesIO(pdfs["en"])).pages)
+    assert f"Page 2 of {pages}" in text and f"Page {pages} of {pages}" in text
+    assert "Page 1 of" not in text  # the cover has no footer
+
+
+def test_spanish_and_portuguese_pdfs_are_translated(texts, wwc):
+    es, pt = texts["es"], texts["pt"]
+    assert "¡Siga así! Su ciudad ha cumplido 27 de 45 criterios" in es
+    assert "Continue assim! Sua cidade atingiu 27 de 45 critérios" in pt
+    assert "Próximos pasos" in es and "Próximos passos" in pt
+    assert "RESPUESTA FINAL" in es and "RESPOSTA FINAL" in pt  # headings set in capitals
+    for area in wwc.areas:
+        assert wwc.text(area, "es") in es and wwc.text(area, "pt") in pt
+    assert "Página 2 de" in es and "Página 2 de" in pt
+    assert "Keep it up" not in es + pt
+
+
+def test_withheld_rows_print_no_number(pdfs, example_doc, tmp_path):
+    path = tmp_path / "en.pdf"
+    path.write_bytes(pdfs["en"])
+    layout = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                            capture_output=True, text=True).stdout
+    withheld = [r.id for r in example_doc.regions if r.cohort.withheld]
+    assert "Northeast" in withheld and "Canada" in withheld
+    for region in withheld:
+        (line,) = [x for x in layout.splitlines() if x.strip().startswith(region)]
+        assert "not shown (fewer than five cities" in line
+        assert not re.search(r"\d", line), line
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+def test_the_pdf_is_tagged_with_title_and_language(pdfs, lang):
+    reader = PdfReader(io.BytesIO(pdfs[lang]))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == lang
+    assert root["/MarkInfo"]["/Marked"] in (True, "true")
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] in (True, "true")
+    assert reader.metadata.title.startswith("Port Alder: ")
+    assert reader.metadata.title.endswith("2026")
+    xmp = root["/Metadata"].get_object().get_data()
+    assert b"pdfuaid:part" in xmp and b"1" in xmp
+    tags, alts = _structure(root["/StructTreeRoot"])
+    assert tags["/H1"] == 1 and tags["/H2"] >= 8 and tags["/Table"] >= 10
+    assert tags["/TH"] > 50 and tags["/Caption"] >= 10 and tags["/Link"] >= 1
+    assert tags["/Figure"] == 9 and len(alts) == 9 and all(alts)  # every chart has its text
+
+
+def _structure(node, tags=None, alts=None):
+    tags = {} if tags is None else tags
+    alts = [] if alts is None else alts
+    node = node.get_object()
+    kind = node.get("/S")
+    if kind:
+        tags[kind] = tags.get(kind, 0) + 1
+        if kind == "/Figure":
+            alts.append(str(node.get("/Alt", "")))
+    kids = node.get("/K")
+    if kids is not None:
+        for kid in kids if isinstance(kids, list) else [kids]:
+            kid = kid.get_object() if hasattr(kid, "get_object") else kid
+            if isinstance(kid, dict) and kid.get("/Type") != "/OBJR" and "/S" in kid:
+                _structure(kid, tags, alts)
+    return tags, alts
+
+
+def test_every_page_draws(pdfs, tmp_path):
+    """pdftoppm renders every page, and none is blank (the layout kept everything)."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdfs["pt"])
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(PdfReader(io.BytesIO(pdfs["pt"])).pages) >= 10
+    for png in pages:
+        grey = Image.open(png).convert("L")
+        inked = sum(grey.histogram()[:200])
+        assert inked > 0.005 * grey.width * grey.height, png.name
