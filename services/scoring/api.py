@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,8 +12,8 @@ from shared.catalog import Catalog, CatalogError, load_catalog, list_catalogs
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.infra.auth import CurrentPrincipal
 from shared.infra.http import ProblemError, field_error
-from services.scoring import benchmark_store
-from shared.scoring.benchmarks import ALL, CohortSnapshot, band_scope, region_scope
+from services.scoring import benchmark_releases
+from shared.scoring.benchmarks import CohortSnapshot, PublishedBenchmarks
 from shared.scoring.engine import ScoreResult, ScoringInputError, score
 from services.scoring.models import Score
 from shared.scoring.simulator import Simulation, next_tier
@@ -75,9 +76,19 @@ async def get_score(submission_id: str, principal: CurrentPrincipal, request: Re
 
 class Benchmarks(BaseModel):
     cycle: str
+    release: int | None = Field(None, description="the release shown; none before the cycle's first")
+    published_at: datetime | None = None
     all: CohortSnapshot
     band: CohortSnapshot | None = None
     region: CohortSnapshot | None = None
+
+
+async def _published(request: Request, cycle: str) -> tuple[PublishedBenchmarks, dict]:
+    """The cycle's latest release (never the live sums) and which release it is."""
+    async with request.app.state.runtime.db.sessionmaker() as session:
+        figures, release = await benchmark_releases.published(session, cycle)
+    return figures, {"release": release.release if release else None,
+                     "published_at": release.published_at if release else None}
 
 
 def _check(value: str | None, allowed, field: str) -> None:
@@ -87,34 +98,29 @@ def _check(value: str | None, allowed, field: str) -> None:
 
 @router.get("/benchmarks/{cycle}", response_model=Benchmarks,
             summary="Aggregates for all applicants, a population band and a region",
-            description="Cohorts under 5 cities are withheld; no city is ever named.")
+            description="From the cycle's latest release. Cohorts under 5 cities, and cohorts that "
+                        "subtraction would reveal, are withheld; no city is ever named.")
 async def benchmarks(cycle: str, request: Request, _: CurrentPrincipal,
                      band: str | None = Query(None, examples=["100K-250K"]),
                      region: str | None = Query(None, examples=["Midwest"])) -> Benchmarks:
     _check(band, POPULATION_BANDS, "band")
     _check(region, REGIONS, "region")
-    async with request.app.state.runtime.db.sessionmaker() as session:
-        return Benchmarks(
-            cycle=cycle, all=await benchmark_store.snapshot(session, cycle, ALL),
-            band=await benchmark_store.snapshot(session, cycle, band_scope(band)) if band else None,
-            region=await benchmark_store.snapshot(session, cycle, region_scope(region)) if region else None,
-        )
+    figures, release = await _published(request, cycle)
+    return Benchmarks(cycle=cycle, **release, all=figures.all,
+                      band=figures.bands[band] if band else None,
+                      region=figures.regions[region] if region else None)
 
 
-@router.get("/benchmarks/{cycle}/playing-field", summary="Applicants and average score per region")
+@router.get("/benchmarks/{cycle}/playing-field", summary="Applicants and average score per region",
+            description="From the cycle's latest release, as /benchmarks/{cycle}.")
 async def playing_field(cycle: str, request: Request, _: CurrentPrincipal) -> dict:
-    async with request.app.state.runtime.db.sessionmaker() as session:
-        regions = {}
-        for region in REGIONS:
-            snap = await benchmark_store.snapshot(session, cycle, region_scope(region))
-            regions[region] = {"withheld": snap.withheld, "applicants": snap.applicants,
-                               "average_percent": snap.average_percent}
-        bands = {}
-        for band in POPULATION_BANDS:
-            snap = await benchmark_store.snapshot(session, cycle, band_scope(band))
-            bands[band] = {"withheld": snap.withheld, "applicants": snap.applicants,
-                           "average_percent": snap.average_percent}
-    return {"cycle": cycle, "regions": regions, "population_bands": bands}
+    figures, release = await _published(request, cycle)
+
+    def view(snap: CohortSnapshot) -> dict:
+        return {"withheld": snap.withheld, "applicants": snap.applicants, "average_percent": snap.average_percent}
+
+    return {"cycle": cycle, **release, "regions": {r: view(s) for r, s in figures.regions.items()},
+            "population_bands": {b: view(s) for b, s in figures.bands.items()}}
 
 
 class Hypothetical(BaseModel):
@@ -149,10 +155,9 @@ async def simulate(body: SimulationRequest, request: Request, _: CurrentPrincipa
     _score_or_422(catalog, body.responses)  # validates ids and values with a field-level error
     adoption: dict[str, float] = {}
     if body.cycle:
-        async with request.app.state.runtime.db.sessionmaker() as session:
-            for scope in ([band_scope(body.population_band)] if body.population_band else []) + [ALL]:
-                snap = await benchmark_store.snapshot(session, body.cycle, scope)
-                if not snap.withheld:
-                    adoption = {cid: snap.share(cid) / 100 for cid in catalog.criterion_ids}
-                    break
+        figures, _release = await _published(request, body.cycle)
+        for snap in ([figures.bands[body.population_band]] if body.population_band else []) + [figures.all]:
+            if not snap.withheld:
+                adoption = {cid: snap.share(cid) / 100 for cid in catalog.criterion_ids}
+                break
     return next_tier(catalog, body.responses, adoption)

@@ -1,10 +1,12 @@
-"""Benchmark aggregates in scoring's database.
+"""Live benchmark aggregates in scoring's database.
 
 Incremental: each `score.computed` event replaces the city's previous latest score in its
 cycle (older events are ignored) and adjusts the cohort sums by the difference, touching
 O(criteria) rows whatever the number of cities. Rebuild: recompute everything from the
-`scores` table with the pure `BenchmarkBook.rebuild`. Both produce identical rows; the
-numbers shown come from the same `Cohort.snapshot` code either way.
+`scores` table with the pure `BenchmarkBook.rebuild`. Both produce identical rows.
+
+These sums are never shown: a city whose latest score is not yet in a release is
+`pending`, and `benchmark_releases` publishes from them.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import ScoreComputed
 from shared.infra.orm import dialect_insert
-from shared.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort, CohortSnapshot
-from services.scoring.models import CityLatest, CohortArea, CohortCriterion, CohortTotal, Score
+from shared.scoring.benchmarks import ALL, BenchmarkBook, CityScore, Cohort
+from services.scoring.models import CityLatest, CityReleased, CohortArea, CohortCriterion, CohortTotal, Score
 
 
-def _summary(row: CityLatest) -> CityScore:
+class RebuildError(RuntimeError):
+    """The stored scores cannot be rebuilt into sums consistent with what was published."""
+
+
+def summary(row: CityLatest | CityReleased) -> CityScore:
     return CityScore(city_id=row.city_id, cycle=row.cycle, region=row.region,
                      population_band=row.population_band, percent=row.percent,
                      area_percent=dict(row.area_percent), met=frozenset(row.met))
@@ -92,7 +98,7 @@ async def apply_score(session: AsyncSession, score: ScoreComputed, computed_at: 
     if latest is not None:
         if (latest.computed_at, latest.submission_id) >= (computed_at, score.submission_id):
             return False
-        contributions = [(_summary(latest), -1), (new, +1)]
+        contributions = [(summary(latest), -1), (new, +1)]
     else:
         contributions = [(new, +1)]
         latest = CityLatest(city_id=score.city_id, cycle=score.cycle)
@@ -100,12 +106,17 @@ async def apply_score(session: AsyncSession, score: ScoreComputed, computed_at: 
     latest.submission_id, latest.computed_at = score.submission_id, computed_at
     latest.region, latest.population_band, latest.percent = new.region, new.population_band, new.percent
     latest.area_percent, latest.met = dict(new.area_percent), sorted(new.met)
+    latest.pending = True
     await _apply(session, contributions)
     return True
 
 
 async def rebuild(session: AsyncSession) -> int:
-    """Recompute every aggregate from the stored scores (latest per city and cycle)."""
+    """Recompute every live aggregate from the stored scores (latest per city and cycle).
+
+    Releases are what was published and stay as they are; a city whose rebuilt latest score
+    is not the one its cycle's last release counts is pending, and enters a release by the
+    usual rule (`benchmark_releases.cut_all_due`)."""
     latest: dict[tuple[str, str], Score] = {}
     for row in (await session.scalars(select(Score))).all():
         if not row.population_band:
@@ -114,6 +125,11 @@ async def rebuild(session: AsyncSession) -> int:
         if key not in latest or (row.computed_at, row.submission_id) > (latest[key].computed_at,
                                                                         latest[key].submission_id):
             latest[key] = row
+    released = {(r.city_id, r.cycle): r.submission_id for r in (await session.scalars(select(CityReleased))).all()}
+    lost = set(released) - set(latest)
+    if lost:
+        # Scores are never deleted; publishing without these cities would drop them uncounted.
+        raise RebuildError(f"{len(lost)} released cities have no stored score any more, e.g. {min(lost)}")
     for model in (CityLatest, CohortTotal, CohortArea, CohortCriterion):
         await session.execute(delete(model))
     summaries = []
@@ -126,7 +142,8 @@ async def rebuild(session: AsyncSession) -> int:
         session.add(CityLatest(city_id=city.city_id, cycle=city.cycle, submission_id=row.submission_id,
                                computed_at=row.computed_at, region=city.region,
                                population_band=city.population_band, percent=city.percent,
-                               area_percent=dict(city.area_percent), met=sorted(city.met)))
+                               area_percent=dict(city.area_percent), met=sorted(city.met),
+                               pending=released.get((city.city_id, city.cycle)) != row.submission_id))
     book = BenchmarkBook.rebuild(summaries)
     for (cycle, scope), cohort in book.items().items():
         session.add(CohortTotal(cycle=cycle, scope=scope, count=cohort.count, percent_sum=cohort.percent_sum))
@@ -152,8 +169,16 @@ async def load_cohort(session: AsyncSession, cycle: str, scope: str = ALL) -> Co
                   met_count=Counter({c.criterion: c.met_count for c in crits}))
 
 
-async def snapshot(session: AsyncSession, cycle: str, scope: str = ALL) -> CohortSnapshot:
-    return (await load_cohort(session, cycle, scope)).snapshot()
+async def load_book(session: AsyncSession, cycle: str) -> BenchmarkBook:
+    """Every live cohort of a cycle, in three queries."""
+    totals = await session.scalars(select(CohortTotal).where(CohortTotal.cycle == cycle))
+    cohorts = {(cycle, t.scope): Cohort(count=t.count, percent_sum=t.percent_sum) for t in totals}
+    for a in await session.scalars(select(CohortArea).where(CohortArea.cycle == cycle)):
+        cohorts[(cycle, a.scope)].area_sum[a.area] = a.percent_sum
+        cohorts[(cycle, a.scope)].area_count[a.area] = a.count
+    for c in await session.scalars(select(CohortCriterion).where(CohortCriterion.cycle == cycle)):
+        cohorts[(cycle, c.scope)].met_count[c.criterion] = c.met_count
+    return BenchmarkBook.from_cohorts(cohorts)
 
 
 async def scopes(session: AsyncSession, cycle: str) -> list[str]:

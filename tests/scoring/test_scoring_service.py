@@ -1,5 +1,6 @@
 """Scoring's database side: the score activity's use case, incremental benchmarks that
-agree with a rebuild from scratch on a generated cohort of 500 cities, on both databases."""
+agree with a rebuild from scratch on a generated cohort of 500 cities, on both databases.
+Releases (what is shown of the sums) are tested in test_benchmark_releases.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.scoring import benchmark_store
+from services.scoring import benchmark_releases, benchmark_store
 from shared.scoring.benchmarks import ALL, BenchmarkBook, CityScore, band_scope, region_scope
 from shared.scoring.engine import score
 from services.scoring.models import CohortCriterion, CohortTotal, Score
@@ -85,7 +86,7 @@ async def test_incremental_benchmarks_equal_rebuild_on_500_cities(db):
     async def read_all(session) -> dict:
         out = {}
         for scope in await benchmark_store.scopes(session, "2026"):
-            out[scope] = (await benchmark_store.snapshot(session, "2026", scope)).model_dump()
+            out[scope] = (await benchmark_store.load_cohort(session, "2026", scope)).snapshot().model_dump()
         return out
 
     async with db.sessionmaker() as session:
@@ -122,10 +123,12 @@ async def test_small_cohorts_are_withheld(db):
                 region="Canada", population_band="30K-100K", met=result.met, total=45, percent=result.percent,
                 area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids),
                 datetime(2026, 1, 1, tzinfo=UTC))
+            assert await benchmark_releases.cut_if_due(session, "2026") is None
     async with db.sessionmaker() as session:
-        snap = await benchmark_store.snapshot(session, "2026", ALL)
-        assert snap.withheld and snap.applicants is None and snap.criterion_share is None
-        # the rows exist (so the fifth city will reveal them), only the view withholds
+        published, release = await benchmark_releases.published(session, "2026")
+        snap = published.all
+        assert release is None and snap.withheld and snap.applicants is None and snap.criterion_share is None
+        # the live rows exist (so the fifth city will reveal them), only no release shows them
         assert await session.scalar(select(func.count()).select_from(CohortCriterion)) > 0
 
 
@@ -155,9 +158,9 @@ def test_rebuild_command(tmp_path):
     async def snapshot_all():
         database = Database(url)
         async with database.sessionmaker() as session:
-            snap = await benchmark_store.snapshot(session, "2026", ALL)
+            published, _release = await benchmark_releases.published(session, "2026")
         await database.dispose()
-        return snap
+        return published.all
 
     asyncio.run(seed())
     assert asyncio.run(snapshot_all()).withheld  # nothing aggregated yet
@@ -165,7 +168,7 @@ def test_rebuild_command(tmp_path):
     out = subprocess.run([sys.executable, "-m", "services.cli", "benchmarks", "rebuild"], capture_output=True,
                          text=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "from 6 cities" in out.stdout
+    assert "from 6 cities" in out.stdout and "cycle 2026: release 1 published" in out.stdout
     assert asyncio.run(snapshot_all()).applicants == 6
 
 
@@ -186,10 +189,10 @@ async def test_an_area_where_every_city_scores_zero_is_kept(db):
                 population_band="30K-100K", met=result.met, total=45, percent=result.percent,
                 area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids), at)
     async with db.sessionmaker() as session:
-        incremental = await benchmark_store.snapshot(session, "2026", ALL)
+        incremental = (await benchmark_store.load_cohort(session, "2026", ALL)).snapshot()
     async with db.transaction() as session:
         await benchmark_store.rebuild(session)
     async with db.sessionmaker() as session:
-        rebuilt = await benchmark_store.snapshot(session, "2026", ALL)
+        rebuilt = (await benchmark_store.load_cohort(session, "2026", ALL)).snapshot()
     assert incremental.area_average["EVAL"] == 0 and incremental.area_average["DG"] == 100
     assert rebuilt == incremental
