@@ -42,12 +42,10 @@ async def bare(address: str) -> list[float]:
 
 
 async def prepare(stack, i: int, catalog) -> dict:
-    anon = stack.client("intake")
-    r = await anon.post("/api/v1/cities", json={
+    registered = await stack.register_city({
         "name": f"Bench City {i}", "state": "OH", "country": "US", "population": 60_000 + i,
         "contact_name": "Bench", "contact_email": f"bench{i}@city.example", "password": "bench-password-1"})
-    r.raise_for_status()
-    client = stack.client("intake", r.json()["token"]["access_token"])
+    client = stack.client("intake", registered["token"]["access_token"])
     (await client.post("/api/v1/snapshots/2026", json={"answers": {q.id: True for q in catalog.snapshot}})
      ).raise_for_status()
     responses = {c.id: {"response": "YES" if k % 3 else "NO", "narrative": "bench",

@@ -58,10 +58,10 @@ async def run() -> str:
         opts = IntakeOptions(max_file_mb=128, max_submission_mb=512)
         async with running_stack(tmp, services=("intake",), build_kwargs={"intake": {"options": opts}}) as (stack, _):
             catalog = load_catalog("wwc-2019")
-            r = await stack.client("intake").post("/api/v1/cities", json={
+            registered = await stack.register_city({
                 "name": "Upload City", "state": "WA", "country": "US", "population": 90_000,
                 "contact_name": "Bench", "contact_email": "upload@city.example", "password": "bench-password-1"})
-            client = stack.client("intake", r.json()["token"]["access_token"])
+            client = stack.client("intake", registered["token"]["access_token"])
             await client.post("/api/v1/snapshots/2026", json={"answers": {q.id: True for q in catalog.snapshot}})
             (await client.post("/api/v1/assessments/2026")).raise_for_status()
             store = stack.runtimes["intake"].storage

@@ -13,6 +13,7 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -110,6 +111,42 @@ class Stack:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.apps[name]),
                                  base_url=f"http://{name}", headers=headers)
 
+    async def registration_link(self, email: str) -> str:
+        """The confirmation link intake mailed (through notify) for an address: read from
+        the event intake recorded, so stacks without notify or a mailbox work too."""
+        from sqlalchemy import select
+
+        from shared.contracts.events import Subject
+        from shared.infra.tables import outbox
+
+        async with self.runtimes["intake"].db.sessionmaker() as session:
+            rows = (await session.execute(select(outbox.c.body).where(
+                outbox.c.subject == Subject.REGISTRATION_REQUESTED).order_by(outbox.c.seq.desc()))).all()
+        for row in rows:
+            if row.body["payload"]["email"] == email.lower():
+                return row.body["payload"]["confirm_url"]
+        raise LookupError(f"no registration link was sent to {email}")
+
+    async def register_city(self, data: dict) -> dict:
+        """Register a city the way its contact would: ask, follow the mailed link. The
+        answer of the confirmation: {"city": ..., "token": {...}}."""
+        anon = self.client("intake")
+        r = await anon.post("/api/v1/cities", json=data)
+        assert r.status_code == 202, r.text
+        link = await self.registration_link(data["contact_email"])
+        r = await anon.post("/api/v1/cities/confirm", json={"token": link.split("token=", 1)[1]})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def invite_staff(self, client: httpx.AsyncClient, city_id: str, data: dict) -> dict:
+        """A city's staff member invites a colleague, who follows the mailed link."""
+        r = await client.post(f"/api/v1/cities/{city_id}/users", json=data)
+        assert r.status_code == 202, r.text
+        link = await self.registration_link(data["email"])
+        r = await self.client("intake").post("/api/v1/cities/confirm", json={"token": link.split("token=", 1)[1]})
+        assert r.status_code == 201, r.text
+        return r.json()
+
     async def stop(self) -> None:
         await asyncio.gather(*(rt.stop() for rt in self.runtimes.values()), return_exceptions=True)
         if self.backend == "postgres":
@@ -135,3 +172,21 @@ async def migrated_database(service: str, backend: str, tmp: Path):
             async with db.engine.begin() as conn:
                 await conn.execute(text(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE'))
         await db.dispose()
+
+
+async def serve(app) -> tuple[str, Any, asyncio.Task]:
+    """Serve an app (whose runtime is already started: no lifespan) on a free port of this
+    event loop; (base URL, server, task). Stop with `server.should_exit = True; await task`."""
+    import uvicorn
+
+    from devtools import devstack
+
+    port = devstack.free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start
+        await asyncio.sleep(0.02)
+    return f"http://127.0.0.1:{port}", server, task

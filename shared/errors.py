@@ -62,3 +62,9 @@ class Unavailable(DomainError):
     """A dependency (database, workflow engine, object store) cannot be reached now."""
 
     code = "unavailable"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` (seconds) says when to try again."""
+
+    code = "rate_limited"

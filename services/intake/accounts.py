@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +21,9 @@ from services.intake.errors import (
     UnknownState,
 )
 from services.intake.models import City, User
+from services.intake.throttle import SignInThrottle
 from shared.catalog.geography import population_band, region_for
+from shared.contracts.text import SingleLine
 from shared.infra.auth import Principal, Role
 
 _hasher = PasswordHasher()
@@ -36,6 +40,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def _unknown_account_hash() -> str:
+    """Checked against when the email is unknown, so an unknown email costs what a known
+    one does (no account probing by timing)."""
+    return _hasher.hash("no account has this password")
+
+
 class CityCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra={"examples": [{
         "name": "Springfield", "state": "IL", "country": "US", "population": 116250,
@@ -43,12 +54,12 @@ class CityCreate(BaseModel):
         "password": "correct-horse-battery", "language": "en",
     }]})
 
-    name: str = Field(min_length=2, max_length=200, examples=["Springfield"])
-    state: str = Field(default="", max_length=100, examples=["IL"],
-                       description="state or province; required in the United States (code or name)")
+    name: SingleLine = Field(min_length=2, max_length=200, examples=["Springfield"])
+    state: SingleLine = Field(default="", max_length=100, examples=["IL"],
+                              description="state or province; required in the United States (code or name)")
     country: str = Field(pattern="^[A-Za-z]{2}$", examples=["US"], description="ISO 3166-1 alpha-2")
     population: int = Field(gt=0, le=50_000_000, examples=[116250])
-    contact_name: str = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
+    contact_name: SingleLine = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
     contact_email: EmailStr = Field(examples=["jordan.lee@springfield.gov"])
     password: str = Field(min_length=10, max_length=200, description="for the first staff account")
     language: str = Field(default="en", pattern="^(en|es|pt)$")
@@ -76,7 +87,7 @@ class StaffCreate(BaseModel):
     }]})
 
     email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     password: str = Field(min_length=10, max_length=200)
     language: str = Field(default="en", pattern="^(en|es|pt)$")
 
@@ -93,23 +104,33 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-def _region(country: str, state: str):
+def check_region(country: str, state: str):
+    """The city's region (from its country and state); a US city needs a US state."""
     try:
-        return region_for(country, state)
+        return region_for(country.upper(), state)
     except ValueError:
         reason = "name a US state (e.g. IL or Illinois)" if state else "a US city needs its state"
         raise UnknownState(f"state: {reason}", field="state", reason=reason) from None
 
 
-async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, User]:
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    return await session.scalar(select(User.id).where(func.lower(User.email) == email.lower())) is not None
+
+
+async def city_taken(session: AsyncSession, name: str, state: str, country: str) -> bool:
+    return await session.scalar(select(City.id).where(
+        func.lower(City.name) == name.lower(), City.state == state, City.country == country.upper())) is not None
+
+
+async def register_city(session: AsyncSession, data: CityCreate, *, password_hash: str | None = None
+                        ) -> tuple[City, User]:
+    """Create the city and its first staff account (once the contact's address is
+    confirmed, see `registration`; also the CLI and fixtures)."""
     country = data.country.upper()
-    region = _region(country, data.state)
-    existing = await session.scalar(
-        select(City).where(func.lower(City.name) == data.name.lower(), City.state == data.state, City.country == country)
-    )
-    if existing is not None:
+    region = check_region(country, data.state)
+    if await city_taken(session, data.name, data.state, country):
         raise CityAlreadyRegistered(f"{data.name} is already registered; ask its staff to add you.", name=data.name)
-    if await session.scalar(select(User).where(func.lower(User.email) == data.contact_email.lower())):
+    if await email_taken(session, data.contact_email):
         raise EmailTaken("contact_email: an account with this email already exists", field="contact_email",
                          reason="an account with this email already exists")
     city = City(
@@ -120,7 +141,8 @@ async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, 
     session.add(city)
     await session.flush()
     user = User(
-        email=data.contact_email.lower(), name=data.contact_name, password_hash=hash_password(data.password),
+        email=data.contact_email.lower(), name=data.contact_name,
+        password_hash=password_hash or hash_password(data.password),
         role=Role.CITY.value, city_id=city.id, language=data.language,
     )
     session.add(user)
@@ -128,18 +150,26 @@ async def register_city(session: AsyncSession, data: CityCreate) -> tuple[City, 
     return city, user
 
 
-async def create_staff_user(
-    session: AsyncSession, *, email: str, name: str, password: str, role: Role, city_id: str | None = None
-) -> User:
+async def create_user(session: AsyncSession, *, email: str, name: str, password_hash: str, role: Role,
+                      city_id: str | None = None, language: str = "en") -> User:
     if role == Role.CITY and not city_id:
         raise ValueError("a city user needs a city")
-    if await session.scalar(select(User).where(func.lower(User.email) == email.lower())):
+    if await email_taken(session, email):
         raise EmailTaken("email: an account with this email already exists", field="email",
                          reason="an account with this email already exists")
-    user = User(email=email.lower(), name=name, password_hash=hash_password(password), role=role.value, city_id=city_id)
+    user = User(email=email.lower(), name=name, password_hash=password_hash, role=role.value, city_id=city_id,
+                language=language)
     session.add(user)
     await session.flush()
     return user
+
+
+async def create_staff_user(
+    session: AsyncSession, *, email: str, name: str, password: str, role: Role, city_id: str | None = None
+) -> User:
+    """Auditors and operators (from the CLI)."""
+    return await create_user(session, email=email, name=name, password_hash=hash_password(password), role=role,
+                             city_id=city_id)
 
 
 async def get_city(session: AsyncSession, principal: Principal, city_id: str) -> City:
@@ -150,15 +180,9 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
     return city
 
 
-async def add_city_user(session: AsyncSession, principal: Principal, city_id: str, data: StaffCreate) -> User:
-    """A city's staff member adds a colleague to the same city (never to another one)."""
-    city = await get_city(session, principal, city_id)
+def ensure_city_staff(principal: Principal) -> None:
     if principal.role != Role.CITY:
         raise Forbidden("Only the city's own staff add staff accounts.")
-    user = await create_staff_user(session, email=data.email, name=data.name, password=data.password,
-                                   role=Role.CITY, city_id=city.id)
-    user.language = data.language
-    return user
 
 
 async def list_city_users(session: AsyncSession, principal: Principal, city_id: str) -> list[User]:
@@ -178,9 +202,25 @@ async def user_names(session: AsyncSession, user_ids: set[str]) -> dict[str, str
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    # Same answer for an unknown email and a wrong password: no account probing.
-    if user is None or not verify_password(user.password_hash, password):
+    # The same work and the same answer for an unknown email and a wrong password. Argon2
+    # is CPU-bound by design: off the event loop.
+    stored = user.password_hash if user is not None else _unknown_account_hash()
+    if not await asyncio.to_thread(verify_password, stored, password) or user is None:
         raise SignInFailed("The email or password is not correct.")
+    return user
+
+
+async def sign_in(session: AsyncSession, throttle: SignInThrottle, *, email: str, password: str,
+                  client: str) -> User:
+    """Authenticate unless the account or the client is throttled (RateLimited), counting
+    failures; a success clears the account's count."""
+    await throttle.check(email, client)
+    try:
+        user = await authenticate(session, email, password)
+    except SignInFailed:
+        await throttle.failed(email, client)
+        raise
+    await throttle.succeeded(email)
     return user
 
 

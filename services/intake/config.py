@@ -17,3 +17,12 @@ class IntakeOptions(BaseSettings):
     max_file_mb: float = 25
     max_submission_mb: float = 250
     download_link_minutes: float = 5
+    # How long the link that confirms a new account's address works.
+    registration_link_hours: float = 48
+    # Failed sign-ins allowed per account and per client address, in moving windows
+    # (`limits` notation, ';'-separated); past any of them sign-in answers 429 until the
+    # window frees. Counters live in memory unless a shared storage is given, e.g.
+    # async+redis://redis:6379 when several intake replicas run.
+    sign_in_limits_per_account: str = "5/minute;10/hour;20/day"
+    sign_in_limits_per_client: str = "20/minute;100/hour;300/day"
+    throttle_storage: str = "async+memory://"

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from services.intake import domain, submissions
 from services.intake.config import IntakeOptions
 from services.intake.models import Submission
+from services.intake.throttle import SignInThrottle
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Session
 
@@ -18,6 +19,20 @@ def get_options(request: Request) -> IntakeOptions:
 
 
 Options = Annotated[IntakeOptions, Depends(get_options)]
+
+def get_throttle(request: Request) -> SignInThrottle:
+    return request.app.state.sign_in_throttle
+
+
+Throttle = Annotated[SignInThrottle, Depends(get_throttle)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (the real one behind a trusted proxy, see ProxyHeadersMiddleware)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 # A signed-in member of a city's staff (a city token always names its city).
 CurrentCity = Annotated[Principal, Depends(require_roles(Role.CITY))]

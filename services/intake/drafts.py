@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, snapshot
@@ -447,11 +447,3 @@ async def import_responses(session: AsyncSession, *, city_id: str, cycle: str, c
                                      url=str(url), uploaded_by=user_id))
     assessment.updated_at = now
     return assessment
-
-
-async def file_bytes_used(session: AsyncSession, assessment_id: str) -> int:
-    """Bytes of evidence files already stored for an assessment (per-submission limit)."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Evidence.size), 0)).where(
-            Evidence.assessment_id == assessment_id, Evidence.kind == EvidenceKind.FILE))
-    return int(total or 0)

@@ -29,6 +29,12 @@ class EmailTaken(DomainError):
     code = "email_taken"
 
 
+class RegistrationLinkInvalid(DomainError):
+    """A confirmation link that is unknown, used already, or expired."""
+
+    code = "registration_link_invalid"
+
+
 class UnknownState(DomainError):
     """A US city needs a US state (the region is derived from it)."""
 
@@ -110,6 +116,8 @@ class FileRejected(DomainError):
         "empty": "file_empty",
         "missing": "file_missing",              # no file in the request
         "malformed": "upload_malformed",        # the multipart body could not be read
+        "unsafe": "file_unsafe",                # zip bomb, program, macros, traversal...: `check` says which
+        "polyglot": "file_polyglot",            # two formats at once (or data hidden in an archive)
     }
     all_codes = tuple(KINDS.values())
 

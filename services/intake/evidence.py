@@ -35,6 +35,7 @@ from services.intake.errors import (
 )
 from services.intake.models import Assessment, ClarificationAnswer, Evidence, Submission
 from shared.catalog.loader import load_catalog
+from shared.contracts.text import SingleLine, strip_controls
 from shared.contracts.vocabulary import EvidenceKind
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import utcnow
@@ -54,7 +55,7 @@ class LinkCreate(BaseModel):
     }]})
 
     url: HttpUrl = Field(description="an http or https address")
-    title: str = Field(default="", max_length=300)
+    title: SingleLine = Field(default="", max_length=300)
 
 
 class DownloadLink(BaseModel):
@@ -105,8 +106,10 @@ async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, up
     ftype = uploads.validate(upload)
     limit = int(opts.max_submission_mb * MB)
     async with rt.db.sessionmaker() as session:
-        used = await drafts.file_bytes_used(session, target.assessment_id)
-    domain.check_quota(used, upload.size, limit)
+        before = await session.get(Assessment, target.assessment_id)
+    if before is None:
+        raise NotFound("the assessment no longer exists")
+    domain.check_quota(before.evidence_bytes, upload.size, limit)  # early, before storing anything
 
     store = rt.storage
     assert store is not None
@@ -119,18 +122,16 @@ async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, up
         if stored.sha256 != upload.sha256 or stored.size != upload.size:
             raise RuntimeError("the stored object differs from the received file")
         async with rt.db.transaction() as session:
-            # Lock the assessment so parallel uploads cannot both pass the size limit.
-            assessment = await session.get(Assessment, target.assessment_id, with_for_update=True)
-            if assessment is None:
-                raise NotFound("the assessment no longer exists")
+            await _reserve(session, target.assessment_id, upload.size, limit)
+            assessment = await session.get(Assessment, target.assessment_id, populate_existing=True)
+            assert assessment is not None
             if recheck is not None:
                 await recheck(session, assessment)
-            used = await drafts.file_bytes_used(session, target.assessment_id)
-            domain.check_quota(used, upload.size, limit)
             ev = Evidence(
                 assessment_id=target.assessment_id, criterion_id=target.criterion_id, kind=EvidenceKind.FILE,
                 filename=upload.filename[:255], object_key=key, size=upload.size, sha256=upload.sha256,
-                content_type=ftype.content_type, title=(title or upload.fields.get("title", ""))[:300],
+                content_type=ftype.content_type,
+                title=strip_controls(title or upload.fields.get("title", ""))[:300],
                 clarification_id=target.clarification_id, uploaded_by=user_id,
             )
             session.add(ev)
@@ -139,6 +140,25 @@ async def store_file(rt: ServiceRuntime, opts: IntakeOptions, target: Target, up
         await _remove_object(rt, key)
         raise
     return ev
+
+
+async def _reserve(session: AsyncSession, assessment_id: str, size: int, limit: int) -> None:
+    """Count a file's bytes against its submission's limit in one conditional UPDATE: the
+    check and the write are atomic on every backend, so parallel uploads into the last
+    free megabyte never pass the limit together (a read-then-write raced on SQLite, whose
+    row lock is a no-op). It runs in the transaction that records the file: nothing to undo."""
+    reserved = await session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment_id, Assessment.evidence_bytes + size <= limit)
+        .values(evidence_bytes=Assessment.evidence_bytes + size)
+        .execution_options(synchronize_session=False))
+    if reserved.rowcount == 1:
+        return
+    current = await session.get(Assessment, assessment_id, populate_existing=True)
+    if current is None:
+        raise NotFound("the assessment no longer exists")
+    domain.check_quota(current.evidence_bytes, size, limit)
+    raise AssertionError("the reservation failed although the quota allows it")  # pragma: no cover
 
 
 async def _draft_recheck(session: AsyncSession, assessment: Assessment) -> None:
@@ -203,18 +223,21 @@ async def remove(rt: ServiceRuntime, principal: Principal, evidence_id: str) -> 
         ev, assessment = await visible(session, principal, evidence_id)
         if principal.role != Role.CITY:
             raise Forbidden("Only the city's staff remove its evidence.")
+        freed = ev.size or 0 if ev.kind == EvidenceKind.FILE else 0
         if ev.clarification_id:
             sub = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
             answered = sub is not None and await session.scalar(select(ClarificationAnswer).where(
                 ClarificationAnswer.submission_id == sub.id, ClarificationAnswer.request_id == ev.clarification_id))
             if answered:
                 raise ClarificationAnswered("Evidence sent with an answered clarification can no longer be removed.")
+            await session.execute(update(Assessment).where(Assessment.id == assessment.id)
+                                  .values(evidence_bytes=Assessment.evidence_bytes - freed))
         else:
             # Re-check "still a draft" atomically (it takes the row's write lock), so a
             # submit running at the same moment cannot freeze a file removed under it.
             still_draft = await session.execute(
                 update(Assessment).where(Assessment.id == assessment.id, Assessment.status == AssessmentState.DRAFT)
-                .values(updated_at=utcnow()))
+                .values(updated_at=utcnow(), evidence_bytes=Assessment.evidence_bytes - freed))
             if still_draft.rowcount != 1:
                 raise AssessmentLocked(f"The assessment for cycle {assessment.cycle} is no longer a draft; "
                                        f"its evidence is part of the submission and can no longer be removed.")

@@ -10,6 +10,7 @@ from services.intake import api, portal, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions
 from services.intake.problems import ERRORS
+from services.intake.throttle import SignInThrottle
 from services.intake.workflow import CertificationWorkflow
 
 
@@ -25,4 +26,7 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
                     name="intake-clarification-signaller")
     app = create_app(runtime, [api.router, portal.router], title="WWC Intake", errors=ERRORS)
     app.state.intake_options = options
+    app.state.sign_in_throttle = SignInThrottle(storage_uri=options.throttle_storage,
+                                                per_account=options.sign_in_limits_per_account,
+                                                per_client=options.sign_in_limits_per_client)
     return runtime, app

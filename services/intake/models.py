@@ -45,6 +45,22 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PendingRegistration(Base):
+    """A city registration waiting for its contact to confirm the address (the link in the
+    mail). Only the token's SHA-256 is kept; the city and account exist once confirmed."""
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    # The registration form as sent (CityCreate) with the password already hashed.
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Snapshot(Base):
     __tablename__ = "snapshots"
 
@@ -67,7 +83,10 @@ class Assessment(Base):
     city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"), index=True)
     cycle: Mapped[str] = mapped_column(String(16))
     catalog_version: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted | withdrawn
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # domain.AssessmentState
+    # Bytes of evidence files stored for this assessment (drafts and clarifications): the
+    # per-submission limit is checked and counted on this one row (evidence._reserve).
+    evidence_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -11,15 +11,22 @@ Two ways to send a file, both streamed:
   (percent-encoded if not ASCII), an optional `X-Title`.
 
 The type is decided by the content (magic bytes), never by the client's Content-Type:
-PDF `%PDF-`; DOCX/XLSX are ZIP archives with `word/` or `xl/` entries; PNG; JPEG;
-CSV/TXT are valid UTF-8 text without NUL bytes (CSV by its extension). The extension
-must agree with the content.
+PDF `%PDF-`; DOCX/XLSX are ZIP archives with `[Content_Types].xml` and `word/` or `xl/`
+entries; PNG; JPEG; CSV/TXT are valid UTF-8 text without NUL bytes (CSV by its
+extension). The extension must agree with the content. Then the content is checked
+deeply on the spooled file (`file_checks`): an Office document by its ZIP structure
+(zip bombs, programs, macros, traversal, encryption, hidden data), every other type for
+being a ZIP archive too (a polyglot).
+
+The file name is cleaned before anything looks at it (`clean_filename`): no control or
+bidi characters, NFC, single spaces, at most 255 UTF-8 bytes with its extension kept.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -29,6 +36,7 @@ from urllib.parse import unquote
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from services.intake import file_checks
 from services.intake.domain import check_file_size
 from services.intake.errors import FileRejected
 
@@ -71,9 +79,61 @@ _OTHER_SIGNATURES = (
 )
 
 
+MAX_FILENAME_BYTES = 255  # evidence.filename is String(255); bytes also bound every backend
+MAX_EXTENSION_BYTES = 32  # a longer "extension" is not one: such a name is cut from its end
+DEFAULT_STEM = "evidence"  # for a name that has nothing left once cleaned
+BIDI_CONTROLS = file_checks.BIDI_CONTROLS  # U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C
+_SPACES = frozenset("\t\n\r\v\f")
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, on a character boundary."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return unicodedata.normalize("NFC", data[:limit].decode("utf-8", "ignore"))
+
+
+def clean_filename(raw: str, max_bytes: int = MAX_FILENAME_BYTES) -> str:
+    """The name a file is checked, stored and shown under. Pure; idempotent.
+
+    Tabs and line breaks become spaces; every other control character (C0, DEL, C1,
+    NUL included), lone surrogates and bidi controls (U+202A-U+202E, U+2066-U+2069,
+    U+200E, U+200F, U+061C) are removed; the rest is normalised to NFC; the directory
+    part is dropped (`/` or `\\`); runs of whitespace become one space, none at the ends.
+    A name over `max_bytes` UTF-8 bytes is shortened in its stem, keeping the
+    extension. A stem left empty becomes "evidence" (".pdf" -> "evidence.pdf"); an empty
+    name stays empty (no name was given)."""
+    if not raw or not raw.strip():
+        return ""
+    kept = []
+    for char in raw:
+        if char in _SPACES:
+            kept.append(" ")
+        elif ord(char) in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs"):
+            continue
+        else:
+            kept.append(char)
+    name = unicodedata.normalize("NFC", "".join(kept)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(name.split())
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode("utf-8")) + 1 > MAX_EXTENSION_BYTES:
+        stem, ext = name, ""
+    else:
+        ext = "." + ext
+    if not stem.strip(". "):
+        stem = DEFAULT_STEM
+    name = stem + ext
+    if len(name.encode("utf-8")) > max_bytes:
+        stem = _fit(stem, max_bytes - len(ext.encode("utf-8"))).rstrip(" .") or DEFAULT_STEM
+        name = _fit(stem + ext, max_bytes)
+    return name
+
+
 def check_filename(filename: str) -> FileType:
-    """The name's extension must be an allowed type (checked before reading the body)."""
-    name = PurePosixPath(filename.replace("\\", "/")).name.strip()
+    """The cleaned name's extension must be an allowed type (checked before reading the
+    body): what the city sees is what is checked, so "report\\u202efdp.exe" is an .exe."""
+    name = clean_filename(filename)
     if not name:
         raise FileRejected("missing", "a file name is needed (the form's filename or the X-Filename header)")
     ext = PurePosixPath(name).suffix.lower()
@@ -89,7 +149,7 @@ class SpooledUpload:
 
     def __init__(self, max_bytes: int, filename: str = "", declared_type: str = "") -> None:
         self.max_bytes = max_bytes
-        self.filename = PurePosixPath(filename.replace("\\", "/")).name.strip()
+        self.filename = clean_filename(filename)
         self.declared_type = declared_type
         self.file = SpooledTemporaryFile(max_size=SPOOL_MEMORY)
         self.size = 0
@@ -142,8 +202,10 @@ class SpooledUpload:
         self.close()
 
 
-def sniff(upload: SpooledUpload) -> tuple[str | None, str]:
-    """(allowed type id or None, a description of what the content is)."""
+def sniff(upload: SpooledUpload, limits: file_checks.ArchiveLimits = file_checks.LIMITS
+          ) -> tuple[str | None, str]:
+    """(allowed type id or None, a description of what the content is). A ZIP's entries
+    are counted before `zipfile` reads its directory (refused past `limits.max_members`)."""
     f = upload.file
     f.seek(0)
     head = f.read(16)
@@ -156,12 +218,16 @@ def sniff(upload: SpooledUpload) -> tuple[str | None, str]:
         return "jpeg", "a JPEG image"
     if head.startswith(b"PK\x03\x04"):
         try:
+            file_checks.check_member_count(f, limits)
+            f.seek(0)
             with zipfile.ZipFile(f) as archive:
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError, ValueError):
             return None, "a damaged ZIP archive"
         finally:
             f.seek(0)
+        if not any(n.lower() == file_checks.CONTENT_TYPES for n in names):
+            return None, "a ZIP archive, not an Office document (it has no [Content_Types].xml)"
         if any(n.startswith("word/") for n in names):
             return "docx", "a Word document (DOCX)"
         if any(n.startswith("xl/") for n in names):
@@ -175,14 +241,16 @@ def sniff(upload: SpooledUpload) -> tuple[str | None, str]:
     return None, "content of an unrecognised type"
 
 
-def validate(upload: SpooledUpload) -> FileType:
-    """Decide the stored type from the content; the extension must agree with it."""
+def validate(upload: SpooledUpload, limits: file_checks.ArchiveLimits = file_checks.LIMITS) -> FileType:
+    """Decide the stored type from the content; the extension must agree with it; then
+    check the content deeply (`file_checks`): DOCX/XLSX by their ZIP structure, every
+    other type for being a ZIP too. All on the spooled file, never read whole."""
     if not upload.finished:
         upload.finish()
     expected = check_filename(upload.filename)
     if upload.size == 0:
         raise FileRejected("empty", "the file is empty")
-    sniffed, description = sniff(upload)
+    sniffed, description = sniff(upload, limits)
     if sniffed is None:
         raise FileRejected("type", f"the content is {description}, not a {ALLOWED_LABEL} file")
     matches = (sniffed == expected.id) or (sniffed == "text" and expected.id in ("csv", "txt"))
@@ -190,6 +258,10 @@ def validate(upload: SpooledUpload) -> FileType:
         raise FileRejected(
             "mismatch", f"the file is named {PurePosixPath(upload.filename).suffix.lower()} but its content is "
                         f"{description}, not a {expected.label}")
+    if expected.id in ("docx", "xlsx"):
+        file_checks.check_ooxml(upload.file, limits)
+    else:
+        file_checks.check_single_format(upload.file, description)
     return expected
 
 

@@ -19,4 +19,6 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None) ->
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.remember_contact, name="notify-contacts")
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.on_submission_submitted(mailer))
     runtime.consume(Subject.REPORT_READY, subscribers.on_report_ready(mailer))
+    runtime.consume(Subject.REGISTRATION_REQUESTED, subscribers.on_registration_requested(mailer))
+    runtime.consume(Subject.REGISTRATION_REFUSED, subscribers.on_registration_refused(mailer))
     return runtime, create_app(runtime, [api.router], title="WWC Notify")

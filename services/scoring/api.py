@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from shared.catalog import Catalog, CatalogError, load_catalog, list_catalogs
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.infra.auth import CurrentPrincipal
-from shared.infra.http import ProblemError, field_error
+from services.scoring.errors import InvalidInput, NotFound, UnknownCatalog
 from services.scoring import benchmark_releases
 from shared.scoring.benchmarks import CohortSnapshot, PublishedBenchmarks
 from shared.scoring.engine import ScoreResult, ScoringInputError, score
@@ -26,7 +26,8 @@ def _catalog(version: str) -> Catalog:
     try:
         return load_catalog(version)
     except (CatalogError, FileNotFoundError, KeyError) as exc:
-        raise ProblemError(404, "Unknown catalog", f"no catalog {version!r}; known: {', '.join(list_catalogs())}") from exc
+        raise UnknownCatalog(f"no catalog {version[:40]!r}; known: {', '.join(list_catalogs())}",
+                             field="version", reason="not a catalog version") from exc
 
 
 def catalog_view(catalog: Catalog, lang: str) -> dict:
@@ -67,7 +68,7 @@ async def get_score(submission_id: str, principal: CurrentPrincipal, request: Re
         row = await session.get(Score, submission_id)
     # Another city's score is reported as absent, not forbidden: no probing.
     if row is None or not principal.can_see_city(row.city_id):
-        raise ProblemError(404, "Not found", f"no score for submission {submission_id}")
+        raise NotFound(f"no score for submission {submission_id}")
     return {"submission_id": row.submission_id, "city_id": row.city_id, "cycle": row.cycle,
             "catalog_version": row.catalog_version, "met": row.met, "total": row.total,
             "percent": row.percent, "tier": row.tier, "result": row.result,
@@ -93,7 +94,8 @@ async def _published(request: Request, cycle: str) -> tuple[PublishedBenchmarks,
 
 def _check(value: str | None, allowed, field: str) -> None:
     if value is not None and value not in allowed:
-        raise field_error(field, f"must be one of {', '.join(allowed)}")
+        raise InvalidInput(f"{field}: must be one of {', '.join(allowed)}", field=field,
+                           reason=f"must be one of {', '.join(allowed)}")
 
 
 @router.get("/benchmarks/{cycle}", response_model=Benchmarks,
@@ -138,7 +140,8 @@ def _score_or_422(catalog: Catalog, responses: dict) -> ScoreResult:
     try:
         return score(catalog, responses)
     except ScoringInputError as exc:
-        raise field_error(f"responses.{exc.criterion_id}", str(exc)) from exc
+        raise InvalidInput(f"responses.{exc.criterion_id}: {exc}", field=f"responses.{exc.criterion_id}",
+                           reason=str(exc)) from exc
 
 
 @router.post("/what-if", response_model=ScoreResult, summary="Score hypothetical responses (nothing stored)")

@@ -33,6 +33,29 @@ class Envelope(BaseModel):
 # --- payloads -------------------------------------------------------------------------
 
 
+class RegistrationRequested(BaseModel):
+    """Mail the contact a link that confirms the address and creates the city's account."""
+
+    registration_id: str
+    email: str
+    contact_name: str
+    city_name: str
+    language: str = "en"
+    confirm_url: str
+    expires_at: datetime
+
+
+class RegistrationRefused(BaseModel):
+    """Someone asked to register with this address, but it cannot be done: the address has
+    an account already, or the city is registered. Only the address's owner is told (by
+    mail); the API answers every registration request the same way."""
+
+    email: str
+    language: str = "en"
+    city_name: str
+    reason: str  # account_exists | city_registered
+
+
 class SubmissionSubmitted(BaseModel):
     submission_id: str
     city_id: str
@@ -104,6 +127,8 @@ class StatusChanged(BaseModel):
 
 
 class Subject:
+    REGISTRATION_REQUESTED = "wwc.intake.registration.requested"
+    REGISTRATION_REFUSED = "wwc.intake.registration.refused"
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
     CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
@@ -117,6 +142,8 @@ class Subject:
 
 # One place that says which payload model each subject carries (and the AsyncAPI doc).
 PAYLOADS: dict[str, type[BaseModel]] = {
+    Subject.REGISTRATION_REQUESTED: RegistrationRequested,
+    Subject.REGISTRATION_REFUSED: RegistrationRefused,
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
     Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,

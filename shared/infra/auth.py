@@ -12,6 +12,7 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import DomainError, Forbidden
@@ -83,22 +84,24 @@ def verify_token(token: str, settings: AuthSettings) -> Principal:
     return principal
 
 
-def token_from_request(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(COOKIE)
+# The API's one security scheme (it appears in every service's OpenAPI document).
+bearer = HTTPBearer(scheme_name="bearerAuth", bearerFormat="JWT", auto_error=False,
+                    description="A token from intake's POST /api/v1/auth/token (or a city's confirmation).")
 
 
-def current_principal(request: Request) -> Principal:
-    token = token_from_request(request)
-    if not token:
-        raise NotAuthenticated("Send a bearer token or sign in.")
-    return verify_token(token, request.app.state.auth_settings)
+def current_principal(request: Request,
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The caller of the JSON API: bearer tokens only. The consoles' session cookie is never
+    accepted here, so a page of another origin (other ports of the same host included)
+    cannot make a signed-in browser write through the API."""
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("Send a bearer token (Authorization: Bearer ...).")
+    return verify_token(credentials.credentials, request.app.state.auth_settings)
 
 
 def optional_principal(request: Request) -> Principal | None:
-    token = token_from_request(request)
+    """Who is signed in to a console (its session cookie); pages check CSRF on every form."""
+    token = request.cookies.get(COOKIE)
     if not token:
         return None
     try:
@@ -113,6 +116,7 @@ def require_roles(*roles: Role):
             raise Forbidden(f"This needs the role {' or '.join(r.value for r in roles)}.")
         return principal
 
+    _dep.roles = roles  # read by the OpenAPI document (who may call, and the 403)
     return _dep
 
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsRouter
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from temporalio.worker import Worker
 
 from shared.contracts.asyncapi import document as asyncapi_document
@@ -106,6 +107,7 @@ class ServiceRuntime:
             self.ready["s3"] = False
         self._tasks: list[asyncio.Task] = []
         self._router_included = False
+        self._last_ok: dict[str, float] = {}  # loop time of each dependency's last good probe
 
     # --- wiring ---------------------------------------------------------------------
 
@@ -221,15 +223,26 @@ class ServiceRuntime:
         await self.db.dispose()
 
     async def readiness(self) -> dict[str, str]:
-        """Check live reachability of each dependency, not just that it once started."""
+        """Check live reachability of each dependency, not just that it once started. A
+        probe that fails (or is slow) shortly after a success is reported as "ok (slow)";
+        only failures lasting `readiness_grace_seconds` make the service not ready."""
         checks: dict[str, str] = {}
+        service = self.settings.service
+        loop = asyncio.get_running_loop()
 
         async def check(name: str, probe: Callable[[], Awaitable[Any]]) -> None:
             try:
-                await asyncio.wait_for(probe(), timeout=2)
-                checks[name] = "ok" if self.ready.get(name) else "starting"
+                await asyncio.wait_for(probe(), timeout=service.readiness_probe_timeout_seconds)
             except Exception as exc:
-                checks[name] = f"down: {str(exc)[:200] or type(exc).__name__}"
+                last_ok = self._last_ok.get(name)
+                if self.ready.get(name) and last_ok is not None and \
+                        loop.time() - last_ok < service.readiness_grace_seconds:
+                    checks[name] = "ok (slow)"
+                else:
+                    checks[name] = f"down: {str(exc)[:200] or type(exc).__name__}"
+                return
+            self._last_ok[name] = loop.time()
+            checks[name] = "ok" if self.ready.get(name) else "starting"
 
         probes: list[Awaitable[None]] = [check("db", self.db.ping)]
         probes.append(check("nats", self._ping_nats))
@@ -262,7 +275,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
-        ok = all(v == "ok" for v in checks.values())
+        ok = all(v.startswith("ok") for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "service": runtime.name, "checks": checks},
                             status_code=200 if ok else 503)
 
@@ -313,6 +326,9 @@ def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, ti
     app.state.auth_settings = runtime.settings.auth
     install_problem_handlers(app, errors or COMMON_ERRORS)
     app.add_middleware(RequestContextMiddleware)
+    trusted = [h.strip() for h in CommonSettings().trusted_proxies.split(",") if h.strip()]
+    if trusted:  # outermost, so everything after sees the real client and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.include_router(ops_router(runtime))
     for r in routers:
         app.include_router(r)

@@ -28,6 +28,10 @@ class CommonSettings(_Base):
     public_host: str = "127.0.0.1"
     # "production" makes services refuse the built-in development secrets.
     env: Literal["dev", "production"] = "dev"
+    # Addresses (or CIDRs, comma-separated) of TLS-terminating proxies whose
+    # X-Forwarded-For/-Proto are believed: behind them the client address is the real one
+    # (rate limits) and cookies are Secure. Empty: believe no one (direct connections).
+    trusted_proxies: str = ""
 
 
 class NatsSettings(_Base):
@@ -102,6 +106,10 @@ class ServiceSettings(_Base):
     # PostgreSQL schema that holds this service's tables (one database, one schema each).
     db_schema: str | None = None
     public_url: str = ""
+    # /readyz says a dependency is down only once its probes have failed for this long,
+    # so one slow answer on a busy machine does not flap readiness; a real outage does.
+    readiness_grace_seconds: float = 20.0
+    readiness_probe_timeout_seconds: float = 5.0
 
     @classmethod
     def for_service(cls, name: str) -> "ServiceSettings":

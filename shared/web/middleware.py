@@ -1,5 +1,5 @@
-"""The outermost layer of every service's app: a correlation id per request, and the last
-word on an unexpected exception.
+"""The outermost layer of every service's app: a correlation id per request, security
+headers on every response, and the last word on an unexpected exception.
 
 The id comes from `X-Correlation-ID` when a caller sends a sane one, else it is new; it is
 bound to every log line of the request (structlog contextvars), kept in
@@ -24,6 +24,20 @@ HEADER = "x-correlation-id"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 log = get_logger(__name__)
 
+# Every response carries these unless its route set its own (consoles set a page CSP).
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    # JSON answers need nothing loaded, framed or submitted.
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+}
+# FastAPI's /docs and /redoc load Swagger UI and ReDoc from their CDN.
+DOCS_CSP = ("default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src https://fastapi.tiangolo.com data:; "
+            "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'")
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+
 
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
@@ -38,11 +52,16 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["correlation_id"] = cid
         started = False
 
+        docs = scope.get("path") in DOCS_PATHS
+
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                MutableHeaders(scope=message)[HEADER] = cid
+                headers = MutableHeaders(scope=message)
+                headers[HEADER] = cid
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, DOCS_CSP if docs and name == "content-security-policy" else value)
             await send(message)
 
         with bound_contextvars(correlation_id=cid):

@@ -155,10 +155,9 @@ class PageRoute(APIRoute):
             page: Page | None = getattr(request.state, "page", None)
             if page is not None:
                 page.set_cookies(response)
+            # The other security headers come from the request context middleware.
             response.headers.setdefault("cache-control", "no-store")
             response.headers.setdefault("content-security-policy", CSP)
-            response.headers.setdefault("x-frame-options", "DENY")
-            response.headers.setdefault("referrer-policy", "same-origin")
             return response
 
         return page_handler

@@ -90,8 +90,6 @@ COMMON_ERRORS = ErrorTable({
     "csrf_failed": (403, "Form expired"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
-    "conflict": (409, "Conflict"),
-    "gone": (410, "Gone"),
     "payload_too_large": (413, "Payload too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "rate_limited": (429, "Too many requests"),
@@ -195,7 +193,9 @@ def install_problem_handlers(app: FastAPI, table: ErrorTable = COMMON_ERRORS) ->
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc.code, detail=exc.detail, errors=exc.errors, params=exc.params)
+        headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else None
+        return problem_response(request, exc.code, detail=exc.detail, errors=exc.errors, params=exc.params,
+                                headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -209,8 +209,9 @@ def install_problem_handlers(app: FastAPI, table: ErrorTable = COMMON_ERRORS) ->
 
 
 def install_openapi(app: FastAPI) -> None:
-    """The Problem schema in components, and the table of every code this service answers
-    in the API's description (so a client can branch on `code`, never on `title`)."""
+    """The Problem schema in components, the table of every code this service answers in the
+    API's description (so a client can branch on `code`, never on `title`), and on every
+    operation the errors it really answers (see `_document_errors`)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -227,7 +228,56 @@ def install_openapi(app: FastAPI) -> None:
         components["Problem"]["properties"]["code"]["enum"] = sorted(table)
         defs = components["Problem"].pop("$defs", {})
         components.update(defs)
+        _document_errors(app, schema, table)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _roles_of(dependant) -> tuple | None:
+    """The roles a route's `require_roles` dependency admits, if it has one."""
+    for dep in dependant.dependencies:
+        roles = getattr(dep.call, "roles", None) or _roles_of(dep)
+        if roles:
+            return roles
+    return None
+
+
+def _document_errors(app: FastAPI, schema: dict[str, Any], table: ErrorTable) -> None:
+    """What every operation may answer besides its own documented errors: bad input as
+    problem+json (FastAPI's default 422 body is not what we send), a body that is not JSON
+    (400), and for a secured operation 401 and, when it admits only some roles, 403."""
+    from shared.web.routes import api_routes
+
+    roles = {(method.lower(), path): _roles_of(route.dependant) for method, path, route in api_routes(app)}
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            responses = op.setdefault("responses", {})
+            added: list[str] = []
+            if "422" in responses or op.get("parameters") or op.get("requestBody"):
+                if "application/problem+json" not in responses.get("422", {}).get("content", {}):
+                    responses.pop("422", None)
+                    added.append("invalid_input")
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
+                added.append("malformed_request")
+            if op.get("security"):
+                added += ["not_authenticated", "token_expired", "invalid_token"]
+                admitted = roles.get((method, path))
+                if admitted:
+                    added.append("forbidden")
+                    op["description"] = (op.get("description", "") + "\n\nFor the role(s): "
+                                         + ", ".join(f"`{r.value}`" for r in admitted) + ".").strip()
+            for status, entry in table.responses(*[c for c in added if c in table]).items():
+                key = str(status)
+                if key not in responses:
+                    responses[key] = entry
+                else:  # the operation documents this status already: add the codes it lacks
+                    examples = responses[key].setdefault("content", {}).setdefault(PROBLEM, {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}).setdefault("examples", {})
+                    for code, example in entry["content"][PROBLEM]["examples"].items():
+                        if code not in examples:
+                            examples[code] = example
+                            responses[key]["description"] += f"; `{code}`: {table[code].title}"

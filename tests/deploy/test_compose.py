@@ -121,14 +121,34 @@ def env_of(service: str) -> dict[str, str]:
 
 def published_ports(service: str) -> dict[int, int]:
     """container port -> host port."""
-    out: dict[int, int] = {}
+    return {container: host for container, (host, _) in published(service).items()}
+
+
+def published(service: str) -> dict[int, tuple[int, str]]:
+    """container port -> (host port, host address; "" for every interface)."""
+    out: dict[int, tuple[int, str]] = {}
     for p in SVC[service].get("ports", []):
         if isinstance(p, dict):
-            out[int(p["target"])] = int(p.get("published", p["target"]))
+            out[int(p["target"])] = (int(p.get("published", p["target"])), p.get("host_ip", ""))
             continue
         parts = str(p).split("/")[0].split(":")
-        out[int(parts[-1])] = int(parts[-2]) if len(parts) >= 2 else int(parts[-1])
+        host_ip = parts[-3] if len(parts) >= 3 else ""
+        out[int(parts[-1])] = (int(parts[-2]) if len(parts) >= 2 else int(parts[-1]), host_ip)
     return out
+
+
+def test_only_what_users_need_is_published():
+    """The five services on every interface; operator tools on loopback; the broker, the
+    workflow engine, the object store and SMTP not at all."""
+    for name, service in SVC.items():
+        for container, (_, host_ip) in published(name).items():
+            if name in SERVICES:
+                continue
+            assert host_ip == "127.0.0.1", f"{name}:{container} is published on every interface"
+    for image in ("nats:", "temporalio/auto-setup", "minio/minio", "postgres:"):
+        for name, service in SVC.items():
+            if str(service.get("image", "")).startswith(image):
+                assert not published(name), f"{name} ({image}) must not be published"
 
 
 def depends_on(service: str) -> list[str]:
@@ -428,7 +448,7 @@ def test_s3_endpoint_and_credentials_match_minio(settings_env):
 
 def test_smtp_goes_to_mailpit(settings_env):
     mailpit = the_service_with_image("axllent/mailpit")
-    assert published_ports(mailpit) == {1025: 1025, 8025: 8025}
+    assert published(mailpit) == {8025: (8025, "127.0.0.1")}  # SMTP itself stays inside
     for name in SERVICES:
         smtp = settings_env(name)["built"][SmtpSettings]
         assert (smtp.host, smtp.port) == (mailpit, 1025), f"{name}: SMTP {smtp.host}:{smtp.port}"

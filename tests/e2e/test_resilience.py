@@ -27,12 +27,10 @@ def patient(stack) -> None:
 
 
 async def ready_city(stack, i: int):
-    anon = stack.client("intake")
-    r = await anon.post("/api/v1/cities", json={
+    registered = await stack.register_city({
         "name": f"Resilient {i}", "state": "OR", "country": "US", "population": 80_000 + i,
         "contact_name": "Ops", "contact_email": f"ops{i}@resilient.example", "password": "correct-horse-battery"})
-    assert r.status_code == 201, r.text
-    client = stack.client("intake", r.json()["token"]["access_token"])
+    client = stack.client("intake", registered["token"]["access_token"])
     snap = {q.id: True for q in load_catalog("wwc-2019").snapshot}
     assert (await client.post("/api/v1/snapshots/2026", json={"answers": snap})).status_code == 201
     r = await client.put("/api/v1/assessments/2026/responses", json={"responses": demo_responses(yes=25 + i)})

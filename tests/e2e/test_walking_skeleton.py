@@ -75,11 +75,10 @@ async def consumed(runtime, consumer: str) -> list[str]:
 
 async def test_submission_runs_through_every_service(stack, smtp_server):
     intake = stack.client("intake")
-    r = await intake.post("/api/v1/cities", json=CITY)
-    assert r.status_code == 201, r.text
-    city_token = r.json()["token"]["access_token"]
-    city_id = r.json()["city"]["id"]
-    assert r.json()["city"]["region"] == "Midwest" and r.json()["city"]["population_band"] == "100K-250K"
+    registered = await stack.register_city(CITY)
+    city_token = registered["token"]["access_token"]
+    city_id = registered["city"]["id"]
+    assert registered["city"]["region"] == "Midwest" and registered["city"]["population_band"] == "100K-250K"
     intake.headers["authorization"] = f"Bearer {city_token}"
 
     snapshot = {q.id: True for q in load_catalog("wwc-2019").snapshot}

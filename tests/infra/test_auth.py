@@ -69,8 +69,12 @@ async def test_role_dependency_answers_problem_json():
         r = await client.get("/ops", headers={"authorization": f"Bearer {odd}"})
         assert r.status_code == 401 and r.json()["code"] == "invalid_token"
         op = issue_token(Principal(sub="u", role=Role.OPERATOR), SETTINGS)
-        client.cookies.set("wwc_token", op)  # the portal's cookie works like the header
-        assert (await client.get("/ops")).json() == {"ok": True}
+        assert (await client.get("/ops", headers={"authorization": f"Bearer {op}"})).json() == {"ok": True}
+        # The consoles' session cookie is no key to the API (a page of another origin could
+        # otherwise write with a signed-in browser's cookie).
+        client.cookies.set("wwc_token", op)
+        r = await client.get("/ops", headers={"origin": "http://127.0.0.1:8004"})
+        assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
 
 
 def test_production_refuses_a_development_secret(monkeypatch):

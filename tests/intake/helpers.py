@@ -32,10 +32,7 @@ def city_data(name: str = "Springfield", **overrides) -> dict:
 
 async def register(stack: Stack, name: str = "Springfield", **overrides) -> tuple[httpx.AsyncClient, dict]:
     """Register a city; a client signed in as its first staff member, and the city."""
-    anon = stack.client("intake")
-    r = await anon.post("/api/v1/cities", json=city_data(name, **overrides))
-    assert r.status_code == 201, r.text
-    body = r.json()
+    body = await stack.register_city(city_data(name, **overrides))
     return stack.client("intake", body["token"]["access_token"]), body["city"]
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from services.cli import main as wwc
 from services.intake.models import City, User
+from shared.contracts.events import Subject
+from shared.infra.tables import outbox
 from shared.infra.settings import AuthSettings
 from devtools.harness import PG_URL
 from tests.intake.helpers import city_data, problem, register
@@ -33,25 +35,60 @@ async def test_registration_validates_each_field(intake):
         assert (await session.scalars(select(City))).all() == []
 
 
-async def test_register_derives_region_and_band_and_refuses_duplicates(intake):
+async def test_register_by_confirmed_address_derives_region_and_band(intake):
     anon = intake.client("intake")
     r = await anon.post("/api/v1/cities", json=city_data("Riverton", state="Illinois", population=112_000))
+    assert r.status_code == 202 and r.json()["status"] == "confirmation_sent" and r.json()["email"] == "data@riverton.gov"
+    async with intake.runtimes["intake"].db.sessionmaker() as session:
+        assert (await session.scalars(select(City))).all() == []  # nothing until the address is confirmed
+    link = await intake.registration_link("data@riverton.gov")
+    assert link.startswith("http") and "/portal/register/confirm?token=" in link
+    token = link.split("token=", 1)[1]
+    r = await anon.post("/api/v1/cities/confirm", json={"token": token})
     assert r.status_code == 201, r.text
     city = r.json()["city"]
     assert (city["region"], city["population_band"], city["state"]) == ("Midwest", "100K-250K", "Illinois")
     claims = jwt.decode(r.json()["token"]["access_token"], AuthSettings().secret, algorithms=["HS256"],
                         issuer="wwc-intake")
     assert claims["role"] == "city" and claims["city_id"] == city["id"]
+    # A link works once.
+    body = problem(await anon.post("/api/v1/cities/confirm", json={"token": token}), 410)
+    assert body["code"] == "registration_link_invalid"
+    problem(await anon.post("/api/v1/cities/confirm", json={"token": "x" * 43}), 410)
 
-    r = await anon.post("/api/v1/cities", json=city_data("Northbay", state="ON", country="ca", population=45_000))
-    assert (r.json()["city"]["region"], r.json()["city"]["population_band"]) == ("Canada", "30K-100K")
-    assert r.json()["city"]["country"] == "CA"
+    body = await intake.register_city(city_data("Northbay", state="ON", country="ca", population=45_000))
+    assert (body["city"]["region"], body["city"]["population_band"], body["city"]["country"]) == (
+        "Canada", "30K-100K", "CA")
 
-    body = problem(await anon.post("/api/v1/cities", json=city_data("riverton", state="Illinois",
-                                                                     contact_email="other@riverton.gov")), 409)
-    assert "already registered" in body["detail"]
-    body = problem(await anon.post("/api/v1/cities", json=city_data("Elsewhere", contact_email="DATA@riverton.gov")), 409)
-    assert body["errors"] == [{"field": "contact_email", "reason": "an account with this email already exists"}]
+
+async def test_registration_never_confirms_that_an_address_or_a_city_exists(intake, monkeypatch):
+    """A taken address (a city's, or an auditor's) and a registered city answer exactly as a
+    new one does, after the same work; only the address's owner learns it, by mail."""
+    from services.intake import accounts
+
+    await intake.register_city(city_data("Riverton"))
+    async with intake.runtimes["intake"].db.transaction() as session:
+        await accounts.create_staff_user(session, email="auditor@wwc.org", name="Ana", password="x" * 12,
+                                         role=accounts.Role.AUDITOR)
+    hashed: list[str] = []
+    original = accounts.hash_password
+    monkeypatch.setattr(accounts, "hash_password", lambda p: hashed.append(p) or original(p))
+    anon = intake.client("intake")
+    answers = {}
+    for label, data in {"new": city_data("Elsewhere"),
+                        "city staff address": city_data("Elsewhere", contact_email="DATA@riverton.gov"),
+                        "auditor address": city_data("Elsewhere", contact_email="auditor@wwc.org"),
+                        "registered city": city_data("riverton", contact_email="other@riverton.gov")}.items():
+        r = await anon.post("/api/v1/cities", json=data)
+        answers[label] = (r.status_code, {k: v for k, v in r.json().items() if k != "email"})
+    assert len(set(map(repr, answers.values()))) == 1, answers
+    assert answers["new"][0] == 202 and len(hashed) == 4  # the same work for each
+    async with intake.runtimes["intake"].db.sessionmaker() as session:
+        refused = [row.body["payload"] for row in (await session.execute(
+            select(outbox.c.body).where(outbox.c.subject == Subject.REGISTRATION_REFUSED))).all()]
+    assert sorted((p["email"], p["reason"]) for p in refused) == [
+        ("auditor@wwc.org", "account_exists"), ("data@riverton.gov", "account_exists"),
+        ("other@riverton.gov", "city_registered")]
 
 
 async def test_sign_in_and_failures(intake):
@@ -74,12 +111,14 @@ async def test_sign_in_and_failures(intake):
     assert user.password_hash.startswith("$argon2")
 
 
-async def test_city_staff_add_a_colleague(intake):
+async def test_city_staff_invite_a_colleague(intake):
     client, city = await register(intake)
     r = await client.post(f"/api/v1/cities/{city['id']}/users",
                           json={"email": "sam@springfield.gov", "name": "Sam Ortiz", "password": "another-long-secret"})
-    assert r.status_code == 201, r.text
-    assert r.json()["role"] == "city" and r.json()["city_id"] == city["id"]
+    assert r.status_code == 202 and r.json()["status"] == "confirmation_sent", r.text
+    link = await intake.registration_link("sam@springfield.gov")
+    r = await intake.client("intake").post("/api/v1/cities/confirm", json={"token": link.split("token=")[1]})
+    assert r.status_code == 201 and r.json()["token"]["city_id"] == city["id"]
     r = await intake.client("intake").post("/api/v1/auth/token",
                                            json={"email": "sam@springfield.gov", "password": "another-long-secret"})
     assert r.status_code == 200 and r.json()["city_id"] == city["id"]
@@ -87,12 +126,52 @@ async def test_city_staff_add_a_colleague(intake):
     assert sorted(u["email"] for u in users) == ["data@springfield.gov", "sam@springfield.gov"]
     assert "password_hash" not in users[0]
 
-    body = problem(await client.post(f"/api/v1/cities/{city['id']}/users",
-                                     json={"email": "sam@springfield.gov", "name": "Sam", "password": "x" * 12}), 409)
-    assert body["errors"][0]["field"] == "email"
+    # Inviting an address that has an account answers the same (nothing is confirmed).
+    again = await client.post(f"/api/v1/cities/{city['id']}/users",
+                              json={"email": "sam@springfield.gov", "name": "Sam", "password": "x" * 12})
+    assert again.status_code == 202 and again.json()["status"] == "confirmation_sent"
     body = problem(await client.post(f"/api/v1/cities/{city['id']}/users",
                                      json={"email": "kim@springfield.gov", "name": "Kim", "password": "short"}), 422)
     assert body["errors"][0]["field"] == "password"
+
+
+async def test_sign_in_is_throttled_per_account_and_per_client(make_intake):
+    """50 wrong passwords, then the right one: refused (429, with how long to wait) before
+    the password is even checked; other accounts are unaffected until the client itself
+    has failed too often."""
+    intake = await make_intake(sign_in_limits_per_account="5/minute;10/hour", sign_in_limits_per_client="30/minute")
+    await register(intake)
+    anon = intake.client("intake")
+    codes = []
+    for _ in range(8):
+        r = await anon.post("/api/v1/auth/token", json={"email": "data@springfield.gov", "password": "wrong-password"})
+        codes.append(r.status_code)
+    assert codes == [401] * 5 + [429] * 3
+    r = await anon.post("/api/v1/auth/token", json={"email": "data@springfield.gov", "password": "correct-horse-battery"})
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited" and 1 <= int(r.headers["retry-after"]) <= 61
+    # Another account from the same client is still answered...
+    await register(intake, "Riverton")
+    ok = await anon.post("/api/v1/auth/token", json={"email": "data@riverton.gov", "password": "correct-horse-battery"})
+    assert ok.status_code == 200
+    # ...until the client has used up its own allowance on many accounts.
+    for i in range(30):
+        await anon.post("/api/v1/auth/token", json={"email": f"who{i}@nowhere.gov", "password": "guess"})
+    r = await anon.post("/api/v1/auth/token", json={"email": "data@riverton.gov", "password": "correct-horse-battery"})
+    assert r.status_code == 429
+
+
+async def test_an_unknown_email_costs_a_password_check_too(intake, monkeypatch):
+    from services.intake import accounts
+
+    await register(intake)
+    checked: list[str] = []
+    original = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda h, p: checked.append(h) or original(h, p))
+    anon = intake.client("intake")
+    for email in ("data@springfield.gov", "nobody@nowhere.gov"):
+        r = await anon.post("/api/v1/auth/token", json={"email": email, "password": "wrong-password"})
+        assert r.status_code == 401 and r.json()["code"] == "sign_in_failed"
+    assert len(checked) == 2 and all(h.startswith("$argon2") for h in checked)
 
 
 async def test_cli_creates_auditor_and_operator(intake, monkeypatch, backend):

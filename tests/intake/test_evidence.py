@@ -3,6 +3,7 @@ leave nothing behind, links, short-lived download links, removal while in draft.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -211,3 +212,20 @@ def test_spool_moves_to_disk_and_counts_while_reading():
         with pytest.raises(Exception) as exc:
             up.write(b"x" * SPOOL_MEMORY)
         assert exc.value.code == "file_too_large"
+
+
+async def test_parallel_uploads_never_pass_the_submission_limit(make_intake):
+    """Twenty uploads race for the last free space: exactly as many as fit are stored."""
+    stack = await make_intake(max_file_mb=1, max_submission_mb=1)
+    client, _ = await draft(stack)
+    assert (await upload(client, "DG1", "base.pdf", h.pdf(900 * KB))).status_code == 201  # 124 KB left
+    answers = await asyncio.gather(*(upload(client, "DG2", f"race{i}.pdf", h.pdf(50 * KB)) for i in range(20)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes.count(201) == 2 and codes.count(413) == 18, codes
+    rows = await evidence_rows(stack)
+    assert len(rows) == 3 and sum(r.size for r in rows) <= 1024 * KB
+    assert len(await bucket_keys(stack)) == 3  # the refused ones left no object
+    # Removing a file frees its space again.
+    second = next(r for r in answers if r.status_code == 201).json()
+    assert (await client.delete(f"/api/v1/evidence/{second['id']}")).status_code == 204
+    assert (await upload(client, "DG2", "again.pdf", h.pdf(50 * KB))).status_code == 201

@@ -107,6 +107,7 @@ async def test_no_city_reaches_another_citys_data(intake):
         ("GET", "/api/v1/submissions"), ("GET", "/api/v1/me"), ("POST", "/api/v1/snapshots/{cycle}"),
         ("POST", "/api/v1/assessments/{cycle}"), ("PUT", "/api/v1/assessments/{cycle}/responses"),
         ("GET", "/api/v1/snapshot/questions"), ("POST", "/api/v1/cities"), ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/cities/confirm"),
     }
     assert (await b.get("/api/v1/submissions")).json() == []
     assert (await b.get("/api/v1/me")).json()["city"]["id"] == city_b["id"]

@@ -71,9 +71,8 @@ async def test_ineligible_cities_are_told_why(intake):
 
 async def test_two_editors_never_overwrite_each_other(intake):
     alice, city = await draft(intake)
-    r = await alice.post(f"/api/v1/cities/{city['id']}/users",
-                         json={"email": "bob@springfield.gov", "name": "Bob Diaz", "password": "bob-long-password"})
-    assert r.status_code == 201
+    await intake.invite_staff(alice, city["id"], {"email": "bob@springfield.gov", "name": "Bob Diaz",
+                                                  "password": "bob-long-password"})
     token = (await intake.client("intake").post("/api/v1/auth/token", json={
         "email": "bob@springfield.gov", "password": "bob-long-password"})).json()["access_token"]
     bob = intake.client("intake", token)

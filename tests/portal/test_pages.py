@@ -112,7 +112,7 @@ async def test_register_a_small_city_whose_snapshot_is_ineligible(portal):
     await expect(page.locator("#population-error")).to_be_visible()
     await check_page(page, "register-errors")
 
-    await register_in_browser(page, name="Smallville", state="VT", population="12,000", contact="Lana Lang",
+    await register_in_browser(portal, page, name="Smallville", state="VT", population="12,000", contact="Lana Lang",
                               email="lana@smallville.gov", password=PASSWORD)
     await page.wait_for_url("**/portal/snapshot?done=registered")
 
@@ -139,9 +139,8 @@ async def test_register_a_small_city_whose_snapshot_is_ineligible(portal):
 async def test_stale_save_shows_the_other_persons_answer(portal):
     city = await portal.city("Twin Falls")
     async with portal.api(city["token"]) as client:
-        r = await client.post(f"/api/v1/cities/{city['id']}/users",
-                              json={"email": "sam@twinfalls.gov", "name": "Sam Ortiz", "password": PASSWORD})
-        assert r.status_code == 201, r.text
+        await portal.stack.invite_staff(client, city["id"], {"email": "sam@twinfalls.gov", "name": "Sam Ortiz",
+                                                             "password": PASSWORD})
     async with portal.api() as anon:
         r = await anon.post("/api/v1/auth/token", json={"email": "sam@twinfalls.gov", "password": PASSWORD})
         assert r.status_code == 200, r.text

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from services.intake import accounts
+from services.intake import accounts, registration
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import CurrentCity
+from services.intake.deps import ClientAddress, CurrentCity, Options, Throttle
 from services.intake.errors import NotFound
 from services.intake.models import City, User
 from shared.infra.auth import CurrentPrincipal, issue_token
 from shared.web.deps import Runtime, Session
+from shared.web.problems import correlation_id
 
 router = APIRouter(tags=["accounts"])
 
@@ -41,13 +44,39 @@ class MeRead(BaseModel):
     city: accounts.CityRead | None = None
 
 
-@router.post("/cities", status_code=status.HTTP_201_CREATED, response_model=Registered, summary="Register a city",
-             description="Registers the city and its first staff account (the contact), derives the region and "
-                         "population band, and returns a token for that account.",
-             responses=problems("city_already_registered", "email_taken", "unknown_state", "invalid_input"))
-async def register_city(data: accounts.CityCreate, runtime: Runtime) -> Registered:
+def link_base(runtime, request: Request) -> str:
+    """Where mailed links point: the configured public URL, else the one this was asked on."""
+    return runtime.settings.service.public_url or str(request.base_url)
+
+
+@router.post("/cities", status_code=status.HTTP_202_ACCEPTED, response_model=registration.ConfirmationSent,
+             summary="Register a city (confirmed by mail)",
+             description="Asks to register the city and its first staff account (the contact). A link that "
+                         "confirms the contact's address is mailed to it; following it (or `POST "
+                         "/api/v1/cities/confirm` with its token) creates the account and returns a token. Every "
+                         "well-formed request answers the same, so no one learns from it whether an address or a "
+                         "city is registered already: the address's owner is told by mail instead.",
+             responses=problems("unknown_state", "invalid_input"))
+async def register_city(data: accounts.CityCreate, runtime: Runtime, options: Options,
+                        request: Request) -> registration.ConfirmationSent:
     async with runtime.db.transaction() as session:
-        city, user = await accounts.register_city(session, data)
+        sent = await registration.request_city(session, data, link_base=link_base(runtime, request),
+                                               ttl=timedelta(hours=options.registration_link_hours),
+                                               correlation_id=correlation_id(request) or "")
+    runtime.wake_relay()
+    return sent
+
+
+@router.post("/cities/confirm", status_code=status.HTTP_201_CREATED, response_model=Registered,
+             summary="Confirm an address: create the account",
+             description="Takes the token of a mailed confirmation link (registration or invitation), creates "
+                         "the account (and, for a registration, the city with its region and population band) "
+                         "and returns a token for it. A link works once, until it expires.",
+             responses=problems("registration_link_invalid", "city_already_registered", "email_taken",
+                                "invalid_input"))
+async def confirm(data: registration.Confirmation, runtime: Runtime) -> Registered:
+    async with runtime.db.transaction() as session:
+        city, user = await registration.confirm(session, data.token)
         principal = accounts.principal_for(user)
     token = issue_token(principal, runtime.settings.auth)
     return Registered(city=accounts.CityRead.model_validate(city),
@@ -57,9 +86,10 @@ async def register_city(data: accounts.CityCreate, runtime: Runtime) -> Register
 @router.post("/auth/token", response_model=TokenRead, summary="Sign in",
              description="Exchanges email and password for a bearer token (JWT). City staff, auditors and "
                          "operators all sign in here.",
-             responses=problems("sign_in_failed", "invalid_input"))
-async def sign_in(creds: Credentials, runtime: Runtime, session: Session) -> TokenRead:
-    user = await accounts.authenticate(session, creds.email, creds.password)
+             responses=problems("sign_in_failed", "rate_limited", "invalid_input"))
+async def sign_in(creds: Credentials, runtime: Runtime, session: Session, throttle: Throttle,
+                  client: ClientAddress) -> TokenRead:
+    user = await accounts.sign_in(session, throttle, email=creds.email, password=creds.password, client=client)
     principal = accounts.principal_for(user)
     return TokenRead(access_token=issue_token(principal, runtime.settings.auth), role=principal.role,
                      city_id=user.city_id)
@@ -87,14 +117,19 @@ async def list_city_users(city_id: str, principal: CurrentPrincipal, session: Se
     return [accounts.UserRead.model_validate(u) for u in await accounts.list_city_users(session, principal, city_id)]
 
 
-@router.post("/cities/{city_id}/users", status_code=status.HTTP_201_CREATED, response_model=accounts.UserRead,
-             summary="Add a staff member to the city",
-             description="A city's staff member adds a colleague, who signs in with the email and password "
-                         "given here. Several staff may edit the same draft (see optimistic concurrency).",
-             responses=problems(*AUTH, NotFound, "email_taken", "invalid_input"))
-async def add_city_user(city_id: str, data: accounts.StaffCreate, principal: CurrentCity,
-                        runtime: Runtime) -> accounts.UserRead:
+@router.post("/cities/{city_id}/users", status_code=status.HTTP_202_ACCEPTED,
+             response_model=registration.ConfirmationSent, summary="Invite a colleague to the city",
+             description="A city's staff member invites a colleague, who confirms by the mailed link and then "
+                         "signs in with the email and password given here. Several staff may edit the same draft "
+                         "(see optimistic concurrency). The answer is the same whether or not the address has an "
+                         "account already.",
+             responses=problems(*AUTH, NotFound, "invalid_input"))
+async def add_city_user(city_id: str, data: accounts.StaffCreate, principal: CurrentCity, runtime: Runtime,
+                        options: Options, request: Request) -> registration.ConfirmationSent:
     async with runtime.db.transaction() as session:
-        user = await accounts.add_city_user(session, principal, city_id, data)
-        await session.flush()
-        return accounts.UserRead.model_validate(user)
+        sent = await registration.request_staff(session, principal, city_id, data,
+                                                link_base=link_base(runtime, request),
+                                                ttl=timedelta(hours=options.registration_link_hours),
+                                                correlation_id=correlation_id(request) or "")
+    runtime.wake_relay()
+    return sent

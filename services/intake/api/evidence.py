@@ -35,7 +35,9 @@ UPLOAD_DESCRIPTION = (
     "type. The type is sniffed from the content (PDF, DOCX, XLSX, CSV, PNG, JPEG, TXT) and must agree with "
     "the file name's extension. Limits: `max_file_mb` per file, `max_submission_mb` per submission. A refused "
     "file leaves nothing behind; `code` says why (`file_too_large`, `submission_size_limit`, "
-    "`file_type_not_accepted`, `file_content_mismatch`, `file_empty`, `file_missing`, `upload_malformed`)."
+    "`file_type_not_accepted`, `file_content_mismatch`, `file_empty`, `file_missing`, `upload_malformed`, "
+    "`file_unsafe`: an office document with macros, executables, nested archives or a zip-bomb shape; "
+    "`file_polyglot`: a file that is two formats at once)."
 )
 UPLOAD_ERRORS = (*AUTH, NotFound, FileRejected, "assessment_locked")
 

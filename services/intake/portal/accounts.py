@@ -5,11 +5,22 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.intake import accounts
-from services.intake.errors import CityAlreadyRegistered, EmailTaken, SignInFailed, UnknownState
-from services.intake.portal.console import PORTAL, catalog_of
+from datetime import timedelta
+
+from services.intake import accounts, registration
+from services.intake.deps import client_address, get_throttle
+from services.intake.errors import (
+    CityAlreadyRegistered,
+    EmailTaken,
+    RegistrationLinkInvalid,
+    SignInFailed,
+    UnknownState,
+)
+from services.intake.portal.console import PORTAL, catalog_of, options_of
+from shared.errors import RateLimited
 from shared.infra.auth import Role, issue_token
 from shared.web.pages import FieldError, Page, PageContext, safe_next
+from shared.web.problems import correlation_id
 
 router = PORTAL.router()
 
@@ -46,8 +57,9 @@ async def sign_in(page: PageContext) -> Response:
     if not errors:
         try:
             async with page.runtime.db.sessionmaker() as session:
-                user = await accounts.authenticate(session, email, password)
-        except SignInFailed as exc:  # one message for an unknown email and a wrong password
+                user = await accounts.sign_in(session, get_throttle(page.request), email=email, password=password,
+                                              client=client_address(page.request))
+        except (SignInFailed, RateLimited) as exc:  # one message for an unknown email and a wrong password
             errors.append(FieldError("email", page.problem(exc)))
         else:
             if user.role != Role.CITY.value:
@@ -107,18 +119,42 @@ async def register(page: PageContext) -> Response:
                 seen.add(name)
                 errors.append(FieldError(name, page.t(f"register.errors.{name}")))
     if not errors and data is not None:
+        options = options_of(page)
         try:
             async with page.runtime.db.transaction() as session:
-                _city, user = await accounts.register_city(session, data)
-        except (EmailTaken, UnknownState) as exc:
+                sent = await registration.request_city(
+                    session, data, link_base=page.runtime.settings.service.public_url or str(page.request.base_url),
+                    ttl=timedelta(hours=options.registration_link_hours),
+                    correlation_id=correlation_id(page.request) or "")
+        except UnknownState as exc:
             errors.append(FieldError(exc.field, page.problem(exc)))
-        except CityAlreadyRegistered as exc:
-            errors.append(FieldError("name", page.problem(exc)))
         else:
-            start_session(page, user)
-            return page.redirect("/portal/snapshot", done="registered")
+            page.runtime.wake_relay()
+            # The same page whether or not the address or the city has an account already.
+            return page.render("register_sent.html", title=page.t("register.sent_title"), email=sent.email,
+                               hours=f"{sent.expires_in_hours:g}")
     order = {name: i for i, name in enumerate((*REGISTER_FIELDS, "password_confirm"))}
     errors.sort(key=lambda e: order.get(e.field or "", 99))
     values.pop("password")
     return page.render("register.html", status_code=422, title=page.t("register.title"), values=values,
                        countries=countries(page), errors=errors)
+
+
+@router.get("/register/confirm")
+async def confirm_form(page: PageContext, token: str = "") -> HTMLResponse:
+    return page.render("register_confirm.html", title=page.t("register.confirm_title"), token=token[:200])
+
+
+@router.post("/register/confirm")
+async def confirm(page: PageContext) -> Response:
+    form = await page.form()
+    try:
+        async with page.runtime.db.transaction() as session:
+            city, user = await registration.confirm(session, str(form.get("token", ""))[:200])
+    except (RegistrationLinkInvalid, CityAlreadyRegistered, EmailTaken) as exc:
+        return page.render("register_confirm.html", status_code=page.request.app.state.errors[exc.code].status,
+                           title=page.t("register.confirm_title"), token="",
+                           errors=[FieldError(None, page.problem(exc, name=exc.params.get("name", "")))])
+    start_session(page, user)
+    first = user.email == city.contact_email  # the city's contact starts with the Data Snapshot
+    return page.redirect("/portal/snapshot" if first else PORTAL.home, done="registered" if first else "joined")
