@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark and rewrite the measured section of docs/PERFORMANCE.md.
 
-`python -m bench report` (names: scoring, pipeline, upload, report) runs only those and
+`python -m bench report` (names: scoring, pipeline, upload, report, telemetry) runs only those and
 replaces only their sections, each then stamped with its own date.
 """
 
@@ -19,7 +19,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # Section order in the document; modules are imported only when run (the pipeline's
 # import the services, the report's matplotlib and WeasyPrint).
 BENCHES = {"scoring": "scoring_bench", "pipeline": "pipeline_bench", "upload": "upload_bench",
-           "report": "report_bench"}
+           "report": "report_bench", "telemetry": "telemetry_bench"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,6 +56,10 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from temporalio.common import SearchAttributeIndexedValueType
+
+from shared.contracts.workflows import SearchAttributes
+
 HOST = "127.0.0.1"
 STOP_TIMEOUT = 10.0
 S3_REGION = "us-east-1"
@@ -454,6 +458,8 @@ def start_nats(port: int, data_dir: str | os.PathLike, *, monitor_port: int | No
 # --------------------------------------------------------------------------- Temporal
 
 
+# Temporal's names for the search attribute types the contract uses.
+SA_TYPES = {SearchAttributeIndexedValueType.KEYWORD: "Keyword", SearchAttributeIndexedValueType.DATETIME: "Datetime"}
 # Per-workflow time skipping (temporalio.testing.TimeSkipper): tests jump a workflow's own
 # clock by days instead of waiting. It only acts on workflows a test fast-forwards.
 TIME_SKIPPING = ("--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true")
@@ -496,6 +502,8 @@ def start_temporal(port: int, ui_port: int | None = None,
         argv += ["--namespace", namespace]
     if time_skipping:
         argv += list(TIME_SKIPPING)
+    for key in SearchAttributes.all():  # what operators filter certifications by
+        argv += ["--search-attribute", f"{key.name}={SA_TYPES[key.indexed_value_type]}"]
     argv += list(extra_args)
 
     def probe(svc: Service) -> Callable[[], Awaitable[None]]:

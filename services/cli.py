@@ -9,9 +9,11 @@ import sys
 # Modules that contribute subcommands through `register(subparsers)`.
 COMMAND_MODULES = (
     "services.intake.cli",
+    "services.audit.cli",
     "services.scoring.cli",
     "services.scoring.benchmark_cli",
     "services.reporting.cli",
+    "services.reporting.ops_cli",
     "shared.infra.dbcli",
     "shared.contracts.asyncapi",
 )

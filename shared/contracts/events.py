@@ -2,7 +2,7 @@
 
 Subject pattern: `wwc.<service>.<entity>.<past-tense-verb>`. The envelope's `event_id`
 is sent as `Nats-Msg-Id`, so JetStream drops a republished duplicate, and consumers use
-it again to stay idempotent.
+it again to stay idempotent. Payload models live in `shared.contracts.payloads.<producer>`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,60 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.contracts.payloads.audit import (
+    AuditedChange,
+    CaseAssigned,
+    CaseOpened,
+    CaseReleased,
+    ClarificationRequested,
+    ReviewCompleted,
+    ReviewDueSoon,
+    ReviewOverdue,
+    SignoffRequested,
+    SignoffReturned,
+)
+from shared.contracts.payloads.certification import (
+    MessageParked,
+    MessageReplayed,
+    ReplayRequested,
+    StatusChanged,
+    StepFailed,
+    StepRetried,
+)
+from shared.contracts.payloads.intake import (
+    CityProfile,
+    ClarificationAnswered,
+    CriterionAnswerSent,
+    RegistrationRefused,
+    RegistrationRequested,
+    SubmissionSubmitted,
+    SubmissionWithdrawn,
+    UserRegistered,
+)
+from shared.contracts.payloads.notify import (
+    DebriefBooked,
+    DebriefCancelled,
+    DebriefCompleted,
+    DebriefOffered,
+    DebriefRescheduled,
+    MailFailed,
+    MailRetried,
+)
+from shared.contracts.payloads.reporting import ReportReady
+from shared.contracts.payloads.scoring import ScoreComputed
+
 STREAM_SUBJECTS = ["wwc.>"]
+# Every service parks and replays its own messages.
+SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
+
+__all__ = [
+    "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityProfile", "ClarificationAnswered",
+    "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
+    "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
+    "RegistrationRequested", "ReportReady", "ReviewCompleted", "ReviewDueSoon",
+    "ReviewOverdue", "ScoreComputed", "SignoffRequested", "SignoffReturned", "StatusChanged", "StepFailed", "StepRetried", "Subject",
+    "SubmissionSubmitted", "SubmissionWithdrawn", "UserRegistered", "make_event",
+]
 
 
 class Envelope(BaseModel):
@@ -30,129 +83,89 @@ class Envelope(BaseModel):
         return model.model_validate(self.payload)
 
 
-# --- payloads -------------------------------------------------------------------------
-
-
-class RegistrationRequested(BaseModel):
-    """Mail the contact a link that confirms the address and creates the city's account."""
-
-    registration_id: str
-    email: str
-    contact_name: str
-    city_name: str
-    language: str = "en"
-    confirm_url: str
-    expires_at: datetime
-
-
-class RegistrationRefused(BaseModel):
-    """Someone asked to register with this address, but it cannot be done: the address has
-    an account already, or the city is registered. Only the address's owner is told (by
-    mail); the API answers every registration request the same way."""
-
-    email: str
-    language: str = "en"
-    city_name: str
-    reason: str  # account_exists | city_registered
-
-
-class SubmissionSubmitted(BaseModel):
-    submission_id: str
-    city_id: str
-    cycle: str
-    catalog_version: str
-    answered: int
-    evidence_count: int
-    city_name: str = ""
-    contact_email: str | None = None
-
-
-class SubmissionWithdrawn(BaseModel):
-    submission_id: str
-    city_id: str
-    reason: str = ""
-
-
-class ClarificationAnswered(BaseModel):
-    submission_id: str
-    request_id: str
-    answered_at: datetime
-
-
-class ReviewCaseOpened(BaseModel):
-    submission_id: str
-    case_id: str
-
-
-class ReviewCompleted(BaseModel):
-    submission_id: str
-    case_id: str
-    corrections: int
-
-
-class ScoreComputed(BaseModel):
-    submission_id: str
-    city_id: str
-    cycle: str
-    catalog_version: str
-    region: str | None = None
-    population_band: str | None = None
-    met: int
-    total: int
-    percent: int
-    tier: str | None = None
-    area_percent: dict[str, int] = Field(default_factory=dict)
-    met_criteria: list[str] = Field(default_factory=list)
-    # When the score was stored: decides which of a city's scores is its latest.
-    computed_at: datetime | None = None
-
-
-class ReportReady(BaseModel):
-    submission_id: str
-    report_id: str
-    object_key: str | None = None
-
-
-class DebriefOffered(BaseModel):
-    submission_id: str
-    offer_id: str
-    email: str | None = None
-
-
-class StatusChanged(BaseModel):
-    submission_id: str
-    status: str
-    previous: str | None = None
-    detail: str = ""
-
-
 class Subject:
     REGISTRATION_REQUESTED = "wwc.intake.registration.requested"
     REGISTRATION_REFUSED = "wwc.intake.registration.refused"
+    USER_REGISTERED = "wwc.intake.user.registered"
+    CITY_REGISTERED = "wwc.intake.city.registered"
+    CITY_UPDATED = "wwc.intake.city.updated"
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
     CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
     REVIEW_CASE_OPENED = "wwc.audit.case.opened"
+    CASE_ASSIGNED = "wwc.audit.case.assigned"
+    CASE_RELEASED = "wwc.audit.case.released"
+    CLARIFICATION_REQUESTED = "wwc.audit.clarification.requested"
+    REVIEW_DUE_SOON = "wwc.audit.review.due_soon"
+    REVIEW_OVERDUE = "wwc.audit.review.overdue"
+    SIGNOFF_REQUESTED = "wwc.audit.signoff.requested"
+    SIGNOFF_RETURNED = "wwc.audit.signoff.returned"
     REVIEW_COMPLETED = "wwc.audit.review.completed"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
     REPORT_READY = "wwc.reporting.report.ready"
+    REPLAY_REQUESTED = "wwc.reporting.replay.requested"
     DEBRIEF_OFFERED = "wwc.notify.debrief.offered"
+    DEBRIEF_BOOKED = "wwc.notify.debrief.booked"
+    DEBRIEF_RESCHEDULED = "wwc.notify.debrief.rescheduled"
+    DEBRIEF_CANCELLED = "wwc.notify.debrief.cancelled"
+    DEBRIEF_COMPLETED = "wwc.notify.debrief.completed"
+    MAIL_FAILED = "wwc.notify.mail.failed"
+    MAIL_RETRIED = "wwc.notify.mail.retried"
     STATUS_CHANGED = "wwc.certification.status.changed"
+    STEP_FAILED = "wwc.certification.step.failed"
+    STEP_RETRIED = "wwc.certification.step.retried"
+
+    @staticmethod
+    def every(service: str = "*", entity: str = "*") -> str:
+        """A subscription filter: every subject of a service's entity (`wwc.audit.case.*`),
+        or every subject (`wwc.>`)."""
+        return "wwc.>" if service == entity == "*" else f"wwc.{service}.{entity}.*"
+
+    @staticmethod
+    def message_parked(service: str) -> str:
+        """`wwc.<service>.message.parked`: one subject per service that parks messages."""
+        return f"wwc.{service}.message.parked"
+
+    @staticmethod
+    def message_replayed(service: str) -> str:
+        """`wwc.<service>.message.replayed`: the answer to an operator's replay request."""
+        return f"wwc.{service}.message.replayed"
 
 
 # One place that says which payload model each subject carries (and the AsyncAPI doc).
 PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.REGISTRATION_REQUESTED: RegistrationRequested,
     Subject.REGISTRATION_REFUSED: RegistrationRefused,
+    Subject.USER_REGISTERED: UserRegistered,
+    Subject.CITY_REGISTERED: CityProfile,
+    Subject.CITY_UPDATED: CityProfile,
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
     Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,
-    Subject.REVIEW_CASE_OPENED: ReviewCaseOpened,
+    Subject.REVIEW_CASE_OPENED: CaseOpened,
+    Subject.CASE_ASSIGNED: CaseAssigned,
+    Subject.CASE_RELEASED: CaseReleased,
+    Subject.CLARIFICATION_REQUESTED: ClarificationRequested,
+    Subject.REVIEW_DUE_SOON: ReviewDueSoon,
+    Subject.REVIEW_OVERDUE: ReviewOverdue,
+    Subject.SIGNOFF_REQUESTED: SignoffRequested,
+    Subject.SIGNOFF_RETURNED: SignoffReturned,
     Subject.REVIEW_COMPLETED: ReviewCompleted,
     Subject.SCORE_COMPUTED: ScoreComputed,
     Subject.REPORT_READY: ReportReady,
+    Subject.REPLAY_REQUESTED: ReplayRequested,
     Subject.DEBRIEF_OFFERED: DebriefOffered,
+    Subject.DEBRIEF_BOOKED: DebriefBooked,
+    Subject.DEBRIEF_RESCHEDULED: DebriefRescheduled,
+    Subject.DEBRIEF_CANCELLED: DebriefCancelled,
+    Subject.DEBRIEF_COMPLETED: DebriefCompleted,
+    Subject.MAIL_FAILED: MailFailed,
+    Subject.MAIL_RETRIED: MailRetried,
     Subject.STATUS_CHANGED: StatusChanged,
+    Subject.STEP_FAILED: StepFailed,
+    Subject.STEP_RETRIED: StepRetried,
+    **{Subject.message_parked(s): MessageParked for s in SERVICES},
+    **{Subject.message_replayed(s): MessageReplayed for s in SERVICES},
 }
 
 
@@ -167,7 +180,7 @@ def make_event(
     expected = PAYLOADS.get(subject)
     if expected is None:
         raise ValueError(f"unknown subject {subject!r}")
-    if not isinstance(payload, expected):
+    if type(payload) is not expected:
         raise TypeError(f"{subject} carries {expected.__name__}, not {type(payload).__name__}")
     return Envelope(
         type=subject,

@@ -26,6 +26,9 @@ class FrozenCity(_Frozen):
     region: str | None = None
     population_band: str | None = None
     contact_email: str | None = None
+    # The contact's language and the city's time zone when it submitted (mail, report).
+    language: str = "en"
+    timezone: str = "UTC"
 
 
 class FrozenResponse(_Frozen):

@@ -29,3 +29,33 @@ class ReviewMode(StrEnum):
 class EvidenceKind(StrEnum):
     FILE = "file"
     LINK = "link"
+
+
+class DebriefEnding(StrEnum):
+    """How the debrief phase of a certification ended."""
+
+    HELD = "held"
+    NO_SHOW = "no_show"
+    DECLINED = "declined"
+    # Nobody booked a call before the offer window closed (set by the workflow only).
+    EXPIRED = "expired"
+
+
+class WaitingFor(StrEnum):
+    """Who or what a certification waits for (the workflow's status and its
+    `status.changed` events); consoles translate these."""
+
+    EVIDENCE_CHECK = "evidence check"
+    AUDITOR = "auditor"
+    CITY = "city"
+    SCORING = "scoring"
+    REPORT = "report"
+    CITY_BOOKING = "city (booking)"
+    DEBRIEF_CALL = "debrief call"
+    CALL_OUTCOME = "auditor (call outcome)"
+    NOTHING = ""
+
+    @staticmethod
+    def failed_step(step: str) -> str:
+        """An operator, to retry a step that failed on bad data."""
+        return f"operator (failed step {step})"

@@ -1,8 +1,9 @@
-"""Temporal contracts: workflow and activity names, task queues, signals, queries, I/O.
+"""Temporal contracts of the certification workflow: names, task queues, stages, its input,
+the signals and updates it takes, and the status it answers. Its activities (I/O and
+timeouts) are in `shared.contracts.activities`.
 
-Workflows call activities by name and task queue only, so no service imports another
-service's code. Payloads are pydantic models (pydantic_data_converter); evidence travels
-as object keys, never bytes.
+Payloads are pydantic models (pydantic_data_converter); evidence travels as object keys,
+never bytes.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, Field
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from shared.contracts.submission import FrozenSubmission
-from shared.contracts.vocabulary import Answer, ReviewMode
+from shared.contracts.vocabulary import DebriefEnding, ReviewMode
 
 
 class TaskQueue(StrEnum):
@@ -31,26 +33,40 @@ def certification_workflow_id(submission_id: str) -> str:
     return f"certification-{submission_id}"
 
 
-class Activity:
-    """Activity names: `<owning service>.<verb>`; each runs on its owner's task queue."""
-
-    INTAKE_RECORD_STATUS = "intake.record_status"
-    INTAKE_CHECK_EVIDENCE = "intake.check_evidence"
-    AUDIT_COMPLETE_REVIEW = "audit.complete_review"
-    SCORING_SCORE_SUBMISSION = "scoring.score_submission"
-    REPORTING_RENDER_REPORT = "reporting.render_report"
-    NOTIFY_OFFER_DEBRIEF = "notify.offer_debrief"
-
-
 class Signal:
-    WITHDRAW = "withdraw"
-    REQUEST_CLARIFICATION = "request_clarification"
-    CLARIFICATION_ANSWERED = "clarification_answered"
-    REVIEW_COMPLETED = "review_completed"
+    REQUEST_CLARIFICATION = "request_clarification"   # audit: an auditor asks the city
+    CLARIFICATION_ANSWERED = "clarification_answered"  # intake: the city answered
+    REVIEW_COMPLETED = "review_completed"              # audit: the review was approved
+    DEBRIEF_BOOKED = "debrief_booked"                  # notify: booked or moved
+    DEBRIEF_CANCELLED = "debrief_cancelled"            # notify: the booking was cancelled
+    DEBRIEF_COMPLETED = "debrief_completed"            # notify: held (outcome recorded) or declined
+    CASE_HOLDER = "case_holder"                        # intake, from audit's events: who holds the case
+    RETRY_STEP = "retry_step"                          # an operator: run the failed step again
+
+
+class Update:
+    WITHDRAW = "withdraw"  # the city withdraws: an immediate yes (accepted) or no (too late)
 
 
 class Query:
     STATUS = "status"
+
+
+class SearchAttributes:
+    """What operators filter certifications by in the Temporal UI and through our API
+    (`WwcStage = "in_review" AND WwcCycle = "2026"`). Registered by the dev server
+    launcher (devtools.devstack) and by the compose stack's temporal-setup service."""
+
+    CYCLE = SearchAttributeKey.for_keyword("WwcCycle")
+    STAGE = SearchAttributeKey.for_keyword("WwcStage")
+    CITY = SearchAttributeKey.for_keyword("WwcCity")
+    REGION = SearchAttributeKey.for_keyword("WwcRegion")
+    AUDITOR = SearchAttributeKey.for_keyword("WwcAuditor")
+    DUE_AT = SearchAttributeKey.for_datetime("WwcDueAt")
+
+    @classmethod
+    def all(cls) -> list[SearchAttributeKey]:
+        return [v for v in vars(cls).values() if isinstance(v, SearchAttributeKey)]
 
 
 class Stage(StrEnum):
@@ -70,18 +86,13 @@ WITHDRAWABLE_STAGES: frozenset[Stage] = frozenset(
     {Stage.SUBMITTED, Stage.EVIDENCE_CHECK, Stage.IN_REVIEW, Stage.CLARIFICATION})
 
 
-class Traced(BaseModel):
-    """Every activity input carries these so logs are correlated across services."""
+class CertificationInput(BaseModel):
+    """What the workflow runs on: the frozen submission as the city submitted it."""
 
     submission_id: str
     correlation_id: str = ""
-
-
-class CertificationInput(Traced):
-    """What the workflow runs on: the frozen submission as the city submitted it."""
-
     submission: FrozenSubmission
-    review_mode: ReviewMode = ReviewMode.AUTO
+    review_mode: ReviewMode = ReviewMode.AUDITOR
     # Lets parallel test runs share one Temporal server (see TemporalSettings).
     task_queue_prefix: str = ""
 
@@ -98,72 +109,7 @@ class CertificationInput(Traced):
         return self.submission.catalog_version
 
 
-class StatusRecord(Traced):
-    status: Stage
-    previous: Stage | None = None
-    detail: str = ""
-
-
-class EvidenceCheck(Traced):
-    evidence_keys: list[str]
-
-
-class EvidenceCheckResult(BaseModel):
-    checked: int
-    missing: list[str] = Field(default_factory=list)
-
-
-class ReviewRequest(Traced):
-    """Audit's own copy of what the city submitted travels with the request."""
-
-    submission: FrozenSubmission
-
-
-class ReviewOutcome(BaseModel):
-    case_id: str
-    audited_responses: dict[str, Answer]
-    corrections: int = 0
-
-
-class ScoreRequest(Traced):
-    city_id: str
-    cycle: str
-    catalog_version: str
-    audited_responses: dict[str, Answer]
-    region: str | None = None
-    population_band: str | None = None
-
-
-class ScoreOutcome(BaseModel):
-    met: int
-    total: int
-    percent: int
-    tier: str | None = None
-
-
-class ReportRequest(Traced):
-    city_id: str
-    cycle: str
-    catalog_version: str
-    city_name: str = ""
-    score: ScoreOutcome
-
-
-class ReportOutcome(BaseModel):
-    report_id: str
-    object_key: str | None = None
-
-
-class DebriefRequest(Traced):
-    city_id: str
-    contact_email: str | None = None
-    city_name: str = ""
-    tier: str | None = None
-
-
-class DebriefOutcome(BaseModel):
-    offer_id: str
-    emailed: bool
+# --- signals and updates ----------------------------------------------------------------------
 
 
 class ClarificationRequest(BaseModel):
@@ -184,21 +130,82 @@ class Withdrawal(BaseModel):
     reason: str = ""
 
 
+class DebriefBooking(BaseModel):
+    """The debrief call as booked now (a new `sequence` each time it moves)."""
+
+    booking_id: str
+    starts_at: AwareDatetime
+    sequence: int = 0
+
+
+class CaseHolder(BaseModel):
+    """Who holds the review case now (None: back in the queue), as of `at` (the audit
+    event's time: a late, older fact never overwrites a newer one)."""
+
+    auditor_id: str | None = None
+    at: AwareDatetime
+
+
+class StepRetry(BaseModel):
+    by: str = ""
+
+
+class DebriefCancellation(BaseModel):
+    booking_id: str
+
+
+class DebriefResult(BaseModel):
+    outcome: DebriefEnding  # held | no_show | declined (expired is the workflow's own)
+    notes: str = ""
+
+
+# --- the status query -------------------------------------------------------------------------
+
+
 class StageEntry(BaseModel):
     stage: Stage
     at: datetime
+
+
+class ScoreSummary(BaseModel):
+    met: int
+    total: int
+    percent: int
+    tier: str | None = None
 
 
 class CertificationStatus(BaseModel):
     submission_id: str
     stage: Stage
     history: list[StageEntry]
+    # Who or what the submission waits for (auditor, city, scoring, ...), for people.
+    waiting_for: str = ""
     open_clarifications: list[ClarificationRequest] = Field(default_factory=list)
     answered_clarifications: list[str] = Field(default_factory=list)
     expired_clarifications: list[str] = Field(default_factory=list)
-    score: ScoreOutcome | None = None
+    review_case_id: str | None = None
+    review_due_at: datetime | None = None
+    score: ScoreSummary | None = None
     report_id: str | None = None
+    report_url: str | None = None
     debrief_offer_id: str | None = None
+    debrief_starts_at: datetime | None = None
+    debrief_outcome: DebriefEnding | None = None
     withdrawn_reason: str | None = None
     # Object keys of frozen evidence that the evidence check did not find in storage.
     missing_evidence: list[str] = Field(default_factory=list)
+    review_auditor_id: str | None = None
+    # A step that failed on bad data and waits for an operator's retry.
+    failing_step: str | None = None
+    failure: str | None = None
+
+
+def initial_search_attributes(inp: CertificationInput) -> TypedSearchAttributes:
+    """Set when the workflow starts; the workflow keeps stage, auditor and due date current."""
+    city = inp.submission.city
+    pairs = [SearchAttributePair(SearchAttributes.CYCLE, inp.cycle),
+             SearchAttributePair(SearchAttributes.STAGE, Stage.SUBMITTED.value),
+             SearchAttributePair(SearchAttributes.CITY, city.name)]
+    if city.region:
+        pairs.append(SearchAttributePair(SearchAttributes.REGION, city.region))
+    return TypedSearchAttributes(pairs)

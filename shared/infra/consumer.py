@@ -16,14 +16,18 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, NatsMessage, NatsRouter
+from opentelemetry.trace import Tracer
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.events import Envelope
+from shared.contracts.events import PAYLOADS, Envelope, MessageParked, Subject, make_event
 from shared.infra.db import Database
+from shared.infra import tracing
 from shared.infra.logging import bound_contextvars, get_logger
+from shared.infra.metrics import ServiceMetrics
+from shared.infra.outbox import add_event
 from shared.infra.settings import NatsSettings
 from shared.infra.tables import parked_messages, processed_events
 
@@ -46,6 +50,11 @@ class EventConsumer:
     db: Database
     # Called after the handler's transaction commits (e.g. to wake the outbox relay).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # The service that owns the consumer: parking is published as wwc.<service>.message.parked.
+    service: str = ""
+    # Counted in the service's /metrics, traced when tracing is on (both optional).
+    metrics: ServiceMetrics | None = None
+    tracer: Tracer | None = None
 
     async def process(self, envelope: Envelope) -> bool:
         """Run the handler once per event. Returns False for an already-processed event."""
@@ -67,12 +76,22 @@ class EventConsumer:
             except IntegrityError as exc:
                 if await self.already_processed(str(envelope.event_id)):
                     log.info("event.duplicate_skipped")
+                    self._count("duplicate", envelope.type)
                     return False
+                self._count("failed", envelope.type)
                 raise exc
+            except Exception:
+                self._count("failed", envelope.type)
+                raise
             for hook in self.after_commit:
                 hook()
             log.info("event.processed", subject=envelope.type)
+            self._count("processed", envelope.type)
             return True
+
+    def _count(self, outcome: str, subject: str) -> None:
+        if self.metrics is not None:
+            self.metrics.event_handled(self.name, known_subject(subject), outcome)
 
     async def already_processed(self, event_id: str) -> bool:
         async with self.db.sessionmaker() as session:
@@ -106,8 +125,24 @@ class EventConsumer:
                 )
             )
             parked_id = res.inserted_primary_key[0]
+            if self.service:  # operators are told (notify mails them), in the same transaction
+                await add_event(session, make_event(
+                    Subject.message_parked(self.service),
+                    MessageParked(service=self.service, consumer=self.name, subject=msg_subject, parked_id=parked_id,
+                                  event_id=event_id, submission_id=submission_id[:36] if submission_id else None,
+                                  error=error[:500]),
+                    submission_id=submission_id, correlation_id=correlation_id[:64]))
+        for hook in self.after_commit:
+            hook()
+        if self.metrics is not None:
+            self.metrics.event_parked(self.name, known_subject(msg_subject))
         log.error("event.parked", parked_id=parked_id, subject=msg_subject, error=error[:500])
         return parked_id
+
+
+def known_subject(subject: str) -> str:
+    """A metric label from the subject catalogue; anything else is one value, not one each."""
+    return subject if subject in PAYLOADS else "(unknown)"
 
 
 def parse_envelope(body: bytes) -> Envelope:
@@ -142,27 +177,34 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
         raw = msg.raw_message
         deliveries = raw.metadata.num_delivered if raw.metadata else 1
         headers = dict(raw.headers or {})
-        try:
-            envelope = parse_envelope(raw.data)
-            if not envelope.correlation_id and headers.get("correlation_id"):
-                envelope = envelope.model_copy(update={"correlation_id": headers["correlation_id"]})
-            await consumer.process(envelope)
-        except Exception as exc:
-            last_try = isinstance(exc, PoisonMessage) or deliveries >= settings.max_deliver
-            if last_try:
-                try:
-                    await consumer.park(raw.subject, raw.data, headers, f"{type(exc).__name__}: {exc}",
-                                        deliveries)
-                except Exception as park_exc:  # e.g. the database is down too: keep the message
-                    log.error("event.park_failed", error=str(park_exc)[:300])
-                    await msg.nack(delay=settings.nack_backoff_max_seconds)
-                    return
-                await msg.ack()
-            else:
-                log.warning("event.failed_will_retry", deliveries=deliveries, error=str(exc))
-                await msg.nack(delay=backoff(settings, deliveries))
-            return
-        await msg.ack()
+        with tracing.consumer_span(consumer.tracer, consumer=consumer.name, subject=raw.subject,
+                                   headers=headers, deliveries=deliveries) as span:
+            try:
+                envelope = parse_envelope(raw.data)
+                if not envelope.correlation_id and headers.get("correlation_id"):
+                    envelope = envelope.model_copy(update={"correlation_id": headers["correlation_id"]})
+                tracing.annotate(**{tracing.CORRELATION_ID: envelope.correlation_id or None})
+                processed = await consumer.process(envelope)
+            except Exception as exc:
+                last_try = isinstance(exc, PoisonMessage) or deliveries >= settings.max_deliver
+                if last_try:
+                    try:
+                        await consumer.park(raw.subject, raw.data, headers, f"{type(exc).__name__}: {exc}",
+                                            deliveries)
+                    except Exception as park_exc:  # e.g. the database is down too: keep the message
+                        log.error("event.park_failed", error=str(park_exc)[:300])
+                        tracing.set_outcome(span, "failed", exc)
+                        await msg.nack(delay=settings.nack_backoff_max_seconds)
+                        return
+                    tracing.set_outcome(span, "parked", exc)
+                    await msg.ack()
+                else:
+                    log.warning("event.failed_will_retry", deliveries=deliveries, error=str(exc))
+                    tracing.set_outcome(span, "failed", exc)
+                    await msg.nack(delay=backoff(settings, deliveries))
+                return
+            tracing.set_outcome(span, "processed" if processed else "duplicate")
+            await msg.ack()
 
 
 def backoff(settings: NatsSettings, deliveries: int) -> float:

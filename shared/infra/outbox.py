@@ -3,6 +3,10 @@ a relay publishes it to JetStream with `Nats-Msg-Id = event_id`, then marks it s
 
 A crash between publish and mark means the row is published again on restart; JetStream's
 duplicate window drops the second copy, so the fact arrives once.
+
+When tracing is on, the producer's trace context is kept with the row (under `TRACE_KEY`
+in the stored body, taken out before publishing) and travels on as the `traceparent`
+message header, so a consumer's span continues the trace of the request that wrote it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry.trace import Tracer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,20 +24,27 @@ from shared.contracts.events import Envelope
 from shared.infra.db import Database
 from shared.infra.logging import get_logger
 from shared.infra.tables import outbox
+from shared.infra.tracing import current_carrier, publish_span
 
 log = get_logger(__name__)
 
 Publisher = Callable[[str, bytes, dict[str, str]], Awaitable[bool]]
 """(subject, body, headers) -> True when JetStream reports it a duplicate."""
 
+# The producer's W3C trace context in a stored body: never published as part of the event.
+TRACE_KEY = "_trace"
+
 
 async def add_event(session: AsyncSession, envelope: Envelope) -> None:
     """Record an event in the caller's transaction; the relay publishes it after commit."""
+    body = envelope.model_dump(mode="json")
+    if carrier := current_carrier():
+        body[TRACE_KEY] = carrier
     await session.execute(
         outbox.insert().values(
             event_id=str(envelope.event_id),
             subject=envelope.type,
-            body=envelope.model_dump(mode="json"),
+            body=body,
             correlation_id=envelope.correlation_id,
             attempts=0,
         )
@@ -49,6 +61,7 @@ class OutboxRelay:
         batch_size: int = 100,
         before_mark: Callable[[str], Awaitable[None]] | None = None,
         retention: timedelta = timedelta(days=7),
+        tracer: Tracer | None = None,
     ) -> None:
         self.db = db
         self.publish = publish
@@ -57,6 +70,7 @@ class OutboxRelay:
         # Test hook: runs after a successful publish and before the row is marked sent.
         self.before_mark = before_mark
         self.retention = retention
+        self.tracer = tracer
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self.published = 0
@@ -79,12 +93,16 @@ class OutboxRelay:
         for row in rows:
             # The row was validated when written; publish it as stored (re-validating here
             # would let one row that no longer fits a changed model block the whole outbox).
-            body = json.dumps(row.body, separators=(",", ":")).encode()
-            # The correlation id rides in the headers too, so tools that never parse the
-            # body (nats CLI, FastStream's own logs) can follow a submission.
-            headers = {"Nats-Msg-Id": row.event_id, "correlation_id": row.correlation_id or row.event_id}
+            stored = dict(row.body)
+            carrier = stored.pop(TRACE_KEY, None) or {}
+            body = json.dumps(stored, separators=(",", ":")).encode()
             try:
-                await self.publish(row.subject, body, headers)
+                with publish_span(self.tracer, row.subject, carrier) as trace_headers:
+                    # The correlation id rides in the headers too, so tools that never parse
+                    # the body (nats CLI, FastStream's own logs) can follow a submission.
+                    headers = {**trace_headers, "Nats-Msg-Id": row.event_id,
+                               "correlation_id": row.correlation_id or row.event_id}
+                    await self.publish(row.subject, body, headers)
             except Exception as exc:  # broker down: keep the row, try again later
                 log.warning("outbox.publish_failed", event_id=row.event_id, error=str(exc))
                 async with self.db.transaction() as session:
@@ -143,3 +161,11 @@ class OutboxRelay:
         async with self.db.sessionmaker() as session:
             return await session.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+
+async def backlog(db: Database) -> tuple[int, datetime | None]:
+    """Unpublished rows and when the oldest was written (the relay's lag, for /metrics)."""
+    async with db.sessionmaker() as session:
+        row = (await session.execute(
+            select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None)))).one()
+    return int(row[0]), row[1]

@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsRouter
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 
 from shared.contracts.asyncapi import document as asyncapi_document
 from shared.contracts.workflows import TaskQueue
-from shared.infra import migrations, temporal
+from shared.infra import migrations, replay, temporal
 from shared.infra.auth import Role, require_roles
 from shared.infra.broker import (
     declare_stream,
@@ -36,20 +36,31 @@ from shared.infra.consumer import EventConsumer, Handler, list_parked, register,
 from shared.infra.db import Database
 from shared.errors import NotFound
 from shared.infra.logging import get_logger
-from shared.infra.outbox import OutboxRelay
+from shared.infra.metrics import (
+    ActivityMetricsInterceptor,
+    ServiceMetrics,
+    drain_temporal_forever,
+    scrape_access,
+)
+from shared.infra.outbox import OutboxRelay, backlog
 from shared.infra.settings import (
     AuthSettings,
     CommonSettings,
     NatsSettings,
     S3Settings,
     ServiceSettings,
+    TelemetrySettings,
     TemporalSettings,
 )
 from shared.infra.storage import ObjectStore
+from shared.infra.tracing import Tracing
 from shared.web.middleware import RequestContextMiddleware
+from shared.web.signin import IdentityClient
 from shared.web.problems import COMMON_ERRORS, ErrorTable, install_openapi, install_problem_handlers
 
 log = get_logger(__name__)
+# Each part of a service's shutdown gets this long (the worker drains running activities).
+STOP_TIMEOUT = 10.0
 
 
 @dataclass
@@ -59,6 +70,7 @@ class Settings:
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     s3: S3Settings = field(default_factory=S3Settings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
 
     @classmethod
     def load(cls, service: str) -> "Settings":
@@ -87,9 +99,13 @@ class ServiceRuntime:
         *,
         uses_storage: bool = False,
         buckets: Sequence[str] = (),
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.service.name
+        # Metrics always (a registry of this service's own); traces only when configured.
+        self.metrics = ServiceMetrics(self.name, task_queue=self.task_queue)
+        self.tracing = tracing or Tracing.from_settings(self.name, settings.telemetry)
         self.db = Database(settings.service.db_url, settings.service.db_schema)
         self.broker = make_broker(settings.nats)
         self.stream = wwc_stream(settings.nats)
@@ -108,13 +124,15 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task] = []
         self._router_included = False
         self._last_ok: dict[str, float] = {}  # loop time of each dependency's last good probe
+        replay.listen(self)  # operators' replay requests for this service's parked messages
 
     # --- wiring ---------------------------------------------------------------------
 
     def consume(self, subject: str, handler: Handler, *, name: str | None = None) -> EventConsumer:
         """Subscribe a durable idempotent consumer named `<service>-<subject tail>`."""
         durable = name or f"{self.name}-" + subject.removeprefix("wwc.").replace(".", "-")
-        consumer = EventConsumer(durable, subject, handler, self.db, after_commit=[self.wake_relay])
+        consumer = EventConsumer(durable, subject, handler, self.db, after_commit=[self.wake_relay],
+                                 service=self.name, metrics=self.metrics, tracer=self.tracing.tracer)
         self.consumers[durable] = consumer
         register(self.router, consumer, self.settings.nats, self.stream)
         return consumer
@@ -146,11 +164,13 @@ class ServiceRuntime:
         self.ready["nats"] = True
         publish = await jetstream_publisher(self.broker, self.settings.nats)
         retention = timedelta(hours=self.settings.nats.outbox_retention_hours)
-        self.relay = OutboxRelay(self.db, publish, retention=retention)
+        self.relay = OutboxRelay(self.db, publish, retention=retention, tracer=self.tracing.tracer)
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox"))
 
     async def _start_temporal(self) -> None:
-        self.temporal_client = await temporal.connect(self.settings.temporal)
+        self.temporal_client = await temporal.connect(self.settings.temporal,
+                                                      interceptors=self.tracing.temporal_interceptors())
+        self._tasks.append(asyncio.create_task(drain_temporal_forever(), name=f"{self.name}-temporal-metrics"))
         if self.activities or self.workflows:
             self._tasks.append(asyncio.create_task(self._run_worker(), name=f"{self.name}-worker"))
         self.ready["temporal"] = True
@@ -162,7 +182,8 @@ class ServiceRuntime:
             task_queue=self.task_queue,
             activities=self.activities,
             workflows=self.workflows,
-            interceptors=[temporal.CorrelationInterceptor()],
+            # Outermost first (the client's tracing interceptor comes before these).
+            interceptors=[ActivityMetricsInterceptor(self.metrics), temporal.CorrelationInterceptor()],
         )
 
     async def _run_worker(self) -> None:
@@ -207,20 +228,30 @@ class ServiceRuntime:
         await self.start_background()
 
     async def stop(self) -> None:
+        """Drain the worker, stop the background tasks, the broker and the database, each
+        within a bound: a stuck part is logged and left behind rather than hanging the
+        process's shutdown."""
         if self.worker is not None:
-            try:
-                await asyncio.wait_for(self.worker.shutdown(), timeout=10)
-            except Exception:
-                pass
+            await self._bounded("worker", self.worker.shutdown())
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
+            if stuck:
+                log.warning("service.stop_stuck", part="tasks", tasks=sorted(t.get_name() for t in stuck))
         self._tasks.clear()
+        await self._bounded("broker", self.broker.stop())
+        await self._bounded("db", self.db.dispose())
+        if self.tracing.enabled:  # export the spans still buffered
+            await self._bounded("tracing", asyncio.to_thread(self.tracing.shutdown))
+
+    async def _bounded(self, part: str, step: Awaitable[Any]) -> None:
         try:
-            await self.broker.stop()
-        except Exception:
-            pass
-        await self.db.dispose()
+            await asyncio.wait_for(step, timeout=STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("service.stop_stuck", part=part)
+        except Exception as exc:
+            log.warning("service.stop_failed", part=part, error=str(exc)[:200])
 
     async def readiness(self) -> dict[str, str]:
         """Check live reachability of each dependency, not just that it once started. A
@@ -264,9 +295,10 @@ class ServiceRuntime:
 
 
 def ops_router(runtime: ServiceRuntime) -> APIRouter:
-    """Health, readiness and the parked-message console every service has."""
+    """Health, readiness, metrics and the parked-message console every service has."""
     router = APIRouter(tags=["operations"])
     operator = Depends(require_roles(Role.OPERATOR))
+    scraper = Depends(scrape_access(runtime.settings.telemetry, production=CommonSettings().env == "production"))
 
     @router.get("/healthz")
     async def healthz() -> dict:
@@ -278,6 +310,15 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         ok = all(v.startswith("ok") for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "service": runtime.name, "checks": checks},
                             status_code=200 if ok else 503)
+
+    # For a Prometheus scraper, not API clients: kept out of the OpenAPI document.
+    @router.get("/metrics", include_in_schema=False, dependencies=[scraper])
+    async def metrics(request: Request) -> Response:
+        body, content_type = await runtime.metrics.scrape(
+            readiness=runtime.readiness, backlog=lambda: backlog(runtime.db),
+            timeout=runtime.settings.service.readiness_probe_timeout_seconds,
+            accept=request.headers.get("accept", ""))
+        return Response(body, headers={"content-type": content_type})
 
     @router.get("/asyncapi.json", summary="AsyncAPI document of every event subject")
     async def asyncapi() -> dict:
@@ -321,11 +362,13 @@ def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, ti
         yield
         await runtime.stop()
 
-    app = FastAPI(title=title or f"WWC {runtime.name}", lifespan=lifespan, version="1")
+    app = FastAPI(title=title or f"WWC {runtime.name}", lifespan=lifespan, version="1",
+                  telemetry=runtime.tracing.fastapi_telemetry())
     app.state.runtime = runtime
     app.state.auth_settings = runtime.settings.auth
+    app.state.identity = IdentityClient()  # consoles sign people in through intake's API
     install_problem_handlers(app, errors or COMMON_ERRORS)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     trusted = [h.strip() for h in CommonSettings().trusted_proxies.split(",") if h.strip()]
     if trusted:  # outermost, so everything after sees the real client and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
+from shared.contracts.events import SERVICES
+
 DEFAULT_HTTP_PORTS = {"intake": 8001, "audit": 8002, "scoring": 8003, "reporting": 8004, "notify": 8005}
 
 
@@ -32,6 +33,8 @@ class CommonSettings(_Base):
     # X-Forwarded-For/-Proto are believed: behind them the client address is the real one
     # (rate limits) and cookies are Secure. Empty: believe no one (direct connections).
     trusted_proxies: str = ""
+    # Where consoles of other services ask for tokens (intake's API); default: intake's URL.
+    identity_url: str = ""
 
 
 class NatsSettings(_Base):
@@ -86,10 +89,37 @@ class AuthSettings(_Base):
 
 
 class SmtpSettings(_Base):
+    """Where notify hands its mail: the local sink by default, any relay by settings."""
+
     model_config = SettingsConfigDict(env_prefix="WWC_SMTP_", extra="ignore")
     host: str = "127.0.0.1"
     port: int = 8025
     sender: str = "certification@whatworkscities.local"
+    # "none" (plain, the local sink), "starttls" (upgrade after connecting, usually port
+    # 587) or "tls" (TLS from the first byte, usually port 465).
+    security: Literal["none", "starttls", "tls"] = "none"
+    # Log in when a user is given (only over STARTTLS or TLS in production).
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    # A CA bundle that signs the relay's certificate (a private relay); default: the system's.
+    ca_file: str = ""
+    timeout_seconds: float = 20.0
+
+
+class TelemetrySettings(_Base):
+    """Metrics access and traces. Tracing is off unless an OTLP endpoint is set: then no
+    tracer provider, exporter or span exists at all (see shared.infra.tracing)."""
+
+    model_config = SettingsConfigDict(env_prefix="WWC_", extra="ignore")
+    # Base URL of an OTLP/HTTP collector, e.g. http://otel-collector:4318 (spans go to
+    # <url>/v1/traces). The standard OTEL_EXPORTER_OTLP_ENDPOINT is read too.
+    otel_endpoint: str = Field(default="", validation_alias=AliasChoices(
+        "WWC_OTEL_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+    # Share of new traces kept (a request that arrives with a sampled traceparent is kept).
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Bearer token a Prometheus scraper sends to GET /metrics. Set: required in every
+    # environment. Unset: /metrics is open with WWC_ENV=dev and closed in production.
+    metrics_token: SecretStr = SecretStr("")
 
 
 class ServiceSettings(_Base):

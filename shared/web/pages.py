@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -341,6 +342,17 @@ def safe_next(target: str | None, console: Console) -> str:
     if target and target.startswith(console.prefix + "/") and not target.startswith("//") and "\\" not in target:
         return target
     return console.home
+
+
+def format_local(value: datetime | None, zone: str) -> str:
+    """A moment in a person's own time zone, naming it: 2026-03-01 09:05 (America/Chicago)."""
+    if value is None:
+        return ""
+    try:
+        local = value.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return format_datetime(value)
+    return f"{local:%Y-%m-%d %H:%M} ({zone.replace('_', ' ')})"
 
 
 def format_datetime(value: datetime | str | None) -> str:

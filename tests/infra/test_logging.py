@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from shared.contracts.workflows import Traced
+from shared.contracts.activities import Traced
 from shared.infra.temporal import CorrelationInterceptor
 
 

@@ -1,0 +1,266 @@
+"""The certification workflow's activities: their inputs and results, and one table that
+says for each its name, task queue, result type, timeouts and retry policy.
+
+Workflows call activities by name and task queue only (no service imports another's
+code); taking both from one `ActivitySpec` means a name can never be paired with the
+wrong queue or result type, and every call has timeouts that fit its work. An activity
+that meets data it can never process raises `BadData` (non-retryable): the step fails
+visibly instead of retrying forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import AwareDatetime, BaseModel, Field
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from shared.contracts.payloads.audit import AuditedChange
+from shared.contracts.submission import FrozenSubmission
+from shared.contracts.vocabulary import Answer
+from shared.contracts.workflows import Stage, TaskQueue
+from shared.scoring.benchmarks import PublishedBenchmarks
+
+BAD_DATA = "BadData"
+
+
+def bad_data(message: str) -> ApplicationError:
+    """For activities: this input can never succeed; fail the step now, visibly."""
+    return ApplicationError(message, type=BAD_DATA, non_retryable=True)
+
+
+class Traced(BaseModel):
+    """Every activity input carries these so logs are correlated across services."""
+
+    submission_id: str
+    correlation_id: str = ""
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+class StatusRecord(Traced):
+    status: Stage
+    previous: Stage | None = None
+    detail: str = ""
+    # Who or what the submission waits for now (shown to operators), e.g. "auditor".
+    waiting_for: str = ""
+
+
+class StepRecord(Traced):
+    """A step failed on bad data (`error`), or an operator asked to run it again (`retried_by`)."""
+
+    stage: Stage
+    step: str
+    error: str = ""
+    retried_by: str | None = None
+
+
+class EvidenceCheck(Traced):
+    evidence_keys: list[str]
+
+
+class EvidenceCheckResult(BaseModel):
+    checked: int
+    missing: list[str] = Field(default_factory=list)
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+class ReviewRequest(Traced):
+    """Audit's own copy of what the city submitted travels with the request."""
+
+    submission: FrozenSubmission
+
+
+class ReviewOpened(BaseModel):
+    case_id: str
+    due_at: AwareDatetime
+    # The holder is reminded this long before the due date.
+    remind_before: timedelta = timedelta(days=2)
+
+
+class ReviewOutcome(BaseModel):
+    """The final responses of an approved review, with every change and its reasons."""
+
+    case_id: str
+    audited_responses: dict[str, Answer]
+    corrections: int = 0
+    changes: list[AuditedChange] = Field(default_factory=list)
+    approved_by: str | None = None
+
+
+class ReviewDue(Traced):
+    """The review clock moved (a clarification round paused it): the new due date."""
+
+    case_id: str
+    due_at: AwareDatetime
+
+
+class ReviewReminder(Traced):
+    case_id: str
+    kind: str  # due_soon | overdue
+    due_at: AwareDatetime
+
+
+class RoundClosed(Traced):
+    """A clarification round ended unanswered at its due date."""
+
+    case_id: str
+    request_id: str
+    outcome: str = "expired"
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+class ScoreRequest(Traced):
+    city_id: str
+    cycle: str
+    catalog_version: str
+    audited_responses: dict[str, Answer]
+    region: str | None = None
+    population_band: str | None = None
+
+
+class ScoreOutcome(BaseModel):
+    met: int
+    total: int
+    percent: int
+    tier: str | None = None
+    # The benchmarks published when the score was computed (the report shows these).
+    benchmarks: PublishedBenchmarks | None = None
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+class ReportRequest(Traced):
+    submission: FrozenSubmission
+    audited_responses: dict[str, Answer]
+    changes: list[AuditedChange] = Field(default_factory=list)
+    score: ScoreOutcome
+
+    @property
+    def city_id(self) -> str:
+        return self.submission.city.id
+
+
+class ReportOutcome(BaseModel):
+    report_id: str
+    object_key: str | None = None
+    verification_code: str | None = None
+    url: str | None = None
+
+
+# --- notify -----------------------------------------------------------------------------------
+
+
+class DebriefRequest(Traced):
+    city_id: str
+    contact_email: str | None = None
+    city_name: str = ""
+    language: str = "en"
+    tier: str | None = None
+    report_url: str | None = None
+
+
+class DebriefOutcome(BaseModel):
+    """An offer of a debrief call, bookable until `expires_at`."""
+
+    offer_id: str
+    emailed: bool = False
+    expires_at: AwareDatetime | None = None
+    booking_url: str | None = None
+
+
+class ClarificationReminder(Traced):
+    """A clarification round is due soon and the city has not answered."""
+
+    request_id: str
+    criteria: list[str]
+    due_at: AwareDatetime
+
+
+class DebriefReminder(Traced):
+    offer_id: str
+    booking_id: str
+    starts_at: AwareDatetime
+    kind: str  # day | hour
+
+
+class DebriefClosed(Traced):
+    """The offer ended without a call (declined, or nobody booked before it expired)."""
+
+    offer_id: str
+    outcome: str  # declined | expired
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def retry(*, first: float = 1, most: float = 60, attempts: int = 0) -> RetryPolicy:
+    return RetryPolicy(initial_interval=timedelta(seconds=first), backoff_coefficient=2.0,
+                       maximum_interval=timedelta(seconds=most), maximum_attempts=attempts,
+                       non_retryable_error_types=[BAD_DATA])
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    name: str
+    queue: TaskQueue
+    result: type | None
+    start_to_close: timedelta
+    retry: RetryPolicy
+    # Long activities report progress; a worker that died is noticed within this.
+    heartbeat: timedelta | None = None
+    # Run in the workflow's own worker, without a round trip to the server (cheap writes
+    # of the workflow's owner; only intake's, whose worker hosts the workflow).
+    local: bool = False
+
+
+class Activities:
+    """Every activity the certification workflow calls (`<owner>.<verb>`)."""
+
+    RECORD_STATUS = ActivitySpec("intake.record_status", TaskQueue.INTAKE, None,
+                                 timedelta(seconds=30), retry(first=0.5, most=10), local=True)
+    RECORD_STEP = ActivitySpec("intake.record_step", TaskQueue.INTAKE, None,
+                               timedelta(seconds=30), retry(first=0.5, most=10), local=True)
+    CHECK_EVIDENCE = ActivitySpec("intake.check_evidence", TaskQueue.INTAKE, EvidenceCheckResult,
+                                  timedelta(minutes=10), retry(), heartbeat=timedelta(seconds=30))
+    OPEN_REVIEW = ActivitySpec("audit.open_review", TaskQueue.AUDIT, ReviewOpened,
+                               timedelta(minutes=1), retry())
+    COMPLETE_REVIEW = ActivitySpec("audit.complete_review", TaskQueue.AUDIT, ReviewOutcome,
+                                   timedelta(minutes=1), retry())
+    SET_REVIEW_DUE = ActivitySpec("audit.set_review_due", TaskQueue.AUDIT, None,
+                                  timedelta(seconds=30), retry())
+    REMIND_REVIEW = ActivitySpec("audit.remind_review", TaskQueue.AUDIT, None,
+                                 timedelta(seconds=30), retry())
+    CLOSE_ROUND = ActivitySpec("audit.close_round", TaskQueue.AUDIT, None,
+                               timedelta(seconds=30), retry())
+    SCORE_SUBMISSION = ActivitySpec("scoring.score_submission", TaskQueue.SCORING, ScoreOutcome,
+                                    timedelta(minutes=2), retry())
+    RENDER_REPORT = ActivitySpec("reporting.render_report", TaskQueue.REPORTING, ReportOutcome,
+                                 timedelta(minutes=15), retry(first=5, most=120), heartbeat=timedelta(minutes=1))
+    OFFER_DEBRIEF = ActivitySpec("notify.offer_debrief", TaskQueue.NOTIFY, DebriefOutcome,
+                                 timedelta(minutes=1), retry())
+    REMIND_CLARIFICATION = ActivitySpec("notify.remind_clarification", TaskQueue.NOTIFY, None,
+                                        timedelta(minutes=1), retry())
+    REMIND_DEBRIEF = ActivitySpec("notify.remind_debrief", TaskQueue.NOTIFY, None,
+                                  timedelta(minutes=1), retry())
+    CLOSE_DEBRIEF = ActivitySpec("notify.close_debrief", TaskQueue.NOTIFY, None,
+                                 timedelta(minutes=1), retry())
+
+    @classmethod
+    def all(cls) -> list[ActivitySpec]:
+        return [v for v in vars(cls).values() if isinstance(v, ActivitySpec)]
+
+
+def spec_named(name: str) -> ActivitySpec:
+    for spec in Activities.all():
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

@@ -1,0 +1,111 @@
+"""Facts audit publishes: review cases, clarification rounds, SLA reminders, sign-off and
+the completed review with every audited change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.vocabulary import Answer
+
+
+class CaseOpened(BaseModel):
+    submission_id: str
+    case_id: str
+    city_id: str | None = None
+    city_name: str = ""
+    cycle: str = ""
+    due_at: datetime | None = None
+
+
+class CaseAssigned(BaseModel):
+    """A case has a holder: by claim, or assigned by someone else (`assigned_by`)."""
+
+    submission_id: str
+    case_id: str
+    auditor_id: str
+    assigned_by: str
+    due_at: datetime | None = None
+
+
+class CaseReleased(BaseModel):
+    """A holder handed a case back to the queue."""
+
+    submission_id: str
+    case_id: str
+    auditor_id: str
+    reason: str = ""
+
+
+class ClarificationRequested(BaseModel):
+    submission_id: str
+    case_id: str
+    request_id: str
+    criteria: list[str]
+    message: str
+    due_at: datetime
+    requested_by: str
+
+
+class ReviewDueSoon(BaseModel):
+    """The review's due date is near (a reminder to its holder)."""
+
+    submission_id: str
+    case_id: str
+    auditor_id: str | None = None
+    due_at: datetime
+
+
+class ReviewOverdue(BaseModel):
+    """The review's due date has passed (an escalation to operators)."""
+
+    submission_id: str
+    case_id: str
+    auditor_id: str | None = None
+    due_at: datetime
+
+
+class SignoffRequested(BaseModel):
+    submission_id: str
+    case_id: str
+    reviewer_id: str
+
+
+class SignoffReturned(BaseModel):
+    """The second auditor sent the case back to its reviewer with comments."""
+
+    submission_id: str
+    case_id: str
+    reviewer_id: str
+    returned_by: str
+    comments: str
+
+
+class AuditedChange(BaseModel):
+    """A response the audit changed, with the reason the city reads."""
+
+    criterion: str
+    from_response: Answer
+    to_response: Answer
+    reason_code: str
+    explanation: str
+    what_would_satisfy: str = ""
+
+
+class ReviewCompleted(BaseModel):
+    """An approved review: the final responses and every change, as signed off."""
+
+    submission_id: str
+    case_id: str
+    corrections: int
+    city_id: str | None = None
+    final_responses: dict[str, Answer] = Field(default_factory=dict)
+    changes: list[AuditedChange] = Field(default_factory=list)
+    reviewer_id: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    decisions_hash: str | None = None
+    # The case trail's last hash once approved (its `signoff.approved` record): published
+    # outside audit's database, it anchors the chain against a rewrite of the whole trail.
+    trail_head: str | None = None

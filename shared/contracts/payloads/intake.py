@@ -1,0 +1,91 @@
+"""Facts intake publishes: accounts, cities, submissions, clarification answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.submission import EvidenceItem
+
+
+class RegistrationRequested(BaseModel):
+    """Mail the contact a link that confirms the address and creates the account."""
+
+    registration_id: str
+    email: str
+    contact_name: str
+    city_name: str
+    language: str = "en"
+    confirm_url: str
+    expires_at: datetime
+
+
+class RegistrationRefused(BaseModel):
+    """Someone asked to register with this address, but it cannot be done: the address has
+    an account already, or the city is registered. Only the address's owner is told (by
+    mail); the API answers every registration request the same way."""
+
+    email: str
+    language: str = "en"
+    city_name: str
+    reason: str  # account_exists | city_registered
+
+
+class UserRegistered(BaseModel):
+    """An account exists (city staff, auditor or operator): the directory other services
+    keep of who to mail, assign and name."""
+
+    user_id: str
+    email: str
+    name: str = ""
+    role: str
+    city_id: str | None = None
+    language: str = "en"
+
+
+class CityProfile(BaseModel):
+    """A city as other services need it (name, place, time zone, language for its mail)."""
+
+    city_id: str
+    name: str
+    state: str = ""
+    country: str
+    population: int
+    region: str | None = None
+    population_band: str | None = None
+    timezone: str = "UTC"
+    language: str = "en"
+
+
+class SubmissionSubmitted(BaseModel):
+    submission_id: str
+    city_id: str
+    cycle: str
+    catalog_version: str
+    answered: int
+    evidence_count: int
+    city_name: str = ""
+    contact_email: str | None = None
+
+
+class SubmissionWithdrawn(BaseModel):
+    submission_id: str
+    city_id: str
+    reason: str = ""
+
+
+class CriterionAnswerSent(BaseModel):
+    narrative: str
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+
+
+class ClarificationAnswered(BaseModel):
+    """A city's answer to a clarification request: new narratives and the files and links
+    sent with it (audit shows them beside what was submitted)."""
+
+    submission_id: str
+    request_id: str
+    answered_at: datetime
+    answered_by: str | None = None
+    answers: dict[str, CriterionAnswerSent] = Field(default_factory=dict)

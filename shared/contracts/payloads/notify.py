@@ -1,0 +1,69 @@
+"""Facts notify publishes: debrief offers and bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class DebriefOffered(BaseModel):
+    submission_id: str
+    offer_id: str
+    email: str | None = None
+    city_id: str | None = None
+    expires_at: datetime | None = None
+    booking_url: str | None = None
+
+
+class DebriefBooked(BaseModel):
+    submission_id: str
+    offer_id: str
+    booking_id: str
+    slot_id: str
+    auditor_id: str
+    starts_at: datetime
+    ends_at: datetime
+    call_url: str
+    sequence: int = 0
+
+
+class DebriefRescheduled(DebriefBooked):
+    previous_starts_at: datetime
+    by: str = ""
+
+
+class DebriefCancelled(BaseModel):
+    submission_id: str
+    offer_id: str
+    booking_id: str
+    starts_at: datetime
+    by: str = ""
+    reason: str = ""
+
+
+class DebriefCompleted(BaseModel):
+    """The debrief stage is over: held (with the auditor's notes), declined or expired."""
+
+    submission_id: str
+    offer_id: str
+    outcome: str  # held | no_show | declined | expired
+    notes: str = ""
+
+
+class MailFailed(BaseModel):
+    """A mail was parked after its retries ran out: operators see it and can retry it."""
+
+    mail_id: str
+    kind: str
+    to: str
+    attempts: int
+    error: str = ""
+    city_id: str | None = None
+    submission_id: str | None = None
+
+
+class MailRetried(BaseModel):
+    """An operator sent a parked mail back to the sender."""
+
+    mail_id: str
