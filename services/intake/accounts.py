@@ -8,7 +8,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,9 @@ from services.intake.errors import (
 from services.intake.models import City, User
 from services.intake.throttle import SignInThrottle
 from shared.catalog.geography import population_band, region_for
+from shared.catalog.timezones import timezone_for, valid_timezone
+from shared.contracts.events import CityProfile, Subject, UserRegistered, make_event
+from shared.infra.outbox import add_event
 from shared.contracts.text import SingleLine
 from shared.infra.auth import Principal, Role
 
@@ -77,6 +80,25 @@ class CityRead(BaseModel):
     population_band: str | None
     contact_name: str
     contact_email: str
+    timezone: str
+    language: str
+
+
+class CityUpdate(BaseModel):
+    """What a city's staff may change about the city: the time zone its calls and dates are
+    shown in, and the language its mail and report are written in."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
+
+    timezone: str | None = Field(default=None, max_length=64, description="an IANA time zone")
+    language: str | None = Field(default=None, pattern="^(en|es|pt)$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not valid_timezone(value):
+            raise ValueError("not a known time zone (for example America/Sao_Paulo)")
+        return value
 
 
 class StaffCreate(BaseModel):
@@ -137,17 +159,27 @@ async def register_city(session: AsyncSession, data: CityCreate, *, password_has
         name=data.name.strip(), state=data.state.strip(), country=country, population=data.population,
         region=region, population_band=population_band(data.population),
         contact_name=data.contact_name, contact_email=data.contact_email.lower(),
+        timezone=timezone_for(country, data.state), language=data.language,
     )
     session.add(city)
     await session.flush()
-    user = User(
-        email=data.contact_email.lower(), name=data.contact_name,
-        password_hash=password_hash or hash_password(data.password),
-        role=Role.CITY.value, city_id=city.id, language=data.language,
-    )
-    session.add(user)
-    await session.flush()
+    await publish_city(session, city, Subject.CITY_REGISTERED)
+    user = await create_user(session, email=data.contact_email, name=data.contact_name,
+                             password_hash=password_hash or hash_password(data.password), role=Role.CITY,
+                             city_id=city.id, language=data.language)
     return city, user
+
+
+def city_profile(city: City) -> CityProfile:
+    return CityProfile(city_id=city.id, name=city.name, state=city.state, country=city.country,
+                       population=city.population, region=city.region, population_band=city.population_band,
+                       timezone=city.timezone, language=city.language)
+
+
+async def publish_city(session: AsyncSession, city: City, subject: str) -> None:
+    """Other services keep their own copy of what they need of a city (notify: its time
+    zone and language; audit: its place for conflicts of interest)."""
+    await add_event(session, make_event(subject, city_profile(city), city_id=city.id, correlation_id=city.id))
 
 
 async def create_user(session: AsyncSession, *, email: str, name: str, password_hash: str, role: Role,
@@ -161,6 +193,10 @@ async def create_user(session: AsyncSession, *, email: str, name: str, password_
                 language=language)
     session.add(user)
     await session.flush()
+    # Audit keeps its directory of auditors, notify its recipients: from this event.
+    await add_event(session, make_event(Subject.USER_REGISTERED, UserRegistered(
+        user_id=user.id, email=user.email, name=user.name, role=user.role, city_id=city_id, language=language),
+        city_id=city_id, correlation_id=user.id))
     return user
 
 
@@ -177,6 +213,19 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
     city = await session.get(City, city_id)
     if city is None or not principal.can_see_city(city_id):
         raise NotFound(f"no city {city_id}")
+    return city
+
+
+async def update_city(session: AsyncSession, principal: Principal, city_id: str, data: CityUpdate) -> City:
+    """A city's staff change its time zone or mail language; other services learn it."""
+    city = await get_city(session, principal, city_id)
+    ensure_city_staff(principal)
+    changes = data.model_dump(exclude_none=True)
+    if changes and any(getattr(city, k) != v for k, v in changes.items()):
+        for key, value in changes.items():
+            setattr(city, key, value)
+        await session.flush()
+        await publish_city(session, city, Subject.CITY_UPDATED)
     return city
 
 

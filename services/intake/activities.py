@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from shared.contracts.events import StatusChanged, Subject, make_event
-from shared.contracts.workflows import Activity, EvidenceCheck, EvidenceCheckResult, Stage, StatusRecord
+from services.intake import submissions
+from services.intake.models import Submission
+from shared.contracts.activities import (
+    Activities,
+    EvidenceCheck,
+    EvidenceCheckResult,
+    StatusRecord,
+    StepRecord,
+    bad_data,
+)
+from shared.contracts.events import StatusChanged, StepFailed, StepRetried, Subject, make_event
+from shared.contracts.workflows import Stage
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
-from services.intake import submissions
-from services.intake.models import Submission
 
 EVIDENCE_BUCKET = "evidence"
 
@@ -19,12 +27,12 @@ class IntakeActivities:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
 
-    @activity.defn(name=Activity.INTAKE_RECORD_STATUS)
+    @activity.defn(name=Activities.RECORD_STATUS.name)
     async def record_status(self, record: StatusRecord) -> None:
         async with self.runtime.db.transaction() as session:
             sub = await session.get(Submission, record.submission_id, with_for_update=True)
             if sub is None:
-                raise LookupError(f"no submission {record.submission_id}")
+                raise bad_data(f"no submission {record.submission_id}")
             if sub.status == record.status.value:
                 return  # a retried activity: the change was already recorded and published
             sub.status = record.status.value
@@ -34,21 +42,45 @@ class IntakeActivities:
             await add_event(session, make_event(
                 Subject.STATUS_CHANGED,
                 StatusChanged(submission_id=sub.id, status=record.status.value,
-                              previous=record.previous.value if record.previous else None, detail=record.detail),
+                              previous=record.previous.value if record.previous else None, detail=record.detail,
+                              waiting_for=record.waiting_for),
                 submission_id=sub.id, city_id=sub.city_id, correlation_id=record.correlation_id,
             ))
         self.runtime.wake_relay()
 
-    @activity.defn(name=Activity.INTAKE_CHECK_EVIDENCE)
+    @activity.defn(name=Activities.RECORD_STEP.name)
+    async def record_step(self, record: StepRecord) -> None:
+        """A failed step (or an operator's retry of it) is published for operators. A
+        retried local activity may publish twice; the ledger keeps both, each with its id."""
+        async with self.runtime.db.transaction() as session:
+            sub = await session.get(Submission, record.submission_id)
+            city_id = sub.city_id if sub else None
+            if record.retried_by is None:
+                subject, payload = Subject.STEP_FAILED, StepFailed(
+                    submission_id=record.submission_id, stage=record.stage.value, step=record.step,
+                    error=record.error[:2000])
+            else:
+                subject, payload = Subject.STEP_RETRIED, StepRetried(
+                    submission_id=record.submission_id, stage=record.stage.value, step=record.step,
+                    by=record.retried_by)
+            await add_event(session, make_event(subject, payload, submission_id=record.submission_id,
+                                                city_id=city_id, correlation_id=record.correlation_id))
+        self.runtime.wake_relay()
+
+    @activity.defn(name=Activities.CHECK_EVIDENCE.name)
     async def check_evidence(self, check: EvidenceCheck) -> EvidenceCheckResult:
         """Every file named in the frozen manifest must still be in the object store."""
         store = self.runtime.storage
         assert store is not None
         bucket = store.bucket(EVIDENCE_BUCKET)
-        missing = [k for k in check.evidence_keys if not await store.exists(bucket, k)]
+        missing = []
+        for done, key in enumerate(check.evidence_keys, 1):
+            if not await store.exists(bucket, key):
+                missing.append(key)
+            activity.heartbeat(done)  # a long manifest: show progress, detect a dead worker
         if missing:
             activity.logger.warning("evidence missing: %s", missing)
         return EvidenceCheckResult(checked=len(check.evidence_keys), missing=missing)
 
     def all(self) -> list:
-        return [self.record_status, self.check_evidence]
+        return [self.record_status, self.record_step, self.check_evidence]

@@ -23,7 +23,8 @@ from services.intake.drafts import EvidenceRead
 from services.intake.errors import AnswerIncomplete, ClarificationAnswered, CriterionNotRequested, Forbidden
 from services.intake.models import ClarificationAnswer, Evidence, Submission
 from shared.contracts.events import ClarificationAnswered as AnsweredEvent
-from shared.contracts.events import Subject, make_event
+from shared.contracts.events import CriterionAnswerSent, Subject, make_event
+from shared.contracts.submission import EvidenceItem
 from shared.contracts.vocabulary import EvidenceKind
 from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
 from shared.contracts.workflows import ClarificationRequest, Signal
@@ -193,9 +194,13 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
             raise ClarificationAnswered(f"The clarification request {request_id} was already answered.")
         # The fact travels through the outbox too: if the signal below fails (Temporal
         # unreachable, process killed), the intake-clarification-signaller delivers it.
+        # Audit shows the new narratives and files beside what was submitted.
         await add_event(session, make_event(
             Subject.CLARIFICATION_ANSWERED,
-            AnsweredEvent(submission_id=sub.id, request_id=request_id, answered_at=now),
+            AnsweredEvent(submission_id=sub.id, request_id=request_id, answered_at=now, answered_by=principal.sub,
+                          answers={cid: CriterionAnswerSent(narrative=item.narrative, evidence=[
+                              evidence_item(e) for e in sent if e.criterion_id == cid])
+                              for cid, item in data.answers.items()}),
             submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id))
     runtime.wake_relay()
     try:
@@ -210,3 +215,9 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
 async def _signal(runtime: ServiceRuntime, sub: Submission, request_id: str, answered_at: datetime) -> None:
     handle = submissions.temporal(runtime).get_workflow_handle(sub.workflow_id)
     await handle.signal(Signal.CLARIFICATION_ANSWERED, AnswerSignal(request_id=request_id, answered_at=answered_at))
+
+
+def evidence_item(ev: Evidence) -> EvidenceItem:
+    return EvidenceItem(id=ev.id, criterion_id=ev.criterion_id, kind=ev.kind, filename=ev.filename,
+                        object_key=ev.object_key, size=ev.size, sha256=ev.sha256, content_type=ev.content_type,
+                        url=ev.url, title=ev.title)

@@ -12,7 +12,7 @@ class IntakeOptions(BaseSettings):
     current_cycle: str = "2026"
     catalog_version: str = "wwc-2019"
     # An unknown mode is refused at start-up (a workflow would otherwise wait forever).
-    review_mode: ReviewMode = ReviewMode.AUTO
+    review_mode: ReviewMode = ReviewMode.AUDITOR
     # Floats so tests (and small deployments) can use fractions of a MB or a minute.
     max_file_mb: float = 25
     max_submission_mb: float = 250

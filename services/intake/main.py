@@ -24,6 +24,8 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
                     name="intake-workflow-starter")
     runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.signal_clarification_answered(runtime),
                     name="intake-clarification-signaller")
+    # One subscription for both case subjects keeps their order (assigned, released, ...).
+    runtime.consume(Subject.every("audit", "case"), subscribers.relay_case_holder(runtime), name="intake-case-holder")
     app = create_app(runtime, [api.router, portal.router], title="WWC Intake", errors=ERRORS)
     app.state.intake_options = options
     app.state.sign_in_throttle = SignInThrottle(storage_uri=options.throttle_storage,

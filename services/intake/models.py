@@ -27,6 +27,10 @@ class City(Base):
     population_band: Mapped[str | None] = mapped_column(String(20))
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320))
+    # Derived from the place at registration (shared.catalog.timezones); the city may change it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The language the city's mail and report are written in (its contact's, at first).
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("name", "state", "country", name="uq_city_place"),)

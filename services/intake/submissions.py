@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -28,9 +28,10 @@ from shared.contracts.workflows import (
     CertificationInput,
     CertificationStatus,
     Query,
-    Signal,
+    initial_search_attributes,
     Stage,
     TaskQueue,
+    Update,
     Withdrawal,
     certification_workflow_id,
 )
@@ -159,7 +160,7 @@ async def freeze(session: AsyncSession, assessment: Assessment, city: City, subm
         catalog_version=assessment.catalog_version, cycle=assessment.cycle,
         city=FrozenCity(id=city.id, name=city.name, state=city.state, country=city.country,
                         population=city.population, region=city.region, population_band=city.population_band,
-                        contact_email=city.contact_email),
+                        contact_email=city.contact_email, language=city.language, timezone=city.timezone),
         responses={cid: FrozenResponse(response=r.response, narrative=r.narrative)
                    for cid, r in sorted(responses.items())},
         evidence=[EvidenceItem(id=e.id, criterion_id=e.criterion_id, kind=e.kind, filename=e.filename,
@@ -201,10 +202,12 @@ def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: Review
 async def start_workflow(client: Client, runtime: ServiceRuntime, sub: Submission, review_mode: ReviewMode) -> bool:
     """Start the submission's workflow; a second start of the same id is a no-op."""
     try:
+        inp = workflow_input(sub, runtime, review_mode)
         await client.start_workflow(
             CERTIFICATION_WORKFLOW,
-            workflow_input(sub, runtime, review_mode),
+            inp,
             id=sub.workflow_id,
+            search_attributes=initial_search_attributes(inp),
             task_queue=task_queue(runtime.settings.temporal, TaskQueue.INTAKE),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
@@ -237,27 +240,27 @@ async def live_status(runtime: ServiceRuntime, sub: Submission) -> Certification
 
 async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *,
                    wait_seconds: float = 10.0) -> tuple[CertificationStatus, bool]:
-    """Withdraw before scoring starts: read the stage, signal, and wait for the workflow
-    to confirm; (status, confirmed). After scoring started (or if it started meanwhile)
-    -> TooLateToWithdraw. The workflow records the withdrawal itself (intake.record_status), so it is
-    recorded and published even when it lands after this call has returned."""
+    """Withdraw before scoring starts: the workflow's `withdraw` update answers at once
+    whether it is accepted (its validator refuses once scoring has started:
+    TooLateToWithdraw), then completes when the withdrawal is recorded; (status,
+    confirmed). The workflow records and publishes the withdrawal itself
+    (intake.record_status), so it lands even if this call returns first."""
     status = await live_status(runtime, sub)
     if status.stage == Stage.WITHDRAWN:
         return status, True
     if not domain.can_withdraw(status.stage):
         raise _too_late(status.stage)
     handle = temporal(runtime).get_workflow_handle(sub.workflow_id)
-    await handle.signal(Signal.WITHDRAW, Withdrawal(reason=data.reason))
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        status = await live_status(runtime, sub)
-        if status.stage == Stage.WITHDRAWN:
-            return status, True
-        if not domain.can_withdraw(status.stage):
-            raise _too_late(status.stage)
-        if asyncio.get_running_loop().time() > deadline:
-            return status, False  # signalled; the workflow acts on it when its current step ends
-        await asyncio.sleep(0.1)
+    try:
+        update = await handle.start_update(Update.WITHDRAW, Withdrawal(reason=data.reason),
+                                           wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                                           result_type=CertificationStatus)
+    except (WorkflowUpdateFailedError, RPCError):  # refused, or the run ended meanwhile
+        raise _too_late((await live_status(runtime, sub)).stage) from None
+    try:
+        return await asyncio.wait_for(update.result(), timeout=wait_seconds), True
+    except TimeoutError:  # accepted; the workflow acts when its current step ends
+        return await live_status(runtime, sub), False
 
 
 async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str) -> None:

@@ -8,8 +8,8 @@ from temporalio.client import WorkflowExecutionStatus
 from services.intake import submissions
 from services.intake.config import IntakeOptions
 from services.intake.models import Submission
-from shared.contracts.events import ClarificationAnswered, Envelope
-from shared.contracts.workflows import ClarificationAnswer, Signal
+from shared.contracts.events import CaseAssigned, ClarificationAnswered, Envelope, Subject
+from shared.contracts.workflows import CaseHolder, ClarificationAnswer, Signal
 from shared.infra.runtime import ServiceRuntime
 
 
@@ -49,5 +49,29 @@ def signal_clarification_answered(runtime: ServiceRuntime):
         # Idempotent in the workflow: answered requests are a set.
         await handle.signal(Signal.CLARIFICATION_ANSWERED,
                             ClarificationAnswer(request_id=p.request_id, answered_at=p.answered_at))
+
+    return handle
+
+
+def relay_case_holder(runtime: ServiceRuntime):
+    """Audit's case.assigned / case.released: the workflow keeps who holds the review
+    (its status and the WwcAuditor search attribute operators filter by)."""
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.type == Subject.CASE_ASSIGNED:
+            auditor_id = envelope.payload_as(CaseAssigned).auditor_id
+        elif envelope.type == Subject.CASE_RELEASED:
+            auditor_id = None
+        else:
+            return  # another case event: not about its holder
+        sub = await session.get(Submission, envelope.submission_id) if envelope.submission_id else None
+        if sub is None:
+            raise LookupError(f"no submission {envelope.submission_id}")
+        if runtime.temporal_client is None:
+            raise RuntimeError("Temporal not connected yet")
+        handle = runtime.temporal_client.get_workflow_handle(sub.workflow_id)
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            return
+        await handle.signal(Signal.CASE_HOLDER, CaseHolder(auditor_id=auditor_id, at=envelope.occurred_at))
 
     return handle

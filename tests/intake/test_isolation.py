@@ -58,6 +58,8 @@ async def test_no_city_reaches_another_citys_data(intake):
     calls = [
         # (method, path template as routed, concrete path, request kwargs, allowed statuses)
         ("GET", "/api/v1/cities/{city_id}", f"/api/v1/cities/{aid}", {}, {404}),
+        ("PATCH", "/api/v1/cities/{city_id}", f"/api/v1/cities/{aid}",
+         {"json": {"timezone": "Pacific/Honolulu", "language": "pt"}}, {404}),
         ("GET", "/api/v1/cities/{city_id}/users", f"/api/v1/cities/{aid}/users", {}, {404}),
         ("POST", "/api/v1/cities/{city_id}/users", f"/api/v1/cities/{aid}/users",
          {"json": {"email": "mole@shelbyville.gov", "name": "Mole", "password": "sneaky-password"}}, {404}),

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from services.intake.config import IntakeOptions
-from shared.contracts.workflows import ReviewOutcome, Signal
+from shared.contracts.activities import ReviewOutcome
+from shared.contracts.workflows import Signal
 from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 from tests.intake import helpers as h
@@ -80,6 +81,13 @@ async def test_city_journey_to_certification(full_stack):
     handle = stack.runtimes["intake"].temporal_client.get_workflow_handle(wf)
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="case-1", audited_responses=audited,
                                                                corrections=1))
+
+    async def offered():
+        body = (await client.get(f"/api/v1/submissions/{sub['id']}")).json()
+        return body if body["workflow"]["stage"] == "debrief" else None
+
+    await eventually(offered, timeout=90, interval=0.3)
+    await stack.finish_debrief(sub["id"])  # the city declines the call
 
     async def completed():
         body = (await client.get(f"/api/v1/submissions/{sub['id']}")).json()

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from services.intake.models import Assessment, ClarificationAnswer, Submission
 from shared.contracts.events import Subject
-from shared.contracts.workflows import ReviewOutcome, Signal
+from shared.contracts.activities import ReviewOutcome
+from shared.contracts.workflows import Signal
 from shared.infra.tables import outbox
 from tests.infra.test_consumer import eventually
 from tests.intake import helpers as h

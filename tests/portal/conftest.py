@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from devtools import devstack
 from devtools.mailbox import wait_for_link
 from shared.infra import migrations
 from tests.conftest import S3_KEY, S3_SECRET
+from tests.standins import audit_worker
 from devtools.harness import Infra, Stack, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -240,6 +241,9 @@ async def portal(request, chromium, module_infra, tmp_path_factory):
                   build_kwargs={"intake": {"options": IntakeOptions(review_mode="auditor")}})
     with serialized_migrations():
         await stack.start()
+    workers = AsyncExitStack()
+    if "audit" not in services:  # reviews wait for a test's signal, as beside the real audit
+        await workers.enter_async_context(audit_worker(stack.runtimes["intake"]))
     base_url, server, task = await serve(stack.apps["intake"])
     playwright = await async_playwright().start()
     browser = await playwright.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS, headless=True)
@@ -253,4 +257,5 @@ async def portal(request, chromium, module_infra, tmp_path_factory):
         await playwright.stop()
         server.should_exit = True
         await task
+        await workers.aclose()
         await stack.stop()

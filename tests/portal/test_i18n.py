@@ -13,6 +13,8 @@ import pytest
 from services.intake.portal import PORTAL
 from services.intake.problems import ERRORS
 from shared.catalog.loader import load_catalog
+from shared.catalog.geography import REGIONS
+from shared.contracts.vocabulary import DebriefEnding
 from shared.contracts.workflows import Stage
 from shared.web.i18n import LANGUAGES, SHARED_LOCALES, Translator, choose_language, load_file, parse_accept_language
 from shared.web.problems import COMMON_ERRORS
@@ -50,6 +52,11 @@ def test_every_key_the_portal_uses_exists():
     used |= {f"responses.{answer}" for answer in ("YES", "IN_PROGRESS", "NO", "none")}
     used |= {f"countries.{code}" for code in load_catalog("wwc-2019").eligibility.countries}
     used |= {f"nav.{item.key}" for item in PORTAL.nav}
+    used |= {f"city.language_name_{code}" for code in LANGUAGES}
+    used |= {f"status.debrief_outcome_{outcome.value}" for outcome in DebriefEnding}
+    used |= {f"regions.{region}" for region in REGIONS}
+    # A key built from a prefix (`"city.language_name_" ~ code`) is checked through its family above.
+    used = {key for key in used if not key.endswith(("_", "."))}
     missing = sorted(key for key in used if not t.has(key))
     assert missing == []
 

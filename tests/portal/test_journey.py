@@ -13,7 +13,8 @@ from playwright.async_api import expect
 
 from shared.scoring.engine import score
 from shared.catalog.loader import load_catalog
-from shared.contracts.workflows import ClarificationRequest, ReviewOutcome, Signal
+from shared.contracts.activities import ReviewOutcome
+from shared.contracts.workflows import ClarificationRequest, Signal
 from shared.infra.settings import SERVICES
 from tests.portal.conftest import PASSWORD, check_page, minimal_pdf, minimal_png, register_in_browser
 
@@ -160,7 +161,9 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
 
     # --- the review completes: scoring, report, debrief, result ------------------------------
     await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="portal-journey", audited_responses=ANSWERS))
-    await status_shows(page, "Completed", timeout=120)
+    await status_shows(page, "Debrief offered", timeout=120)
+    await portal.stack.finish_debrief(sub.id)  # the city declines the call
+    await status_shows(page, "Completed", timeout=60)
     expected = score(CATALOG, ANSWERS)
     await expect(page.get_by_text(f"{expected.met} of 45 criteria met")).to_be_visible()
     timeline = page.locator(".timeline")

@@ -288,3 +288,26 @@ async def test_forms_without_their_csrf_token_are_refused(portal):
     r = await page.request.post(f"{portal.base_url}/portal/assessment/criteria/DG1",
                                 form={**answer, "csrf_token": token}, max_redirects=0)
     assert r.status == 303
+
+
+async def test_city_settings_change_time_zone_and_language(portal):
+    """The time zone comes from the city's place; staff change it and the mail language."""
+    city = await portal.city("Zonesville", snapshot=False, draft=False)
+    page = await portal.page(city["token"])
+    await page.goto("/portal/home")
+    await expect(page.get_by_text("America/Chicago".replace("_", " "))).to_be_visible()  # Illinois
+    await page.get_by_role("link", name="Change the city's time zone or language").click()
+    await page.wait_for_url("**/portal/city")
+    await check_page(page, "city-settings")
+    await expect(page.get_by_label("Time zone")).to_have_value("America/Chicago")
+    await page.get_by_label("Time zone").select_option("America/Sao_Paulo")
+    await page.get_by_label("Language of the city's mail and report").select_option("pt")
+    await page.get_by_role("button", name="Save the settings").click()
+    await page.wait_for_url("**/portal/home?done=city_saved")
+    await expect(page.get_by_text("The city's settings are saved.")).to_be_visible()
+    await expect(page.get_by_text("America/Sao Paulo")).to_be_visible()
+    await expect(page.get_by_text("Portuguese", exact=True)).to_be_visible()
+    # The page itself stays in the reader's language, with the site's language switcher.
+    await page.goto("/portal/city")
+    await expect(page.get_by_label("Time zone")).to_have_value("America/Sao_Paulo")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")

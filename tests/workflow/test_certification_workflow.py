@@ -7,94 +7,46 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio import activity
-from temporalio.client import Client
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from shared.contracts.workflows import (
     CERTIFICATION_WORKFLOW,
-    Activity,
-    CertificationInput,
+    CaseHolder,
     CertificationStatus,
     ClarificationAnswer,
-    ClarificationRequest,
-    DebriefOutcome,
-    EvidenceCheckResult,
-    Query,
-    ReportOutcome,
-    ReviewOutcome,
-    ScoreOutcome,
+    DebriefBooking,
+    DebriefCancellation,
+    DebriefResult,
+    SearchAttributes,
     Signal,
     Stage,
-    TaskQueue,
+    StepRetry,
+    Update,
     Withdrawal,
 )
-from services.intake.workflow import CertificationWorkflow
-from tests.factories import frozen_submission
 
-
-class Stubs:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.statuses: list[str] = []
-
-        self.details: dict[str, str] = {}
-
-        @activity.defn(name=Activity.INTAKE_RECORD_STATUS)
-        async def record_status(rec) -> None:
-            status = rec["status"] if isinstance(rec, dict) else rec.status
-            self.statuses.append(status)
-            self.details[status] = rec["detail"] if isinstance(rec, dict) else rec.detail
-
-        self.missing: list[str] = []
-
-        @activity.defn(name=Activity.INTAKE_CHECK_EVIDENCE)
-        async def check_evidence(_) -> EvidenceCheckResult:
-            self.calls.append("evidence")
-            return EvidenceCheckResult(checked=2, missing=self.missing)
-
-        @activity.defn(name=Activity.AUDIT_COMPLETE_REVIEW)
-        async def complete_review(req) -> ReviewOutcome:
-            self.calls.append("audit")
-            return ReviewOutcome(case_id="case-1", audited_responses={"DG1": "YES"})
-
-        # Set by a test to hold scoring until it has done something while scoring runs.
-        self.scoring_started = asyncio.Event()
-        self.release_scoring: asyncio.Event | None = None
-
-        @activity.defn(name=Activity.SCORING_SCORE_SUBMISSION)
-        async def score_submission(req) -> ScoreOutcome:
-            self.calls.append("scoring")
-            self.scoring_started.set()
-            if self.release_scoring is not None:
-                await self.release_scoring.wait()
-            return ScoreOutcome(met=1, total=45, percent=2, tier=None)
-
-        @activity.defn(name=Activity.REPORTING_RENDER_REPORT)
-        async def render_report(req) -> ReportOutcome:
-            self.calls.append("reporting")
-            return ReportOutcome(report_id="r-1")
-
-        @activity.defn(name=Activity.NOTIFY_OFFER_DEBRIEF)
-        async def offer_debrief(req) -> DebriefOutcome:
-            self.calls.append("notify")
-            return DebriefOutcome(offer_id="o-1", emailed=True)
-
-        self.by_queue = {
-            TaskQueue.INTAKE: [record_status, check_evidence],
-            TaskQueue.AUDIT: [complete_review],
-            TaskQueue.SCORING: [score_submission],
-            TaskQueue.REPORTING: [render_report],
-            TaskQueue.NOTIFY: [offer_debrief],
-        }
+from tests.workflow.stubs import (
+    OFFER_WINDOW,
+    REMIND_BEFORE,
+    SLA,
+    Stubs,
+    approved,
+    clarification,
+    running_workers,
+    start,
+    status,
+    wait_for,
+    wait_stage,
+)
 
 
 @pytest.fixture
@@ -102,57 +54,83 @@ async def env(temporal_server):
     client = await Client.connect(temporal_server.address, data_converter=pydantic_data_converter)
     prefix = f"wf{uuid.uuid4().hex[:8]}-"
     stubs = Stubs()
-    workers = [
-        Worker(client, task_queue=f"{prefix}{queue}", activities=acts,
-               workflows=[CertificationWorkflow] if queue == TaskQueue.INTAKE else [])
-        for queue, acts in stubs.by_queue.items()
-    ]
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    yield client, prefix, stubs
-    if stubs.release_scoring is not None:
-        stubs.release_scoring.set()
-    await asyncio.gather(*(w.shutdown() for w in workers))
-    await asyncio.gather(*tasks, return_exceptions=True)
+    async with running_workers(client, prefix, stubs):
+        yield client, prefix, stubs
 
 
-async def start(client, prefix, review_mode="auto"):
-    sid = uuid.uuid4().hex
-    inp = CertificationInput(submission_id=sid, submission=frozen_submission({"DG1": "YES"}),
-                             review_mode=review_mode, task_queue_prefix=prefix)
-    handle = await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=f"certification-{sid}",
-                                         task_queue=f"{prefix}intake", result_type=CertificationStatus,
-                                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    return handle, inp
-
-
-async def status(handle) -> CertificationStatus:
-    return await handle.query(Query.STATUS, result_type=CertificationStatus)
-
-
-async def wait_stage(handle, stage: Stage, timeout: float = 15) -> CertificationStatus:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        s = await status(handle)
-        if s.stage == stage:
-            return s
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"stage {s.stage}, wanted {stage}")
-        await asyncio.sleep(0.1)
-
-
-def clarification(days: float, rid: str = "q1") -> ClarificationRequest:
-    return ClarificationRequest(request_id=rid, criteria=["DG1"], message="Please attach the data inventory.",
-                                due_at=datetime.now(UTC) + timedelta(days=days), requested_by="auditor-1")
+# --- the whole path -------------------------------------------------------------------------
 
 
 async def test_auto_mode_calls_every_service_in_order(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
+    await wait_stage(handle, Stage.DEBRIEF)
+    await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="declined"))
     result = await handle.result()
-    assert result.stage == Stage.COMPLETED
+    assert result.stage == Stage.COMPLETED and result.debrief_outcome == "declined"
     assert stubs.calls == ["evidence", "audit", "scoring", "reporting", "notify"]
     assert stubs.statuses == ["evidence_check", "in_review", "scoring", "reporting", "debrief", "completed"]
-    assert result.report_id == "r-1" and result.debrief_offer_id == "o-1"
+    assert result.report_id == "r-1" and result.report_url == "http://reports/r-1" and result.debrief_offer_id == "o-1"
+
+
+async def test_auditor_mode_opens_a_case_and_waits_for_the_approved_review(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix, review_mode="auditor")
+    s = await wait_stage(handle, Stage.IN_REVIEW)
+    assert s.review_case_id == "case-1" and s.waiting_for == "auditor"
+    assert s.review_due_at == stubs.opened_at + SLA
+    await handle.signal(Signal.REVIEW_COMPLETED, approved({"DG1": "NO"}))
+    await wait_stage(handle, Stage.DEBRIEF)
+    assert stubs.calls == ["evidence", "open_review", "scoring", "reporting", "notify"]
+
+
+# --- the review clock -----------------------------------------------------------------------
+
+
+async def test_the_holder_is_reminded_before_the_due_date_and_operators_after_it(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix, review_mode="auditor")
+    await wait_stage(handle, Stage.IN_REVIEW)
+    due = stubs.opened_at + SLA
+    skipper = TimeSkipper(client)
+    assert await skipper.fast_forward(handle, SLA - REMIND_BEFORE - timedelta(hours=1))
+    assert stubs.reminders == []  # 2 days and an hour before: nothing yet
+    assert await skipper.fast_forward(handle, timedelta(hours=2))
+    await wait_for(lambda: asyncio.sleep(0, result=stubs.reminders))
+    assert stubs.reminders == [("due_soon", due)]
+    assert await skipper.fast_forward(handle, REMIND_BEFORE)
+    await wait_for(lambda: asyncio.sleep(0, result=len(stubs.reminders) == 2))
+    assert stubs.reminders == [("due_soon", due), ("overdue", due)]
+    assert await skipper.fast_forward(handle, timedelta(days=5))
+    assert len(stubs.reminders) == 2  # each is sent once
+    await handle.signal(Signal.REVIEW_COMPLETED, approved())
+    await wait_stage(handle, Stage.DEBRIEF)
+
+
+async def test_a_clarification_round_pauses_the_review_clock(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix, review_mode="auditor")
+    await wait_stage(handle, Stage.IN_REVIEW)
+    skipper = TimeSkipper(client)
+    assert await skipper.fast_forward(handle, timedelta(days=5))
+    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(days=30))
+    s = await wait_stage(handle, Stage.CLARIFICATION)
+    assert s.waiting_for == "city"
+    assert await skipper.fast_forward(handle, timedelta(days=10))  # the city takes ten days
+    await handle.signal(Signal.CLARIFICATION_ANSWERED,
+                        ClarificationAnswer(request_id="q1", answered_at=datetime.now(UTC)))
+    s = await wait_stage(handle, Stage.IN_REVIEW)
+    await wait_for(lambda: asyncio.sleep(0, result=stubs.due_dates))
+    [new_due] = stubs.due_dates
+    moved = new_due - (stubs.opened_at + SLA)
+    assert timedelta(days=10) <= moved < timedelta(days=10, hours=1), moved
+    assert s.review_due_at == new_due
+    # The reminder follows the new due date: none at the old one.
+    assert await skipper.fast_forward(handle, timedelta(days=16) - REMIND_BEFORE)
+    assert stubs.reminders == []
+    assert await skipper.fast_forward(handle, timedelta(days=11))
+    await wait_for(lambda: asyncio.sleep(0, result=stubs.reminders))
+    assert stubs.reminders[0] == ("due_soon", new_due)
 
 
 async def test_clarification_holds_review_until_answered(env):
@@ -163,64 +141,77 @@ async def test_clarification_holds_review_until_answered(env):
     s = await wait_stage(handle, Stage.CLARIFICATION)
     assert [c.request_id for c in s.open_clarifications] == ["q1"]
     # An auditor decision while a round is open does not end the review, even ten days on.
-    await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c", audited_responses={"DG1": "NO"}))
+    await handle.signal(Signal.REVIEW_COMPLETED, approved({"DG1": "NO"}))
     assert await TimeSkipper(client).fast_forward(handle, timedelta(days=10))
     s = await status(handle)
     assert s.stage == Stage.CLARIFICATION and s.expired_clarifications == []
     await handle.signal(Signal.CLARIFICATION_ANSWERED, ClarificationAnswer(request_id="q1", answered_at=datetime.now(UTC)))
-    result = await handle.result()
-    assert result.stage == Stage.COMPLETED
-    assert result.answered_clarifications == ["q1"] and result.open_clarifications == []
-    assert "audit" not in stubs.calls  # the auditor's signal carried the review
+    s = await wait_stage(handle, Stage.DEBRIEF)
+    assert s.answered_clarifications == ["q1"] and s.open_clarifications == []
+    assert "audit" not in stubs.calls  # the auditors' signal carried the review
     assert stubs.statuses.count("clarification") == 1
 
 
-async def test_unanswered_clarification_expires_at_its_due_date(env):
+async def test_an_unanswered_round_expires_at_its_due_date_and_returns_the_case(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix, review_mode="auditor")
     await wait_stage(handle, Stage.IN_REVIEW)
     await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(days=14))
     await wait_stage(handle, Stage.CLARIFICATION)
     skipper = TimeSkipper(client)
-    assert await skipper.fast_forward(handle, timedelta(days=13))
+    assert await skipper.fast_forward(handle, timedelta(days=11, hours=23))
+    assert stubs.clarification_reminders == []
+    assert await skipper.fast_forward(handle, timedelta(hours=2))  # two days before it is due
+    await wait_for(lambda: asyncio.sleep(0, result=stubs.clarification_reminders))
+    assert stubs.clarification_reminders == ["q1"]
+    assert await skipper.fast_forward(handle, timedelta(days=1))
     assert (await status(handle)).stage == Stage.CLARIFICATION  # a day before it is due: still open
     assert await skipper.fast_forward(handle, timedelta(days=2))
     s = await wait_stage(handle, Stage.IN_REVIEW)
     assert s.expired_clarifications == ["q1"] and s.open_clarifications == []
-    await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="c", audited_responses={"DG1": "YES"}))
-    assert (await handle.result()).stage == Stage.COMPLETED
+    assert stubs.closed_rounds == ["q1"]  # audit gets the case back with what exists
+    await handle.signal(Signal.REVIEW_COMPLETED, approved())
+    await wait_stage(handle, Stage.DEBRIEF)
 
 
-async def test_withdraw_before_scoring_ends_without_scoring(env):
+# --- withdrawal -----------------------------------------------------------------------------
+
+
+async def test_withdraw_before_scoring_answers_at_once_and_ends_without_scoring(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix, review_mode="auditor")
     await wait_stage(handle, Stage.IN_REVIEW)
-    await handle.signal(Signal.WITHDRAW, Withdrawal(reason="We will apply next cycle."))
+    confirmed = await handle.execute_update(Update.WITHDRAW, Withdrawal(reason="We will apply next cycle."),
+                                            result_type=CertificationStatus)
+    assert confirmed.stage == Stage.WITHDRAWN and confirmed.withdrawn_reason == "We will apply next cycle."
     result = await handle.result()
-    assert result.stage == Stage.WITHDRAWN and result.withdrawn_reason == "We will apply next cycle."
+    assert result.stage == Stage.WITHDRAWN
     assert "scoring" not in stubs.calls
     assert stubs.statuses[-1] == "withdrawn"
 
 
-async def test_withdraw_while_scoring_is_ignored(env):
+async def test_withdraw_while_scoring_is_refused(env):
     client, prefix, stubs = env
     stubs.release_scoring = asyncio.Event()
     handle, _ = await start(client, prefix)
     await stubs.scoring_started.wait()
     assert (await status(handle)).stage == Stage.SCORING
-    await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))  # scoring is running
+    with pytest.raises(WorkflowUpdateFailedError):  # scoring is running: an immediate no
+        await handle.execute_update(Update.WITHDRAW, Withdrawal(reason="too late"))
     stubs.release_scoring.set()
-    result = await handle.result()
-    assert result.stage == Stage.COMPLETED and result.withdrawn_reason is None
-    assert stubs.statuses[-1] == "completed" and "withdrawn" not in stubs.statuses
+    await wait_stage(handle, Stage.DEBRIEF)
+    s = await status(handle)
+    assert s.withdrawn_reason is None and "withdrawn" not in stubs.statuses
 
 
 async def test_a_finished_run_takes_no_more_signals(env):
     client, prefix, stubs = env
     handle, _ = await start(client, prefix)
+    await wait_stage(handle, Stage.DEBRIEF)
+    await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="declined"))
     await handle.result()
     with pytest.raises(RPCError):
-        await handle.signal(Signal.WITHDRAW, Withdrawal(reason="too late"))
+        await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="held"))
 
 
 async def test_duplicate_start_is_rejected(env):
@@ -229,17 +220,111 @@ async def test_duplicate_start_is_rejected(env):
     with pytest.raises(WorkflowAlreadyStartedError):
         await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=handle.id, task_queue=f"{prefix}intake",
                                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    await handle.signal(Signal.WITHDRAW, Withdrawal())
-    await handle.result()
-
-
+    await handle.execute_update(Update.WITHDRAW, Withdrawal())
 
 
 async def test_missing_evidence_is_reported_and_review_goes_on(env):
     client, prefix, stubs = env
     stubs.missing = ["city/2026/DG1/gone.pdf"]
     handle, _ = await start(client, prefix)
-    result = await handle.result()
-    assert result.stage == Stage.COMPLETED
-    assert result.missing_evidence == ["city/2026/DG1/gone.pdf"]
+    s = await wait_stage(handle, Stage.DEBRIEF)
+    assert s.missing_evidence == ["city/2026/DG1/gone.pdf"]
     assert stubs.details["in_review"] == "1 evidence file(s) missing from storage"
+
+
+# --- debrief --------------------------------------------------------------------------------
+
+
+async def test_debrief_reminders_a_day_and_an_hour_before_follow_a_moved_call(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix)
+    await wait_stage(handle, Stage.DEBRIEF)
+    skipper = TimeSkipper(client)
+    starts = datetime.now(UTC) + timedelta(days=7)
+    await handle.signal(Signal.DEBRIEF_BOOKED, DebriefBooking(booking_id="b1", starts_at=starts, sequence=0))
+    assert await skipper.fast_forward(handle, timedelta(days=3))
+    moved = starts + timedelta(days=4)  # the city reschedules
+    await handle.signal(Signal.DEBRIEF_BOOKED, DebriefBooking(booking_id="b1", starts_at=moved, sequence=1))
+    assert await skipper.fast_forward(handle, timedelta(days=4))
+    assert stubs.debrief_reminders == []  # nothing at the old time
+    assert await skipper.fast_forward(handle, timedelta(days=4))
+    await wait_for(lambda: asyncio.sleep(0, result=len(stubs.debrief_reminders) == 2))
+    assert stubs.debrief_reminders == [("day", moved), ("hour", moved)]
+    s = await status(handle)
+    assert s.waiting_for == "auditor (call outcome)" and s.debrief_starts_at == moved
+    await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="held", notes="Walked through GM."))
+    result = await handle.result()
+    assert result.stage == Stage.COMPLETED and result.debrief_outcome == "held"
+
+
+async def test_a_cancelled_call_waits_for_a_new_booking_and_an_offer_nobody_books_expires(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix)
+    await wait_stage(handle, Stage.DEBRIEF)
+    skipper = TimeSkipper(client)
+    starts = datetime.now(UTC) + timedelta(days=5)
+    await handle.signal(Signal.DEBRIEF_BOOKED, DebriefBooking(booking_id="b1", starts_at=starts))
+    assert await skipper.fast_forward(handle, timedelta(days=1))
+    await handle.signal(Signal.DEBRIEF_CANCELLED, DebriefCancellation(booking_id="b1"))
+    # The booking's signal delivered again after the cancellation does not bring it back.
+    await handle.signal(Signal.DEBRIEF_BOOKED, DebriefBooking(booking_id="b1", starts_at=starts))
+    assert (await status(handle)).debrief_starts_at is None
+    assert await skipper.fast_forward(handle, timedelta(days=6))
+    assert stubs.debrief_reminders == []  # the cancelled call is not reminded of
+    assert (await status(handle)).waiting_for == "city (booking)"
+    await skipper.fast_forward(handle, OFFER_WINDOW)
+    result = await handle.result()
+    assert result.stage == Stage.COMPLETED and result.debrief_outcome == "expired"
+    assert stubs.debrief_closed == ["expired"]
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+async def test_bad_data_fails_the_step_once_and_waits_for_an_operator_to_retry_it(env):
+    client, prefix, stubs = env
+    stubs.bad_scoring = True
+    handle, _ = await start(client, prefix)
+
+    async def failing():
+        s = await status(handle)
+        return s if s.failing_step else None
+
+    s = await wait_for(failing)
+    assert s.stage == Stage.SCORING and s.failing_step == "scoring.score_submission"
+    assert "wwc-1999" in s.failure and s.waiting_for == "operator (failed step scoring.score_submission)"
+    assert stubs.calls.count("scoring") == 1  # not retried: retrying cannot fix bad data
+    assert stubs.steps == [("scoring.score_submission", "catalog wwc-1999 does not exist")]
+    # The operator corrects the cause and retries the step: the certification goes on.
+    stubs.bad_scoring = False
+    await handle.signal(Signal.RETRY_STEP, StepRetry(by="operator-1"))
+    s = await wait_stage(handle, Stage.DEBRIEF)
+    assert s.failing_step is None and s.waiting_for.startswith("city")
+    assert stubs.steps[-1] == ("scoring.score_submission", "retried by operator-1")
+    assert stubs.calls.count("scoring") == 2
+
+
+async def test_operators_find_a_certification_by_stage_cycle_city_and_auditor(env):
+    client, prefix, _ = env
+    handle, inp = await start(client, prefix, review_mode="auditor")
+    await wait_stage(handle, Stage.IN_REVIEW)
+    now = datetime.now(UTC)
+    await handle.signal(Signal.CASE_HOLDER, CaseHolder(auditor_id="auditor-7", at=now))
+    # A late, older fact (released before it was claimed) changes nothing.
+    await handle.signal(Signal.CASE_HOLDER, CaseHolder(auditor_id=None, at=now - timedelta(minutes=5)))
+
+    async def listed(query: str):
+        return [w.id async for w in client.list_workflows(query)]
+
+    city = inp.submission.city.name
+    query = (f'WwcStage = "in_review" AND WwcCycle = "{inp.cycle}" AND WwcCity = "{city}" '
+             f'AND WwcAuditor = "auditor-7" AND WorkflowId = "{handle.id}"')
+    assert await wait_for(lambda: listed(query)) == [handle.id]
+    s = await status(handle)
+    assert s.review_auditor_id == "auditor-7"
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(SearchAttributes.DUE_AT) == s.review_due_at
+    await handle.signal(Signal.REVIEW_COMPLETED, approved())
+    await wait_stage(handle, Stage.DEBRIEF)
+    moved = f'WwcStage = "debrief" AND WorkflowId = "{handle.id}"'
+    assert await wait_for(lambda: listed(moved)) == [handle.id]

@@ -111,6 +111,19 @@ async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) 
     return accounts.CityRead.model_validate(await accounts.get_city(session, principal, city_id))
 
 
+@router.patch("/cities/{city_id}", response_model=accounts.CityRead, summary="Change the city's time zone or language",
+              description="The time zone the city's calls and dates are shown in (derived from its place at "
+                          "registration), and the language of its mail and report.",
+              responses=problems(*AUTH, NotFound, "invalid_input"))
+async def update_city(city_id: str, data: accounts.CityUpdate, principal: CurrentCity,
+                      runtime: Runtime) -> accounts.CityRead:
+    async with runtime.db.transaction() as session:
+        city = await accounts.update_city(session, principal, city_id, data)
+        body = accounts.CityRead.model_validate(city)
+    runtime.wake_relay()
+    return body
+
+
 @router.get("/cities/{city_id}/users", response_model=list[accounts.UserRead], summary="The city's staff accounts",
             responses=problems(*AUTH, NotFound))
 async def list_city_users(city_id: str, principal: CurrentPrincipal, session: Session) -> list[accounts.UserRead]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from services.intake.portal import (
     accounts,
     assessment,
+    city,
     clarifications,
     evidence,
     home,
@@ -18,7 +19,7 @@ from services.intake.portal.console import PORTAL
 
 router = APIRouter()
 router.include_router(PORTAL.router(assets=True))
-for module in (accounts, home, snapshot, assessment, evidence, submission, clarifications):
+for module in (accounts, home, city, snapshot, assessment, evidence, submission, clarifications):
     router.include_router(module.router)
 
 __all__ = ["PORTAL", "router"]

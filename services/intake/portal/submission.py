@@ -14,6 +14,7 @@ from services.intake.portal.console import (
     city_id,
     city_submission,
     cycle_of,
+    load_city,
     live_status,
     options_of,
     require_assessment,
@@ -22,7 +23,8 @@ from services.intake.portal.console import (
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
 from shared.contracts.workflows import CertificationStatus, Stage
-from shared.web.pages import FieldError, Page, Redirect
+from shared.infra.settings import service_urls
+from shared.web.pages import FieldError, Page, Redirect, format_local
 
 router = PORTAL.router()
 
@@ -108,8 +110,12 @@ async def submission_page(page: CityPage) -> HTMLResponse:
     tier = status.score.tier if status and status.score else None
     catalog = load_catalog(sub.catalog_version)
     tier_name = catalog.text(catalog.tier(tier), page.lang) if tier else None
+    async with page.runtime.db.sessionmaker() as session:
+        city = await load_city(page, session)
     return page.render("submission.html", title=page.t("status.title"), nav="submission", sub=sub, status=status,
-                       steps=timeline(status, sub), tier_name=tier_name, can_withdraw=withdrawable(status))
+                       steps=timeline(status, sub), tier_name=tier_name, can_withdraw=withdrawable(status),
+                       city_tz=city.timezone, fmt_local=format_local,
+                       booking_url=f"{service_urls()['notify']}/booking/{sub.id}")
 
 
 @router.get("/submission/withdraw")

@@ -1,0 +1,54 @@
+"""The city's settings: the time zone its calls and dates are shown in, and the language
+of its mail and report."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from services.intake import accounts
+from services.intake.portal.console import PORTAL, CityPage, city_id, load_city
+from shared.web.i18n import LANGUAGE_NAMES, LANGUAGES
+from shared.web.pages import FieldError, Page
+
+router = PORTAL.router()
+
+
+@cache
+def zones() -> list[str]:
+    """The time zones of the programme's part of the world, by name."""
+    return sorted(z for z in available_timezones()
+                  if z.startswith("America/") or z in ("Atlantic/Bermuda", "Atlantic/Stanley", "Pacific/Honolulu"))
+
+
+async def render(page: Page, *, status_code: int = 200, values: dict | None = None,
+                 errors: list[FieldError] | None = None) -> HTMLResponse:
+    async with page.runtime.db.sessionmaker() as session:
+        city = await load_city(page, session)
+    values = values or {"timezone": city.timezone, "language": city.language}
+    return page.render("city.html", status_code=status_code, title=page.t("city.title"), nav="home", city=city,
+                       zones=zones(), language_choices=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+                       values=values, errors=errors or [])
+
+
+@router.get("/city")
+async def city_page(page: CityPage) -> HTMLResponse:
+    return await render(page)
+
+
+@router.post("/city")
+async def save_city(page: CityPage) -> Response:
+    form = await page.form()
+    values = {"timezone": str(form.get("timezone", "")), "language": str(form.get("language", ""))}
+    try:
+        data = accounts.CityUpdate(**values)
+    except ValidationError as exc:
+        errors = [FieldError(str(e["loc"][0]), page.t(f"city.errors.{e['loc'][0]}")) for e in exc.errors()]
+        return await render(page, status_code=422, values=values, errors=errors)
+    async with page.runtime.db.transaction() as session:
+        await accounts.update_city(session, page.principal, city_id(page), data)
+    page.runtime.wake_relay()
+    return page.redirect("/portal/home", done="city_saved")
