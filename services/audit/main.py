@@ -1,17 +1,31 @@
-"""Audit's composition root."""
+"""Audit's composition root: the JSON API, the auditor console, the subscribers and the
+review activities."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.audit import api, console, subscribers
+from services.audit.activities import AuditActivities
+from services.audit.config import AuditOptions
+from services.audit.problems import ERRORS
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
-from services.audit import api, subscribers
-from services.audit.activities import AuditActivities
 
 
-def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+def build(settings: Settings | None = None, options: AuditOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    options = options or AuditOptions()
     runtime = ServiceRuntime(settings or Settings.load("audit"))
-    runtime.activities = AuditActivities(runtime).all()
-    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.on_submission_submitted)
-    return runtime, create_app(runtime, [api.router], title="WWC Audit")
+    runtime.activities = AuditActivities(runtime, options).all()
+    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.open_case(options))
+    runtime.consume(Subject.SUBMISSION_WITHDRAWN, subscribers.close_withdrawn)
+    runtime.consume(Subject.USER_REGISTERED, subscribers.record_user, name="audit-staff-directory")
+    runtime.consume(Subject.CITY_REGISTERED, subscribers.record_city, name="audit-city-registered")
+    runtime.consume(Subject.CITY_UPDATED, subscribers.record_city, name="audit-city-updated")
+    runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.record_answer, name="audit-clarification-answers")
+    runtime.consume(Subject.CLARIFICATION_REQUESTED, subscribers.signal_clarification(runtime),
+                    name="audit-clarification-signaller")
+    runtime.consume(Subject.REVIEW_COMPLETED, subscribers.signal_review(runtime), name="audit-review-signaller")
+    app = create_app(runtime, [api.router, console.router], title="WWC Audit", errors=ERRORS)
+    app.state.audit_options = options
+    return runtime, app

@@ -1,10 +1,19 @@
-"""Audit's own tables: review cases (one per submission)."""
+"""Audit's own tables. Audit never reads another service's tables: what it knows of a
+submission, a city or a person arrived as an event or with the workflow's review request.
+
+- `review_cases`: one per submission, with audit's own copy of the frozen submission;
+- `decisions`: one per (case, criterion), versioned (no silent overwrite);
+- `clarification_rounds`, `call_notes`, `signoffs`: the review's steps;
+- `conflicts`: what each auditor declared;
+- `staff`, `cities`: directories kept from intake's events;
+- `trail`, `trail_heads`: the append-only record of every action, chained by hashes.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.infra.orm import UTCDateTime, new_id, utcnow
@@ -16,13 +25,185 @@ class Base(DeclarativeBase):
 
 class ReviewCase(Base):
     __tablename__ = "review_cases"
+    __table_args__ = (Index("ix_review_cases_queue", "status", "due_at", "opened_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(String(36), unique=True)
     city_id: Mapped[str | None] = mapped_column(String(36))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed
+    # The city as submitted (kept current from city.updated while the case is open).
+    city_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    region: Mapped[str | None] = mapped_column(String(40))
+    population_band: Mapped[str | None] = mapped_column(String(20))
+    cycle: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    catalog_version: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # queued | in_review | clarification | signoff | completed | withdrawn (domain.CaseState)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    holder_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The frozen submission (responses, narratives, evidence manifest), once received.
+    submission: Mapped[dict] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_responses: Mapped[dict] = mapped_column(JSON, default=dict)
     audited_responses: Mapped[dict] = mapped_column(JSON, default=dict)
     corrections: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The due date a reminder (due soon) and an escalation (overdue) were sent for.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sign-off: who submitted the review, who approved it, and the hash of what was approved.
+    reviewer_id: Mapped[str | None] = mapped_column(String(64))
+    signoff_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decisions_hash: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every change of the row: the lock every write of the case takes first.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("case_id", "criterion_id", name="uq_decisions_case_criterion"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_decisions_case"))
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    submitted: Mapped[str] = mapped_column(String(20))
+    response: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str] = mapped_column(String(80), default="")
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    what_would_satisfy: Mapped[str] = mapped_column(Text, default="")
+    # The evidence in view when deciding: [{id, filename|url, sha256, round}]
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    call_note_id: Mapped[str | None] = mapped_column(String(36))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClarificationRound(Base):
+    __tablename__ = "clarification_rounds"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_rounds_case_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the request id
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_rounds_case"))
+    number: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[list] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | answered | expired
+    # The city's answer: {criterion: {narrative, evidence: [EvidenceItem]}}
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallNote(Base):
+    __tablename__ = "call_notes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_call_notes_case"),
+                                         index=True)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[list] = mapped_column(JSON, default=list)  # the agenda items discussed
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Signoff(Base):
+    """The sign-off's history: requested (by the reviewer), returned or approved (by a
+    second auditor), each with the hash of the decisions it concerned."""
+
+    __tablename__ = "signoffs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_signoffs_case"),
+                                         index=True)
+    action: Mapped[str] = mapped_column(String(20))  # requested | returned | approved
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comments: Mapped[str] = mapped_column(Text, default="")
+    decisions_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Conflict(Base):
+    __tablename__ = "conflicts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    auditor_id: Mapped[str] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(String(10))  # city | state | country
+    city_id: Mapped[str] = mapped_column(String(36), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    state: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    """Auditors and operators, from `wwc.intake.user.registered` (names, assignment)."""
+
+    __tablename__ = "staff"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class City(Base):
+    """Cities as intake publishes them (`city.registered` / `.updated`): names, places."""
+
+    __tablename__ = "cities"
+
+    city_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    region: Mapped[str | None] = mapped_column(String(40))
+    population_band: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrailRecord(Base):
+    """One action: who, what, before, after, why, when; `hash` covers all of it and the
+    previous record's hash. Rows are only ever inserted."""
+
+    __tablename__ = "trail"
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_trail_chain_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(80))  # case:<id> | auditor:<id>
+    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    before: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class TrailHead(Base):
+    """Each chain's last sequence number and hash, kept apart from the records: removing
+    the last record is detected too. Its row is the lock an append takes."""
+
+    __tablename__ = "trail_heads"
+
+    chain: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64))

@@ -1,14 +1,72 @@
-"""Audit reacts to intake: a submitted assessment opens a review case."""
+"""Audit's event handlers: cases open on submission and close on withdrawal; the staff and
+city directories follow intake's accounts; clarification answers reach their round; and
+the two facts audit must get to the workflow are signalled again from the outbox."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.events import Envelope, SubmissionSubmitted
-from services.audit import service
+from services.audit import cases, directory, rounds, signals
+from services.audit.config import AuditOptions
+from shared.contracts.events import (
+    CityProfile,
+    ClarificationAnswered,
+    ClarificationRequested,
+    Envelope,
+    ReviewCompleted,
+    SubmissionSubmitted,
+    SubmissionWithdrawn,
+    UserRegistered,
+)
+from shared.infra.logging import get_logger
+from shared.infra.runtime import ServiceRuntime
+
+log = get_logger(__name__)
 
 
-async def on_submission_submitted(session: AsyncSession, envelope: Envelope) -> None:
-    payload = envelope.payload_as(SubmissionSubmitted)
-    await service.open_case(session, submission_id=payload.submission_id, city_id=payload.city_id,
-                            correlation_id=envelope.correlation_id)
+def open_case(options: AuditOptions):
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(SubmissionSubmitted)
+        await cases.open_case(session, options, submission_id=p.submission_id, city_id=p.city_id,
+                              correlation_id=envelope.correlation_id, city_name=p.city_name, cycle=p.cycle,
+                              catalog_version=p.catalog_version)
+
+    return handle
+
+
+async def close_withdrawn(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(SubmissionWithdrawn)
+    await cases.withdraw(session, p.submission_id, p.reason)
+
+
+async def record_user(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.record_user(session, envelope.payload_as(UserRegistered))
+
+
+async def record_city(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.record_city(session, envelope.payload_as(CityProfile))
+
+
+async def record_answer(session: AsyncSession, envelope: Envelope) -> None:
+    answer = envelope.payload_as(ClarificationAnswered)
+    if not await rounds.record_answer(session, answer):
+        log.info("clarification.not_ours", request_id=answer.request_id)
+
+
+def signal_clarification(runtime: ServiceRuntime):
+    """Deliver a clarification request to the workflow (the request signals at once; this
+    covers a signal that failed or a process that died before sending it)."""
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        await signals.clarification_requested(runtime, envelope.payload_as(ClarificationRequested), strict=True)
+
+    return handle
+
+
+def signal_review(runtime: ServiceRuntime):
+    """Deliver an approved review to the workflow, likewise."""
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        await signals.review_completed(runtime, envelope.payload_as(ReviewCompleted), strict=True)
+
+    return handle

@@ -1,0 +1,17 @@
+"""Audit's JSON API under /api/v1, one module per part of the review. Handlers are thin:
+typed dependencies give them the runtime, the options and the caller; each opens one unit
+of work, calls a use case and shapes the answer. Auditors act, operators read, cities get
+nothing (401/403). Errors are domain errors answered as problem+json with a code
+(`services/audit/problems.py`). A case is addressed by its submission's id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.audit.api import cases, conflicts, review, signoff, trail
+
+router = APIRouter(prefix="/api/v1")
+for module in (cases, review, signoff, trail, conflicts):
+    router.include_router(module.router)
+
+__all__ = ["router"]

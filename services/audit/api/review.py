@@ -1,0 +1,113 @@
+"""The holder's work on a case: decisions, clarification rounds, the review call."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from services.audit import calls, cases, decisions, rounds, signals
+from services.audit.deps import Auditor, Options, Staff
+from services.audit.errors import (
+    ConflictOfInterest,
+    DecisionConflict,
+    DecisionInvalid,
+    NotFound,
+    NotHolder,
+    RoundInvalid,
+    RoundLimitReached,
+    RoundOpen,
+    SubmissionNotReceived,
+    WrongState,
+)
+from services.audit.problems import AUTH, problems
+from shared.contracts.events import ClarificationRequested
+from shared.web.deps import Runtime, Session
+
+router = APIRouter(tags=["review"])
+HOLDER = (NotFound, NotHolder, WrongState, ConflictOfInterest, SubmissionNotReceived)
+
+
+class Confirmed(BaseModel):
+    confirmed: list[str]
+
+
+@router.put("/cases/{submission_id}/decisions/{criterion_id}", response_model=decisions.DecisionRead,
+            summary="Confirm or change a criterion's response",
+            description="Keep the submitted response (no reason) or change it to YES, IN_PROGRESS or NO with a "
+                        "`reason_code` from the catalog's `audit_reasons`, an `explanation` the city reads and, "
+                        "when the response goes down, `what_would_satisfy` the criterion. Send the `version` you "
+                        "read (0 for a first decision): a decision saved meanwhile answers 409 "
+                        "`decision_conflict` with its `current_version`, never a silent overwrite. The evidence "
+                        "in view is recorded with its hashes. Only the case's holder.",
+            responses=problems(*AUTH, *HOLDER, DecisionInvalid, DecisionConflict, "invalid_input"))
+async def decide(submission_id: str, criterion_id: str, data: decisions.DecisionWrite, principal: Auditor,
+                 runtime: Runtime) -> decisions.DecisionRead:
+    async with runtime.db.transaction() as session:
+        case = await cases.by_submission(session, submission_id)
+        saved = await decisions.save(session, principal, case, criterion_id, data)
+        return decisions.read(saved, decisions.catalog_of(case))
+
+
+@router.post("/cases/{submission_id}/decisions/confirm-remaining", response_model=Confirmed,
+             summary="Confirm every criterion without a decision, as submitted",
+             responses=problems(*AUTH, *HOLDER))
+async def confirm_remaining(submission_id: str, principal: Auditor, runtime: Runtime) -> Confirmed:
+    async with runtime.db.transaction() as session:
+        case = await cases.by_submission(session, submission_id)
+        return Confirmed(confirmed=await decisions.confirm_remaining(session, principal, case))
+
+
+@router.get("/cases/{submission_id}/clarifications", response_model=list[rounds.RoundRead],
+            summary="The case's clarification rounds, with the city's answers", responses=problems(*AUTH, NotFound))
+async def list_rounds(submission_id: str, _: Staff, session: Session) -> list[rounds.RoundRead]:
+    case = await cases.by_submission(session, submission_id)
+    return [rounds.read(r) for r in await rounds.of_case(session, case.id)]
+
+
+@router.post("/cases/{submission_id}/clarifications", response_model=rounds.RoundRead,
+             status_code=status.HTTP_201_CREATED, summary="Ask the city for documents or explanations",
+             description="On named criteria, due at `due_at` (default `round_days` from now; between "
+                         "`min_round_days` and `max_round_days`). One open round at a time, at most "
+                         "`max_clarification_rounds` per case. The review clock stops until it is answered "
+                         "(through intake) or due; then the case comes back with what exists.",
+             responses=problems(*AUTH, *HOLDER, RoundInvalid, RoundOpen, RoundLimitReached, "invalid_input"))
+async def request_round(submission_id: str, data: rounds.RoundCreate, principal: Auditor, runtime: Runtime,
+                        options: Options) -> rounds.RoundRead:
+    async with runtime.db.transaction() as session:
+        case = await cases.by_submission(session, submission_id)
+        row = await rounds.request(session, principal, case, data, options)
+        read = rounds.read(row)
+    runtime.wake_relay()
+    await signals.clarification_requested(runtime, ClarificationRequested(
+        submission_id=case.submission_id, case_id=case.id, request_id=read.id, criteria=read.criteria,
+        message=read.message, due_at=read.due_at, requested_by=read.requested_by))
+    return read
+
+
+@router.get("/cases/{submission_id}/agenda", response_model=list[calls.AgendaItemRead],
+            summary="The review call's agenda: every criterion flagged so far",
+            description="Changed responses, criteria asked about in rounds (answered: walk through the answer; "
+                        "expired: no answer came), and YES responses without evidence, in catalog order.",
+            responses=problems(*AUTH, NotFound, SubmissionNotReceived))
+async def agenda(submission_id: str, _: Staff, session: Session) -> list[calls.AgendaItemRead]:
+    return await calls.agenda(session, await cases.by_submission(session, submission_id))
+
+
+@router.get("/cases/{submission_id}/calls", response_model=list[calls.CallNoteRead],
+            summary="Notes of the review call(s), each with the decisions it changed",
+            responses=problems(*AUTH, NotFound))
+async def list_calls(submission_id: str, _: Staff, session: Session) -> list[calls.CallNoteRead]:
+    return await calls.reads(session, await cases.by_submission(session, submission_id))
+
+
+@router.post("/cases/{submission_id}/calls", response_model=calls.CallNoteRead, status_code=status.HTTP_201_CREATED,
+             summary="Record the notes of a review call",
+             description="Decisions made because of the call cite the note (`call_note_id`).",
+             responses=problems(*AUTH, *HOLDER, "invalid_input"))
+async def add_call(submission_id: str, data: calls.CallNoteCreate, principal: Auditor,
+                   runtime: Runtime) -> calls.CallNoteRead:
+    async with runtime.db.transaction() as session:
+        case = await cases.by_submission(session, submission_id)
+        note = await calls.add(session, principal, case, data)
+    async with runtime.db.sessionmaker() as session:
+        return next(n for n in await calls.reads(session, case) if n.id == note.id)

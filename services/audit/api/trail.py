@@ -1,0 +1,36 @@
+"""The case's trail, exported as JSON (with the chain's verification) or CSV."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from services.audit import cases, trail
+from services.audit.deps import Staff
+from services.audit.errors import NotFound
+from services.audit.problems import AUTH, problems
+from shared.web.deps import Session
+
+router = APIRouter(tags=["trail"])
+
+
+@router.get("/cases/{submission_id}/trail", response_model=trail.TrailExport, summary="The case's trail (JSON)",
+            description="Every action on the case, oldest first: who, what, before, after, why, when, each record "
+                        "chained to the previous by SHA-256. `verification` says whether the chain is intact "
+                        "(an edited, removed or inserted record is named in `problems`).",
+            responses=problems(*AUTH, NotFound))
+async def trail_json(submission_id: str, _: Staff, session: Session) -> trail.TrailExport:
+    case = await cases.by_submission(session, submission_id)
+    return await trail.export(session, case.id, case.submission_id)
+
+
+@router.get("/cases/{submission_id}/trail.csv", summary="The case's trail (CSV)",
+            response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per record; header "
+                             "`X-Trail-Verified: true|false`"}, **problems(*AUTH, NotFound)})
+async def trail_csv(submission_id: str, _: Staff, session: Session) -> Response:
+    case = await cases.by_submission(session, submission_id)
+    data = await trail.export(session, case.id, case.submission_id)
+    return Response(trail.to_csv(data), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="trail-{case.submission_id}.csv"',
+        "X-Trail-Verified": "true" if data.verification.ok else "false"})

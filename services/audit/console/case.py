@@ -1,0 +1,199 @@
+"""The case and its criteria: the overview, and per criterion its text, the city's
+narrative (and the new one from a round beside it), the evidence (PDFs and images shown in
+the page) and the decision form, side by side; the access key S saves and opens the next one."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from services.audit import cases, conflicts, decisions, directory, domain, evidence, rounds, views
+from services.audit.console.console import (
+    AUDIT,
+    StaffPage,
+    case_url,
+    ensure_auditor,
+    load_case,
+    options_of,
+    token_of,
+)
+from services.audit.domain import DECIDABLE, HOLDABLE, CaseState
+from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, WrongState
+from services.audit.evidence import IntakeFiles
+from shared.catalog.loader import load_catalog
+from shared.contracts.vocabulary import Answer
+from shared.web.pages import FieldError, Page, redirect_on
+
+router = AUDIT.router()
+DECISION_FIELDS = ("response", "reason_code", "explanation", "what_would_satisfy", "call_note_id", "evidence_ids")
+
+
+async def case_context(page: Page, submission_id: str) -> dict:
+    """What every page of a case shows: the whole case, names, and what the person may do."""
+    async with page.runtime.db.sessionmaker() as session:
+        case = await cases.by_submission(session, submission_id)
+        read = await views.case_read(session, page.principal, case, options_of(page), page.lang)
+        people = {case.holder_id, case.reviewer_id, case.approved_by}
+        people |= {c.decision.decided_by for c in read.criteria if c.decision}
+        people |= {r.requested_by for r in read.rounds} | {h.by for h in read.signoff.history}
+        people |= {n.recorded_by for n in read.call_notes}
+        names = await directory.names(session, people)
+        mine = await conflicts.rules(session, page.principal.sub)
+    principal = page.principal
+    auditor = principal.role.value == "auditor"
+    conflict = domain.conflict_with(mine, conflicts.place_of(case)) if auditor else None
+    holder = auditor and case.holder_id == principal.sub and conflict is None
+    returned = next((h for h in reversed(read.signoff.history) if h.action == "returned"), None) \
+        if case.status == CaseState.IN_REVIEW else None
+    return {"case": case, "read": read, "summary": read.case, "names": names, "conflict": conflict,
+            "is_holder": holder, "can_decide": holder and case.status in DECIDABLE and case.received_at is not None,
+            "can_release": holder and case.status in HOLDABLE, "returned": returned,
+            "undecided": [c.criterion_id for c in read.criteria if c.decision is None],
+            "catalog": load_catalog(case.catalog_version) if case.catalog_version else None}
+
+
+@router.get("/cases/{submission_id}")
+async def case_page(submission_id: str, page: StaffPage) -> HTMLResponse:
+    ctx = await case_context(page, submission_id)
+    return page.render("case.html", title=ctx["case"].city_name or submission_id, nav="queue", **ctx)
+
+
+@router.post("/cases/{submission_id}/confirm-remaining")
+async def confirm_remaining(submission_id: str, page: StaffPage) -> Response:
+    await page.form()
+    ensure_auditor(page)
+    with redirect_on(NotHolder, WrongState, to=case_url(submission_id), done="case_moved"):
+        async with page.runtime.db.transaction() as session:
+            done = await decisions.confirm_remaining(session, page.principal,
+                                                     await cases.by_submission(session, submission_id))
+    return page.redirect(case_url(submission_id), done="confirmed" if done else "nothing_to_confirm")
+
+
+# --- a criterion ------------------------------------------------------------------------------
+
+
+async def render_criterion(page: Page, submission_id: str, criterion_id: str, *, status_code: int = 200,
+                           errors: list[FieldError] | None = None, values: dict | None = None,
+                           conflict: decisions.DecisionRead | None = None) -> HTMLResponse:
+    ctx = await case_context(page, submission_id)
+    read = ctx["read"]
+    order = [c.criterion_id for c in read.criteria]
+    if criterion_id not in order:
+        raise NotFound(f"{criterion_id} is not a criterion of this case")
+    position = order.index(criterion_id)
+    crit = read.criteria[position]
+    catalog = ctx["catalog"]
+    decision = crit.decision
+    form = values or {
+        "response": decision.response.value if decision else crit.submitted.value,
+        "reason_code": decision.reason_code if decision else "",
+        "explanation": decision.explanation if decision else "",
+        "what_would_satisfy": decision.what_would_satisfy if decision else "",
+        "call_note_id": decision.call_note_id or "" if decision else "",
+        "version": decision.version if decision else 0,
+    }
+    if conflict is not None:  # saved meanwhile: the form now builds on what is there
+        form["version"] = conflict.version
+    items = crit.evidence + [e for a in crit.round_answers for e in a.evidence]
+    return page.render(
+        "criterion.html", status_code=status_code, title=f"{criterion_id} — {ctx['case'].city_name}", nav="queue",
+        **ctx, crit=crit, area=catalog.area(crit.area), position=position + 1, total=len(order),
+        previous_id=order[position - 1] if position else None,
+        next_id=order[position + 1] if position + 1 < len(order) else None,
+        reasons=[(r.id, catalog.text(r.name, page.lang), catalog.text(r.text, page.lang))
+                 for r in catalog.audit_reasons],
+        notes=read.call_notes, items=items, values=form, errors=errors or [], stale=conflict)
+
+
+@router.get("/cases/{submission_id}/criteria/{criterion_id}")
+async def criterion_page(submission_id: str, criterion_id: str, page: StaffPage) -> HTMLResponse:
+    return await render_criterion(page, submission_id, criterion_id)
+
+
+# The domain's reasons are for API readers; the page says it in the person's language.
+def _field_message(page: Page, field: str, changed: bool) -> str:
+    if field == "reason_code":
+        return page.t("decision.errors.reason" if changed else "decision.errors.no_reason")
+    if field == "what_would_satisfy":
+        return page.t("decision.errors.satisfy" if changed else "decision.errors.no_satisfy")
+    if field == "explanation":
+        return page.t("decision.errors.explanation")
+    return page.t(f"decision.errors.{field}")
+
+
+@router.post("/cases/{submission_id}/criteria/{criterion_id}")
+async def decide(submission_id: str, criterion_id: str, page: StaffPage) -> Response:
+    form = await page.form()
+    ensure_auditor(page)
+    values = {k: str(form.get(k, "")).strip() for k in ("response", "reason_code", "explanation",
+                                                        "what_would_satisfy", "call_note_id")}
+    try:
+        values["version"] = max(int(str(form.get("version", "0"))), 0)
+    except ValueError:
+        values["version"] = 0
+    seen = [str(v) for v in form.getlist("evidence_id")]
+    case = await load_case(page, submission_id)
+    submitted = case.submitted_responses.get(criterion_id)
+    changed = bool(values["response"]) and values["response"] != submitted
+    if values["response"] not in set(Answer):
+        return await render_criterion(page, submission_id, criterion_id, status_code=422, values=values,
+                                      errors=[FieldError("response", page.t("decision.errors.response"))])
+    try:
+        data = decisions.DecisionWrite(response=values["response"], reason_code=values["reason_code"],
+                                       explanation=values["explanation"],
+                                       what_would_satisfy=values["what_would_satisfy"], version=values["version"],
+                                       evidence_ids=seen, call_note_id=values["call_note_id"] or None)
+    except ValidationError as exc:
+        fields = list(dict.fromkeys(str(e["loc"][0]) for e in exc.errors()))
+        return await render_criterion(page, submission_id, criterion_id, status_code=422, values=values,
+                                      errors=[FieldError(f, page.t("decision.errors.too_long")) for f in fields])
+    try:
+        with redirect_on(NotHolder, WrongState, to=case_url(submission_id), done="case_moved"):
+            async with page.runtime.db.transaction() as session:
+                await decisions.save(session, page.principal, await cases.by_submission(session, submission_id),
+                                     criterion_id, data)
+    except DecisionInvalid as exc:
+        fields = list(dict.fromkeys(e["field"] for e in exc.errors))
+        return await render_criterion(page, submission_id, criterion_id, status_code=422, values=values, errors=[
+            FieldError(f if f in DECISION_FIELDS[:5] else None, _field_message(page, f, changed)) for f in fields])
+    except DecisionConflict:
+        async with page.runtime.db.sessionmaker() as session:
+            current = (await decisions.of_case(session, case.id)).get(criterion_id)
+            latest = decisions.read(current, decisions.catalog_of(case), page.lang) if current else None
+        return await render_criterion(page, submission_id, criterion_id, status_code=409, values=values,
+                                      conflict=latest, errors=[FieldError(None, page.t("decision.errors.conflict"))])
+    order = [c for c in load_catalog(case.catalog_version).criterion_ids if c in case.submitted_responses]
+    at = order.index(criterion_id)
+    if form.get("action") == "next" and at + 1 < len(order):
+        return page.redirect(case_url(submission_id, f"/criteria/{order[at + 1]}"), done="saved_previous")
+    return page.redirect(case_url(submission_id, f"/criteria/{criterion_id}"), done="saved")
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+EVIDENCE_CSP = "default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@router.get("/cases/{submission_id}/evidence/{evidence_id}")
+async def evidence_file(submission_id: str, evidence_id: str, page: StaffPage, download: bool = False) -> Response:
+    """The file, through intake's short-lived link asked with the person's own token,
+    checked against the manifest's SHA-256; PDFs and images inline (the case's pages
+    frame them), anything else as a download."""
+    async with page.runtime.db.sessionmaker() as session:
+        case = await cases.by_submission(session, submission_id)
+        item = evidence.find(evidence.of_case(case, await rounds.of_case(session, case.id)), evidence_id)
+    if item.kind != "file":
+        raise NotFound("This evidence is a link: open its address.")
+    files = IntakeFiles.of(page.request.app.state.identity)
+    spool = await files.fetch(item, token_of(page), max_bytes=int(options_of(page).preview_max_mb * 1024 * 1024))
+    inline = item.preview is not None and not download
+    headers = {"Content-Disposition": f"{'inline' if inline else 'attachment'}; "
+                                      f"filename*=UTF-8''{quote(item.filename or 'evidence')}",
+               "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": EVIDENCE_CSP, "X-Frame-Options": "SAMEORIGIN"}
+    if item.size is not None:
+        headers["Content-Length"] = str(item.size)
+    return StreamingResponse(evidence.chunks(spool), media_type=item.content_type or "application/octet-stream",
+                             headers=headers)

@@ -1,0 +1,73 @@
+"""The auditor console as a `Console` (shared page machinery), and what its journeys share:
+the signed-in auditor's (or operator's) page, the case a page is about, the catalog's
+texts in the page's language, and whether the person may act."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.audit import cases, directory
+from services.audit.config import AuditOptions
+from services.audit.errors import Forbidden
+from services.audit.models import ReviewCase
+from shared.catalog.loader import load_catalog
+from shared.infra.auth import COOKIE, Role
+from shared.web.pages import Console, NavItem, Page, signed_in
+
+HERE = Path(__file__).parent
+
+
+def options_of(page: Page) -> AuditOptions:
+    return page.request.app.state.audit_options
+
+
+def _globals(page: Page) -> dict:
+    def ctext(obj, version: str = "wwc-2019") -> str:
+        return load_catalog(version).text(obj, page.lang)
+
+    def region_label(region: str) -> str:
+        key = f"regions.{region}"
+        return page.t(key) if page.t.has(key) else region
+
+    return {"ctext": ctext, "region_label": region_label, "is_auditor": page.principal is not None and page.principal.role == Role.AUDITOR,
+            "me": page.principal.sub if page.principal else None}
+
+
+AUDIT = Console(
+    name="audit", prefix="/audit", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
+    home="/audit/queue", sign_in="/audit/sign-in", roles=(Role.AUDITOR, Role.OPERATOR),
+    nav=(NavItem("queue", "/audit/queue"), NavItem("mine", "/audit/queue?assignee=me"),
+         NavItem("signoff", "/audit/queue?status=signoff"), NavItem("conflicts", "/audit/conflicts")),
+    static_dirs=(HERE / "static",), globals=_globals,
+)
+
+# A page for a signed-in auditor or operator; anyone else goes to the sign-in page.
+StaffPage = Annotated[Page, Depends(signed_in)]
+
+
+def ensure_auditor(page: Page) -> None:
+    """Forms act: auditors only (operators read every page)."""
+    if page.principal is None or page.principal.role != Role.AUDITOR:
+        raise Forbidden("Only auditors act on review cases; operators read them.")
+
+
+def token_of(page: Page) -> str:
+    """The person's own token (their session), for asking intake for evidence links."""
+    return page.request.cookies.get(COOKIE, "")
+
+
+async def load_case(page: Page, submission_id: str) -> ReviewCase:
+    async with page.runtime.db.sessionmaker() as session:
+        return await cases.by_submission(session, submission_id)
+
+
+async def staff_names(page: Page, ids: set[str | None]) -> dict[str, str]:
+    async with page.runtime.db.sessionmaker() as session:
+        return await directory.names(session, ids)
+
+
+def case_url(submission_id: str, tail: str = "") -> str:
+    return f"/audit/cases/{submission_id}{tail}"

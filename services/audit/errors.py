@@ -1,0 +1,120 @@
+"""Audit's domain errors. Each has a stable `code`; `services/audit/problems.py` maps codes
+to HTTP and the console's locales map them to messages. Generic ones (`NotFound`,
+`Forbidden`, `InvalidInput`, `Unavailable`) come from `shared.errors`."""
+
+from __future__ import annotations
+
+from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unavailable
+
+__all__ = [
+    "CaseTaken", "ConflictOfInterest", "DecisionConflict", "DecisionInvalid", "DecisionsChanged",
+    "DecisionsIncomplete", "EvidenceMismatch", "EvidenceTooLarge", "EvidenceUnavailable", "Forbidden", "FourEyes",
+    "InvalidInput", "NotFound", "NotHolder", "RoundInvalid", "RoundLimitReached", "RoundOpen",
+    "SubmissionNotReceived", "Unavailable", "UnknownAuditor", "WrongState",
+]
+
+
+# --- holding a case ---------------------------------------------------------------------------
+
+
+class WrongState(DomainError):
+    """The action does not fit the case's state (e.g. deciding a case awaiting sign-off)."""
+
+    code = "case_state"
+
+
+class CaseTaken(DomainError):
+    """Someone else holds the case (a concurrent claim won, or it was assigned meanwhile)."""
+
+    code = "case_taken"
+
+
+class NotHolder(DomainError):
+    """Only the auditor who holds the case may do this."""
+
+    code = "not_holder"
+
+
+class UnknownAuditor(DomainError):
+    """Cases are assigned to auditors the platform knows (from intake's accounts)."""
+
+    code = "unknown_auditor"
+
+
+class ConflictOfInterest(DomainError):
+    """The auditor declared a conflict with the case's city, state or country."""
+
+    code = "conflict_of_interest"
+
+
+class SubmissionNotReceived(DomainError):
+    """The case is open but the submission's content has not reached audit yet."""
+
+    code = "submission_not_received"
+
+
+# --- decisions and sign-off -------------------------------------------------------------------
+
+
+class DecisionInvalid(InvalidInput):
+    """A decision that breaks a rule (a change without its reason, ...); `errors` say which."""
+
+    code = "decision_invalid"
+
+
+class DecisionConflict(DomainError):
+    """The decision was saved by someone else since the version the form was read at."""
+
+    code = "decision_conflict"
+
+
+class DecisionsIncomplete(DomainError):
+    """Every criterion needs a decision (confirmed or changed) before sign-off."""
+
+    code = "decisions_incomplete"
+
+
+class FourEyes(DomainError):
+    """The second auditor is neither the reviewer nor anyone who decided the case."""
+
+    code = "four_eyes"
+
+
+class DecisionsChanged(DomainError):
+    """The decisions differ from the set the approver read (their hash no longer matches)."""
+
+    code = "decisions_changed"
+
+
+# --- clarification rounds ---------------------------------------------------------------------
+
+
+class RoundInvalid(InvalidInput):
+    code = "round_invalid"
+
+
+class RoundOpen(DomainError):
+    code = "round_open"
+
+
+class RoundLimitReached(DomainError):
+    code = "round_limit_reached"
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+class EvidenceUnavailable(Unavailable):
+    """Intake (which keeps the files) did not give a link or the file right now."""
+
+    code = "evidence_unavailable"
+
+
+class EvidenceMismatch(DomainError):
+    """The stored file is not the one the manifest names (its SHA-256 or size differ)."""
+
+    code = "evidence_mismatch"
+
+
+class EvidenceTooLarge(DomainError):
+    code = "evidence_too_large"

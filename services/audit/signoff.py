@@ -1,0 +1,164 @@
+"""Four-eyes sign-off. The holder submits a case whose every criterion is decided and
+which has no open round; a second auditor — neither the reviewer nor anyone who decided
+one of its criteria, and not conflicted — approves it or returns it with comments.
+
+Approval names the hash of the decisions the approver read (`domain.decisions_hash`) and
+is refused if the set changed; it records the approver, the time and that hash, and
+publishes `wwc.audit.review.completed` with the final responses and every change. The
+workflow is signalled (`review_completed`) only then: cities never see decisions before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import cases, conflicts, decisions, directory, domain, trail
+from services.audit.domain import CaseState
+from services.audit.errors import DecisionsChanged, DecisionsIncomplete, RoundOpen
+from services.audit.models import ReviewCase, Signoff
+from shared.contracts.events import ReviewCompleted, SignoffRequested, SignoffReturned, Subject
+from shared.infra.auth import Principal
+from shared.infra.orm import utcnow
+
+
+class SignoffApproval(BaseModel):
+    decisions_hash: str = Field(pattern=r"^[0-9a-f]{64}$",
+                                description="the `decisions_hash` of the sign-off you read: approval is refused "
+                                            "if the decisions changed since")
+
+
+class SignoffReturn(BaseModel):
+    comments: str = Field(min_length=1, max_length=4000, description="what the reviewer should look at again")
+
+
+class SignoffEntry(BaseModel):
+    action: str
+    by: str
+    at: datetime
+    comments: str = ""
+    decisions_hash: str
+
+
+class SignoffRead(BaseModel):
+    status: str
+    reviewer_id: str | None = None
+    decisions_hash: str = Field(description="SHA-256 of the case's decisions now (what an approval would record)")
+    decided: int
+    total: int
+    requested_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    approved_hash: str | None = None
+    history: list[SignoffEntry] = Field(default_factory=list)
+
+
+async def history(session: AsyncSession, case_id: str) -> list[Signoff]:
+    rows = await session.scalars(select(Signoff).where(Signoff.case_id == case_id).order_by(Signoff.at))
+    return list(rows.all())
+
+
+async def read(session: AsyncSession, case: ReviewCase) -> SignoffRead:
+    made = await decisions.of_case(session, case.id)
+    return SignoffRead(status=case.status, reviewer_id=case.reviewer_id, decisions_hash=decisions.hash_of(made.values()),
+                       decided=len(made), total=len(case.submitted_responses), requested_at=case.signoff_requested_at,
+                       approved_by=case.approved_by, approved_at=case.approved_at, approved_hash=case.decisions_hash,
+                       history=[SignoffEntry(action=s.action, by=s.by, at=s.at, comments=s.comments,
+                                             decisions_hash=s.decisions_hash)
+                                for s in await history(session, case.id)])
+
+
+async def request(session: AsyncSession, principal: Principal, case: ReviewCase) -> ReviewCase:
+    await cases.ensure_holder(session, principal, case, action="submit for sign-off")
+    if case.status == CaseState.CLARIFICATION:
+        raise RoundOpen("A clarification round is open: the review is submitted once it is answered or due.")
+    domain.ensure_state(case.status, {CaseState.IN_REVIEW}, "submitted for sign-off")
+    sub = cases.frozen(case)
+    locked = await cases.lock(session, case.id, ReviewCase.holder_id == principal.sub,
+                              ReviewCase.status == CaseState.IN_REVIEW.value)
+    if locked is None:
+        now = await cases.current(session, case.id)
+        domain.ensure_state(now.status, {CaseState.IN_REVIEW}, "submitted for sign-off")
+        raise DecisionsChanged("The case changed meanwhile: reload it.")
+    made = await decisions.of_case(session, case.id)
+    missing = domain.missing_decisions(list(sub.responses), made)
+    if missing:
+        raise DecisionsIncomplete(f"{len(missing)} criteria have no decision yet: {', '.join(missing)}",
+                                  errors=[{"field": cid, "reason": "no decision yet"} for cid in missing],
+                                  missing=len(missing))
+    digest = decisions.hash_of(made.values())
+    now = utcnow()
+    locked.status, locked.reviewer_id, locked.signoff_requested_at = CaseState.SIGNOFF.value, principal.sub, now
+    session.add(Signoff(case_id=case.id, action="requested", by=principal.sub, at=now, decisions_hash=digest))
+    await cases.record(session, locked, trail.Actor.of(principal), "signoff.requested",
+                       before={"status": CaseState.IN_REVIEW.value},
+                       after={"status": locked.status, "decisions_hash": digest,
+                              "changes": sum(d.response != d.submitted for d in made.values())})
+    await cases.publish(session, locked, Subject.SIGNOFF_REQUESTED, SignoffRequested(
+        submission_id=locked.submission_id, case_id=locked.id, reviewer_id=principal.sub))
+    return locked
+
+
+async def _second_auditor(session: AsyncSession, principal: Principal, case: ReviewCase, action: str) -> ReviewCase:
+    """The case locked for a second auditor's verdict, once every rule holds."""
+    cases.ensure_auditor(principal)
+    await directory.know(session, principal)
+    domain.ensure_state(case.status, {CaseState.SIGNOFF}, action)
+    await conflicts.check(session, principal.sub, case, who="You", action="sign off")
+    locked = await cases.lock(session, case.id, ReviewCase.status == CaseState.SIGNOFF.value)
+    if locked is None:
+        now = await cases.current(session, case.id)
+        domain.ensure_state(now.status, {CaseState.SIGNOFF}, action)
+        raise DecisionsChanged("The case changed meanwhile: reload it.")  # pragma: no cover
+    made = await decisions.of_case(session, case.id)
+    domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, decided_by=[d.decided_by for d in made.values()])
+    return locked
+
+
+async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
+                  data: SignoffApproval) -> ReviewCompleted:
+    locked = await _second_auditor(session, principal, case, "approved")
+    made = await decisions.of_case(session, case.id)
+    digest = decisions.hash_of(made.values())
+    if digest != data.decisions_hash:
+        raise DecisionsChanged("The decisions are not the ones you read: reload the sign-off page.",
+                               decisions_hash=digest)
+    now = utcnow()
+    final = decisions.final_responses(locked, made)
+    changed = decisions.changes(made.values())
+    locked.status, locked.completed_at = CaseState.COMPLETED.value, now
+    locked.approved_by, locked.approved_at, locked.decisions_hash = principal.sub, now, digest
+    locked.audited_responses, locked.corrections = final, len(changed)
+    session.add(Signoff(case_id=case.id, action="approved", by=principal.sub, at=now, decisions_hash=digest))
+    approval = await trail.append(session, cases.chain(locked), trail.Actor.of(principal), "signoff.approved",
+                                  case_id=locked.id, before={"status": CaseState.SIGNOFF.value},
+                                  after={"status": locked.status, "decisions_hash": digest,
+                                         "approved_by": principal.sub, "changes": [c.criterion for c in changed]})
+    completed = ReviewCompleted(
+        submission_id=locked.submission_id, case_id=locked.id, corrections=len(changed), city_id=locked.city_id,
+        final_responses=final, changes=changed, reviewer_id=locked.reviewer_id, approved_by=principal.sub,
+        approved_at=now, decisions_hash=digest, trail_head=approval.hash)
+    await cases.publish(session, locked, Subject.REVIEW_COMPLETED, completed)
+    return completed
+
+
+async def return_case(session: AsyncSession, principal: Principal, case: ReviewCase,
+                      data: SignoffReturn) -> ReviewCase:
+    """Back to the reviewer (who still holds it) with the comments, to work on again."""
+    locked = await _second_auditor(session, principal, case, "returned")
+    made = await decisions.of_case(session, case.id)
+    digest = decisions.hash_of(made.values())
+    comments = data.comments.strip()
+    locked.status = CaseState.IN_REVIEW.value
+    session.add(Signoff(case_id=case.id, action="returned", by=principal.sub, at=utcnow(), comments=comments,
+                        decisions_hash=digest))
+    await cases.record(session, locked, trail.Actor.of(principal), "signoff.returned",
+                       before={"status": CaseState.SIGNOFF.value},
+                       after={"status": locked.status, "decisions_hash": digest}, reason=comments)
+    await cases.publish(session, locked, Subject.SIGNOFF_RETURNED, SignoffReturned(
+        submission_id=locked.submission_id, case_id=locked.id, reviewer_id=locked.reviewer_id or "",
+        returned_by=principal.sub, comments=comments))
+    return locked

@@ -1,0 +1,83 @@
+"""The whole case in one read: per criterion its text, the city's response and narrative,
+the evidence (submitted and sent in rounds), the answers given in rounds and the decision;
+with the rounds, the call notes and the sign-off. The API returns it; the console's
+pages are drawn from it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import calls, cases, decisions, evidence, queue, rounds, signoff
+from services.audit.calls import CallNoteRead
+from services.audit.decisions import DecisionRead
+from services.audit.evidence import EvidenceView
+from services.audit.queue import CaseSummary
+from services.audit.rounds import RoundRead
+from services.audit.signoff import SignoffRead
+from services.audit.config import AuditOptions
+from services.audit.models import ReviewCase
+from shared.contracts.vocabulary import Answer
+from shared.infra.auth import Principal
+
+
+class RoundAnswerView(BaseModel):
+    round: int
+    request_id: str
+    narrative: str
+    evidence: list[EvidenceView] = Field(default_factory=list)
+
+
+class CriterionView(BaseModel):
+    criterion_id: str
+    area: str
+    text: str
+    guidance: str
+    submitted: Answer
+    narrative: str
+    evidence: list[EvidenceView] = Field(default_factory=list)
+    round_answers: list[RoundAnswerView] = Field(default_factory=list)
+    asked_in_rounds: list[int] = Field(default_factory=list)
+    decision: DecisionRead | None = None
+
+
+class CaseRead(BaseModel):
+    case: CaseSummary
+    catalog_version: str
+    criteria: list[CriterionView]
+    rounds: list[RoundRead]
+    call_notes: list[CallNoteRead]
+    signoff: SignoffRead
+
+
+async def case_read(session: AsyncSession, principal: Principal, case: ReviewCase, options: AuditOptions,
+                    lang: str = "en") -> CaseRead:
+    [summary] = await queue.summaries(session, principal, [case], options)
+    criteria: list[CriterionView] = []
+    all_rounds = await rounds.of_case(session, case.id)
+    if case.received_at:
+        sub = cases.frozen(case)
+        catalog = decisions.catalog_of(case)
+        made = await decisions.of_case(session, case.id)
+        by_crit = evidence.by_criterion(evidence.of_case(case))
+        answers: dict[str, list[RoundAnswerView]] = {}
+        asked: dict[str, list[int]] = {}
+        for r in all_rounds:
+            for cid in r.criteria:
+                asked.setdefault(cid, []).append(r.number)
+            for cid, a in rounds.read(r).answers.items():
+                answers.setdefault(cid, []).append(RoundAnswerView(round=r.number, request_id=r.id,
+                                                                   narrative=a.narrative, evidence=a.evidence))
+        for crit in catalog.criteria:
+            if crit.id not in sub.responses:
+                continue
+            given = sub.responses[crit.id]
+            criteria.append(CriterionView(
+                criterion_id=crit.id, area=crit.area, text=catalog.text(crit, lang),
+                guidance=catalog.text(crit.evidence, lang), submitted=given.response, narrative=given.narrative,
+                evidence=by_crit.get(crit.id, []), round_answers=answers.get(crit.id, []),
+                asked_in_rounds=asked.get(crit.id, []),
+                decision=decisions.read(made[crit.id], catalog, lang) if crit.id in made else None))
+    return CaseRead(case=summary, catalog_version=case.catalog_version, criteria=criteria,
+                    rounds=[rounds.read(r) for r in all_rounds], call_notes=await calls.reads(session, case),
+                    signoff=await signoff.read(session, case))

@@ -1,0 +1,104 @@
+"""`make run`'s scripted auditors and cities (devtools/demo.py) against all five services
+served over HTTP: after they played, the review console shows cases in every state, one
+approved city has booked its debrief call and the other declined it (its certification
+completes), and playing again (a restart of `make run`) changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from devtools import demo
+from devtools.harness import Stack, serve
+from services.audit.models import ReviewCase
+from services.intake.config import IntakeOptions
+from shared.infra.settings import SERVICES
+from tests.infra.test_consumer import eventually
+from tests.intake.helpers import draft, fill_bulk
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+async def served(infra, tmp_path):
+    stack = Stack(infra=infra, backend="sqlite", tmp=tmp_path, services=SERVICES,
+                  build_kwargs={"intake": {"options": IntakeOptions(review_mode="auditor")}})
+    await stack.start()
+    servers = {name: await serve(stack.apps[name]) for name in ("intake", "audit", "notify")}
+    yield stack, {name: url for name, (url, _, _) in servers.items()}
+    for _, server, task in servers.values():
+        server.should_exit = True
+        await task
+    await stack.stop()
+
+
+async def test_the_scripted_auditors_leave_cases_in_every_state(served):
+    stack, urls = served
+    from services.intake import accounts
+
+    async with stack.runtimes["intake"].db.transaction() as session:
+        for email, name, role in demo.STAFF:
+            await accounts.create_staff_user(session, email=email, name=name, password=demo.DEMO_PASSWORD, role=role)
+    submissions, tokens = {}, {}
+    for name, state, country, population in demo.DEMO_CITIES:
+        client, _ = await draft(stack, name, state=state, country=country, population=population)
+        tokens[name] = client.headers["authorization"].split()[1]
+        await fill_bulk(client)
+        r = await client.post("/api/v1/assessments/2026/submit")
+        assert r.status_code == 201, r.text
+        submissions[name] = r.json()["id"]
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        await demo.play_auditors(client, urls, submissions)
+        states = await case_states(stack)
+        assert states == Counter({"queued": 5, "in_review": 3, "clarification": 1, "signoff": 1, "completed": 2})
+        await demo.play_auditors(client, urls, submissions)  # make run again
+        assert await case_states(stack) == states
+    async with stack.runtimes["audit"].db.sessionmaker() as session:
+        returned = await session.scalar(select(ReviewCase).where(
+            ReviewCase.submission_id == submissions[demo.DEMO_CITIES[10][0]]))
+    assert returned.status == "in_review" and returned.reviewer_id is not None  # back from sign-off with comments
+
+    async def moved_on():  # the approved reviews reach scoring (the workflow got the signal)
+        states = await workflow_stages(stack, [submissions[demo.DEMO_CITIES[i][0]] for i in (8, 9)])
+        return states if all(s not in ("in_review", "clarification") for s in states) else None
+
+    await eventually(moved_on, timeout=90, interval=0.5)
+
+    booker, decliner = (submissions[demo.DEMO_CITIES[i][0]] for i in demo.DEBRIEFS)
+    async with httpx.AsyncClient(timeout=30) as client:
+        await demo.play_debriefs(client, urls, submissions, tokens)
+        await demo.play_debriefs(client, urls, submissions, tokens)  # make run again: still one booking
+        slots = (await client.get(f"{urls['notify']}/api/v1/slots", headers={
+            "authorization": f"Bearer {tokens[demo.DEMO_CITIES[8][0]]}"})).json()
+    assert len(slots) == 2  # three published, one booked
+    status = await workflow_status(stack, booker)
+    assert status.stage.value == "debrief" and status.debrief_starts_at is not None
+    assert status.waiting_for == "debrief call"
+
+    async def completed():
+        status = await workflow_status(stack, decliner)
+        return status if status.stage.value == "completed" else None
+
+    assert (await eventually(completed, timeout=60, interval=0.5)).debrief_outcome == "declined"
+
+
+async def case_states(stack) -> Counter:
+    async with stack.runtimes["audit"].db.sessionmaker() as session:
+        return Counter((await session.scalars(select(ReviewCase.status))).all())
+
+
+async def workflow_status(stack, submission_id: str):
+    from shared.contracts.workflows import CertificationStatus, Query, certification_workflow_id
+
+    client = stack.runtimes["intake"].temporal_client
+    return await client.get_workflow_handle(certification_workflow_id(submission_id)).query(
+        Query.STATUS, result_type=CertificationStatus)
+
+
+async def workflow_stages(stack, submission_ids: list[str]) -> list[str]:
+    return [(await workflow_status(stack, sid)).stage.value for sid in submission_ids]
+
