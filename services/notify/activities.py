@@ -1,26 +1,79 @@
-"""Notify's activities (notify task queue)."""
+"""Notify's activities (notify task queue): the debrief offer, its reminders and its
+expiry, and the clarification reminder. Each records its mail in its own transaction,
+keyed by a cause that a retried activity repeats (so it is recorded once)."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
-from shared.contracts.workflows import Activity, DebriefOutcome, DebriefRequest
+from services.notify import debriefs, directory, mails
+from services.notify.debriefs import DebriefConfig
+from services.notify.directory import NotYetKnown
+from services.notify.domain import Kind
+from services.notify.sender import MailSender
+from shared.contracts.activities import (
+    Activities,
+    ClarificationReminder,
+    DebriefClosed,
+    DebriefOutcome,
+    DebriefReminder,
+    DebriefRequest,
+    bad_data,
+)
 from shared.infra.runtime import ServiceRuntime
-from services.notify import service
-from services.notify.mailer import Mailer
+from shared.infra.settings import service_urls
 
 
 class NotifyActivities:
-    def __init__(self, runtime: ServiceRuntime, mailer: Mailer) -> None:
-        self.runtime, self.mailer = runtime, mailer
+    def __init__(self, runtime: ServiceRuntime, cfg: DebriefConfig, sender: MailSender) -> None:
+        self.runtime, self.cfg, self.sender = runtime, cfg, sender
 
-    @activity.defn(name=Activity.NOTIFY_OFFER_DEBRIEF)
+    def _committed(self) -> None:
+        self.runtime.wake_relay()
+        self.sender.wake()
+
+    @activity.defn(name=Activities.OFFER_DEBRIEF.name)
     async def offer_debrief(self, req: DebriefRequest) -> DebriefOutcome:
         async with self.runtime.db.transaction() as session:
-            offer, emailed = await service.offer_debrief(session, self.mailer, req)
-            outcome = DebriefOutcome(offer_id=offer.id, emailed=emailed)
-        self.runtime.wake_relay()
+            offer, emailed = await debriefs.offer(session, self.cfg, req)
+            outcome = DebriefOutcome(offer_id=offer.id, emailed=emailed, expires_at=offer.expires_at,
+                                     booking_url=self.cfg.booking_url(req.submission_id))
+        self._committed()
         return outcome
 
+    @activity.defn(name=Activities.REMIND_DEBRIEF.name)
+    async def remind_debrief(self, req: DebriefReminder) -> None:
+        async with self.runtime.db.transaction() as session:
+            await debriefs.remind(session, self.cfg, req)
+        self._committed()
+
+    @activity.defn(name=Activities.CLOSE_DEBRIEF.name)
+    async def close_debrief(self, req: DebriefClosed) -> None:
+        try:
+            async with self.runtime.db.transaction() as session:
+                await debriefs.close(session, req)
+        except debriefs.NotFound as exc:
+            raise bad_data(str(exc)) from exc
+        self._committed()
+
+    @activity.defn(name=Activities.REMIND_CLARIFICATION.name)
+    async def remind_clarification(self, req: ClarificationReminder) -> None:
+        """Two days before a round is due, and the city has not answered: its staff are told."""
+        async with self.runtime.db.transaction() as session:
+            contact = await directory.submission(session, req.submission_id)  # NotYetKnown: retried
+            staff = await directory.city_staff(session, contact.city_id, Kind.CLARIFICATION_DUE_SOON,
+                                               fallback=contact.email)
+            await mails.queue(
+                session, cause=f"clarification-due:{req.request_id}:{req.due_at.isoformat()}",
+                kind=Kind.CLARIFICATION_DUE_SOON, recipients=staff, city_id=contact.city_id,
+                submission_id=req.submission_id,
+                context={"city_name": contact.city_name, "criteria": req.criteria, "due_at": req.due_at,
+                         "link": f"{service_urls()['intake']}/portal/submission/clarifications/{req.request_id}",
+                         "preferences_url": f"{self.cfg.public_url}/booking/preferences"})
+        self._committed()
+
     def all(self) -> list:
-        return [self.offer_debrief]
+        return [self.offer_debrief, self.remind_debrief, self.close_debrief, self.remind_clarification]
+
+
+__all__ = ["NotYetKnown", "NotifyActivities"]

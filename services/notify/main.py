@@ -1,24 +1,81 @@
-"""Notify's composition root."""
+"""Notify's composition root: its consumers, activities, API, consoles and mail sender."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from services.notify import api, console, subscribers
+from services.notify.activities import NotifyActivities
+from services.notify.config import NotifyOptions
+from services.notify.debriefs import DebriefConfig
+from services.notify.problems import ERRORS
+from services.notify.sender import MailSender
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
-from shared.infra.settings import SmtpSettings
-from services.notify import api, subscribers
-from services.notify.activities import NotifyActivities
-from services.notify.mailer import Mailer
+from shared.infra.settings import SERVICES, SmtpSettings, service_urls
 
 
-def build(settings: Settings | None = None, smtp: SmtpSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
-    runtime = ServiceRuntime(settings or Settings.load("notify"))
-    mailer = Mailer(smtp or SmtpSettings())
-    runtime.activities = NotifyActivities(runtime, mailer).all()
-    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.remember_contact, name="notify-contacts")
-    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.on_submission_submitted(mailer))
-    runtime.consume(Subject.REPORT_READY, subscribers.on_report_ready(mailer))
-    runtime.consume(Subject.REGISTRATION_REQUESTED, subscribers.on_registration_requested(mailer))
-    runtime.consume(Subject.REGISTRATION_REFUSED, subscribers.on_registration_refused(mailer))
-    return runtime, create_app(runtime, [api.router], title="WWC Notify")
+class NotifyRuntime(ServiceRuntime):
+    """The shared runtime plus the mail sender, which runs beside the relay and stops with it."""
+
+    mail_sender: MailSender
+
+    def start_background(self) -> asyncio.Task:
+        task = super().start_background()
+        self._tasks.append(asyncio.create_task(self.mail_sender.run(), name="notify-mail-sender"))
+        return task
+
+
+def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
+          options: NotifyOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings.load("notify")
+    smtp = smtp or SmtpSettings()
+    options = options or NotifyOptions()
+    runtime = NotifyRuntime(settings)
+    sender = MailSender(runtime.db, smtp, options, ready=lambda: runtime.ready["db"], published=runtime.wake_relay)
+    runtime.mail_sender = sender
+    cfg = DebriefConfig(options=options, public_url=settings.service.public_url or service_urls()["notify"],
+                        organizer=smtp.sender)
+    runtime.activities = NotifyActivities(runtime, cfg, sender).all()
+
+    def consume(subject: str, handler, name: str | None = None) -> None:
+        runtime.consume(subject, handler, name=name).after_commit.append(sender.wake)
+
+    # What notify knows (no mail in these consumers).
+    consume(Subject.USER_REGISTERED, subscribers.remember_person, "notify-people")
+    consume(Subject.CITY_REGISTERED, subscribers.remember_city, "notify-cities")
+    consume(Subject.CITY_UPDATED, subscribers.remember_city, "notify-city-updates")
+    consume(Subject.SUBMISSION_SUBMITTED, subscribers.remember_contact, "notify-contacts")
+    consume(Subject.STATUS_CHANGED, subscribers.remember_stage, "notify-stages")
+    consume(Subject.CASE_ASSIGNED, subscribers.remember_assignment, "notify-case-holders")
+    consume(Subject.CASE_RELEASED, subscribers.remember_release, "notify-case-releases")
+    consume(Subject.CLARIFICATION_REQUESTED, subscribers.remember_round, "notify-clarification-rounds")
+    # Mail (durables named after their subject).
+    city = subscribers.city_mail(cfg)
+    consume(Subject.REGISTRATION_REQUESTED, subscribers.on_registration_requested)
+    consume(Subject.REGISTRATION_REFUSED, subscribers.on_registration_refused)
+    consume(Subject.SUBMISSION_SUBMITTED, city["submitted"])
+    consume(Subject.CLARIFICATION_REQUESTED, city["clarification_requested"])
+    consume(Subject.REVIEW_COMPLETED, city["review_completed"])
+    consume(Subject.REPORT_READY, city["report_ready"])
+    consume(Subject.SCORE_COMPUTED, city["score_computed"])
+    consume(Subject.CASE_ASSIGNED, subscribers.on_case_assigned)
+    consume(Subject.REVIEW_DUE_SOON, subscribers.on_review_due_soon)
+    consume(Subject.CLARIFICATION_ANSWERED, subscribers.on_clarification_answered)
+    consume(Subject.SIGNOFF_RETURNED, subscribers.on_signoff_returned)
+    consume(Subject.REVIEW_OVERDUE, subscribers.on_review_overdue)
+    for service in SERVICES:
+        consume(Subject.message_parked(service), subscribers.on_message_parked,
+                f"{subscribers.PARKED_MAILER}-{service}")
+    # The workflow hears of every debrief change again (a signal lost to an outage arrives).
+    signal = subscribers.signal_debrief(runtime)
+    for subject in (Subject.DEBRIEF_BOOKED, Subject.DEBRIEF_RESCHEDULED, Subject.DEBRIEF_CANCELLED,
+                    Subject.DEBRIEF_COMPLETED):
+        consume(subject, signal, "notify-signal-" + subject.rsplit(".", 1)[1])
+
+    app = create_app(runtime, [api.router, console.router], title="WWC Notify", errors=ERRORS)
+    app.state.debrief_config = cfg
+    app.state.mail_sender = sender
+    return runtime, app

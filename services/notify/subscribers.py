@@ -1,88 +1,236 @@
-"""Notify mails cities about the facts they care about."""
+"""Notify's consumers: some keep what it knows (people, cities, submissions, case holders,
+clarification rounds: no mail in them, so an SMTP outage never holds them up); the others
+record mail for the people a fact concerns, in the event's own transaction (the sender
+delivers it). The cause of each mail is the event id: one mail per (event, recipient)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify import directory, mails, signals
+from services.notify.debriefs import DebriefConfig
+from services.notify.domain import Kind, Recipient
 from shared.contracts.events import (
+    CaseAssigned,
+    CaseReleased,
+    CityProfile,
+    ClarificationAnswered,
+    ClarificationRequested,
     Envelope,
+    MessageParked,
     RegistrationRefused,
     RegistrationRequested,
     ReportReady,
+    ReviewCompleted,
+    ReviewDueSoon,
+    ReviewOverdue,
+    ScoreComputed,
+    SignoffReturned,
+    StatusChanged,
     SubmissionSubmitted,
+    UserRegistered,
 )
-from services.notify import service
-from services.notify.mailer import Mailer
-from services.notify.models import Contact
+from shared.infra.runtime import ServiceRuntime
+from shared.infra.settings import service_urls
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def cause(envelope: Envelope) -> str:
+    return f"event:{envelope.event_id}"
+
+
+def portal(path: str = "") -> str:
+    return f"{service_urls()['intake']}/portal{path}"
+
+
+# --- what notify knows --------------------------------------------------------------------
+
+
+async def remember_person(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.remember_person(session, envelope.payload_as(UserRegistered))
+
+
+async def remember_city(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.remember_city(session, envelope.payload_as(CityProfile))
 
 
 async def remember_contact(session: AsyncSession, envelope: Envelope) -> None:
-    """Its own consumer, with no mail in it: an SMTP outage never keeps the contact from
-    being known to the handlers of later events."""
-    p = envelope.payload_as(SubmissionSubmitted)
-    await service.remember_contact(session, submission_id=p.submission_id, city_id=p.city_id,
-                                   city_name=p.city_name, email=p.contact_email)
+    await directory.remember_submission(session, envelope.payload_as(SubmissionSubmitted))
 
 
-def on_submission_submitted(mailer: Mailer):
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        p = envelope.payload_as(SubmissionSubmitted)
-        await service.send_once(
-            session, mailer, cause=f"event:{envelope.event_id}", submission_id=p.submission_id, to=p.contact_email,
-            subject=f"We received {p.city_name}'s {p.cycle} assessment",
-            body=(f"Thank you. {p.city_name}'s assessment ({p.answered} criteria, {p.evidence_count} pieces of "
-                  "evidence) is now with the What Works Cities audit team.\n"),
-        )
-
-    return handle
+async def remember_stage(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(StatusChanged)
+    await directory.set_stage(session, p.submission_id, p.status)
 
 
-def on_report_ready(mailer: Mailer):
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        p = envelope.payload_as(ReportReady)
-        contact = await session.get(Contact, p.submission_id)
-        if contact is None:
-            # submission.submitted has not been handled yet: retry rather than skip the mail.
-            raise LookupError(f"no contact yet for submission {p.submission_id}")
-        await service.send_once(
-            session, mailer, cause=f"event:{envelope.event_id}", submission_id=p.submission_id,
-            to=contact.email, subject="Your Certification Report is ready",
-            body="Your What Works Cities Certification Report is ready to view in the city portal.\n",
-        )
-
-    return handle
+async def remember_assignment(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.remember_holder(session, envelope.payload_as(CaseAssigned), held=True)
 
 
-def on_registration_requested(mailer: Mailer):
+async def remember_release(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.remember_holder(session, envelope.payload_as(CaseReleased), held=False)
+
+
+async def remember_round(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.remember_round(session, envelope.payload_as(ClarificationRequested))
+
+
+# --- mail to an address -------------------------------------------------------------------
+
+
+async def on_registration_requested(session: AsyncSession, envelope: Envelope) -> None:
     """The link that confirms a new account's address (it creates the account)."""
-
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        p = envelope.payload_as(RegistrationRequested)
-        await service.send_once(
-            session, mailer, cause=f"event:{envelope.event_id}", submission_id=None, to=p.email,
-            subject="Confirm your What Works Cities Certification account",
-            body=(f"Hello {p.contact_name},\n\nTo create the account for {p.city_name}, open this link "
-                  f"(it works once, until {p.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{p.confirm_url}\n\n"
-                  "If you did not ask for this, ignore this message.\n"),
-        )
-
-    return handle
+    p = envelope.payload_as(RegistrationRequested)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REQUESTED,
+                      recipients=[Recipient(email=p.email, language=p.language, name=p.contact_name)],
+                      context={"contact_name": p.contact_name, "city_name": p.city_name,
+                               "confirm_url": p.confirm_url, "expires_at": p.expires_at})
 
 
-def on_registration_refused(mailer: Mailer):
+async def on_registration_refused(session: AsyncSession, envelope: Envelope) -> None:
     """Only the address's owner learns that it has an account already (or that the city is
     registered); the API said the same to everyone."""
+    p = envelope.payload_as(RegistrationRefused)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REFUSED,
+                      recipients=[Recipient(email=p.email, language=p.language)],
+                      context={"reason": p.reason, "city_name": p.city_name, "sign_in_url": portal("/sign-in")})
 
+
+# --- mail to a city's staff ---------------------------------------------------------------
+
+
+def city_mail(cfg: DebriefConfig) -> dict[str, Handler]:
+    prefs = {"preferences_url": f"{cfg.public_url}/booking/preferences"}
+
+    async def to_city(session: AsyncSession, envelope: Envelope, kind: Kind, submission_id: str,
+                      context: dict, city_id: str | None = None) -> None:
+        contact = await directory.submission(session, submission_id)
+        staff = await directory.city_staff(session, city_id or contact.city_id, kind, fallback=contact.email)
+        await mails.queue(session, cause=cause(envelope), kind=kind, recipients=staff,
+                          city_id=city_id or contact.city_id, submission_id=submission_id,
+                          context={"city_name": contact.city_name, "cycle": contact.cycle, **prefs, **context})
+
+    async def submitted(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(SubmissionSubmitted)
+        await directory.remember_submission(session, p)  # this consumer may run first
+        await to_city(session, envelope, Kind.SUBMISSION_RECEIVED, p.submission_id, {
+            "answered": p.answered, "evidence_count": p.evidence_count, "portal_url": portal("/submission")},
+            city_id=p.city_id)
+
+    async def clarification_requested(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(ClarificationRequested)
+        await to_city(session, envelope, Kind.CLARIFICATION_REQUESTED, p.submission_id, {
+            "criteria": p.criteria, "message": p.message, "due_at": p.due_at,
+            "link": portal(f"/submission/clarifications/{p.request_id}")})
+
+    async def review_completed(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(ReviewCompleted)
+        await to_city(session, envelope, Kind.REVIEW_COMPLETED, p.submission_id, {
+            "corrections": p.corrections, "changes": [c.model_dump() for c in p.changes],
+            "portal_url": portal("/submission")})
+
+    async def report_ready(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(ReportReady)
+        await to_city(session, envelope, Kind.REPORT_READY, p.submission_id, {
+            "report_url": p.url or portal("/submission"), "tier": p.tier}, city_id=p.city_id)
+
+    async def score_computed(session: AsyncSession, envelope: Envelope) -> None:
+        p = envelope.payload_as(ScoreComputed)
+        await to_city(session, envelope, Kind.CERTIFICATION_RESULT, p.submission_id, {
+            "tier": p.tier, "percent": p.percent, "met": p.met, "total": p.total,
+            "portal_url": portal("/submission")}, city_id=p.city_id)
+
+    return {"submitted": submitted, "clarification_requested": clarification_requested,
+            "review_completed": review_completed, "report_ready": report_ready, "score_computed": score_computed}
+
+
+# --- mail to auditors ---------------------------------------------------------------------
+
+
+async def _case_city(session: AsyncSession, submission_id: str) -> str:
+    return (await directory.submission(session, submission_id)).city_name
+
+
+async def on_case_assigned(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(CaseAssigned)
+    holder = await directory.auditor(session, p.auditor_id)
+    by = await directory.person(session, p.assigned_by)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.CASE_ASSIGNED, recipients=[holder],
+                      submission_id=p.submission_id, city_id=envelope.city_id,
+                      context={"city_name": await _case_city(session, p.submission_id), "case_id": p.case_id,
+                               "due_at": p.due_at, "claimed": p.assigned_by == p.auditor_id,
+                               "assigned_by": by.name if by else ""})
+
+
+async def on_review_due_soon(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ReviewDueSoon)
+    holder = await (directory.auditor(session, p.auditor_id) if p.auditor_id
+                    else directory.case_auditor(session, p.submission_id))
+    await mails.queue(session, cause=cause(envelope), kind=Kind.REVIEW_DUE_SOON, recipients=[holder],
+                      submission_id=p.submission_id, city_id=envelope.city_id,
+                      context={"city_name": await _case_city(session, p.submission_id), "case_id": p.case_id,
+                               "due_at": p.due_at})
+
+
+async def on_clarification_answered(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ClarificationAnswered)
+    holder = await directory.case_auditor(session, p.submission_id, p.request_id)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.CLARIFICATION_ANSWERED, recipients=[holder],
+                      submission_id=p.submission_id, city_id=envelope.city_id,
+                      context={"city_name": await _case_city(session, p.submission_id),
+                               "criteria": sorted(p.answers), "answered_at": p.answered_at,
+                               "request_id": p.request_id})
+
+
+async def on_signoff_returned(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(SignoffReturned)
+    reviewer = await directory.auditor(session, p.reviewer_id)
+    by = await directory.person(session, p.returned_by)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.SIGNOFF_RETURNED, recipients=[reviewer],
+                      submission_id=p.submission_id, city_id=envelope.city_id,
+                      context={"city_name": await _case_city(session, p.submission_id), "case_id": p.case_id,
+                               "comments": p.comments, "returned_by": by.name if by else ""})
+
+
+# --- mail to operators --------------------------------------------------------------------
+
+
+async def on_review_overdue(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ReviewOverdue)
+    holder = await directory.person(session, p.auditor_id)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.REVIEW_OVERDUE,
+                      recipients=await directory.operators(session), submission_id=p.submission_id,
+                      city_id=envelope.city_id,
+                      context={"city_name": await _case_city(session, p.submission_id), "case_id": p.case_id,
+                               "due_at": p.due_at, "auditor_name": holder.name if holder else ""})
+
+
+PARKED_MAILER = "notify-parked-messages"
+
+
+async def on_message_parked(session: AsyncSession, envelope: Envelope) -> None:
+    """A service parked an event. Notify's own parking of this very consumer is not mailed
+    (a mail about it could park again, and so on)."""
+    p = envelope.payload_as(MessageParked)
+    if p.consumer.startswith(PARKED_MAILER):
+        return
+    await mails.queue(session, cause=cause(envelope), kind=Kind.MESSAGE_PARKED,
+                      recipients=await directory.operators(session), submission_id=p.submission_id,
+                      context={"service": p.service, "consumer": p.consumer, "event_subject": p.subject,
+                               "parked_id": p.parked_id, "error": p.error[:300],
+                               "ops_url": f"{service_urls()[p.service]}/ops/parked"
+                               if p.service in service_urls() else ""})
+
+
+# --- the workflow hears of each debrief change (again) ------------------------------------
+
+
+def signal_debrief(runtime: ServiceRuntime) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        p = envelope.payload_as(RegistrationRefused)
-        if p.reason == "account_exists":
-            text = ("Someone asked to create a What Works Cities Certification account with this address, "
-                    "which already has one. Sign in with it instead. If it was not you, ignore this message.")
-        else:
-            text = (f"Someone asked to register {p.city_name} with this address, but {p.city_name} is already "
-                    "registered. Ask its staff to invite you. If it was not you, ignore this message.")
-        await service.send_once(session, mailer, cause=f"event:{envelope.event_id}", submission_id=None,
-                                to=p.email, subject="Your What Works Cities Certification account",
-                                body=text + "\n")
+        if envelope.submission_id:
+            await signals.send_current(runtime.db, runtime.temporal_client, envelope.submission_id)
 
     return handle

@@ -1,0 +1,271 @@
+"""Notify's rules, without I/O: who gets which kind of mail, the Message-ID of a mail,
+retry delays, the debrief rules (offer window, slots, overlap, notice, outcome) and the
+iCalendar invite. Tested in tests/unit/test_notify_rules.py."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from services.notify.errors import (
+    CallNotStarted,
+    InvalidInput,
+    InvalidSlot,
+    OfferClosed,
+    OfferExpired,
+    SlotOverlaps,
+    TooSoon,
+)
+
+LANGUAGES = ("en", "es", "pt")
+
+
+class Audience(StrEnum):
+    ADDRESS = "address"    # an address without an account yet (registration)
+    CITY = "city"          # every staff user of the city, less those who opted out of the kind
+    AUDITOR = "auditor"
+    OPERATOR = "operator"  # every operator
+
+
+class Kind(StrEnum):
+    """Every kind of mail notify sends: the template's name and what a person opts out of."""
+
+    REGISTRATION_REQUESTED = "registration_requested"
+    REGISTRATION_REFUSED = "registration_refused"
+    SUBMISSION_RECEIVED = "submission_received"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    CLARIFICATION_DUE_SOON = "clarification_due_soon"
+    REVIEW_COMPLETED = "review_completed"
+    REPORT_READY = "report_ready"
+    CERTIFICATION_RESULT = "certification_result"
+    DEBRIEF_OFFERED = "debrief_offered"
+    DEBRIEF_BOOKED = "debrief_booked"
+    DEBRIEF_RESCHEDULED = "debrief_rescheduled"
+    DEBRIEF_REMINDER = "debrief_reminder"
+    DEBRIEF_CANCELLED = "debrief_cancelled"
+    CASE_ASSIGNED = "case_assigned"
+    REVIEW_DUE_SOON = "review_due_soon"
+    CLARIFICATION_ANSWERED = "clarification_answered"
+    SIGNOFF_RETURNED = "signoff_returned"
+    AUDITOR_DEBRIEF_BOOKED = "auditor_debrief_booked"
+    AUDITOR_DEBRIEF_RESCHEDULED = "auditor_debrief_rescheduled"
+    AUDITOR_DEBRIEF_CANCELLED = "auditor_debrief_cancelled"
+    REVIEW_OVERDUE = "review_overdue"
+    MESSAGE_PARKED = "message_parked"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+AUDIENCE: dict[Kind, Audience] = {
+    Kind.REGISTRATION_REQUESTED: Audience.ADDRESS, Kind.REGISTRATION_REFUSED: Audience.ADDRESS,
+    **{k: Audience.CITY for k in (
+        Kind.SUBMISSION_RECEIVED, Kind.CLARIFICATION_REQUESTED, Kind.CLARIFICATION_DUE_SOON,
+        Kind.REVIEW_COMPLETED, Kind.REPORT_READY, Kind.CERTIFICATION_RESULT, Kind.DEBRIEF_OFFERED,
+        Kind.DEBRIEF_BOOKED, Kind.DEBRIEF_RESCHEDULED, Kind.DEBRIEF_REMINDER, Kind.DEBRIEF_CANCELLED)},
+    **{k: Audience.AUDITOR for k in (
+        Kind.CASE_ASSIGNED, Kind.REVIEW_DUE_SOON, Kind.CLARIFICATION_ANSWERED, Kind.SIGNOFF_RETURNED,
+        Kind.AUDITOR_DEBRIEF_BOOKED, Kind.AUDITOR_DEBRIEF_RESCHEDULED, Kind.AUDITOR_DEBRIEF_CANCELLED)},
+    **{k: Audience.OPERATOR for k in (Kind.REVIEW_OVERDUE, Kind.MESSAGE_PARKED, Kind.DELIVERY_FAILED)},
+}
+
+# What a city's staff may opt out of (each person for themselves): every city kind.
+OPTIONAL_KINDS: tuple[Kind, ...] = tuple(k for k, a in AUDIENCE.items() if a == Audience.CITY)
+
+
+class MailState(StrEnum):
+    PENDING = "pending"  # recorded, waiting to be sent (or retried after a failure)
+    SENT = "sent"        # the relay accepted it
+    PARKED = "parked"    # failed `max_attempts` times: an operator looks, and may retry it
+
+
+def language(code: str | None) -> str:
+    code = (code or "").lower()[:2]
+    return code if code in LANGUAGES else "en"
+
+
+# --- recipients and the sent-once ledger --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    language: str = "en"
+    name: str = ""
+    user_id: str | None = None
+    timezone: str = "UTC"
+
+
+def city_recipients(staff: Iterable[Recipient], opted_out: set[tuple[str, str]], kind: Kind) -> list[Recipient]:
+    """Every staff user of a city, less those who opted out of this kind; one per address."""
+    out: dict[str, Recipient] = {}
+    for person in staff:
+        if person.user_id and (person.user_id, kind.value) in opted_out and kind in OPTIONAL_KINDS:
+            continue
+        out.setdefault(person.email.lower(), person)
+    return list(out.values())
+
+
+def message_id(cause: str, recipient: str) -> str:
+    """The same cause and recipient always give the same Message-ID: a copy sent again after
+    a crash (between the relay's yes and our mark) is recognised by mail systems."""
+    digest = hashlib.sha256(f"{cause}:{recipient.lower()}".encode()).hexdigest()[:32]
+    return f"<{digest}@wwc.notify>"
+
+
+def retry_delay(attempts: int, *, base: float, most: float) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: doubling, capped."""
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), most))
+
+
+def after_failure(attempts: int, max_attempts: int) -> MailState:
+    return MailState.PARKED if attempts >= max_attempts else MailState.PENDING
+
+
+# --- time zones ---------------------------------------------------------------------------------
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {name!r}", field="timezone", reason="unknown time zone") from exc
+
+
+def local_to_utc(day: date, at: time, tz: str) -> datetime:
+    """A wall-clock time in a zone as a UTC instant; a time the clocks skip (a DST gap) is
+    refused rather than silently moved."""
+    local = datetime.combine(day, at, tzinfo=zone(tz))
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone(tz)).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise InvalidInput(f"{day} {at} does not exist in {tz}", field="time", reason="time does not exist")
+    return instant
+
+
+def when(instant: datetime, tz: str, lang: str) -> str:
+    """A call's moment for a person: their language, their zone, the zone named."""
+    local = instant.astimezone(zone(tz))
+    return f"{format_date(local, 'full', locale=lang)}, {format_time(local, 'short', locale=lang)} ({tz})"
+
+
+def day_of(instant: datetime, tz: str, lang: str) -> str:
+    return format_date(instant.astimezone(zone(tz)), "full", locale=lang)
+
+
+# --- debrief offers, slots and bookings ------------------------------------------------------
+
+SLOT_MINUTES = (15, 240)
+
+
+def offer_expires(offered_at: datetime, window_days: float) -> datetime:
+    return offered_at + timedelta(days=window_days)
+
+
+def check_offer_open(state: str, expires_at: datetime | None, now: datetime) -> None:
+    """A city books, moves or declines only while its offer is open and unexpired."""
+    if state not in ("open", "booked"):
+        raise OfferClosed(f"the debrief offer is {state}", state=state)
+    if expires_at is not None and now >= expires_at and state == "open":
+        raise OfferExpired("the debrief offer has expired", expires_at=expires_at.isoformat())
+
+
+def check_slot(starts_at: datetime, ends_at: datetime, call_url: str, now: datetime) -> None:
+    minutes = (ends_at - starts_at).total_seconds() / 60
+    if not SLOT_MINUTES[0] <= minutes <= SLOT_MINUTES[1]:
+        raise InvalidSlot(f"a call lasts {SLOT_MINUTES[0]} to {SLOT_MINUTES[1]} minutes",
+                          field="duration_minutes", reason="out of range")
+    if starts_at <= now:
+        raise TooSoon("the slot starts in the past", field="starts_at", reason="in the past")
+    url = urlparse(call_url)
+    if url.scheme not in ("https", "http") or not url.netloc or len(call_url) > 500:
+        raise InvalidInput("the call link must be an http(s) URL", field="call_url", reason="not an http(s) URL")
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Half-open intervals: a call ending at 10:00 and one starting at 10:00 do not overlap."""
+    return a_start < b_end and b_start < a_end
+
+
+def check_no_overlap(starts_at: datetime, ends_at: datetime, existing: Iterable[tuple[datetime, datetime]]) -> None:
+    for start, end in existing:
+        if overlaps(starts_at, ends_at, start, end):
+            raise SlotOverlaps("the auditor has another slot at that time", other=start.isoformat())
+
+
+def check_notice(starts_at: datetime, now: datetime, min_notice: timedelta) -> None:
+    """A call is booked or moved with at least this much notice (reminders need it too)."""
+    if starts_at - now < min_notice:
+        raise TooSoon("the call starts too soon to book", minutes=int(min_notice.total_seconds() // 60))
+
+
+def check_outcome(outcome: str, starts_at: datetime, now: datetime) -> None:
+    if outcome not in ("held", "no_show"):
+        raise InvalidInput("outcome is held or no_show", field="outcome", reason="not held or no_show")
+    if now < starts_at:
+        raise CallNotStarted("the outcome is recorded once the call has started")
+
+
+def debrief_cause(booking_id: str, sequence: int, what: str) -> str:
+    return f"booking:{booking_id}:{sequence}:{what}"
+
+
+# --- the iCalendar invite ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invite:
+    uid: str
+    sequence: int
+    method: str  # REQUEST | CANCEL
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str  # the reader's zone: DTSTART/DTEND carry it (the same instant for everyone)
+    summary: str
+    description: str
+    call_url: str
+    organizer: tuple[str, str]  # (email, name)
+    attendees: tuple[tuple[str, str], ...]
+
+
+def invite_uid(booking_id: str) -> str:
+    """Stable for the life of a booking: calendars update the same event when it moves."""
+    return f"debrief-{booking_id}@wwc.notify"
+
+
+def build_invite(invite: Invite, *, stamp: datetime) -> str:
+    tz = zone(invite.timezone)
+    cal = Calendar()
+    cal.add("prodid", "-//What Works Cities Certification//notify//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", invite.method)
+    event = Event()
+    event.add("uid", invite.uid)
+    event.add("sequence", invite.sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", invite.starts_at.astimezone(tz))
+    event.add("dtend", invite.ends_at.astimezone(tz))
+    event.add("summary", invite.summary)
+    event.add("description", f"{invite.description}\n\n{invite.call_url}".strip())
+    event.add("location", invite.call_url)
+    event.add("url", invite.call_url)
+    event.add("status", "CANCELLED" if invite.method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    organizer = vCalAddress(f"mailto:{invite.organizer[0]}")
+    organizer.params["cn"] = vText(invite.organizer[1] or invite.organizer[0])
+    event.add("organizer", organizer)
+    for email, name in invite.attendees:
+        attendee = vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = vText(name or email)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("NEEDS-ACTION" if invite.method == "REQUEST" else "DECLINED")
+        event.add("attendee", attendee, encode=0)
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()

@@ -1,0 +1,92 @@
+"""Writing mail: render a kind in a recipient's language (Jinja2 templates, plain text and
+HTML over one layout) and record it in the sent-once ledger, `pending`, in the caller's
+transaction. The sender (`services/notify/sender.py`) delivers it afterwards.
+
+Templates: `templates/mail/<lang>/<kind>.txt` (blocks `subject` and `body`) and
+`<kind>.html` (block `body`), over `layout.txt` / `layout.html`; the layout's own words
+are in `templates/mail/strings.yaml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify import domain
+from services.notify.domain import Kind, Recipient
+from services.notify.models import Mail
+from shared.contracts.text import strip_controls
+from shared.infra.orm import insert_if_absent, new_id, utcnow
+
+MAIL_TEMPLATES = Path(__file__).parent / "templates" / "mail"
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(MAIL_TEMPLATES), undefined=StrictUndefined,
+                      autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return env
+
+
+@cache
+def layout_strings() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((MAIL_TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+
+
+def render(kind: Kind, lang: str, context: dict[str, Any], *, timezone: str = "UTC") -> tuple[str, str, str]:
+    """(subject, text, html) of one mail in one language, times in `timezone`."""
+    lang = domain.language(lang)
+    env = _env()
+    ctx = {
+        **context,
+        "lang": lang,
+        "s": layout_strings()[lang],
+        "when": lambda dt: domain.when(_aware(dt), timezone, lang),
+        "day": lambda dt: domain.day_of(_aware(dt), timezone, lang),
+        "timezone": timezone,
+    }
+    text_t = env.get_template(f"{lang}/{kind.value}.txt")
+    subject = "".join(text_t.blocks["subject"](text_t.new_context(ctx))).strip()
+    ctx["subject"] = subject
+    text = text_t.render(ctx).strip() + "\n"
+    html = env.get_template(f"{lang}/{kind.value}.html").render(ctx)
+    return strip_controls(" ".join(subject.split()))[:300], text, html
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value
+
+
+async def queue(session: AsyncSession, *, cause: str, kind: Kind, recipients: Iterable[Recipient],
+                context: dict[str, Any] | Callable[[Recipient], dict[str, Any]], city_id: str | None = None,
+                submission_id: str | None = None,
+                ics: Callable[[Recipient], str | None] | None = None) -> int:
+    """Record one mail per recipient for this cause (a second call for the same cause and
+    recipient records nothing: events delivered twice, activities retried). Returns how
+    many recipients the cause has mail for."""
+    count = 0
+    now = utcnow()
+    for person in recipients:
+        if not person.email:
+            continue
+        ctx = context(person) if callable(context) else context
+        subject, text, html = render(kind, person.language, {"name": person.name, **ctx}, timezone=person.timezone)
+        to = person.email.lower()
+        await insert_if_absent(
+            session, Mail, id=new_id(), cause=cause, kind=kind.value, to=to, user_id=person.user_id,
+            language=domain.language(person.language), city_id=city_id, submission_id=submission_id,
+            subject=subject, text=text, html=html, ics=ics(person) if ics else None,
+            message_id=domain.message_id(cause, to), state=domain.MailState.PENDING.value, attempts=0,
+            next_attempt_at=now, created_at=now)
+        count += 1
+    return count

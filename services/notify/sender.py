@@ -1,0 +1,87 @@
+"""The background sender: delivers what the ledger holds as `pending`.
+
+Why a sender rather than sending in the consumer: the mail is recorded in the same
+transaction as the fact that causes it (an event marked processed, a booking, an
+activity's offer), so neither a crash nor a redelivery can lose or double it; a slow or
+absent relay never holds up events, bookings or the workflow; and each recipient's mail
+retries, backs off and parks on its own, so one bad address never re-sends the others.
+
+Record before sending, mark after: the one window that cannot be closed (the relay said
+yes, the mark was not written) repeats the mail with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from services.notify import ledger
+from services.notify.config import NotifyOptions
+from services.notify.mailer import SmtpConnection, compose, ics_method
+from shared.infra.db import Database
+from shared.infra.logging import get_logger
+from shared.infra.settings import SmtpSettings
+
+log = get_logger(__name__)
+
+
+class MailSender:
+    def __init__(self, db: Database, smtp: SmtpSettings, options: NotifyOptions, *,
+                 ready: Callable[[], bool] = lambda: True, published: Callable[[], None] = lambda: None) -> None:
+        self.db, self.smtp, self.options, self.ready = db, smtp, options, ready
+        # Called after a transaction that recorded an event (a parked mail) commits.
+        self.published = published
+        self._wake = asyncio.Event()
+        self.sent = 0
+        # Test hook: runs after the relay accepted a mail and before it is marked sent.
+        self.before_mark: Callable[[ledger.Outgoing], Awaitable[None]] | None = None
+
+    def wake(self) -> None:
+        """Called after a transaction that recorded mail commits."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            sent = 0
+            try:
+                if self.ready():
+                    sent = await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again at the next poll
+                log.warning("mail.sender_failed", error=str(exc)[:300])
+            if not sent:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.options.poll_seconds)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def send_due(self) -> int:
+        async with self.db.transaction() as session:
+            batch = await ledger.claim(session, self.options)
+        if not batch:
+            return 0
+        conn = SmtpConnection(self.smtp)
+        try:
+            for out in batch:
+                msg = compose(self.smtp.sender, out.to, out.subject, out.text, html=out.html,
+                              message_id=out.message_id, ics=out.ics, ics_method=ics_method(out.ics), kind=out.kind)
+                try:
+                    await asyncio.to_thread(conn.send, msg)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    async with self.db.transaction() as session:
+                        state = await ledger.mark_failed(session, self.options, out, error)
+                    self.published()
+                    log.warning("mail.failed", mail_id=out.id, attempts=out.attempts, state=state.value,
+                                error=error[:300])
+                    continue
+                if self.before_mark is not None:
+                    await self.before_mark(out)
+                async with self.db.transaction() as session:
+                    await ledger.mark_sent(session, out.id)
+                self.sent += 1
+        finally:
+            await asyncio.to_thread(conn.close)
+        return len(batch)
