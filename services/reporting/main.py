@@ -6,14 +6,21 @@ from fastapi import FastAPI
 
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
-from services.reporting import api, subscribers
+from services.reporting import api, console, ops_api, subscribers
+from services.reporting.console import operator
 from services.reporting.activities import ReportingActivities
-from services.reporting.service import REPORTS_BUCKET
+from services.reporting.config import ReportingOptions
+from services.reporting.problems import ERRORS
+from services.reporting.rendering import REPORTS_BUCKET
+from services.reporting.throttle import LookupThrottle
 
 
-def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+def build(settings: Settings | None = None, options: ReportingOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    options = options or ReportingOptions()
     runtime = ServiceRuntime(settings or Settings.load("reporting"), uses_storage=True, buckets=[REPORTS_BUCKET])
     runtime.activities = ReportingActivities(runtime).all()
-    runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.on_submission_submitted)
-    runtime.consume(Subject.STATUS_CHANGED, subscribers.on_status_changed)
-    return runtime, create_app(runtime, [api.router], title="WWC Reporting")
+    runtime.consume(Subject.every(), subscribers.on_any_event, name="reporting-ledger")
+    app = create_app(runtime, [api.router, ops_api.router, console.router, operator.router], title="WWC Reporting", errors=ERRORS)
+    app.state.verify_throttle = LookupThrottle(storage_uri=options.throttle_storage,
+                                               per_client=options.verify_limits_per_client)
+    return runtime, app

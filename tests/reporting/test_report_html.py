@@ -273,3 +273,17 @@ def test_every_region_and_band_has_a_name():
             assert f"regions.{region}" in strings
         for band in POPULATION_BANDS:
             assert f"bands.{band}" in strings
+
+
+def test_charts_stay_plain_svg_after_weasyprint_touched_elementtree():
+    """WeasyPrint's PDF metadata re-registers ElementTree's default namespace for the whole
+    process; charts drawn after a PDF must still be `<svg xmlns=...>` with their title."""
+    import weasyprint.pdf.metadata  # noqa: F401 - the import registers its namespaces
+
+    from services.reporting.report.charts import COLORS, Series, bar_chart
+
+    chart = bar_chart(["A & B", "C"], [Series("x", COLORS["city"], [10, 90])], title="T <1>", desc="D & d",
+                      width_in=4, bar_height_in=0.2, legend=False)
+    assert chart.svg.startswith("<svg ") and 'xmlns="http://www.w3.org/2000/svg"' in chart.svg
+    assert "ns0:" not in chart.svg and "<!DOCTYPE" not in chart.svg
+    assert '<title id="chart-title">T &lt;1&gt;</title><desc id="chart-desc">D &amp; d</desc>' in chart.svg

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import io
-import xml.etree.ElementTree as ET
+import re
 from dataclasses import dataclass
 from functools import cache
+from xml.sax.saxutils import escape
 
 SVG = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+_SVG_START = re.compile(rb"<svg\b[^>]*>")
 
 # Each colour has at least 3:1 contrast on white (WCAG 1.4.11 for graphics) and they
 # differ in lightness as well as hue, so they stay apart in grey print and for
@@ -114,14 +114,17 @@ def _matplotlib():
 
 
 def _with_text_alternative(raw: bytes, title: str, desc: str) -> str:
-    """Put <title> and <desc> first in the SVG and mark it as one image."""
-    root = ET.fromstring(raw)
-    t = ET.Element(f"{{{SVG}}}title", {"id": "chart-title"})
-    t.text = title
-    d = ET.Element(f"{{{SVG}}}desc", {"id": "chart-desc"})
-    d.text = desc
-    root.insert(0, d)
-    root.insert(0, t)
-    root.set("role", "img")
-    root.set("aria-labelledby", "chart-title chart-desc")
-    return ET.tostring(root, encoding="unicode")
+    """Put <title> and <desc> first in the SVG and mark it as one image.
+
+    Done on matplotlib's text, not through ElementTree: ElementTree's namespace prefixes
+    are process-wide, and WeasyPrint's PDF metadata re-registers the default one, after
+    which every element would come out as `ns0:svg`, `ns0:title`..."""
+    match = _SVG_START.search(raw)
+    if match is None or SVG.encode() not in match.group(0):
+        raise ValueError("matplotlib gave no <svg> root")
+    start = match.group(0)[:-1].rstrip()
+    opening = start + b' role="img" aria-labelledby="chart-title chart-desc">'
+    alternative = (f'<title id="chart-title">{escape(title)}</title>'
+                   f'<desc id="chart-desc">{escape(desc)}</desc>').encode()
+    # From the root on, as before: no XML declaration, no DOCTYPE (nothing to fetch).
+    return (opening + alternative + raw[match.end():]).decode()

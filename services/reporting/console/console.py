@@ -1,0 +1,82 @@
+"""Reporting's consoles on the shared page machinery, one per audience (a `Console` has one
+prefix and one sign-in rule), sharing one templates directory and one locales directory:
+
+- REPORTS `/reports`: a report in the browser, for its city's staff, auditors and operators;
+- PROGRAMME `/programme`: the programme dashboard, for operators and auditors;
+- VERIFY `/verify` and ROSTER `/roster`: public, no sign-in (their pages show no session).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from babel import Locale
+from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal, format_percent
+from fastapi import Depends, Request
+
+from services.reporting import catalog_texts
+from services.reporting.throttle import LookupThrottle
+from shared.infra.auth import Role
+from shared.web.pages import Console, NavItem, Page, signed_in
+
+HERE = Path(__file__).parent
+
+
+def _globals(page: Page) -> dict:
+    lang = page.lang
+
+    def number(value: int) -> str:
+        return format_decimal(value, locale=lang)
+
+    def percent(value: float, digits: int | None = None) -> str:
+        """45 -> 45%, 45.5 -> 45.5 % (es): as precise as the figure, in the language's form;
+        with `digits`, always that many decimals (63 -> 63.0%), so a column reads evenly."""
+        if digits is None:
+            return format_percent(Decimal(str(value)) / 100, locale=lang, decimal_quantization=False)
+        pattern = re.sub(r"0(?=[^0#]*$)", "0." + "0" * digits, Locale.parse(lang).percent_formats[None].pattern,
+                         count=1)
+        return format_percent(Decimal(str(value)) / 100, format=pattern, locale=lang)
+
+    def duration(seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        return format_timedelta(seconds, threshold=1.5, format="short", locale=lang)
+
+    def date(value: datetime | None) -> str:
+        return format_date(value.date(), format="long", locale=lang) if value else ""
+
+    return {"tier_name": lambda tier: catalog_texts.tier_name(tier, lang),
+            "area_name": lambda area: catalog_texts.area_name(area, lang),
+            "number": number, "percent": percent, "duration": duration, "date": date}
+
+
+def _console(name: str, prefix: str, *, home: str, roles: tuple[Role, ...], nav: tuple[NavItem, ...] = ()) -> Console:
+    return Console(name=name, prefix=prefix, templates_dir=HERE / "templates", locales_dir=HERE / "locales",
+                   home=home, sign_in=f"{prefix}/sign-in" if roles else home, roles=roles, nav=nav,
+                   static_dirs=(HERE / "static",), globals=_globals)
+
+
+REPORTS = _console("reports", "/reports", home="/reports/", roles=(Role.CITY, Role.AUDITOR, Role.OPERATOR),
+                   nav=(NavItem("reports", "/reports/"), NavItem("roster", "/roster")))
+PROGRAMME = _console("programme", "/programme", home="/programme", roles=(Role.OPERATOR, Role.AUDITOR),
+                     nav=(NavItem("programme", "/programme"), NavItem("reports", "/reports/"),
+                          NavItem("roster", "/roster")))
+VERIFY = _console("verify", "/verify", home="/verify", roles=())
+ROSTER = _console("roster", "/roster", home="/roster", roles=())
+
+# A signed-in page of REPORTS or PROGRAMME (anyone else goes to its sign-in page).
+SignedInPage = Annotated[Page, Depends(signed_in)]
+
+
+def throttle_of(request: Request) -> LookupThrottle:
+    return request.app.state.verify_throttle
+
+
+def client_address(page: Page) -> str:
+    """The caller's address (the real one behind a trusted proxy: see create_app)."""
+    return page.request.client.host if page.request.client else "unknown"

@@ -1,0 +1,67 @@
+"""The operator console as a `Console` (shared page machinery) and what its pages share."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from babel.dates import format_timedelta
+from fastapi import Depends
+
+from services.reporting import catalog_texts
+from services.reporting.operations import UNDER_REVIEW
+from shared.contracts.vocabulary import WaitingFor
+from shared.infra.auth import Role
+from shared.web.pages import CSP, Console, NavItem, Page, signed_in
+
+HERE = Path(__file__).parent
+_FAILED_STEP = re.compile(r"^operator \(failed step (.+)\)$")
+# The live page runs its one script (static/operator.js: server-sent events, panel
+# refresh); every other console forbids scripts. Same origin only.
+LIVE_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
+
+
+def _globals(page: Page) -> dict:
+    def age(since: datetime | None) -> str:
+        """How long ago, in the page's language ("3 days")."""
+        if since is None:
+            return "—"
+        return format_timedelta(datetime.now(UTC) - since, threshold=1.1, locale=page.lang)
+
+    def stage_name(stage: str | None) -> str:
+        key = f"stages.{stage}"
+        return page.t(key) if stage and page.t.has(key) else (stage or "—")
+
+    def tier(tier_id: str | None) -> str:
+        return catalog_texts.tier_name(tier_id, page.lang) if tier_id else page.t("operator.no_tier")
+
+    def wait_text(value: str | None) -> str:
+        """What a certification waits for, in the page's language."""
+        if not value:
+            return "—"
+        if failed := _FAILED_STEP.match(value):
+            return page.t("waiting.failed_step", step=failed[1])
+        try:
+            return page.t(f"waiting.{WaitingFor(value).name.lower()}")
+        except ValueError:
+            return value  # a text this console does not know yet: shown as it came
+
+    def outcome(value: str | None) -> str:
+        key = f"outcomes.{value}"
+        return page.t(key) if value and page.t.has(key) else (value or "—")
+
+    return {"age": age, "stage_name": stage_name, "tier_name": tier, "under_review": UNDER_REVIEW,
+            "wait_text": wait_text, "outcome": outcome}
+
+
+OPERATOR = Console(
+    name="operator", prefix="/operator", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
+    home="/operator/", sign_in="/operator/sign-in", roles=(Role.OPERATOR,),
+    nav=(NavItem("overview", "/operator/"), NavItem("submissions", "/operator/submissions"),
+         NavItem("programme", "/programme")),
+    static_dirs=(HERE / "static",), globals=_globals,
+)
+
+OperatorPage = Annotated[Page, Depends(signed_in)]

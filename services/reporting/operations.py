@@ -1,0 +1,254 @@
+"""What operators look at: where every certification is and what it waits for, what is
+stuck or past its due date, steps failing or retrying, parked messages of every service,
+mail that could not be delivered, and each submission's timeline.
+
+Built from reporting's own read models (the events) and, for what only the workflow engine
+knows (an activity retrying, a workflow task failing), from Temporal itself."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from services.reporting import timeline
+from services.reporting.models import LedgerEntry, PipelineEntry
+from shared.contracts.events import ReplayRequested, Subject, make_event
+from shared.contracts.workflows import SearchAttributes, Signal, Stage, StepRetry, certification_workflow_id
+from shared.errors import NotFound
+from shared.infra.outbox import add_event
+
+FINISHED = (Stage.COMPLETED.value, Stage.WITHDRAWN.value)
+# The review clock runs in these stages (paused in clarification, but still owed).
+UNDER_REVIEW = (Stage.IN_REVIEW.value, Stage.CLARIFICATION.value)
+
+
+# --- the pipeline -------------------------------------------------------------------------
+
+
+async def stage_counts(session: AsyncSession, cycle: str | None = None) -> list[tuple[str, str, int]]:
+    """(cycle, stage, submissions) for every stage that has any."""
+    query = select(PipelineEntry.cycle, PipelineEntry.stage, func.count()).group_by(
+        PipelineEntry.cycle, PipelineEntry.stage).order_by(PipelineEntry.cycle.desc(), PipelineEntry.stage)
+    if cycle:
+        query = query.where(PipelineEntry.cycle == cycle)
+    return [(c, s, n) for c, s, n in (await session.execute(query)).all()]
+
+
+async def waiting(session: AsyncSession, *, older_than: timedelta | None = None, now: datetime,
+                  limit: int = 50) -> list[PipelineEntry]:
+    """Open certifications, the longest waiting first (time in the current stage)."""
+    return await listing(session, now=now, older_than=older_than, limit=limit)
+
+
+async def listing(session: AsyncSession, *, now: datetime, stage: str | None = None, cycle: str | None = None,
+                  older_than: timedelta | None = None, limit: int = 500) -> list[PipelineEntry]:
+    """Certifications by stage (open ones when no stage is chosen) and cycle, longest in
+    their stage first."""
+    query = select(PipelineEntry)
+    query = query.where(PipelineEntry.stage == stage) if stage else query.where(PipelineEntry.stage.not_in(FINISHED))
+    if cycle:
+        query = query.where(PipelineEntry.cycle == cycle)
+    if older_than is not None:
+        query = query.where(PipelineEntry.stage_since <= now - older_than)
+    return list((await session.scalars(query.order_by(PipelineEntry.stage_since).limit(limit))).all())
+
+
+async def breaches(session: AsyncSession, now: datetime) -> list[PipelineEntry]:
+    """Reviews past their due date (escalated, or due and not yet escalated)."""
+    query = select(PipelineEntry).where(
+        PipelineEntry.stage.in_(UNDER_REVIEW),
+        (PipelineEntry.overdue.is_(True)) | (PipelineEntry.due_at < now)).order_by(PipelineEntry.due_at)
+    return list((await session.scalars(query)).all())
+
+
+async def failing(session: AsyncSession) -> list[PipelineEntry]:
+    query = select(PipelineEntry).where(PipelineEntry.failing != "", PipelineEntry.stage.not_in(FINISHED))
+    return list((await session.scalars(query.order_by(PipelineEntry.updated_at))).all())
+
+
+async def entry(session: AsyncSession, submission_id: str) -> PipelineEntry:
+    found = await session.get(PipelineEntry, submission_id)
+    if found is None:
+        raise NotFound("no such submission", submission_id=submission_id)
+    return found
+
+
+# --- parked messages and mail ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parked:
+    notice_id: str          # the id of the message.parked event
+    service: str
+    consumer: str
+    subject: str
+    parked_id: int
+    event_id: str | None    # the parked message's own event id
+    submission_id: str | None
+    error: str
+    parked_at: datetime
+    last_replay: str = ""   # the outcome of a replay that did not clear it
+    last_replay_at: datetime | None = None
+
+
+async def parked(session: AsyncSession) -> list[Parked]:
+    """Every service's parked messages not yet replayed successfully, oldest first."""
+    notices = (await session.scalars(select(LedgerEntry).where(
+        LedgerEntry.subject.like("wwc.%.message.parked")).order_by(LedgerEntry.occurred_at))).all()
+    answers = (await session.scalars(select(LedgerEntry).where(
+        LedgerEntry.subject.like("wwc.%.message.replayed")).order_by(LedgerEntry.occurred_at))).all()
+    outcome: dict[tuple[str, int], LedgerEntry] = {}
+    for a in answers:
+        outcome[(a.payload["service"], int(a.payload["parked_id"]))] = a
+    found = []
+    for n in notices:
+        p = n.payload
+        answered = outcome.get((p["service"], int(p["parked_id"])))
+        answer = answered.payload if answered else {}
+        if answer and answer["status"] != "failed":
+            continue
+        found.append(Parked(notice_id=n.event_id, service=p["service"], consumer=p["consumer"], subject=p["subject"],
+                            parked_id=int(p["parked_id"]), event_id=p.get("event_id"),
+                            submission_id=p.get("submission_id"), error=p.get("error", ""), parked_at=n.occurred_at,
+                            last_replay=f"failed: {answer.get('error', '')}" if answer else "",
+                            last_replay_at=answered.recorded_at if answered else None))
+    return found
+
+
+async def request_replay(session: AsyncSession, event_id: str, *, by: str, correlation_id: str = "") -> list[Parked]:
+    """Ask the owning services to replay the parked message(s) with this id (the parked
+    event's own id, or the id of its parked notice). Answered by message.replayed events."""
+    matches = [p for p in await parked(session) if event_id in (p.event_id, p.notice_id)]
+    if not matches:
+        raise NotFound("no parked message has this id", event_id=event_id)
+    for p in matches:
+        await add_event(session, make_event(
+            Subject.REPLAY_REQUESTED, ReplayRequested(service=p.service, parked_id=p.parked_id, requested_by=by),
+            submission_id=p.submission_id, correlation_id=correlation_id))
+    return matches
+
+
+async def mail_failures(session: AsyncSession, limit: int = 50) -> list[LedgerEntry]:
+    """Parked mail, newest first, less the ones an operator has since sent back."""
+    failed = (await session.scalars(select(LedgerEntry).where(LedgerEntry.subject == Subject.MAIL_FAILED)
+                                    .order_by(LedgerEntry.occurred_at.desc()))).all()
+    retried: dict[str, datetime] = {}
+    for r in (await session.scalars(select(LedgerEntry).where(LedgerEntry.subject == Subject.MAIL_RETRIED))).all():
+        retried[r.payload["mail_id"]] = max(r.occurred_at, retried.get(r.payload["mail_id"], r.occurred_at))
+    still = [f for f in failed if not (f.payload["mail_id"] in retried and retried[f.payload["mail_id"]] > f.occurred_at)]
+    return still[:limit]
+
+
+# --- a submission's timeline ----------------------------------------------------------------
+
+
+async def timeline_of(session: AsyncSession, submission_id: str) -> tuple[list[timeline.Line], dict[str, str]]:
+    """Its events as lines, oldest first, and the names of the people they mention."""
+    rows = (await session.scalars(select(LedgerEntry).where(LedgerEntry.submission_id == submission_id)
+                                  .order_by(LedgerEntry.occurred_at))).all()
+    if not rows:
+        raise NotFound("no events for this submission", submission_id=submission_id)
+    lines = [timeline.describe(r.subject, r.payload, r.occurred_at) for r in rows]
+    return lines, await people(session, {line.actor_id for line in lines if line.actor_id}
+                               | {line.params.get("auditor_id", "") for line in lines} - {""})
+
+
+async def people(session: AsyncSession, ids: set[str]) -> dict[str, str]:
+    """user id -> name (or email), from the accounts intake announced."""
+    if not ids:
+        return {}
+    rows = (await session.scalars(select(LedgerEntry).where(LedgerEntry.subject == Subject.USER_REGISTERED))).all()
+    return {r.payload["user_id"]: r.payload.get("name") or r.payload.get("email", "")
+            for r in rows if r.payload.get("user_id") in ids}
+
+
+async def last_change(session: AsyncSession) -> datetime | None:
+    """When the ledger last recorded an event: what live pages watch."""
+    return await session.scalar(select(func.max(LedgerEntry.recorded_at)))
+
+
+# --- from the workflow engine ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineProblem:
+    workflow_id: str
+    submission_id: str
+    kind: str        # activity_retrying | workflow_task_failing | failed | terminated | timed_out
+    detail: str
+    attempts: int = 0
+
+
+def _submission_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix("certification-")
+
+
+class Engine:
+    """Temporal, as operators need it: problems (cached briefly, since each open run is
+    described) and certifications found by search attribute."""
+
+    def __init__(self, client: Client, task_queue: str, ttl: float = 5.0) -> None:
+        self.client, self.task_queue, self.ttl = client, task_queue, ttl
+        self._cached: tuple[float, list[EngineProblem]] | None = None
+
+    def _query(self, *clauses: str) -> str:
+        return " AND ".join([f'TaskQueue = "{self.task_queue}"', *clauses])
+
+    async def problems(self, limit: int = 200) -> list[EngineProblem]:
+        if self._cached and time.monotonic() - self._cached[0] < self.ttl:
+            return self._cached[1]
+        found: list[EngineProblem] = []
+        async for wf in self.client.list_workflows(self._query('ExecutionStatus = "Running"'), limit=limit):
+            desc = await self.client.get_workflow_handle(wf.id, run_id=wf.run_id).describe()
+            raw = desc.raw_description
+            for act in raw.pending_activities:
+                if act.attempt > 1:
+                    found.append(EngineProblem(wf.id, _submission_of(wf.id), "activity_retrying",
+                                               f"{act.activity_type.name}: {act.last_failure.message}"[:500],
+                                               act.attempt))
+            task = raw.pending_workflow_task
+            if raw.HasField("pending_workflow_task") and task.attempt > 1:
+                found.append(EngineProblem(wf.id, _submission_of(wf.id), "workflow_task_failing",
+                                           "the workflow's code fails on this run (see its history)", task.attempt))
+        ended = {WorkflowExecutionStatus.FAILED: "failed", WorkflowExecutionStatus.TERMINATED: "terminated",
+                 WorkflowExecutionStatus.TIMED_OUT: "timed_out"}
+        async for wf in self.client.list_workflows(
+                self._query('ExecutionStatus IN ("Failed", "Terminated", "TimedOut")'), limit=limit):
+            found.append(EngineProblem(wf.id, _submission_of(wf.id), ended.get(wf.status, "failed"),
+                                       f"closed {wf.close_time:%Y-%m-%d %H:%M} UTC" if wf.close_time else ""))
+        self._cached = (time.monotonic(), found)
+        return found
+
+    async def find(self, *, stage: str | None = None, cycle: str | None = None, city: str | None = None,
+                   auditor: str | None = None, limit: int = 200) -> list[dict]:
+        """Certifications by search attribute, as the Temporal UI would list them."""
+        clauses = []
+        for key, value in ((SearchAttributes.STAGE, stage), (SearchAttributes.CYCLE, cycle),
+                           (SearchAttributes.CITY, city), (SearchAttributes.AUDITOR, auditor)):
+            if value:
+                clauses.append(f'{key.name} = "{_quoted(value)}"')
+        out = []
+        async for wf in self.client.list_workflows(self._query(*clauses), limit=limit):
+            sa = wf.typed_search_attributes
+            due = sa.get(SearchAttributes.DUE_AT)
+            out.append({"workflow_id": wf.id, "submission_id": _submission_of(wf.id), "status": wf.status.name,
+                        "stage": sa.get(SearchAttributes.STAGE), "cycle": sa.get(SearchAttributes.CYCLE),
+                        "city": sa.get(SearchAttributes.CITY), "region": sa.get(SearchAttributes.REGION),
+                        "auditor": sa.get(SearchAttributes.AUDITOR), "due_at": due.isoformat() if due else None})
+        return out
+
+
+async def retry_step(client: Client, submission_id: str, *, by: str) -> None:
+    """The operator corrected what made a step fail: the workflow runs it again."""
+    handle = client.get_workflow_handle(certification_workflow_id(submission_id))
+    await handle.signal(Signal.RETRY_STEP, StepRetry(by=by))
+
+
+def _quoted(value: str) -> str:
+    """A value inside a visibility query's double quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,39 @@
+"""Issued reports as each person may see them: a city its own, staff every city's.
+Another city's report is reported as absent, never as forbidden (no probing)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reporting.errors import NotFound
+from services.reporting.models import Report
+from shared.infra.auth import Principal, Role
+
+MAX_LISTED = 500
+
+
+async def visible_report(session: AsyncSession, principal: Principal, *, report_id: str | None = None,
+                         submission_id: str | None = None) -> Report:
+    where = Report.id == report_id if report_id else Report.submission_id == submission_id
+    report = await session.scalar(select(Report).where(where))
+    if report is None or not principal.can_see_city(report.city_id):
+        raise NotFound("no such report")
+    return report
+
+
+async def visible_reports(session: AsyncSession, principal: Principal, *, cycle: str | None = None) -> list[Report]:
+    """The reports a person may open, newest first (a city: its own)."""
+    query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(MAX_LISTED)
+    if principal.role == Role.CITY:
+        query = query.where(Report.city_id == principal.city_id)
+    if cycle:
+        query = query.where(Report.cycle == cycle)
+    return list((await session.scalars(query)).all())
+
+
+async def cycles(session: AsyncSession, principal: Principal) -> list[str]:
+    query = select(Report.cycle).distinct()
+    if principal.role == Role.CITY:
+        query = query.where(Report.city_id == principal.city_id)
+    return sorted((await session.scalars(query)).all(), reverse=True)

@@ -1,0 +1,62 @@
+"""Checking a report's verification code: for a certified report, the facts a reader
+compares with the document in hand (city, cycle, tier, date issued, SHA-256 of the PDF);
+for anything else one answer, `NoCertifiedReport`, whatever the reason.
+
+Every look-up runs the same single query on the unique index, a malformed code included
+(it looks for a value no report has), so neither the answer, its shape nor its timing
+class tells an unknown code from an applicant's report: applicants have no code at all,
+and a report without a tier never matches."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reporting.errors import NoCertifiedReport
+from services.reporting.models import Report
+from services.reporting.rendering import _CODE_ALPHABET
+
+PREFIX = "WWC"
+_LETTERS = 12
+_NOT_A_CODE = re.compile(r"[^0-9A-Z]")
+_VALID = re.compile(f"^{PREFIX}[{_CODE_ALPHABET}]{{{_LETTERS}}}$")
+# Longer input is cut before anything else reads it: codes are 18 characters.
+MAX_INPUT = 64
+
+
+def normalize_code(raw: str) -> str | None:
+    """The canonical form (`WWC-XXXX-XXXX-XXXX`) of a code as a person may type it (any
+    case, spaces or dashes anywhere, the prefix optional), or None if it cannot be one."""
+    letters = _NOT_A_CODE.sub("", raw[:MAX_INPUT].upper())
+    if len(letters) == _LETTERS:
+        letters = PREFIX + letters
+    if not _VALID.match(letters):
+        return None
+    body = letters[len(PREFIX):]
+    return f"{PREFIX}-{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
+class Verified(BaseModel):
+    """What a verification confirms about a certified report."""
+
+    code: str
+    city: str
+    cycle: str
+    tier: str
+    issued_at: datetime
+    language: str  # of the issued PDF, the file the hash is of
+    pdf_sha256: str
+
+
+async def verify(session: AsyncSession, raw: str) -> Verified:
+    code = normalize_code(raw)
+    report = await session.scalar(select(Report).where(Report.verification_code == (code or ""),
+                                                       Report.tier.is_not(None)))
+    if report is None or not report.pdf_sha256:
+        raise NoCertifiedReport("No certified report has this code.")
+    return Verified(code=report.verification_code, city=report.city_name, cycle=report.cycle, tier=report.tier,
+                    issued_at=report.created_at, language=report.language, pdf_sha256=report.pdf_sha256)

@@ -1,0 +1,45 @@
+"""The operator console's strings: the same keys and placeholders in English, Spanish and
+Portuguese, every key its pages use present, and a translation for everything a
+certification can wait for and every way a debrief can end."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from services.reporting.console.operator.console import OPERATOR
+from services.reporting.timeline import _LINES
+from shared.contracts.vocabulary import DebriefEnding, WaitingFor
+from shared.web.i18n import LANGUAGES, load_file
+
+CONSOLE = Path(__file__).resolve().parents[2] / "services" / "reporting" / "console" / "operator"
+SOURCES = [*sorted(CONSOLE.glob("*.py")), *sorted((CONSOLE / "templates").glob("*.html"))]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_language_has_the_same_keys_and_placeholders(lang):
+    english = load_file(CONSOLE / "locales" / "en.yaml")
+    other = load_file(CONSOLE / "locales" / f"{lang}.yaml")
+    assert sorted(set(english) ^ set(other)) == []
+    assert {k: placeholders(v) for k, v in english.items()} == {k: placeholders(v) for k, v in other.items()}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_key_the_console_uses_exists(lang):
+    t = OPERATOR.translator(lang)
+    used = set()
+    for source in SOURCES:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", source.read_text(encoding="utf-8")))
+    used |= {f"waiting.{w.name.lower()}" for w in WaitingFor} | {"waiting.failed_step"}
+    used |= {f"outcomes.{o.value}" for o in DebriefEnding}
+    used |= {f"timeline.{key}" for key, _, _ in _LINES.values()}
+    used |= {f"nav.{item.key}" for item in OPERATOR.nav}
+    missing = sorted(key for key in used if key[-1] not in "._" and not t.has(key))
+    assert missing == []
