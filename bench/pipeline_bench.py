@@ -67,7 +67,8 @@ async def pipeline(stack) -> tuple[list[float], float]:
         sid = r.json()["id"]
         while True:
             async with db.sessionmaker() as session:
-                if (await session.scalar(select(Submission.status).where(Submission.id == sid))) == "completed":
+                # Every automated stage done: the debrief offer waits for a person.
+                if (await session.scalar(select(Submission.status).where(Submission.id == sid))) == "debrief":
                     return time.perf_counter() - t0
             await asyncio.sleep(0.02)
 

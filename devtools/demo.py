@@ -1,12 +1,15 @@
 """`make run`'s last process: waits for every service, loads a demo cohort through the
-public API (idempotently: a restart reuses what is there), prints the URLs, then idles
-(honcho stops everything when any process exits)."""
+public API (idempotently: a restart reuses what is there), plays two scripted auditors
+through audit's API so the review console shows cases in every state, books and declines
+debriefs as two cities would, prints the URLs, then idles (honcho stops everything when any
+process exits)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import sys
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -63,14 +66,20 @@ async def token_for(client: httpx.AsyncClient, intake: str, city: tuple, i: int)
     return r.json()["token"]["access_token"]
 
 
-async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str) -> None:
+async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str,
+                      tokens: dict[str, str] | None = None) -> dict[str, str]:
+    """Every demo city registered and submitted; {city name: submission id}. Each city's
+    token goes into `tokens` (by name) when given."""
     from shared.catalog.loader import load_catalog
     from services.intake.config import IntakeOptions
 
     catalog = load_catalog(IntakeOptions().catalog_version)
     rng = random.Random(2026)
+    submissions: dict[str, str] = {}
     for i, city in enumerate(DEMO_CITIES):
         token = await token_for(client, intake, city, i)
+        if tokens is not None:
+            tokens[city[0]] = token
         headers = {"authorization": f"Bearer {token}"}
         maturity = rng.uniform(0.2, 0.95)
         snap = await client.post(f"{intake}/api/v1/snapshots/{cycle}", headers=headers,
@@ -91,21 +100,153 @@ async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str) -> Non
                              headers=headers)
         if r.status_code == 409:
             log(f"{city[0]} already submitted")
-            continue
-        r.raise_for_status()
+        else:
+            r.raise_for_status()
         r = await client.post(f"{intake}/api/v1/assessments/{cycle}/submit", headers=headers)
-        r.raise_for_status()
+        r.raise_for_status()  # 201 submitted now, 200 submitted in an earlier run
+        submissions[city[0]] = r.json()["id"]
         log(f"{city[0]} submitted: {r.json()['id']}")
+    return submissions
+
+
+STAFF = [("operator@wwc.demo", "Olivia Operator", Role.OPERATOR), ("auditor@wwc.demo", "Ana Ramos", Role.AUDITOR),
+         ("auditor2@wwc.demo", "Ben Okafor", Role.AUDITOR)]
 
 
 async def ensure_staff() -> None:
     from services.intake.cli import create_user
 
-    for role in (Role.OPERATOR, Role.AUDITOR):
+    for email, name, role in STAFF:
         try:
-            await create_user(f"{role.value}@wwc.demo", f"Demo {role.value}", DEMO_PASSWORD, role)
+            await create_user(email, name, DEMO_PASSWORD, role)
         except EmailTaken:
             pass  # already there from an earlier run
+
+
+# --- scripted auditors ------------------------------------------------------------------------
+
+# What the two demo auditors do with each city's case (by the city's place in DEMO_CITIES);
+# the others wait in the queue. Ana reviews, Ben signs off.
+SCRIPT = {4: "in_review", 5: "in_review", 6: "clarification", 7: "signoff", 8: "completed", 9: "completed",
+          10: "returned"}
+# Changes the reviewer makes (to the first criteria the city answered YES), with the reasons the city reads.
+CHANGES = [
+    ("IN_PROGRESS", "documents_not_submitted",
+     "The response was changed from YES to IN PROGRESS because the requested documents (the policy and its "
+     "adoption record) were not submitted for review.",
+     "The adopted policy, with the record of its adoption."),
+    ("NO", "not_citywide",
+     "The evidence shows the practice in the police and transport departments only; the criterion asks for it "
+     "citywide.",
+     "Evidence that every department follows the practice."),
+]
+
+
+class Auditor:
+    def __init__(self, client: httpx.AsyncClient, audit: str, token: str) -> None:
+        self.client, self.audit = client, audit
+        self.headers = {"authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, **kwargs) -> dict | list:
+        r = await self.client.request(method, f"{self.audit}/api/v1{path}", headers=self.headers, **kwargs)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
+        return r.json() if r.content else {}
+
+
+async def sign_in(client: httpx.AsyncClient, intake: str, email: str) -> str:
+    r = await client.post(f"{intake}/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str]) -> None:
+    """Ana and Ben work through the cases of the cohort as SCRIPT says. A case that is no
+    longer waiting in the queue was scripted by an earlier run and is left as it is."""
+    ana = Auditor(client, urls["audit"], await sign_in(client, urls["intake"], STAFF[1][0]))
+    ben = Auditor(client, urls["audit"], await sign_in(client, urls["intake"], STAFF[2][0]))
+    wanted = {submissions[DEMO_CITIES[i][0]]: plan for i, plan in SCRIPT.items() if DEMO_CITIES[i][0] in submissions}
+    ready: list[str] = []
+    deadline = asyncio.get_running_loop().time() + 120
+    while asyncio.get_running_loop().time() < deadline:  # cases open as each workflow passes its evidence check
+        ready, pending = [], 0
+        for sid in wanted:
+            r = await client.get(f"{urls['audit']}/api/v1/cases/by-submission/{sid}", headers=ana.headers)
+            if r.status_code != 200 or not r.json()["received"]:  # not opened (404) or not received yet
+                pending += 1
+            elif r.json()["status"] == "queued":
+                ready.append(sid)
+        if not pending:
+            break
+        await asyncio.sleep(1)
+    for sid in ready:
+        plan = wanted[sid]
+        await ana.call("POST", f"/cases/{sid}/claim")
+        case = await ana.call("GET", f"/cases/{sid}")
+        yes = [c["criterion_id"] for c in case["criteria"] if c["submitted"] == "YES"]
+        for (response, reason, why, satisfy), cid in zip(CHANGES, yes, strict=False):
+            await ana.call("PUT", f"/cases/{sid}/decisions/{cid}", json={
+                "response": response, "reason_code": reason, "explanation": why, "what_would_satisfy": satisfy,
+                "version": 0})
+        if plan == "clarification":
+            await ana.call("POST", f"/cases/{sid}/clarifications", json={
+                "criteria": yes[:1], "message": "Please send the adopted policy and the record of its adoption."})
+        if plan in ("signoff", "completed", "returned"):
+            await ana.call("POST", f"/cases/{sid}/decisions/confirm-remaining")
+            signoff = await ana.call("POST", f"/cases/{sid}/signoff/request")
+            if plan == "completed":
+                await ben.call("POST", f"/cases/{sid}/signoff/approve",
+                               json={"decisions_hash": signoff["decisions_hash"]})
+            elif plan == "returned":
+                await ben.call("POST", f"/cases/{sid}/signoff/return", json={
+                    "comments": f"{yes[0]}: say which document you looked for, so the city knows what to send."})
+        log(f"{case['case']['city_name']}: {plan.replace('_', ' ')}")
+
+
+# --- debriefs ---------------------------------------------------------------------------------
+
+# Of the two cities whose review was approved, the first books a call in one of Ana's slots
+# (its workflow waits for the call), the second declines the debrief (its workflow completes).
+DEBRIEFS = {8: "book", 9: "decline"}
+
+
+async def play_debriefs(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str],
+                        tokens: dict[str, str]) -> None:
+    """Ana publishes slots a week ahead; the approved cities book or decline once their
+    report is out and the debrief is offered. What an earlier run did is left as it is."""
+    notify = f"{urls['notify']}/api/v1"
+    ana = {"authorization": f"Bearer {await sign_in(client, urls['intake'], STAFF[1][0])}"}
+    day = (datetime.now(UTC) + timedelta(days=7)).date()
+    for hour in (10, 11, 14):
+        r = await client.post(f"{notify}/slots", headers=ana, json={
+            "starts_at": f"{day.isoformat()}T{hour:02d}:00:00", "timezone": "America/New_York",
+            "duration_minutes": 45, "call_url": f"https://meet.example.org/wwc-debrief-{hour}"})
+        if r.status_code not in (201, 409):  # 409: overlaps a slot of an earlier run
+            log(f"could not publish a debrief slot: {r.status_code} {r.text[:200]}")
+    for i, action in DEBRIEFS.items():
+        name = DEMO_CITIES[i][0]
+        if name not in submissions:
+            continue
+        sid, city = submissions[name], {"authorization": f"Bearer {tokens[name]}"}
+        deadline = asyncio.get_running_loop().time() + 180  # scoring and the report come first
+        while asyncio.get_running_loop().time() < deadline:
+            r = await client.get(f"{notify}/debriefs/{sid}", headers=city)
+            if r.status_code == 200:
+                break
+            await asyncio.sleep(1)
+        else:
+            log(f"{name}: no debrief offered yet; left for later")
+            continue
+        if r.json()["state"] != "open":
+            continue  # booked or closed in an earlier run
+        if action == "book":
+            slots = (await client.get(f"{notify}/slots", headers=city)).json()
+            if slots:
+                r = await client.post(f"{notify}/debriefs/{sid}/booking", headers=city, json={"slot_id": slots[0]["id"]})
+                log(f"{name}: debrief call booked ({r.status_code})")
+        else:
+            r = await client.post(f"{notify}/debriefs/{sid}/decline", headers=city)
+            log(f"{name}: debrief declined ({r.status_code})")
 
 
 def print_urls() -> None:
@@ -114,10 +255,14 @@ def print_urls() -> None:
     lines = [f"  {name:<10} {urls[name]}  (API docs: {urls[name]}/docs)" for name in SERVICES]
     lines += [
         f"  portal     {urls['intake']}/portal",
+        f"  auditors   {urls['audit']}/audit  (debrief slots: {urls['notify']}/slots)",
+        f"  operators  {urls['reporting']}/operator  (and `wwc ops status`)",
+        f"  reports    {urls['reporting']}/reports  (roster: {urls['reporting']}/roster, "
+        f"programme: {urls['reporting']}/programme)",
         f"  temporal   {temporal.ui_url}  (gRPC {temporal.address})",
         f"  s3         http://{s3.endpoint}",
         f"  smtp sink  {smtp.host}:{smtp.port}  (mail saved under {common.var_dir / 'mail'})",
-        f"  sign in    operator@wwc.demo / auditor@wwc.demo, password {DEMO_PASSWORD}",
+        f"  sign in    auditor@wwc.demo, auditor2@wwc.demo (auditors), operator@wwc.demo; password {DEMO_PASSWORD}",
     ]
     print("\nWWC Certification platform is up:\n" + "\n".join(lines) + "\n", flush=True)
 
@@ -129,7 +274,10 @@ async def main() -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         await wait_ready(client, urls)
         await ensure_staff()
-        await load_cohort(client, urls["intake"], IntakeOptions().current_cycle)
+        tokens: dict[str, str] = {}
+        submissions = await load_cohort(client, urls["intake"], IntakeOptions().current_cycle, tokens)
+        await play_auditors(client, urls, submissions)
+        await play_debriefs(client, urls, submissions, tokens)
     print_urls()
     await asyncio.Event().wait()
 

@@ -23,7 +23,9 @@ import yaml
 from pydantic import TypeAdapter
 from pydantic_settings import BaseSettings
 
+from devtools.devstack import SA_TYPES
 from services.intake.config import IntakeOptions
+from shared.contracts.workflows import SearchAttributes
 from shared.infra.settings import (
     DEFAULT_HTTP_PORTS,
     SERVICES,
@@ -140,7 +142,7 @@ def published(service: str) -> dict[int, tuple[int, str]]:
 def test_only_what_users_need_is_published():
     """The five services on every interface; operator tools on loopback; the broker, the
     workflow engine, the object store and SMTP not at all."""
-    for name, service in SVC.items():
+    for name in SVC:
         for container, (_, host_ip) in published(name).items():
             if name in SERVICES:
                 continue
@@ -160,8 +162,19 @@ def services_with_image(prefix: str) -> list[str]:
     return [n for n, s in SVC.items() if str(s.get("image", "")).startswith(prefix)]
 
 
+def one_shots() -> set[str]:
+    """Jobs that run once and exit (e.g. registering Temporal's search attributes)."""
+    return {n for n, s in SVC.items() if s.get("restart") == "no"}
+
+
+def waits_for(service: str, target: str) -> bool:
+    """Whether `service` starts after `target`, directly or through a one-shot job."""
+    deps = depends_on(service)
+    return target in deps or any(waits_for(d, target) for d in deps if d in one_shots())
+
+
 def the_service_with_image(prefix: str) -> str:
-    found = services_with_image(prefix)
+    found = [n for n in services_with_image(prefix) if n not in one_shots()]
     assert len(found) == 1, f"expected exactly one compose service with image {prefix}*, found {found}"
     return found[0]
 
@@ -416,7 +429,7 @@ def test_temporal_address_and_its_database(settings_env):
         settings = settings_env(name)["built"][TemporalSettings]
         assert host_port(settings.address) == (temporal, 7233), f"{name}: WWC_TEMPORAL_ADDRESS={settings.address}"
         assert settings.namespace == t_env.get("DEFAULT_NAMESPACE", "default")
-        assert temporal in depends_on(name)
+        assert waits_for(name, temporal), f"{name} must start after Temporal"
 
     ui = the_service_with_image("temporalio/ui:")
     assert host_port(env_of(ui)["TEMPORAL_ADDRESS"]) == (temporal, 7233)
@@ -486,10 +499,23 @@ def test_named_volumes_are_declared():
 
 def test_infrastructure_has_healthchecks_and_restarts():
     for name, svc in SVC.items():
-        assert svc.get("restart") == "unless-stopped", f"{name}: restart: unless-stopped"
+        if name not in one_shots():
+            assert svc.get("restart") == "unless-stopped", f"{name}: restart: unless-stopped"
     for image in ("nats:", "postgres:", "minio/minio", "axllent/mailpit", "temporalio/auto-setup:"):
-        for name in services_with_image(image):
+        for name in set(services_with_image(image)) - one_shots():
             assert SVC[name].get("healthcheck", {}).get("test"), f"{name}: no healthcheck"
+
+
+def test_search_attributes_are_registered_as_the_contract_names_them():
+    """Operators filter certifications in the Temporal UI by these: the compose job must
+    create exactly the contract's attributes with their types, before any service starts."""
+    job = next(n for n in one_shots() if "search-attribute create" in " ".join(map(str, SVC[n].get("command", []))))
+    command = " ".join(" ".join(map(str, SVC[job]["command"])).split())
+    registered = dict(re.findall(r"--name (\w+) --type (\w+)", command))
+    assert registered == {key.name: SA_TYPES[key.indexed_value_type] for key in SearchAttributes.all()}
+    assert waits_for(job, the_service_with_image("temporalio/auto-setup:"))
+    for name in SERVICES:
+        assert SVC[name]["depends_on"][job]["condition"] == "service_completed_successfully", name
 
 
 # --- Dockerfile -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastapi.sse import EventSourceResponse
 
 from shared.web.pages import CSRF_COOKIE, CSRF_FIELD, PageRoute
 from shared.web.routes import api_routes
@@ -35,6 +36,8 @@ class Route:
     method: str
     path: str
     console: bool
+    # A stream that never ends (server-sent events): probed over real HTTP, headers only.
+    stream: bool = False
 
 
 def routes(apps: dict) -> list[Route]:
@@ -43,7 +46,8 @@ def routes(apps: dict) -> list[Route]:
         for method, path, route in api_routes(app):
             if method == "HEAD" or path.startswith(("/docs", "/redoc")):
                 continue
-            found.append(Route(service, method, path, isinstance(route, PageRoute)))
+            found.append(Route(service, method, path, isinstance(route, PageRoute),
+                               getattr(route, "response_class", None) is EventSourceResponse))
     return sorted(set(found), key=lambda r: (r.service, r.path, r.method))
 
 
@@ -93,6 +97,9 @@ async def probe(client: httpx.AsyncClient, route: Route, ids: dict[str, str], cr
     client.cookies.clear()
     for name, value in cookies.items():
         client.cookies.set(name, value)
+    if route.stream:  # judged by its status line; leaving the stream closes the connection
+        async with client.stream(route.method, url, **kwargs) as response:
+            return outcome(route, response)
     return outcome(route, await client.request(route.method, url, **kwargs))
 
 
