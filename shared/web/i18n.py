@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "pt")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português"}
@@ -60,6 +61,13 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in self._strings or key in self._fallback
+
+    def plural(self, key: str, count: int, **params: Any) -> str:
+        """``key.one`` / ``key.other`` (and the other CLDR forms) by the language's plural rule
+        for ``count``: "1 case", "2 cases" instead of "case(s)"."""
+        form = Locale.parse(self.lang).plural_form(count)
+        chosen = f"{key}.{form}" if self.has(f"{key}.{form}") else f"{key}.other"
+        return self(chosen, count=count, **params)
 
     def __call__(self, key: str, **params: Any) -> str:
         text = self._strings.get(key) or self._fallback.get(key)

@@ -39,6 +39,7 @@ def test_every_key_the_console_uses_exists():
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text))
+        used |= {f"{key}.other" for key in re.findall(r"""\bt\.plural\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""done=["']([a-z_]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""else ["']([a-z_]+)["']\)""", text)}
     used |= {f"states.{s.value}" for s in CaseState} | {f"calls.reason_{r.value}" for r in AgendaReason}

@@ -46,6 +46,7 @@ def test_every_key_the_portal_uses_exists():
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text))
+        used |= {f"{key}.other" for key in re.findall(r"""\bt\.plural\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""done=["']([a-z_]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""["']carried_over["'] if .* else ["']([a-z_]+)["']""", text)}
     used |= {f"stages.{stage.value}" for stage in Stage}

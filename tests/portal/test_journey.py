@@ -72,7 +72,7 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
     # Submitting now is refused with the list of what is missing.
     await page.goto("/portal/assessment/submit")
     await page.get_by_role("button", name="Submit the assessment").click()
-    await expect(page.locator("#error-summary")).to_contain_text("45 item(s) are missing")
+    await expect(page.locator("#error-summary")).to_contain_text("45 items are missing")
     await expect(page.get_by_role("link", name="DG1: not answered yet")).to_be_visible()
     await check_page(page, "submit-incomplete")
 

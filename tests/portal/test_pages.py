@@ -223,7 +223,7 @@ async def test_carry_over_of_last_cycles_answers(portal):
     await page.goto("/portal/assessment")
     await expect(page.get_by_role("heading", name="Start from your 2025 answers")).to_be_visible()
     await check_page(page, "assessment-carry-over")
-    await page.get_by_role("button", name="Copy 2 answer(s)").click()
+    await page.get_by_role("button", name="Copy 2 answers").click()
     await expect(page.get_by_role("status")).to_contain_text("Last cycle's answers were copied")
     await expect(page.get_by_role("heading", name="Start from your 2025 answers")).to_have_count(0)
     await page.goto("/portal/assessment/criteria/DG1")

@@ -232,7 +232,7 @@ def test_preview_and_missing_links_are_said_in_words(example, wwc):
     html = render_html(doc)  # the preferred language by default
     assert 'lang="es"' in html and "Vista previa" in html
     assert "Esta vista previa no lleva código de verificación." in html
-    assert "Para solicitar una llamada de revisión de resultados" in html
+    assert "Para solicitar una llamada de devolución" in html
 
 
 def test_city_names_cannot_break_the_page(wwc):

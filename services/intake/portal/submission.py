@@ -70,7 +70,7 @@ async def submit(page: CityPage) -> Response:
     except SubmissionIncomplete as exc:
         assessment, progress, catalog = await _submit_view(page)
         missing = missing_list(page, catalog, exc.errors)
-        errors = [FieldError("missing", page.t("submit.incomplete", count=len(missing)))]
+        errors = [FieldError("missing", page.t.plural("submit.incomplete", len(missing)))]
         return page.render("submit.html", status_code=422, title=page.t("submit.title"), nav="assessment",
                            assessment=assessment, progress=progress, missing=missing, errors=errors)
     return page.redirect("/portal/submission", done="submitted")
