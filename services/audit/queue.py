@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit import conflicts, directory, domain
 from services.audit.config import AuditOptions
 from services.audit.domain import CLOSED, HOLDABLE, CaseState
-from services.audit.models import ClarificationRound, Decision, ReviewCase
+from services.audit.models import ClarificationRound, Decision, ReviewCase, Signoff
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import utcnow
 
@@ -58,6 +58,8 @@ class CaseSummary(BaseModel):
     changed: int
     total: int
     rounds: int
+    # The second auditor sent it back with comments, and it is under review again.
+    returned: bool = False
     # For the auditor asking: may they claim it, and if a conflict stops them, which.
     can_claim: bool = False
     conflict: str | None = Field(default=None, description="the declared conflict that stops the asking auditor")
@@ -68,6 +70,7 @@ async def summaries(session: AsyncSession, principal: Principal, rows: list[Revi
     ids = [c.id for c in rows]
     counts: dict[str, tuple[int, int]] = {}
     round_counts: dict[str, int] = {}
+    last_signoff: dict[str, str] = {}
     if ids:
         q = select(Decision.case_id, func.count(), func.sum(when((Decision.response != Decision.submitted, 1), else_=0))) \
             .where(Decision.case_id.in_(ids)).group_by(Decision.case_id)
@@ -75,6 +78,8 @@ async def summaries(session: AsyncSession, principal: Principal, rows: list[Revi
         q = select(ClarificationRound.case_id, func.count()).where(ClarificationRound.case_id.in_(ids)) \
             .group_by(ClarificationRound.case_id)
         round_counts = dict((await session.execute(q)).all())
+        q = select(Signoff.case_id, Signoff.action).where(Signoff.case_id.in_(ids)).order_by(Signoff.at)
+        last_signoff = dict((await session.execute(q)).all())  # the latest action per case wins
     names = await directory.names(session, {c.holder_id for c in rows} | {c.reviewer_id for c in rows})
     mine = await conflicts.rules(session, principal.sub) if principal.role == Role.AUDITOR else []
     now = utcnow()
@@ -92,6 +97,7 @@ async def summaries(session: AsyncSession, principal: Principal, rows: list[Revi
             opened_at=c.opened_at, due_at=c.due_at, age_days=max((now - c.opened_at).days, 0), due_soon=soon,
             overdue=overdue, received=c.received_at is not None, decided=decided, changed=changed,
             total=len(c.submitted_responses or {}), rounds=round_counts.get(c.id, 0),
+            returned=last_signoff.get(c.id) == "returned" and c.status == CaseState.IN_REVIEW,
             can_claim=principal.role == Role.AUDITOR and not c.holder_id and c.status in HOLDABLE and found is None,
             conflict=found.key if found else None))
     return out

@@ -272,7 +272,9 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     await ben.get_by_role("button", name="Return with comments").click()
     await ben.wait_for_url(f"**{case_url}/signoff?done=returned")
 
-    # --- Ana answers the comments and submits again; Ben approves ----------------------------
+    # --- Ana sees it returned in her cases, answers the comments and submits again ------------
+    await ana.goto("/audit/queue?assignee=me")
+    await expect(ana.get_by_role("row").filter(has_text="Returned from sign-off")).to_have_count(1)
     await ana.goto(case_url)
     await expect(ana.locator("#returned-notice")).to_contain_text("DG2: say which roster page you looked at.")
     await ana.goto(f"{case_url}/criteria/DG2")
