@@ -177,7 +177,9 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     # --- DG2: the image is shown; the decision is made with the keyboard only --------------------
     image = ana.locator("img.preview-image")
     await expect(image).to_have_attribute("alt", "Preview of governance-roster.png")
-    assert await image.evaluate("img => img.complete && img.naturalWidth") == 40
+    # The preview loads after the page (on a busy machine, noticeably): wait for it, then measure.
+    await ana.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await image.element_handle())
+    assert await image.evaluate("img => img.naturalWidth") == 40
     await ana.get_by_role("link", name="Go to the decision").focus()
     await ana.keyboard.press("Enter")
     await ana.keyboard.press("Tab")            # the checked radio: Yes (as submitted)
