@@ -12,19 +12,16 @@ import httpx
 
 from devtools.harness import Stack
 from shared.infra.auth import Role
-from tests.portal.conftest import A11Y_SCRIPT, LAUNCH_ARGS, PASSWORD  # noqa: F401 - re-exported
+from tests.portal.conftest import LAUNCH_ARGS, PASSWORD  # noqa: F401 - re-exported
+from tests.portal.conftest import check_page as portal_check_page
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "audit"
 CYCLE = "2026"
 
 
 async def check_page(page, screenshot: str | None = None) -> None:
-    """Accessibility basics of the current page, and a full-page screenshot."""
-    problems = await page.evaluate(A11Y_SCRIPT)
-    assert problems == [], f"{page.url}: {problems}"
-    if screenshot:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(RESULTS / f"{screenshot}.png"), full_page=True)
+    """The portal's page check, with screenshots under test-results/audit."""
+    await portal_check_page(page, screenshot, results=RESULTS)
 
 
 @dataclass

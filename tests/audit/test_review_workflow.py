@@ -7,33 +7,14 @@ workflow's clock (`TimeSkipper`), never by waiting."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import nats
 import pytest
-from temporalio import activity
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
-from services.intake.workflow import CertificationWorkflow
-from shared.contracts.activities import (
-    Activities,
-    ClarificationReminder,
-    DebriefClosed,
-    DebriefOutcome,
-    DebriefReminder,
-    DebriefRequest,
-    EvidenceCheck,
-    EvidenceCheckResult,
-    ReportOutcome,
-    ReportRequest,
-    ScoreOutcome,
-    ScoreRequest,
-    StatusRecord,
-)
 from shared.contracts.events import Subject
 from shared.contracts.workflows import (
     CERTIFICATION_WORKFLOW,
@@ -45,72 +26,22 @@ from shared.contracts.workflows import (
     certification_workflow_id,
 )
 from tests.audit.conftest import ANSWERS, decide, submission
+from tests.workflow.stubs import Stubs, running_workers
 from tests.infra.test_consumer import eventually
 
 REMIND_BEFORE = timedelta(days=2)
 SLA = timedelta(days=21)
 
 
-class Others:
-    """Intake's, scoring's, reporting's and notify's activities, as stubs."""
-
-    def __init__(self) -> None:
-        self.scored: list[dict] = []
-
-        @activity.defn(name=Activities.RECORD_STATUS.name)
-        async def record_status(_: StatusRecord) -> None:
-            return None
-
-        @activity.defn(name=Activities.CHECK_EVIDENCE.name)
-        async def check_evidence(_: EvidenceCheck) -> EvidenceCheckResult:
-            return EvidenceCheckResult(checked=0)
-
-        @activity.defn(name=Activities.SCORE_SUBMISSION.name)
-        async def score_submission(req: ScoreRequest) -> ScoreOutcome:
-            self.scored.append({k: str(v) for k, v in req.audited_responses.items()})
-            return ScoreOutcome(met=1, total=45, percent=2)
-
-        @activity.defn(name=Activities.RENDER_REPORT.name)
-        async def render_report(_: ReportRequest) -> ReportOutcome:
-            return ReportOutcome(report_id="r-1")
-
-        @activity.defn(name=Activities.OFFER_DEBRIEF.name)
-        async def offer_debrief(_: DebriefRequest) -> DebriefOutcome:
-            return DebriefOutcome(offer_id="o-1")
-
-        @activity.defn(name=Activities.REMIND_CLARIFICATION.name)
-        async def remind_clarification(_: ClarificationReminder) -> None:
-            return None
-
-        @activity.defn(name=Activities.REMIND_DEBRIEF.name)
-        async def remind_debrief(_: DebriefReminder) -> None:
-            return None
-
-        @activity.defn(name=Activities.CLOSE_DEBRIEF.name)
-        async def close_debrief(_: DebriefClosed) -> None:
-            return None
-
-        self.by_queue = {TaskQueue.INTAKE: [record_status, check_evidence], TaskQueue.SCORING: [score_submission],
-                         TaskQueue.REPORTING: [render_report],
-                         TaskQueue.NOTIFY: [offer_debrief, remind_clarification, remind_debrief, close_debrief]}
-
-
 @pytest.fixture
 async def world(audit):
     client = audit.runtime.temporal_client
     prefix = audit.runtime.settings.temporal.task_queue_prefix
-    others = Others()
-    workers = [Worker(client, task_queue=f"{prefix}{queue}", activities=acts,
-                      workflows=[CertificationWorkflow] if queue == TaskQueue.INTAKE else [])
-               for queue, acts in others.by_queue.items()]
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    await audit.auditor("ana", "Ana Auditor")
-    await audit.auditor("ben", "Ben Auditor")
-    yield audit, client, prefix, others
-    await asyncio.wait([asyncio.create_task(w.shutdown()) for w in workers], timeout=15)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    others = Stubs()  # intake's, scoring's, reporting's and notify's activities; audit's are real
+    async with running_workers(client, prefix, others, without=(TaskQueue.AUDIT,)):
+        await audit.auditor("ana", "Ana Auditor")
+        await audit.auditor("ben", "Ben Auditor")
+        yield audit, client, prefix, others
 
 
 async def start(client, prefix: str):

@@ -126,13 +126,16 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
     await page.get_by_role("button", name="Create the account").click()
 
 
-async def check_page(page, screenshot: str | None = None) -> None:
-    """Accessibility basics of the current page, and a full-page screenshot."""
+async def check_page(page, screenshot: str | None = None, *, results: Path = RESULTS, top: bool = False) -> None:
+    """Accessibility basics of the current page, and a full-page screenshot (into `results`;
+    with `top`, also the first screen, what a person sees first). Every console's tests use it."""
     problems = await page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
     if screenshot:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(RESULTS / f"{screenshot}.png"), full_page=True)
+        results.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(results / f"{screenshot}.png"), full_page=True)
+        if top:
+            await page.screenshot(path=str(results / f"{screenshot}-top.png"))
 
 
 # --- the module's stack, server and browser ---------------------------------------------------------

@@ -25,8 +25,8 @@ from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.intake.helpers import YES_ALL, fill_bulk
 from tests.portal.conftest import (  # noqa: F401 - the module's browser and NATS
-    A11Y_SCRIPT,
     LAUNCH_ARGS,
+    check_page,
     chromium,
     module_infra,
     serialized_migrations,
@@ -250,10 +250,7 @@ async def test_bad_input_is_a_problem_with_the_field(ops):
 
 
 async def check(page, name: str) -> None:
-    problems = await page.evaluate(A11Y_SCRIPT)
-    assert problems == [], f"{page.url}: {problems}"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
+    await check_page(page, name, results=RESULTS)
 
 
 async def test_the_operator_console_updates_live_and_acts(ops, chromium):  # noqa: F811

@@ -31,8 +31,8 @@ from shared.infra.tables import outbox
 from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.portal.conftest import (  # noqa: F401 - the module's browser and NATS
-    A11Y_SCRIPT,
     LAUNCH_ARGS,
+    check_page as portal_check_page,
     chromium,
     module_infra,
     serialized_migrations,
@@ -96,12 +96,8 @@ async def site(world, chromium):  # noqa: F811
 
 
 async def check_page(page, screenshot: str) -> None:
-    """Accessibility basics of the current page, and a full-page screenshot to look at."""
-    problems = await page.evaluate(A11Y_SCRIPT)
-    assert problems == [], f"{page.url}: {problems}"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(RESULTS / f"{screenshot}.png"), full_page=True)
-    await page.screenshot(path=str(RESULTS / f"{screenshot}-top.png"))  # what a person sees first
+    """The portal's page check, with full and first-screen screenshots under test-results/reporting."""
+    await portal_check_page(page, screenshot, results=RESULTS, top=True)
 
 
 async def report_row(world, key: str) -> Report:

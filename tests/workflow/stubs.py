@@ -73,6 +73,7 @@ class Stubs:
         self.missing: list[str] = []
         self.opened_at: datetime | None = None
         self.steps: list[tuple[str, str]] = []  # (step, error or "retried by <who>")
+        self.scored: list[dict[str, str]] = []  # the audited responses each scoring call got
         self.bad_scoring = False  # scoring answers "bad data" while set
         self.scoring_started = asyncio.Event()
         self.release_scoring: asyncio.Event | None = None
@@ -118,8 +119,9 @@ class Stubs:
             self.closed_rounds.append(req.request_id)
 
         @named(Activities.SCORE_SUBMISSION)
-        async def score_submission(_: ScoreRequest) -> ScoreOutcome:
+        async def score_submission(req: ScoreRequest) -> ScoreOutcome:
             self.calls.append("scoring")
+            self.scored.append({k: str(v) for k, v in req.audited_responses.items()})
             if self.bad_scoring:
                 raise bad_data("catalog wwc-1999 does not exist")
             self.scoring_started.set()
@@ -160,12 +162,14 @@ class Stubs:
 
 
 @asynccontextmanager
-async def running_workers(client: Client, prefix: str, stubs: Stubs, workflows: tuple[type, ...] = (CertificationWorkflow,)):
-    """A worker per task queue: the workflow on intake's, the stubs on every queue."""
+async def running_workers(client: Client, prefix: str, stubs: Stubs, workflows: tuple[type, ...] = (CertificationWorkflow,),
+                          without: tuple[TaskQueue, ...] = ()):
+    """A worker per task queue: the workflow on intake's, the stubs on every queue but
+    those `without` (served by a real service in the test)."""
     workers = [
         Worker(client, task_queue=f"{prefix}{queue}", activities=acts,
                workflows=list(workflows) if queue == TaskQueue.INTAKE else [])
-        for queue, acts in stubs.by_queue.items()
+        for queue, acts in stubs.by_queue.items() if queue not in without
     ]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
