@@ -10,13 +10,12 @@ replicas share counters through a storage URI such as `async+redis://host:6379`.
 
 from __future__ import annotations
 
-import time
-
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from shared.errors import RateLimited
+from shared.infra.throttle import seconds_to_wait
 
 
 class SignInThrottle:
@@ -35,8 +34,7 @@ class SignInThrottle:
         waits = []
         for item, scope, key in self._keys(email, client):
             if not await self.limiter.test(item, scope, key):
-                stats = await self.limiter.get_window_stats(item, scope, key)
-                waits.append(max(1, int(stats.reset_time - time.time()) + 1))
+                waits.append(await seconds_to_wait(self.limiter, item, scope, key))
         if waits:
             retry_after = max(waits)
             raise RateLimited(f"Too many failed sign-ins; try again in {retry_after} seconds.",

@@ -6,13 +6,12 @@ says nothing about the code either."""
 
 from __future__ import annotations
 
-import time
-
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from services.reporting.errors import RateLimited
+from shared.infra.throttle import seconds_to_wait
 
 SCOPE = "verify:client"
 
@@ -27,8 +26,7 @@ class LookupThrottle:
         waits = []
         for item in self.per_client:
             if not await self.limiter.hit(item, SCOPE, client):
-                stats = await self.limiter.get_window_stats(item, SCOPE, client)
-                waits.append(max(1, int(stats.reset_time - time.time()) + 1))
+                waits.append(await seconds_to_wait(self.limiter, item, SCOPE, client))
         if waits:
             retry_after = max(waits)
             raise RateLimited(f"Too many verification look-ups; try again in {retry_after} seconds.",
