@@ -4,7 +4,6 @@ Portuguese, every key the console uses present, and a message for every error co
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,11 @@ from services.audit.problems import ERRORS
 from shared.catalog.geography import REGIONS
 from shared.web.i18n import LANGUAGES, load_file
 from shared.web.problems import COMMON_ERRORS
+from tests.i18n_keys import keys_used, placeholders
 
 CONSOLE = Path(__file__).resolve().parents[2] / "services" / "audit" / "console"
 SOURCES = [*sorted(CONSOLE.glob("*.py")), *sorted((CONSOLE / "templates").glob("*.html"))]
 
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_every_language_has_the_same_keys_and_placeholders():
@@ -35,11 +32,9 @@ def test_every_language_has_the_same_keys_and_placeholders():
 
 def test_every_key_the_console_uses_exists():
     t = AUDIT.translator("en")
-    used = set()
+    used = keys_used(SOURCES)
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text))
-        used |= {f"{key}.other" for key in re.findall(r"""\bt\.plural\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""done=["']([a-z_]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""else ["']([a-z_]+)["']\)""", text)}
     used |= {f"states.{s.value}" for s in CaseState} | {f"calls.reason_{r.value}" for r in AgendaReason}

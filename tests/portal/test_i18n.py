@@ -5,7 +5,6 @@ language negotiation."""
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from shared.contracts.vocabulary import DebriefEnding
 from shared.contracts.workflows import Stage
 from shared.web.i18n import LANGUAGES, SHARED_LOCALES, Translator, choose_language, load_file, parse_accept_language
 from shared.web.problems import COMMON_ERRORS
+from tests.i18n_keys import keys_used, placeholders
 
 PORTAL_DIR = Path(__file__).resolve().parents[2] / "services" / "intake" / "portal"
 SHARED_WEB = SHARED_LOCALES.parent
@@ -25,9 +25,6 @@ SOURCES = [*sorted(PORTAL_DIR.glob("*.py")), *sorted((PORTAL_DIR / "templates").
            *sorted((SHARED_WEB / "templates").glob("*.html")), SHARED_WEB / "pages.py"]
 LOCALE_DIRS = [SHARED_LOCALES, PORTAL_DIR / "locales"]
 
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 @pytest.mark.parametrize("directory", LOCALE_DIRS, ids=lambda d: d.parent.name)
@@ -42,11 +39,9 @@ def test_every_language_has_the_same_keys_and_placeholders(directory):
 
 def test_every_key_the_portal_uses_exists():
     t = PORTAL.translator("en")
-    used = set()
+    used = keys_used(SOURCES)
     for source in SOURCES:
         text = source.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text))
-        used |= {f"{key}.other" for key in re.findall(r"""\bt\.plural\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""done=["']([a-z_]+)["']""", text)}
         used |= {f"flash.{done}" for done in re.findall(r"""["']carried_over["'] if .* else ["']([a-z_]+)["']""", text)}
     used |= {f"stages.{stage.value}" for stage in Stage}

@@ -4,8 +4,6 @@ certification can wait for and every way a debrief can end."""
 
 from __future__ import annotations
 
-import re
-import string
 from pathlib import Path
 
 import pytest
@@ -14,13 +12,11 @@ from services.reporting.console.operator.console import OPERATOR
 from services.reporting.timeline import _LINES
 from shared.contracts.vocabulary import DebriefEnding, WaitingFor
 from shared.web.i18n import LANGUAGES, load_file
+from tests.i18n_keys import keys_used, placeholders
 
 CONSOLE = Path(__file__).resolve().parents[2] / "services" / "reporting" / "console" / "operator"
 SOURCES = [*sorted(CONSOLE.glob("*.py")), *sorted((CONSOLE / "templates").glob("*.html"))]
 
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
@@ -34,9 +30,7 @@ def test_every_language_has_the_same_keys_and_placeholders(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_key_the_console_uses_exists(lang):
     t = OPERATOR.translator(lang)
-    used = set()
-    for source in SOURCES:
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z_.]+)["']""", source.read_text(encoding="utf-8")))
+    used = keys_used(SOURCES)
     used |= {f"waiting.{w.name.lower()}" for w in WaitingFor} | {"waiting.failed_step"}
     used |= {f"outcomes.{o.value}" for o in DebriefEnding}
     plural = {"review_completed"}  # one/other forms
