@@ -162,9 +162,11 @@ async def people(session: AsyncSession, ids: set[str]) -> dict[str, str]:
     """user id -> name (or email), from the accounts intake announced."""
     if not ids:
         return {}
-    rows = (await session.scalars(select(LedgerEntry).where(LedgerEntry.subject == Subject.USER_REGISTERED))).all()
-    return {r.payload["user_id"]: r.payload.get("name") or r.payload.get("email", "")
-            for r in rows if r.payload.get("user_id") in ids}
+    # Only the wanted people's registrations (JSON path, on SQLite and PostgreSQL alike).
+    rows = (await session.scalars(select(LedgerEntry).where(
+        LedgerEntry.subject == Subject.USER_REGISTERED,
+        LedgerEntry.payload["user_id"].as_string().in_(sorted(ids))))).all()
+    return {r.payload["user_id"]: r.payload.get("name") or r.payload.get("email", "") for r in rows}
 
 
 async def last_change(session: AsyncSession) -> datetime | None:
