@@ -19,6 +19,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _lock = threading.Lock()
 # Keyed by (resolved path, mtime, size): an edited file is re-read, an unchanged one is not.
 _cache: dict[tuple[str, int, int], Catalog] = {}
+_bundled: dict[str, Catalog] = {}
 
 
 def list_catalogs() -> list[str]:
@@ -27,7 +28,13 @@ def list_catalogs() -> list[str]:
 
 
 def load_catalog(version: str) -> Catalog:
-    """The bundled catalog ``version`` (e.g. ``wwc-2019``), validated and cached."""
+    """The bundled catalog ``version`` (e.g. ``wwc-2019``), validated and cached.
+
+    Bundled catalogs ship with the code and never change while it runs: after the first
+    load a version is one dictionary look-up (services call this on every request)."""
+    found = _bundled.get(version)
+    if found is not None:
+        return found
     if not _VERSION.match(version or ""):
         raise CatalogError(str(version), None, "invalid catalog version")
     path = CATALOG_DIR / f"{version}.yaml"
@@ -38,6 +45,7 @@ def load_catalog(version: str) -> Catalog:
     if catalog.version != version:
         raise CatalogError(str(path), "version", f"file declares {catalog.version!r}, "
                                                  f"its name says {version!r}")
+    _bundled[version] = catalog
     return catalog
 
 

@@ -208,6 +208,12 @@ def retry(*, first: float = 1, most: float = 60, attempts: int = 0) -> RetryPoli
                        non_retryable_error_types=[BAD_DATA])
 
 
+# Every activity on a service's task queue must heartbeat within this (the worker does it
+# from its event loop: shared.infra.temporal.HeartbeatInterceptor), so a worker killed
+# mid-step is noticed, and the step retried, within seconds instead of minutes.
+HEARTBEAT = timedelta(seconds=15)
+
+
 @dataclass(frozen=True)
 class ActivitySpec:
     name: str
@@ -215,8 +221,7 @@ class ActivitySpec:
     result: type | None
     start_to_close: timedelta
     retry: RetryPolicy
-    # Long activities report progress; a worker that died is noticed within this.
-    heartbeat: timedelta | None = None
+    heartbeat: timedelta | None = HEARTBEAT
     # Run in the workflow's own worker, without a round trip to the server (cheap writes
     # of the workflow's owner; only intake's, whose worker hosts the workflow).
     local: bool = False
@@ -230,7 +235,7 @@ class Activities:
     RECORD_STEP = ActivitySpec("intake.record_step", TaskQueue.INTAKE, None,
                                timedelta(seconds=30), retry(first=0.5, most=10), local=True)
     CHECK_EVIDENCE = ActivitySpec("intake.check_evidence", TaskQueue.INTAKE, EvidenceCheckResult,
-                                  timedelta(minutes=10), retry(), heartbeat=timedelta(seconds=30))
+                                  timedelta(minutes=10), retry())
     OPEN_REVIEW = ActivitySpec("audit.open_review", TaskQueue.AUDIT, ReviewOpened,
                                timedelta(minutes=1), retry())
     COMPLETE_REVIEW = ActivitySpec("audit.complete_review", TaskQueue.AUDIT, ReviewOutcome,
@@ -244,7 +249,7 @@ class Activities:
     SCORE_SUBMISSION = ActivitySpec("scoring.score_submission", TaskQueue.SCORING, ScoreOutcome,
                                     timedelta(minutes=2), retry())
     RENDER_REPORT = ActivitySpec("reporting.render_report", TaskQueue.REPORTING, ReportOutcome,
-                                 timedelta(minutes=15), retry(first=5, most=120), heartbeat=timedelta(minutes=1))
+                                 timedelta(minutes=5), retry(first=2, most=60))
     OFFER_DEBRIEF = ActivitySpec("notify.offer_debrief", TaskQueue.NOTIFY, DebriefOutcome,
                                  timedelta(minutes=1), retry())
     REMIND_CLARIFICATION = ActivitySpec("notify.remind_clarification", TaskQueue.NOTIFY, None,

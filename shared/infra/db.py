@@ -26,10 +26,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 class Database:
-    def __init__(self, url: str, schema: str | None = None, *, echo: bool = False) -> None:
+    def __init__(self, url: str, schema: str | None = None, *, echo: bool = False, pool_size: int = 10,
+                 max_overflow: int = 10, pool_timeout: float = 10.0) -> None:
         self.url = make_url(url)
         self.schema = schema
         kwargs: dict = {"echo": echo, "pool_pre_ping": True}
+        if self.url.database not in (None, "", ":memory:"):  # an in-memory SQLite has one connection
+            kwargs |= {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -140,6 +140,17 @@ class ServiceSettings(_Base):
     # so one slow answer on a busy machine does not flap readiness; a real outage does.
     readiness_grace_seconds: float = 20.0
     readiness_probe_timeout_seconds: float = 5.0
+    # Database connections: at most pool_size + max_overflow at once; a caller waits up to
+    # pool_timeout_seconds for one, then gets a clear "busy" error (HTTP 503 with
+    # Retry-After) instead of a stall. Size the pool above the activity and request
+    # concurrency so that the wait never happens in normal running.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Activities this service's Temporal worker runs at once (0: the service's default,
+    # e.g. reporting's number of render processes). More waits in Temporal's task queue,
+    # never inside a started attempt whose clock is running.
+    max_concurrent_activities: int = Field(default=0, ge=0)
 
     @classmethod
     def for_service(cls, name: str) -> "ServiceSettings":

@@ -21,6 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
@@ -95,7 +97,10 @@ COMMON_ERRORS = ErrorTable({
     "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal error"),
     "unavailable": (503, "Service unavailable"),
+    "busy": (503, "Busy: try again in a moment"),
 })
+# Seconds a client is asked to wait when the service is momentarily saturated.
+BUSY_RETRY_AFTER = 2
 
 # Starlette's own HTTP errors (routing, methods) by status.
 _HTTP_CODES = {400: "malformed_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
@@ -200,6 +205,22 @@ def install_problem_handlers(app: FastAPI, table: ErrorTable = COMMON_ERRORS) ->
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_problem(request, exc)
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeout) -> JSONResponse:
+        # Every database connection was in use for the whole pool timeout: a clear,
+        # retryable answer rather than a stall or a bare 500.
+        log.warning("db.pool_exhausted", path=request.url.path)
+        return problem_response(request, "busy", detail="All database connections are in use; try again shortly.",
+                                headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+
+    @app.exception_handler(OperationalError)
+    async def _database_locked(request: Request, exc: OperationalError) -> JSONResponse:
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        log.warning("db.locked", path=request.url.path)
+        return problem_response(request, "busy", detail="The database is busy; try again shortly.",
+                                headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from shared.infra.temporal import DATA_CONVERTER
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from shared.contracts.activities import Traced
@@ -51,7 +51,7 @@ class TracedProbe:
 
 
 async def test_activities_log_with_the_submission_they_work_on(temporal_server):
-    client = await Client.connect(temporal_server.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(temporal_server.address, data_converter=DATA_CONVERTER)
     queue = f"log-{uuid.uuid4().hex[:6]}"
     # Unsandboxed: this test module imports more than a workflow module may.
     async with Worker(client, task_queue=queue, activities=[traced_activity], workflows=[TracedProbe],

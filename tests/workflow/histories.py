@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from shared.infra.temporal import DATA_CONVERTER
 from temporalio.testing import TimeSkipper
 
 from shared.contracts.workflows import (
@@ -173,7 +173,7 @@ def load() -> dict[str, str]:
 
 
 async def record(address: str) -> None:
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, data_converter=DATA_CONVERTER)
     DIR.mkdir(exist_ok=True)
     for name, play in PATHS.items():
         stubs = Stubs()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
+from shared.infra.temporal import DATA_CONVERTER
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.testing import TimeSkipper
@@ -51,7 +51,7 @@ from tests.workflow.stubs import (
 
 @pytest.fixture
 async def env(temporal_server):
-    client = await Client.connect(temporal_server.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(temporal_server.address, data_converter=DATA_CONVERTER)
     prefix = f"wf{uuid.uuid4().hex[:8]}-"
     stubs = Stubs()
     async with running_workers(client, prefix, stubs):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from shared.infra.temporal import DATA_CONVERTER
 from temporalio.worker import Replayer
 
 from services.intake.workflow import CertificationWorkflow
@@ -22,7 +22,7 @@ from tests.workflow.histories import PATHS, load
 
 async def replay(workflow_class: type) -> dict[str, Exception | None]:
     """The path's name -> its replay failure, None when it replayed."""
-    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[workflow_class], data_converter=DATA_CONVERTER)
     return {name: (await replayer.replay_workflow(WorkflowHistory.from_json(name, text),
                                                   raise_on_replay_failure=False)).replay_failure
             for name, text in load().items()}
