@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from services.reporting import library, programme, roster, verification
+from services.reporting import programme, roster, verification
 from services.reporting.errors import NoCertifiedReport, NotCertified, NotFound, RateLimited
 from services.reporting.models import Report
 from services.reporting.problems import problems
-from services.reporting.reports import visible_report
+from services.reporting.renders import Renders, renders_of
+from services.reporting.visibility import visible_report
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Runtime, Session
 
@@ -22,6 +23,13 @@ router = APIRouter(prefix="/api/v1", tags=["reporting"])
 Staff = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.AUDITOR))]
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
 Lang = Literal["en", "es", "pt"]
+ReportRenders = Annotated[Renders, Depends(renders_of)]
+
+
+async def _visible(runtime, principal: Principal, report_id: str) -> Report:
+    """Looked up in a session of its own, closed before anything renders."""
+    async with runtime.db.sessionmaker() as session:
+        return await visible_report(session, principal, report_id=report_id)
 
 
 class ReportRead(BaseModel):
@@ -44,18 +52,18 @@ async def report_of_submission(submission_id: str, principal: CurrentPrincipal, 
 
 @router.get("/reports/{report_id}/html", response_class=HTMLResponse, summary="The report as HTML, in a language",
             responses={200: {"content": {"text/html": {}}}})
-async def report_html(report_id: str, principal: CurrentPrincipal, session: Session, runtime: Runtime,
+async def report_html(report_id: str, principal: CurrentPrincipal, runtime: Runtime, renders: ReportRenders,
                       lang: Lang | None = None) -> HTMLResponse:
-    report = await visible_report(session, principal, report_id=report_id)
-    return HTMLResponse((await library.rendered(runtime, report, lang or report.language, "html")).decode())
+    report = await _visible(runtime, principal, report_id)
+    return HTMLResponse((await renders.rendered(report, lang or report.language, "html")).decode())
 
 
 @router.get("/reports/{report_id}/pdf", response_class=Response, summary="The report as a tagged PDF, in a language",
             responses={200: {"content": {"application/pdf": {}}}})
-async def report_pdf(report_id: str, principal: CurrentPrincipal, session: Session, runtime: Runtime,
+async def report_pdf(report_id: str, principal: CurrentPrincipal, runtime: Runtime, renders: ReportRenders,
                      lang: Lang | None = None) -> Response:
-    report = await visible_report(session, principal, report_id=report_id)
-    pdf = await library.rendered(runtime, report, lang or report.language, "pdf")
+    report = await _visible(runtime, principal, report_id)
+    pdf = await renders.rendered(report, lang or report.language, "pdf")
     name = f"certification-report-{report.cycle}-{lang or report.language}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.infra.cpu_pool import default_size
 
 
 class ReportingOptions(BaseSettings):
@@ -12,3 +15,12 @@ class ReportingOptions(BaseSettings):
     # live in memory unless a shared storage is given (e.g. async+redis://redis:6379).
     verify_limits_per_client: str = "30/minute;300/hour;1000/day"
     throttle_storage: str = "async+memory://"
+    # Worker processes that render reports (charts and typesetting), outside the service's
+    # event loop and interpreter lock. 0: one per core. The reporting worker takes as many
+    # render activities at once as there are processes (unless
+    # WWC_REPORTING_MAX_CONCURRENT_ACTIVITIES says otherwise).
+    render_processes: int = Field(default=0, ge=0)
+
+    @property
+    def render_pool_size(self) -> int:
+        return self.render_processes or default_size()

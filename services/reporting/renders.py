@@ -1,40 +1,75 @@
-"""Stored reports: renders in any language from the frozen document, kept once made."""
+"""Renders of issued reports: made from the frozen document in a worker process, stored
+beside it, and served from storage ever after.
+
+At issue the city's own language is rendered (HTML and PDF; the PDF's hash is recorded for
+verification). Any other language is rendered on its first request and kept: the same
+document and the same renderer give the same bytes, so the numbers cannot differ between
+languages and a PDF rendered a year later still matches its hash.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
 
 from services.reporting.models import Report
-from services.reporting.rendering import REPORTS_BUCKET
-from services.reporting.report import ReportDocument, render_html, render_pdf
-from shared.infra.runtime import ServiceRuntime
+from services.reporting.report import ReportDocument, render_stored
+from shared.infra.cpu_pool import CpuPool
+from shared.infra.storage import ObjectExists, ObjectStore
+
+REPORTS_BUCKET = "reports"
+CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+# What a worker process imports before its first render (charts, typesetting, strings).
+PRELOAD = ["services.reporting.report"]
 
 
-async def document(runtime: ServiceRuntime, report: Report) -> ReportDocument:
-    store = runtime.storage
-    assert store is not None
-    raw = await store.get_bytes(store.bucket(REPORTS_BUCKET), report.object_key)
-    return ReportDocument.model_validate_json(raw)
+def keys(cycle: str, city_id: str, submission_id: str, report_id: str) -> dict[str, str]:
+    base = f"{cycle}/{city_id}/{submission_id}/{report_id}"
+    return {"document": f"{base}/document.json", "html": f"{base}/report-{{lang}}.html",
+            "pdf": f"{base}/report-{{lang}}.pdf"}
 
 
-async def rendered(runtime: ServiceRuntime, report: Report, lang: str, kind: str) -> bytes:
-    """The report as `kind` (html | pdf) in `lang`: the stored render, or one made now from
-    the same frozen document (the numbers cannot differ) and stored for next time."""
-    store = runtime.storage
-    assert store is not None
-    bucket = store.bucket(REPORTS_BUCKET)
-    key = report.object_key.replace("document.json", f"report-{lang}.{kind}")
-    if await store.exists(bucket, key):
-        return await store.get_bytes(bucket, key)
-    doc = await document(runtime, report)
-    if kind == "pdf":
-        data = await asyncio.to_thread(render_pdf, doc, lang)
-        content_type = "application/pdf"
-    else:
-        data = (await asyncio.to_thread(render_html, doc, lang)).encode()
-        content_type = "text/html; charset=utf-8"
-    try:
-        await store.put_bytes(bucket, key, data, content_type=content_type)
-    except Exception:  # another request stored the same render meanwhile: same content
-        pass
-    return data
+def render_key(document_key: str, lang: str, kind: str) -> str:
+    return document_key.replace("document.json", f"report-{lang}.{kind}")
+
+
+@dataclass
+class Renders:
+    """Reporting's renderer: a bounded pool of worker processes and the reports bucket."""
+
+    pool: CpuPool
+    store: ObjectStore
+    # What a worker process runs (a module-level function: it is sent by name).
+    render_fn: Callable[[str, str, tuple[str, ...]], dict[str, bytes]] = render_stored
+
+    @property
+    def bucket(self) -> str:
+        return self.store.bucket(REPORTS_BUCKET)
+
+    async def render(self, doc: ReportDocument, lang: str, kinds: tuple[str, ...]) -> dict[str, bytes]:
+        """The document as each of `kinds` (html, pdf) in `lang`, rendered in a worker process."""
+        return await self.pool.run(self.render_fn, doc.model_dump_json(), lang, kinds)
+
+    async def document(self, report: Report) -> ReportDocument:
+        raw = await self.store.get_bytes(self.bucket, report.object_key)
+        return ReportDocument.model_validate_json(raw)
+
+    async def rendered(self, report: Report, lang: str, kind: str) -> bytes:
+        """The report as `kind` (html | pdf) in `lang`: the stored render, or one made now
+        and stored for next time."""
+        key = render_key(report.object_key, lang, kind)
+        if await self.store.exists(self.bucket, key):
+            return await self.store.get_bytes(self.bucket, key)
+        doc = await self.document(report)
+        data = (await self.render(doc, lang, (kind,)))[kind]
+        try:
+            await self.store.put_bytes(self.bucket, key, data, content_type=CONTENT_TYPES[kind])
+        except ObjectExists:
+            pass  # another request stored it meanwhile: the same document gives the same bytes
+        return data
+
+
+def renders_of(request: Request) -> Renders:
+    return request.app.state.renders

@@ -10,6 +10,7 @@ and a report without a tier never matches."""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -18,14 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.errors import NoCertifiedReport
 from services.reporting.models import Report
-from services.reporting.rendering import _CODE_ALPHABET
-
 PREFIX = "WWC"
+# Unambiguous letters and digits (no 0/O, 1/I), grouped for reading aloud.
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _LETTERS = 12
 _NOT_A_CODE = re.compile(r"[^0-9A-Z]")
 _VALID = re.compile(f"^{PREFIX}[{_CODE_ALPHABET}]{{{_LETTERS}}}$")
 # Longer input is cut before anything else reads it: codes are 18 characters.
 MAX_INPUT = 64
+
+
+def verification_code() -> str:
+    """A new code for a certified report: WWC-XXXX-XXXX-XXXX."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_LETTERS))
+    return f"{PREFIX}-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def normalize_code(raw: str) -> str | None:

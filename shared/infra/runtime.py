@@ -61,6 +61,9 @@ from shared.web.problems import COMMON_ERRORS, ErrorTable, install_openapi, inst
 log = get_logger(__name__)
 # Each part of a service's shutdown gets this long (the worker drains running activities).
 STOP_TIMEOUT = 10.0
+# Activities a worker runs at once by default: the I/O-bound steps of a burst of
+# certifications fit, within the default database pool (ServiceSettings.db_pool_size).
+DEFAULT_CONCURRENT_ACTIVITIES = 8
 
 
 @dataclass
@@ -106,7 +109,9 @@ class ServiceRuntime:
         # Metrics always (a registry of this service's own); traces only when configured.
         self.metrics = ServiceMetrics(self.name, task_queue=self.task_queue)
         self.tracing = tracing or Tracing.from_settings(self.name, settings.telemetry)
-        self.db = Database(settings.service.db_url, settings.service.db_schema)
+        service = settings.service
+        self.db = Database(service.db_url, service.db_schema, pool_size=service.db_pool_size,
+                           max_overflow=service.db_max_overflow, pool_timeout=service.db_pool_timeout_seconds)
         self.broker = make_broker(settings.nats)
         self.stream = wwc_stream(settings.nats)
         self.router = NatsRouter()
@@ -118,6 +123,12 @@ class ServiceRuntime:
         self.worker: Worker | None = None
         self.activities: list[Callable] = []
         self.workflows: list[type] = []
+        # Activities the worker runs at once unless the setting says otherwise.
+        self.default_concurrent_activities = DEFAULT_CONCURRENT_ACTIVITIES
+        # Awaited once every component is up (e.g. starting a pool of worker processes),
+        # and called at stop after the worker has drained (shutting that pool down).
+        self.on_ready: list[Callable[[], Awaitable[Any]]] = []
+        self.on_stop: list[Callable[[], Any]] = []
         self.ready: dict[str, bool] = {"db": False, "nats": False, "temporal": False}
         if self.storage:
             self.ready["s3"] = False
@@ -140,6 +151,10 @@ class ServiceRuntime:
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.notify()
+
+    @property
+    def max_concurrent_activities(self) -> int:
+        return self.settings.service.max_concurrent_activities or self.default_concurrent_activities
 
     @property
     def task_queue(self) -> str:
@@ -182,8 +197,10 @@ class ServiceRuntime:
             task_queue=self.task_queue,
             activities=self.activities,
             workflows=self.workflows,
+            max_concurrent_activities=self.max_concurrent_activities,
             # Outermost first (the client's tracing interceptor comes before these).
-            interceptors=[ActivityMetricsInterceptor(self.metrics), temporal.CorrelationInterceptor()],
+            interceptors=[ActivityMetricsInterceptor(self.metrics), temporal.CorrelationInterceptor(),
+                          temporal.HeartbeatInterceptor()],
         )
 
     async def _run_worker(self) -> None:
@@ -216,6 +233,8 @@ class ServiceRuntime:
         if self.storage:
             steps.append(retry_forever("s3", self._start_storage))
         await asyncio.gather(*steps)
+        for hook in self.on_ready:
+            await hook()
         log.info("service.ready", url=self.settings.service.public_url)
 
     def start_background(self) -> asyncio.Task:
@@ -240,6 +259,8 @@ class ServiceRuntime:
             if stuck:
                 log.warning("service.stop_stuck", part="tasks", tasks=sorted(t.get_name() for t in stuck))
         self._tasks.clear()
+        for hook in self.on_stop:
+            hook()
         await self._bounded("broker", self.broker.stop())
         await self._bounded("db", self.db.dispose())
         if self.tracing.enabled:  # export the spans still buffered

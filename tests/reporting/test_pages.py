@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from devtools.harness import Stack, serve
 from services.intake.config import IntakeOptions
-from services.reporting import library
 from services.reporting.models import HonorRollChange, Report
 from services.reporting.programme_stats import percentile
 from services.reporting.throttle import LookupThrottle
@@ -151,7 +150,7 @@ async def test_each_report_was_announced_and_its_numbers_are_the_scoring_apis(wo
             r = await scoring.get(f"/api/v1/scores/{city.submission_id}")
         assert r.status_code == 200, r.text
         score = r.json()
-        doc = await library.document(world.stack.runtimes["reporting"], report)
+        doc = await world.stack.apps["reporting"].state.renders.document(report)
         assert (doc.met, doc.total, doc.percent, doc.tier) == (score["met"], score["total"], score["percent"],
                                                                score["tier"]) == (
             city.score.met, city.score.total, city.score.percent, city.score.tier)

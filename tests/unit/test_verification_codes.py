@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.reporting.console.report_page import embed
-from services.reporting.rendering import verification_code
+from services.reporting.verification import verification_code
 from services.reporting.verification import normalize_code
 
 

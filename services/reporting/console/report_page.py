@@ -15,10 +15,11 @@ import unicodedata
 from babel.dates import format_date
 from fastapi.responses import HTMLResponse, Response
 
-from services.reporting import library, reports, roster
+from services.reporting import roster, visibility
 from services.reporting.console.console import REPORTS, SignedInPage
 from services.reporting.errors import Forbidden
 from services.reporting.models import Report
+from services.reporting.renders import renders_of
 from services.reporting.report import LANGUAGES
 from shared.infra.auth import Role
 from shared.web.i18n import LANGUAGE_NAMES
@@ -33,8 +34,8 @@ _BODY_AND_SKIP = re.compile(r'<body[^>]*>\s*(?:<a class="skip"[^>]*>.*?</a>)?', 
 async def report_list(page: SignedInPage) -> HTMLResponse:
     cycle = page.request.query_params.get("cycle", "").strip()[:16] or None
     async with page.runtime.db.sessionmaker() as session:
-        found = await reports.visible_reports(session, page.principal, cycle=cycle)
-        cycles = await reports.cycles(session, page.principal)
+        found = await visibility.visible_reports(session, page.principal, cycle=cycle)
+        cycles = await visibility.cycles(session, page.principal)
     return page.render("reports.html", title=page.t("reports.title"), nav="reports", reports=found,
                        cycles=cycles, chosen=cycle or "")
 
@@ -58,10 +59,10 @@ def embed(document: str, toolbar: str, stylesheet: str) -> str:
 @router.get("/{report_id}")
 async def report_page(report_id: str, page: SignedInPage) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
-        report = await reports.visible_report(session, page.principal, report_id=report_id)
+        report = await visibility.visible_report(session, page.principal, report_id=report_id)
         honor = await roster.honor_roll_of(session, report)
     lang = report_language(page, report)
-    document = (await library.rendered(page.runtime, report, lang, "html")).decode()
+    document = (await renders_of(page.request).rendered(report, lang, "html")).decode()
     t = REPORTS.translator(lang)
     done = page.request.query_params.get("done", "")
     base = f"{REPORTS.prefix}/{report.id}"
@@ -87,9 +88,9 @@ def download_name(report: Report, lang: str) -> str:
 @router.get("/{report_id}/report.pdf")
 async def report_pdf(report_id: str, page: SignedInPage) -> Response:
     async with page.runtime.db.sessionmaker() as session:
-        report = await reports.visible_report(session, page.principal, report_id=report_id)
+        report = await visibility.visible_report(session, page.principal, report_id=report_id)
     lang = report_language(page, report)
-    pdf = await library.rendered(page.runtime, report, lang, "pdf")
+    pdf = await renders_of(page.request).rendered(report, lang, "pdf")
     return Response(pdf, media_type="application/pdf",
                     headers={"content-disposition": f'attachment; filename="{download_name(report, lang)}"'})
 

@@ -1,0 +1,504 @@
+"""The report in one language, as words and charts: what both renderers lay out.
+
+Every sentence, number and label of a report is decided here, from the frozen document
+and the language's strings; the HTML template (`html.py`) and the Typst template
+(`pdf.py`) only place them. So the page and the PDF cannot say different things, and no
+text is written twice. A view is plain data (dataclasses of strings, numbers and
+charts): the PDF renderer hands it to Typst as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel import Locale
+
+from services.reporting.report.charts import COLORS, Chart, Series, bar_chart
+from services.reporting.report.document import AreaSection, CriterionLine, ReportDocument, Text
+from services.reporting.report.locales import LANGUAGES, Strings
+from shared.scoring.engine import Response
+
+
+# --- the shapes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    rank: int | None  # the tier's place on the ladder; None: not certified
+    heading: str
+    range: str | None
+    description: str | None
+    gap: str | None
+    breadth: str | None  # said when the percentage is reached but not the breadth
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    rank: int
+    current: bool
+    tier: str
+    range: str
+    breadth: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class ComponentItem:
+    name: str
+    met: bool
+    answer: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    label: str
+    code: str
+    at_label: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Cover:
+    kicker: str
+    doc_type: str
+    city: str
+    where: str
+    preview: str | None
+    score: str
+    score_caption: str
+    headline: str
+    badge: Badge
+    note: str | None
+    ladder_caption: str
+    ladder_heads: tuple[str, ...]
+    you: str
+    ladder: tuple[LadderRow, ...]
+    components: str
+    component_items: tuple[ComponentItem, ...]
+    verification: Verification | None
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    name: str
+    city: str
+    all: str
+    band: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    heading: str
+    intro: str
+    chart: Chart
+    figcaption: str
+    caption: str
+    heads: tuple[str, ...]
+    rows: tuple[AreaRow, ...]
+    total: AreaRow
+    note: str | None
+
+
+@dataclass(frozen=True)
+class FieldLine:
+    name: str
+    you: str | None
+    withheld: str | None  # words instead of both numbers
+    applicants: str
+    average: str
+
+
+@dataclass(frozen=True)
+class FieldTable:
+    kind: str  # region | band
+    caption: str
+    heads: tuple[str, ...]
+    rows: tuple[FieldLine, ...]
+
+
+@dataclass(frozen=True)
+class PlayingField:
+    heading: str
+    intro: str
+    tables: tuple[FieldTable, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    what: str
+    reason_name: str
+    standard_text: str
+    auditor_label: str
+    explanation: str
+    satisfy_label: str
+    satisfy: str | None
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    id: str
+    text: str
+    blocked: str | None  # why a YES earned no point
+    met: bool
+    response_class: str  # yes | in_progress | no
+    response: str
+    audited: str | None
+    share_all: str
+    share_band: str
+    changes: tuple[ChangeView, ...]
+
+
+@dataclass(frozen=True)
+class AreaView:
+    id: str
+    name: str
+    achieved: str
+    count: str
+    description: str
+    bench: str
+    changed_note: str | None
+    chart: Chart
+    caption: str
+    heads: tuple[str, ...]
+    criteria: tuple[CriterionView, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    term: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StepView:
+    criterion: str
+    area: str
+    text: str
+    entries: tuple[Entry, ...]
+    resources_label: str | None
+    resources: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    name: str
+    for_tier: str | None
+    description: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    heading: str
+    lead: str
+    ranked: str | None
+    steps: tuple[StepView, ...]
+    resources_heading: str
+    resources: tuple[ResourceView, ...]
+
+
+@dataclass(frozen=True)
+class Closing:
+    debrief_heading: str
+    debrief_intro: str
+    debrief_action: str
+    debrief_url: str | None
+    about_heading: str
+    verification: Verification | None
+    about_code_note: str | None  # said instead of a code
+    about: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    lang: str
+    title: str
+    description: str
+    author: str
+    created: str
+    footer: str
+    page_label: str
+    of_label: str
+    skip: str
+    cover: Cover
+    overview: Overview
+    field: PlayingField
+    areas: tuple[AreaView, ...]
+    next: NextSteps
+    closing: Closing
+
+
+# --- building one -------------------------------------------------------------------------
+
+
+def report_view(doc: ReportDocument, lang: str | None = None) -> ReportView:
+    """The report in ``lang`` (default: the city's preferred language)."""
+    lang = lang or doc.language
+    if lang not in LANGUAGES or lang not in doc.languages:
+        raise ValueError(f"the report is not available in {lang!r}")
+    return _Words(doc, lang).view()
+
+
+class _Words:
+    def __init__(self, doc: ReportDocument, lang: str) -> None:
+        self.doc, self.lang = doc, lang
+        self.t = Strings(lang)
+        self.locale = Locale.parse(lang)
+
+    # -- small words -----------------------------------------------------------------
+    def tx(self, text: Text) -> str:
+        return text.get(self.lang) or next(iter(text.values()))
+
+    def pct(self, value: int | None) -> str:
+        return self.t("common.not_shown") if value is None else self.t.percent(value)
+
+    def withheld(self) -> str:
+        return self.t("common.withheld", count=self.t.words(self.doc.min_cohort))
+
+    def response(self, value: Response) -> str:
+        return self.t(f"responses.{value.value}")
+
+    def region(self, region: str | None) -> str:
+        return self.t(f"regions.{region}") if region else self.t("common.no_region")
+
+    def band(self, band: str) -> str:
+        return self.t(f"bands.{band}")
+
+    def tier_name(self, tier_id: str) -> str:
+        return self.tx(self.doc.tier_facts(tier_id).name)
+
+    def tier_range(self, tier_id: str) -> str:
+        tier = self.doc.tier_facts(tier_id)
+        return self.t("tiers.range", low=self.t.number(tier.min_percent), high=self.t.percent(tier.max_percent))
+
+    def verification(self) -> Verification | None:
+        doc = self.doc
+        if not doc.verification_code:
+            return None
+        return Verification(label=self.t("about.verify_code"), code=doc.verification_code,
+                            at_label=self.t("about.verify_at"), url=doc.verification_url)
+
+    # -- the whole -------------------------------------------------------------------
+    def view(self) -> ReportView:
+        doc, t = self.doc, self.t
+        overview = self.overview()
+        areas = tuple(self.area(a) for a in doc.areas)
+        return ReportView(
+            lang=self.lang, title=t("meta.title", city=doc.city.name, cycle=doc.cycle),
+            description=self.headline(), author="What Works Cities", created=doc.rendered_at.isoformat(),
+            footer=t("meta.footer", city=doc.city.name, cycle=doc.cycle), page_label=t("meta.page"),
+            of_label=t("meta.of"), skip=t("meta.skip"), cover=self.cover(), overview=overview,
+            field=self.field(), areas=areas, next=self.next_steps(), closing=self.closing())
+
+    def headline(self) -> str:
+        doc = self.doc
+        top = doc.tier is not None and doc.tier == doc.tiers[-1].id
+        return self.t("cover.headline", cheer=self.t("cover.cheer_top" if top else "cover.cheer"),
+                      met=self.t.number(doc.met), total=self.t.number(doc.total),
+                      areas=self.t.words(len(doc.areas)))
+
+    def next_tier_gap(self) -> str | None:
+        nt = self.doc.next_tier
+        if nt is None:
+            return None
+        return self.t.plural("cover.next_gap", len(nt.steps), tier=self.tier_name(nt.tier))
+
+    def breadth_note(self) -> str | None:
+        """Said when the score reaches the next tier's percentage but not its breadth."""
+        nt = self.doc.next_tier
+        if nt is None:
+            return None
+        target = self.doc.tier_facts(nt.tier)
+        if self.doc.percent < target.min_percent:
+            return None
+        return self.t("cover.breadth", tier=self.tier_name(nt.tier), percent=self.t.percent(target.min_percent),
+                      need=self.t.number(target.min_components), total=self.t.number(len(self.doc.components)),
+                      have=self.t.number(self.doc.components_met))
+
+    def cover(self) -> Cover:
+        doc, t = self.doc, self.t
+        city = doc.city
+        country = self.locale.territories.get(city.country, city.country)
+        where = " · ".join([f"{city.state}, {country}" if city.state else country,
+                            t("cover.population", population=t.number(city.population)),
+                            t("cover.issued", date=t.date(doc.rendered_at))])
+        tier_ids = [x.id for x in doc.tiers]
+        if doc.tier:
+            badge = Badge(rank=tier_ids.index(doc.tier), heading=t("tiers.certification", tier=self.tier_name(doc.tier)),
+                          range=self.tier_range(doc.tier), description=self.tx(doc.tier_facts(doc.tier).description),
+                          gap=self.next_tier_gap(), breadth=None)
+            note = self.breadth_note()
+        else:
+            badge = Badge(rank=None, heading=t("tiers.not_certified"), range=None, description=None,
+                          gap=self.next_tier_gap(), breadth=self.breadth_note())
+            note = None
+        total = t.number(len(doc.components))
+        return Cover(
+            kicker=f'{t("cover.kicker")} · {t("cover.cycle", cycle=doc.cycle)}', doc_type=t("cover.title"),
+            city=city.name, where=where, preview=t("cover.preview") if doc.preview else None,
+            score=t.percent(doc.percent),
+            score_caption=t("cover.score_caption", met=t.number(doc.met), total=t.number(doc.total)),
+            headline=self.headline(), badge=badge, note=note, ladder_caption=t("tiers.caption"),
+            ladder_heads=(t("tiers.tier"), t("tiers.criteria_met"), t("tiers.breadth"), t("tiers.meaning")),
+            you=t("tiers.yours"),
+            ladder=tuple(LadderRow(rank=i, current=tier.id == doc.tier, tier=self.tx(tier.name),
+                                   range=self.tier_range(tier.id),
+                                   breadth=t("tiers.breadth_value", need=t.number(tier.min_components), total=total),
+                                   meaning=self.tx(tier.description)) for i, tier in enumerate(doc.tiers)),
+            components=t("tiers.components", have=t.number(doc.components_met), total=total),
+            component_items=tuple(ComponentItem(name=self.tx(c.name), met=c.met,
+                                                answer=t("common.yes") if c.met else t("common.no"))
+                                  for c in doc.components),
+            verification=self.verification())
+
+    # -- overview and playing field ---------------------------------------------------
+    def _series(self, city, everyone, band, short: bool = False) -> list[Series]:
+        t = self.t
+        label = t("chart.band_short") if short else t("chart.band", band=self.band(self.doc.city.population_band))
+        if self.doc.your_size.withheld:
+            label = f"{label}: {t('common.not_shown')}"
+        return [Series(t("chart.city"), COLORS["city"], city), Series(t("chart.all"), COLORS["all"], everyone),
+                Series(label, COLORS["band"], band)]
+
+    def _area_numbers(self, area: AreaSection) -> str:
+        return self.t("chart.area_numbers", area=self.tx(area.name), city=self.pct(area.percent),
+                      all=self.pct(area.average_all),
+                      band=self.pct(area.average_band) if area.average_band is not None else self.withheld())
+
+    def overview(self) -> Overview:
+        doc, t = self.doc, self.t
+        areas = doc.areas
+        title = t("chart.overview_title")
+        chart = bar_chart(
+            [self.tx(a.name) for a in areas],
+            self._series([a.percent for a in areas], [a.average_all for a in areas], [a.average_band for a in areas]),
+            title=title, desc="; ".join(self._area_numbers(a) for a in areas) + ".", width_in=7.0,
+            bar_height_in=0.1, value_label=t.percent,
+            # the table under the chart has the numbers: not read out twice
+            alt=f'{title}. {t("overview.figcaption")}')
+        withheld = doc.your_size.withheld or doc.all_cities.withheld or any(a.average_all is None for a in areas)
+        return Overview(
+            heading=t("overview.heading"),
+            intro=t("overview.intro_alone" if doc.all_cities.withheld and doc.your_size.withheld else "overview.intro"),
+            chart=chart, figcaption=t("overview.figcaption"), caption=t("overview.table_caption"),
+            heads=(t("common.area"), t("chart.city"), t("chart.all"),
+                   t("chart.band", band=self.band(doc.city.population_band))),
+            rows=tuple(AreaRow(name=self.tx(a.name), city=self.pct(a.percent), all=self.pct(a.average_all),
+                               band=self.pct(a.average_band)) for a in areas),
+            total=AreaRow(name=t("overview.overall"), city=t.percent(doc.percent),
+                          all=self.pct(doc.all_cities.average_percent), band=self.pct(doc.your_size.average_percent)),
+            note=t("field.note", count=t.words(doc.min_cohort)) if withheld else None)
+
+    def field(self) -> PlayingField:
+        doc, t = self.doc, self.t
+        if doc.all_cities.withheld:
+            intro = t("field.intro_withheld", withheld=self.withheld())
+        else:
+            intro = t.plural("field.intro", doc.all_cities.applicants, cycle=doc.cycle,
+                             average=t.percent(doc.all_cities.average_percent))
+        tables = []
+        for kind, rows in (("region", doc.regions), ("band", doc.bands)):
+            lines = tuple(FieldLine(
+                name=self.region(r.id) if kind == "region" else self.band(r.id),
+                you=t(f"field.yours_{kind}") if r.yours else None,
+                withheld=self.withheld() if r.cohort.withheld else None,
+                applicants="" if r.cohort.withheld else t.number(r.cohort.applicants),
+                average="" if r.cohort.withheld else t.percent(r.cohort.average_percent)) for r in rows)
+            tables.append(FieldTable(kind=kind, caption=t(f"field.{kind}_caption"),
+                                     heads=(t(f"field.{kind}"), t("field.applicants"), t("field.average")),
+                                     rows=lines))
+        return PlayingField(heading=t("field.heading"), intro=intro, tables=tuple(tables),
+                     note=t("field.note", count=t.words(doc.min_cohort)))
+
+    # -- practice areas ----------------------------------------------------------------
+    def area(self, area: AreaSection) -> AreaView:
+        t = self.t
+        name = self.tx(area.name)
+        bench_all = (t("area.bench_all", percent=t.percent(area.average_all), area=name)
+                     if area.average_all is not None else t("area.bench_all_withheld", withheld=self.withheld()))
+        bench_band = (t("area.bench_band", percent=t.percent(area.average_band), area=name)
+                      if area.average_band is not None else t("area.bench_band_withheld", withheld=self.withheld()))
+        # One bar each for the city, all applicants and (unless withheld) its size.
+        rows = [s for s in self._series([area.percent], [area.average_all], [area.average_band], short=True)
+                if s.values[0] is not None]
+        chart = bar_chart([s.label for s in rows], [Series("", [s.color for s in rows], [s.values[0] for s in rows])],
+                          title=t("chart.area_title", area=name), desc=self._area_numbers(area) + ".", width_in=3.6,
+                          bar_height_in=0.22, legend=False, value_label=t.percent)
+        return AreaView(
+            id=area.id, name=name, achieved=t("area.achieved", percent=t.percent(area.percent), area=name),
+            count=t("area.count", met=t.number(area.met), total=t.number(area.total)),
+            description=self.tx(area.description), bench=f"{bench_all} {bench_band}",
+            changed_note=t("change.note") if any(c.changes for c in area.criteria) else None, chart=chart,
+            caption=t("area.table_caption", area=name),
+            heads=(t("area.id"), t("area.criterion"), t("area.final"), t("area.share_all"), t("area.share_band")),
+            criteria=tuple(self.criterion(c) for c in area.criteria))
+
+    def criterion(self, c: CriterionLine) -> CriterionView:
+        t = self.t
+        return CriterionView(
+            id=c.id, text=self.tx(c.text),
+            blocked=t("area.prerequisite", ids=", ".join(c.missing_prerequisites))
+            if c.response == Response.YES and not c.met else None,
+            met=c.met, response_class=c.response.value.lower(), response=self.response(c.response),
+            audited=t("area.audited") if c.changes else None, share_all=self.pct(c.share_all),
+            share_band=self.pct(c.share_band),
+            changes=tuple(ChangeView(
+                what=t("change.changed", old=self.response(ch.from_response), new=self.response(ch.to_response)),
+                reason_name=self.tx(ch.reason_name), standard_text=self.tx(ch.standard_text),
+                auditor_label=t("change.auditor"), explanation=ch.reason, satisfy_label=t("change.satisfy"),
+                satisfy=ch.what_would_satisfy) for ch in c.changes))
+
+    # -- next steps and closing --------------------------------------------------------
+    def next_steps(self) -> NextSteps:
+        doc, t = self.doc, self.t
+        nt = doc.next_tier
+        steps: tuple[StepView, ...] = ()
+        if nt:
+            lead = t.plural("next.intro", len(nt.steps), tier=self.tier_name(nt.tier), percent=t.percent(nt.percent_after))
+            ranked = t(f"next.ranked_{nt.ranked_by}")
+            if nt.unlocked:
+                ranked += " " + t("next.unlocked", ids=", ".join(nt.unlocked))
+            views = []
+            for s in nt.steps:
+                if s.share_band is not None:
+                    adoption = t("next.adoption_band", percent=t.percent(s.share_band))
+                elif s.share_all is not None:
+                    adoption = t("next.adoption_all", percent=t.percent(s.share_all))
+                else:
+                    adoption = self.withheld()
+                entries = [Entry(t("next.current"), self.response(s.response)), Entry(t("next.adoption"), adoption)]
+                entries += [Entry(t("change.satisfy"), w) for w in s.what_would_satisfy]
+                links = tuple(Link(self.tx(doc.resource(r).name), doc.resource(r).url) for r in s.resources)
+                views.append(StepView(criterion=s.criterion, area=self.tx(doc.area(s.area).name), text=self.tx(s.text),
+                                      entries=tuple(entries), resources_label=t("next.resources") if links else None,
+                                      resources=links))
+            steps = tuple(views)
+        else:
+            lead, ranked = t("next.top", tier=self.tier_name(doc.tier)), None
+        return NextSteps(
+            heading=t("next.heading"), lead=lead, ranked=ranked, steps=steps,
+            resources_heading=t("next.resources_heading"),
+            resources=tuple(ResourceView(name=self.tx(r.name),
+                                         for_tier=t("next.for_tier") if r.id in doc.tier_resources else None,
+                                         description=self.tx(r.description), url=r.url) for r in doc.resources))
+
+    def closing(self) -> Closing:
+        doc, t = self.doc, self.t
+        if doc.verification_code:
+            code_note = None
+        else:
+            code_note = t("about.preview") if doc.preview else t("about.no_code")
+        return Closing(
+            debrief_heading=t("debrief.heading"), debrief_intro=t("debrief.intro"),
+            debrief_action=t("debrief.book") if doc.debrief_url else t("debrief.ask"), debrief_url=doc.debrief_url,
+            about_heading=t("about.heading"), verification=self.verification(), about_code_note=code_note,
+            about=(t("about.scoring", total=t.number(doc.total)),
+                   t("about.benchmarks", cycle=doc.cycle, count=t.words(doc.min_cohort)),
+                   t("about.catalog", version=doc.catalog_version, date=t.date(doc.rendered_at))))
