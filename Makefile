@@ -31,11 +31,11 @@ run: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 # Debian's Chromium drives the browser tests (Playwright may not download its own).
-# The Certification Report's PDF is WeasyPrint's (Pango, HarfBuzz) set in Lato; its tests
-# read the PDF with poppler's pdftotext and pdftoppm.
+# The Certification Report's PDF is Typst's, set in Lato (fonts-lato); its tests read the
+# PDF with poppler's pdftotext and pdftoppm.
 browsers:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
-	@(command -v pdftoppm && fc-list : family | grep -qx Lato && ldconfig -p | grep -q libpangoft2) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-lato libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null)
+	@(command -v pdftoppm && fc-list : family | grep -qx Lato) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-lato >/dev/null)
 
 test: install browsers
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pytest -q
@@ -43,8 +43,12 @@ test: install browsers
 test-fast: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pytest -q -m "not slow and not browser"
 
+# The benchmarks also measure the report's renderers against the alternatives they were
+# chosen over (matplotlib, Vega-Lite, WeasyPrint: the `bench` dependency group).
 bench: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m bench
+	@$(UV) sync --frozen --group bench --python $(PYTHON) --quiet
+	@(ldconfig -p | grep -q libpangoft2 && fc-list : family | grep -qx Lato) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-lato libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m bench $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check shared services tests bench devtools

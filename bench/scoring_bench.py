@@ -28,6 +28,7 @@ from shared.infra.db import Database
 from services.scoring import benchmark_releases, benchmark_store
 from shared.scoring.engine import score
 from services.scoring.models import Score
+from bench.people import progress
 
 N_SUBMISSIONS = 10_000
 UPDATES = 200
@@ -108,6 +109,7 @@ async def bench_updates(cities: int, tmp: Path) -> dict:
 
 
 async def run() -> str:
+    progress("scoring: 10,000 scores and benchmark updates")
     eng = bench_engine()
     with tempfile.TemporaryDirectory() as tmp:
         small = await bench_updates(100, Path(tmp))

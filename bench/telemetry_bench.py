@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from shared.infra.metrics import ServiceMetrics
 from shared.infra.tracing import Tracing
 from shared.web.middleware import RequestContextMiddleware
+from bench.people import progress
 
 ROUNDS = 40
 PER_ROUND = 500
@@ -65,6 +66,7 @@ async def _requests(app: FastAPI, n: int) -> float:
 
 
 async def run() -> str:
+    progress("telemetry: the metrics middleware")
     tracing = Tracing("bench", _Dropped())
     apps = {
         "bare": _app(middleware=False),

@@ -20,6 +20,7 @@ from pathlib import Path
 from bench.infra import running_stack
 from shared.catalog import load_catalog
 from services.intake.config import IntakeOptions
+from bench.people import progress
 
 SIZES_MIB = (16, 64)
 REPEATS = 3  # the median of three: this machine is shared and small
@@ -52,6 +53,7 @@ async def _traced(coro_fn) -> tuple[float, int]:
 
 
 async def run() -> str:
+    progress("upload: evidence files through intake")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -390,11 +390,11 @@ async def _wait_ready(svc: Service, probe: Callable[[], Awaitable[None]], timeou
 def _start(name: str, argv: Sequence[Any], *, port: int, url: str, ports: dict[str, int],
            urls: dict[str, str], log_file: Path, data_dir: Path | None,
            probe: Callable[[Service], Callable[[], Awaitable[None]]], timeout: float,
-           cleanup: Sequence[Callable[[], None]] = ()) -> Service:
+           cleanup: Sequence[Callable[[], None]] = (), env: dict[str, str] | None = None) -> Service:
     try:
         _check_ports_free(name, ports)
         t0 = time.monotonic()
-        proc, offset = _spawn(argv, log_file)
+        proc, offset = _spawn(argv, log_file, env=env)
     except BaseException:
         for fn in cleanup:
             with contextlib.suppress(Exception):
@@ -688,6 +688,32 @@ def read_mail(mail_dir: str | os.PathLike) -> list[EmailMessage]:
         msg["X-Devstack-File"] = path.name
         messages.append(msg)
     return messages  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------- our services
+
+
+def start_service(name: str, port: int, env: dict[str, str], log_file: str | os.PathLike, *,
+                  timeout: float = 120.0) -> Service:
+    """One of our services as its own process (`python -m services.<name>`, as in
+    production), with `env` as its whole environment; ready once `/readyz` answers 200
+    (its database, NATS, Temporal and S3 reachable, its worker polling)."""
+    url = f"http://{HOST}:{port}"
+
+    def probe(svc: Service) -> Callable[[], Awaitable[None]]:
+        async def check() -> None:
+            import httpx
+
+            async with httpx.AsyncClient(timeout=5) as client:
+                r = await client.get(f"{url}/readyz")
+            if r.status_code != 200:
+                raise DevstackError(f"{name} not ready: {r.text[:200]}")
+
+        return check
+
+    return _start(name, [sys.executable, "-m", f"services.{name}"], port=port, url=url, ports={"http": port},
+                  urls={"http": url}, log_file=Path(log_file), data_dir=None, probe=probe, timeout=timeout,
+                  env=env)
 
 
 # -------------------------------------------------------------------------------- CLI
