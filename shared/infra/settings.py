@@ -35,6 +35,11 @@ class CommonSettings(_Base):
     trusted_proxies: str = ""
     # Where consoles of other services ask for tokens (intake's API); default: intake's URL.
     identity_url: str = ""
+    # Bring the service's database to head at start-up (`make run`, compose). Off where a
+    # separate step runs `wwc db upgrade SERVICE` first (Kubernetes Jobs): replicas starting
+    # together would otherwise race to apply the same migration. Off, a service waits at
+    # start-up until its database has every migration it knows.
+    migrate_on_start: bool = True
 
 
 class NatsSettings(_Base):
