@@ -5,10 +5,12 @@ migrate at start-up but waits until its database has every migration it knows.""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from sqlalchemy import inspect, text
 
+from devtools.harness import PG_URL
 from services.cli import main as wwc
 from shared.infra import migrations
 from shared.infra.db import Database
@@ -47,8 +49,11 @@ def test_wwc_db_upgrade_migrates_the_configured_database(tmp_path, monkeypatch, 
     asyncio.run(current())
 
 
-async def test_check_current_until_upgraded_and_past_a_newer_version(tmp_path):
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
+async def test_check_current_until_upgraded_and_past_a_newer_version(backend, tmp_path):
+    if backend == "postgres":  # a schema that does not exist yet, as on a fresh database
+        db = Database(PG_URL, f"t{uuid.uuid4().hex[:8]}_audit")
+    else:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
     try:
         with pytest.raises(migrations.NotMigrated, match="wwc db upgrade audit"):
             await migrations.check_current(db, "audit")
@@ -59,6 +64,9 @@ async def test_check_current_until_upgraded_and_past_a_newer_version(tmp_path):
             await conn.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
         await migrations.check_current(db, "audit")
     finally:
+        if backend == "postgres":
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE'))
         await db.dispose()
 
 
