@@ -18,6 +18,7 @@ def stream_config(settings: NatsSettings) -> StreamConfig:
         name=settings.stream,
         subjects=list(STREAM_SUBJECTS),
         storage=StorageType.FILE,
+        num_replicas=settings.stream_replicas,
         # Nats-Msg-Id de-duplication must outlast any outbox relay restart.
         duplicate_window=settings.duplicate_window_seconds,
     )

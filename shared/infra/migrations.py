@@ -9,6 +9,8 @@ Two migration sources run on each service's database, each with its own version 
 Each has a two-line `env.py` calling `run_env(metadata)`. `upgrade(db, service)` brings
 both to head on the service's own connection (and schema on PostgreSQL), the shared
 tables first. Autogenerate only ever compares the tables of its own source.
+`check_current(db, service)` is for a service that does not migrate at start-up
+(`WWC_MIGRATE_ON_START=false`): it raises until a separate `wwc db upgrade` has run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy import MetaData
 
 from shared.infra.db import Database
@@ -46,6 +51,40 @@ async def upgrade(db: Database, service: str, revision: str = "head") -> None:
         await db.ensure_schema()
         await _upgrade(db, INFRA, "head")
         await _upgrade(db, service, revision)
+
+
+class NotMigrated(RuntimeError):
+    """The database lacks migrations this code has: `wwc db upgrade SERVICE` has not run yet."""
+
+
+async def check_current(db: Database, service: str) -> None:
+    """Raise NotMigrated unless the database has every migration of this code, for the
+    shared tables and the service's own. A database migrated by a newer version (a
+    revision this code does not know) is not behind: a rolling update's old replicas go on."""
+    behind = []
+    for source, table in ((INFRA, INFRA_VERSION_TABLE), (service, "alembic_version")):
+        script = ScriptDirectory.from_config(alembic_config(source))
+
+        def _current(connection, table=table) -> tuple[str, ...]:
+            return MigrationContext.configure(connection, opts={"version_table": table}).get_current_heads()
+
+        async with db.engine.connect() as conn:
+            current = await conn.run_sync(_current)
+        if _behind(script, current):
+            behind.append(source)
+    if behind:
+        raise NotMigrated(f"{service}: the database lacks migrations ({', '.join(behind)}); "
+                          f"run `wwc db upgrade {service}`")
+
+
+def _behind(script: ScriptDirectory, current: tuple[str, ...]) -> bool:
+    applied: set[str] = set()
+    for revision in current:
+        try:
+            applied.update(r.revision for r in script.iterate_revisions(revision, "base"))
+        except RevisionError:
+            return False  # a revision from a newer version of the code
+    return not set(script.get_heads()) <= applied
 
 
 async def _upgrade(db: Database, source: str, revision: str) -> None:

@@ -163,7 +163,10 @@ class ServiceRuntime:
     # --- lifecycle ------------------------------------------------------------------
 
     async def _start_db(self) -> None:
-        await migrations.upgrade(self.db, self.name)
+        if CommonSettings().migrate_on_start:
+            await migrations.upgrade(self.db, self.name)
+        else:  # a Job runs `wwc db upgrade`: wait for it (retried like any missing dependency)
+            await migrations.check_current(self.db, self.name)
         self.ready["db"] = True
 
     async def _start_nats(self) -> None:

@@ -35,12 +35,20 @@ class CommonSettings(_Base):
     trusted_proxies: str = ""
     # Where consoles of other services ask for tokens (intake's API); default: intake's URL.
     identity_url: str = ""
+    # Bring the service's database to head at start-up (`make run`, compose). Off where a
+    # separate step runs `wwc db upgrade SERVICE` first (Kubernetes Jobs): replicas starting
+    # together would otherwise race to apply the same migration. Off, a service waits at
+    # start-up until its database has every migration it knows.
+    migrate_on_start: bool = True
 
 
 class NatsSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_NATS_", extra="ignore")
     url: str = "nats://127.0.0.1:4322"
     stream: str = "WWC"
+    # Copies of the stream JetStream keeps (1 on a single server; 3 on a three-node cluster).
+    # Applied on every start, so this is where the replica count lives.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     # Deliveries before a message is parked for an operator (see shared.infra.consumer):
     # with the backoff below, about ten minutes of a dependency being down.
     max_deliver: int = 15

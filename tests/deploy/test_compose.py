@@ -21,36 +21,23 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 from pydantic import TypeAdapter
-from pydantic_settings import BaseSettings
 
 from devtools.devstack import SA_TYPES
-from services.intake.config import IntakeOptions
 from shared.contracts.workflows import SearchAttributes
 from shared.infra.settings import (
     DEFAULT_HTTP_PORTS,
     SERVICES,
     AuthSettings,
-    CommonSettings,
     NatsSettings,
     S3Settings,
     ServiceSettings,
     SmtpSettings,
     TemporalSettings,
 )
+from tests.deploy.settings_catalog import GLOBAL_SETTINGS, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-
-# Settings read by every process, each under its own `env_prefix`.
-GLOBAL_SETTINGS: tuple[type[BaseSettings], ...] = (
-    CommonSettings,
-    NatsSettings,
-    TemporalSettings,
-    S3Settings,
-    AuthSettings,
-    SmtpSettings,
-    IntakeOptions,
-)
 
 
 # --- compose helpers --------------------------------------------------------------------
@@ -184,31 +171,7 @@ def host_port(address: str, default_scheme: str = "tcp") -> tuple[str, int | Non
     return parts.hostname or "", parts.port
 
 
-# --- settings helpers -------------------------------------------------------------------
-
-def _env_name(cls: type[BaseSettings], prefix: str, field: str) -> str:
-    info = cls.model_fields[field]
-    alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
-    return (alias or prefix + field).upper()
-
-
-def setting_names() -> dict[str, list[tuple[type[BaseSettings], str, str | None]]]:
-    """Every variable the code reads -> (settings class, field, service or None)."""
-    names: dict[str, list] = {}
-    for cls in GLOBAL_SETTINGS:
-        prefix = cls.model_config["env_prefix"]
-        for field in cls.model_fields:
-            names.setdefault(_env_name(cls, prefix, field), []).append((cls, field, None))
-    for service in SERVICES:
-        prefix = f"WWC_{service.upper()}_"
-        for field in ServiceSettings.model_fields:
-            if field != "name":
-                names.setdefault((prefix + field).upper(), []).append((ServiceSettings, field, service))
-    return names
-
-
-SETTINGS = setting_names()
-
+# --- settings (names and classes: tests/deploy/settings_catalog.py) ----------------------
 
 @pytest.fixture
 def settings_env(monkeypatch):
