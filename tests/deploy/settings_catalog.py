@@ -141,7 +141,10 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
     S3Settings: {"bucket_prefix": "bucket names every service agrees on"},
     AuthSettings: {"issuer": "the issuer every service agrees on", "token_ttl_minutes": "session length"},
     SmtpSettings: {"ca_file": "the system's CA bundle unless the relay has a private CA", "timeout_seconds": _LIMIT},
-    ServiceSettings: {"readiness_grace_seconds": "probe tuning", "readiness_probe_timeout_seconds": "probe tuning"},
+    ServiceSettings: {"readiness_grace_seconds": "probe tuning", "readiness_probe_timeout_seconds": "probe tuning",
+                      "db_pool_size": _LIMIT, "db_max_overflow": _LIMIT, "db_pool_timeout_seconds": _LIMIT,
+                      "max_concurrent_activities": "the service's own default fits its work (reporting: its "
+                                                   "render processes)"},
     OPTIONS["intake"]: {"review_mode": "auditor review is the programme's mode", "max_file_mb": _LIMIT,
                         "max_submission_mb": _LIMIT, "download_link_minutes": _LIMIT,
                         "registration_link_hours": _LIMIT, "sign_in_limits_per_account": _LIMIT,
@@ -154,6 +157,7 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
                         "retry_backoff_seconds": _RETRY, "retry_backoff_max_seconds": _RETRY,
                         "claim_seconds": _RETRY, "batch_size": _LIMIT, "poll_seconds": _LIMIT},
     OPTIONS["reporting"]: {"verify_limits_per_client": _LIMIT,
+                           "render_processes": "one per core the container is given",
                            "throttle_storage": "per-process counters unless a shared store is given"},
 }
 
