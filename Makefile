@@ -51,7 +51,7 @@ bench: install
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m bench $(ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check shared services tests bench devtools
+	$(VENV)/bin/ruff check shared certification services tests bench devtools
 
 clean-var:
 	rm -rf var

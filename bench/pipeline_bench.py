@@ -31,7 +31,7 @@ from bench.bare_workflow import BareInput, BareWorkflow, noop
 from bench.people import Cohort, progress
 from devtools.processes import ProcessStack
 from services.reporting.report import render_stored
-from shared.contracts.workflows import certification_workflow_id
+from certification.contract import certification_workflow_id
 from shared.infra.cpu_pool import default_size
 from shared.infra.temporal import DATA_CONVERTER
 

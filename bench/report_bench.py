@@ -89,12 +89,12 @@ def bench() -> dict:
     rows = []
     for lang in LANGS:
         view_s, view = _median(lambda lang=lang: report_view(doc, lang))
-        html_s, html = _median(lambda: html_of(view))
+        html_s, html = _median(lambda view=view: html_of(view))
         typst_times, weasy_times = [], []
         for _ in range(REPEATS):
-            elapsed, pdf = _timed(lambda: pdf_of(view, at))
+            elapsed, pdf = _timed(lambda view=view: pdf_of(view, at))
             typst_times.append(elapsed)
-            weasy_times.append(_timed(lambda: weasyprint_pdf(html))[0])
+            weasy_times.append(_timed(lambda html=html: weasyprint_pdf(html))[0])
         rows.append({"lang": lang, "view": view_s, "html": html_s, "html_kib": len(html) / 1024,
                      "typst": statistics.median(typst_times), "weasy": statistics.median(weasy_times),
                      "pages": len(PdfReader(io.BytesIO(pdf)).pages), "pdf_kib": len(pdf) / 1024})

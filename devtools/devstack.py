@@ -58,7 +58,7 @@ from urllib.parse import urlsplit
 
 from temporalio.common import SearchAttributeIndexedValueType
 
-from shared.contracts.workflows import SearchAttributes
+from certification.contract import SearchAttributes
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT = 10.0

@@ -165,10 +165,22 @@ class Stack:
         assert r.status_code == 201, r.text
         return r.json()
 
+    async def create_staff(self, email: str, name: str, role, password: str = "staff-password-2026") -> str:
+        """A staff account as an operator creates one (`wwc user create`, which writes to
+        intake's database and announces the user); its bearer token, from signing in."""
+        from services.intake import accounts
+
+        async with self.runtimes["intake"].db.transaction() as session:
+            await accounts.create_staff_user(session, email=email, name=name, password=password, role=role)
+        self.runtimes["intake"].wake_relay()
+        r = await self.client("intake").post("/api/v1/auth/token", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
     async def finish_debrief(self, submission_id: str, outcome: str = "declined") -> None:
         """The debrief stage ends as a city or auditor would end it (declined, or a call
         held): the signal notify sends the workflow."""
-        from shared.contracts.workflows import DebriefResult, Signal, certification_workflow_id
+        from certification.contract import DebriefResult, Signal, certification_workflow_id
 
         client = self.runtimes["intake"].temporal_client
         assert client is not None

@@ -15,7 +15,7 @@ from temporalio import activity
 from services.audit import cases, rounds, trail
 from services.audit.config import AuditOptions
 from services.audit.errors import NotFound
-from shared.contracts.activities import (
+from certification.activities import (
     Activities,
     ReviewDue,
     ReviewOpened,

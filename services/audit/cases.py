@@ -15,6 +15,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from certification import gateway
+from certification.contract import CaseHolder, Signal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,6 +208,7 @@ async def _hold(session: AsyncSession, case: ReviewCase, auditor_id: str, actor:
     await publish(session, case, Subject.CASE_ASSIGNED, CaseAssigned(
         submission_id=case.submission_id, case_id=case.id, auditor_id=auditor_id, assigned_by=actor.id,
         due_at=case.due_at))
+    await _tell_holder(session, case)
     return case
 
 
@@ -237,7 +240,14 @@ async def _release(session: AsyncSession, case: ReviewCase, actor: trail.Actor, 
                  after={"status": case.status, "holder_id": None}, reason=reason)
     await publish(session, case, Subject.CASE_RELEASED, CaseReleased(
         submission_id=case.submission_id, case_id=case.id, auditor_id=holder, reason=reason))
+    await _tell_holder(session, case)
     return case
+
+
+async def _tell_holder(session: AsyncSession, case: ReviewCase) -> None:
+    """The workflow keeps who holds its review (its status, the WwcAuditor search attribute)."""
+    await gateway.signal(session, case.submission_id, Signal.CASE_HOLDER,
+                         CaseHolder(auditor_id=case.holder_id, at=utcnow()))
 
 
 async def ensure_holder(session: AsyncSession, principal: Principal, case: ReviewCase, *, action: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from certification import gateway
+
 from services.audit import api, console, subscribers
 from services.audit.activities import AuditActivities
 from services.audit.config import AuditOptions
@@ -16,6 +18,7 @@ from shared.infra.runtime import ServiceRuntime, Settings, create_app
 def build(settings: Settings | None = None, options: AuditOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
     options = options or AuditOptions()
     runtime = ServiceRuntime(settings or Settings.load("audit"))
+    gateway.install(runtime)  # what it tells certification workflows, after commit
     runtime.activities = AuditActivities(runtime, options).all()
     runtime.consume(Subject.SUBMISSION_SUBMITTED, subscribers.open_case(options))
     runtime.consume(Subject.SUBMISSION_WITHDRAWN, subscribers.close_withdrawn)
@@ -23,9 +26,6 @@ def build(settings: Settings | None = None, options: AuditOptions | None = None)
     runtime.consume(Subject.CITY_REGISTERED, subscribers.record_city, name="audit-city-registered")
     runtime.consume(Subject.CITY_UPDATED, subscribers.record_city, name="audit-city-updated")
     runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.record_answer, name="audit-clarification-answers")
-    runtime.consume(Subject.CLARIFICATION_REQUESTED, subscribers.signal_clarification(runtime),
-                    name="audit-clarification-signaller")
-    runtime.consume(Subject.REVIEW_COMPLETED, subscribers.signal_review(runtime), name="audit-review-signaller")
     app = create_app(runtime, [api.router, console.router], title="WWC Audit", errors=ERRORS)
     app.state.audit_options = options
     return runtime, app

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
+from certification import gateway
+from certification.contract import ClarificationRequest, Signal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,7 @@ from services.audit.domain import CaseState
 from services.audit.errors import RoundOpen
 from services.audit.evidence import EvidenceView
 from services.audit.models import ClarificationRound, ReviewCase
-from shared.contracts.events import ClarificationAnswered, ClarificationRequested, Subject
+from shared.contracts.events import ClarificationAnswered, ClarificationClosed, ClarificationRequested, Subject
 from shared.infra.auth import Principal
 from shared.infra.orm import new_id, utcnow
 
@@ -101,6 +103,8 @@ async def request(session: AsyncSession, principal: Principal, case: ReviewCase,
     await cases.publish(session, locked, Subject.CLARIFICATION_REQUESTED, ClarificationRequested(
         submission_id=locked.submission_id, case_id=locked.id, request_id=row.id, criteria=criteria,
         message=row.message, due_at=due_at, requested_by=principal.sub))
+    await gateway.signal(session, locked.submission_id, Signal.REQUEST_CLARIFICATION, ClarificationRequest(
+        request_id=row.id, criteria=criteria, message=row.message, due_at=due_at, requested_by=principal.sub))
     return row
 
 
@@ -152,3 +156,5 @@ async def expire(session: AsyncSession, case_id: str, request_id: str) -> None:
                        after={"status": case.status, "round": row.number, "request_id": row.id,
                               "round_status": row.status},
                        reason="no answer before the round's due date: the review goes on with what exists")
+    await cases.publish(session, case, Subject.CLARIFICATION_CLOSED, ClarificationClosed(
+        submission_id=case.submission_id, case_id=case.id, request_id=row.id))

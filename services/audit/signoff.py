@@ -13,6 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+from certification import gateway
+from certification.activities import ReviewOutcome
+from certification.contract import Signal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,6 +145,9 @@ async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
         final_responses=final, changes=changed, reviewer_id=locked.reviewer_id, approved_by=principal.sub,
         approved_at=now, decisions_hash=digest, trail_head=approval.hash)
     await cases.publish(session, locked, Subject.REVIEW_COMPLETED, completed)
+    await gateway.signal(session, locked.submission_id, Signal.REVIEW_COMPLETED, ReviewOutcome(
+        case_id=locked.id, audited_responses=final, corrections=len(changed), changes=changed,
+        approved_by=principal.sub))
     return completed
 
 

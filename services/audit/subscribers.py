@@ -1,25 +1,21 @@
 """Audit's event handlers: cases open on submission and close on withdrawal; the staff and
-city directories follow intake's accounts; clarification answers reach their round; and
-the two facts audit must get to the workflow are signalled again from the outbox."""
+city directories follow intake's accounts; clarification answers reach their round."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import cases, directory, rounds, signals
+from services.audit import cases, directory, rounds
 from services.audit.config import AuditOptions
 from shared.contracts.events import (
     CityProfile,
     ClarificationAnswered,
-    ClarificationRequested,
     Envelope,
-    ReviewCompleted,
     SubmissionSubmitted,
     SubmissionWithdrawn,
     UserRegistered,
 )
 from shared.infra.logging import get_logger
-from shared.infra.runtime import ServiceRuntime
 
 log = get_logger(__name__)
 
@@ -52,21 +48,3 @@ async def record_answer(session: AsyncSession, envelope: Envelope) -> None:
     if not await rounds.record_answer(session, answer):
         log.info("clarification.not_ours", request_id=answer.request_id)
 
-
-def signal_clarification(runtime: ServiceRuntime):
-    """Deliver a clarification request to the workflow (the request signals at once; this
-    covers a signal that failed or a process that died before sending it)."""
-
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        await signals.clarification_requested(runtime, envelope.payload_as(ClarificationRequested), strict=True)
-
-    return handle
-
-
-def signal_review(runtime: ServiceRuntime):
-    """Deliver an approved review to the workflow, likewise."""
-
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        await signals.review_completed(runtime, envelope.payload_as(ReviewCompleted), strict=True)
-
-    return handle

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from services.intake import submissions
+from services.intake import progress, submissions
 from services.intake.models import Submission
-from shared.contracts.activities import (
+from certification.activities import (
     Activities,
     EvidenceCheck,
     EvidenceCheckResult,
@@ -15,7 +15,7 @@ from shared.contracts.activities import (
     bad_data,
 )
 from shared.contracts.events import StatusChanged, StepFailed, StepRetried, Subject, make_event
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
@@ -35,8 +35,9 @@ class IntakeActivities:
                 raise bad_data(f"no submission {record.submission_id}")
             if sub.status == record.status.value:
                 return  # a retried activity: the change was already recorded and published
-            sub.status = record.status.value
-            sub.status_changed_at = utcnow()
+            at = record.at or utcnow()
+            sub.status, sub.status_changed_at, sub.waiting_for = record.status.value, at, record.waiting_for
+            progress.add_stage(sub, record.status.value, at, record.detail)
             if record.status == Stage.WITHDRAWN:
                 await submissions.record_withdrawal(session, sub, record.detail, record.correlation_id)
             await add_event(session, make_event(

@@ -1,9 +1,10 @@
 """Answering an auditor's clarification request: a new narrative and evidence on the
 criteria the request names, before its due date. The answer is stored (with its own
-evidence rows, marked with the request), the frozen submission is never modified, and
-the workflow is signalled (`clarification_answered`).
+evidence rows, marked with the request), the frozen submission is never modified, and in
+the same transaction its event is published and the workflow told
+(`clarification_answered`, delivered by certification.gateway after commit).
 
-Open requests come from the workflow's `status` query; answers from intake's table.
+Requests are audit's: intake keeps the copy audit announced (services/intake/progress.py).
 """
 
 from __future__ import annotations
@@ -12,22 +13,21 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.service import RPCError
-
-from services.intake import domain, evidence, submissions, uploads
+from certification import gateway
+from certification.contract import ClarificationAnswer as AnswerSignal
+from certification.contract import Signal
+from services.intake import domain, evidence, progress, uploads
 from services.intake.config import IntakeOptions
 from services.intake.domain import ClarificationState
 from services.intake.drafts import EvidenceRead
 from services.intake.errors import AnswerIncomplete, ClarificationAnswered, CriterionNotRequested, Forbidden
-from services.intake.models import ClarificationAnswer, Evidence, Submission
+from services.intake.models import ClarificationAnswer, ClarificationRequest, Evidence, Submission
 from shared.contracts.events import ClarificationAnswered as AnsweredEvent
 from shared.contracts.events import CriterionAnswerSent, Subject, make_event
 from shared.contracts.submission import EvidenceItem
 from shared.contracts.vocabulary import EvidenceKind
-from shared.contracts.workflows import ClarificationAnswer as AnswerSignal
-from shared.contracts.workflows import ClarificationRequest, Signal
 from shared.infra.auth import Principal, Role
 from shared.infra.logging import get_logger
 from shared.infra.orm import insert_if_absent, new_id
@@ -79,48 +79,38 @@ async def _evidence(session: AsyncSession, sub: Submission, request_id: str | No
 
 
 async def list_requests(runtime: ServiceRuntime, sub: Submission) -> list[ClarificationRead]:
-    """Open requests (from the workflow) and answered ones (from intake's table)."""
-    status = await submissions.live_status(runtime, sub)
+    """Every request the submission was sent, with its answer and files."""
     now = datetime.now(UTC)
     async with runtime.db.sessionmaker() as session:
+        requests = await progress.requests_of(session, sub.id)
         answers = await _answers(session, sub.id)
         files = await _evidence(session, sub)
     by_request: dict[str, list[Evidence]] = {}
     for ev in files:
         by_request.setdefault(ev.clarification_id or "", []).append(ev)
-    out: list[ClarificationRead] = []
-    for req in status.open_clarifications:
-        if req.request_id in answers:
-            continue
+    out = []
+    for req in requests:
+        ans = answers.get(req.request_id)
         out.append(ClarificationRead(
-            **req.model_dump(), state=domain.clarification_state(due_at=req.due_at, now=now, answered=False,
-                                                                 expired=False),
+            request_id=req.request_id, criteria=req.criteria, message=req.message, due_at=req.due_at,
+            requested_by=req.requested_by,
+            state=domain.clarification_state(due_at=req.due_at, now=now, answered=ans is not None,
+                                             expired=req.state == "expired"),
+            answered_at=ans.answered_at if ans else None, answers=ans.answers.get("criteria", {}) if ans else None,
             evidence=[EvidenceRead.model_validate(e) for e in by_request.get(req.request_id, [])]))
-    for request_id, ans in answers.items():
-        meta = ans.answers.get("request", {})
-        out.append(ClarificationRead(
-            request_id=request_id, criteria=meta.get("criteria", []), message=meta.get("message", ""),
-            due_at=meta.get("due_at"), requested_by=meta.get("requested_by", ""), state=ClarificationState.ANSWERED,
-            answered_at=ans.answered_at, answers=ans.answers.get("criteria", {}),
-            evidence=[EvidenceRead.model_validate(e) for e in by_request.get(request_id, [])]))
-    expired = set(status.expired_clarifications) - set(answers)
-    known = {c.request_id for c in out}
-    for request_id in sorted(expired - known):
-        out.append(ClarificationRead(request_id=request_id, criteria=[], message="", due_at=now,
-                                     state=ClarificationState.EXPIRED))
     return out
 
 
 async def open_request(runtime: ServiceRuntime, sub: Submission, request_id: str) -> ClarificationRequest:
     """The request if it may still be answered (`domain.ensure_answerable` says why not)."""
-    status = await submissions.live_status(runtime, sub)
     async with runtime.db.sessionmaker() as session:
+        req = await session.get(ClarificationRequest, request_id)
         answered = (await _answers(session, sub.id)).get(request_id)
-    req = next((c for c in status.open_clarifications if c.request_id == request_id), None)
-    domain.ensure_answerable(
-        request_id, due_at=req.due_at if req else None, now=datetime.now(UTC),
-        answered=answered is not None or request_id in status.answered_clarifications,
-        expired=request_id in status.expired_clarifications)
+    if req is not None and req.submission_id != sub.id:
+        req = None
+    domain.ensure_answerable(request_id, due_at=req.due_at if req else None, now=datetime.now(UTC),
+                             answered=answered is not None or (req is not None and req.state == "answered"),
+                             expired=req is not None and req.state == "expired")
     assert req is not None
     return req
 
@@ -157,13 +147,6 @@ async def add_file(runtime: ServiceRuntime, opts: IntakeOptions, principal: Prin
 async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission, request_id: str,
                  data: ClarificationAnswerCreate) -> ClarificationRead:
     _city_only(principal)
-    async with runtime.db.sessionmaker() as session:
-        stored_before = (await _answers(session, sub.id)).get(request_id)
-    if stored_before is not None:
-        # Stored but maybe not signalled (the process died in between): signal again.
-        status = await submissions.live_status(runtime, sub)
-        if any(c.request_id == request_id for c in status.open_clarifications):
-            await _signal(runtime, sub, request_id, stored_before.answered_at)
     req = await open_request(runtime, sub, request_id)
     _named_only(req, list(data.answers), "answers")
     missing = [c for c in req.criteria if c not in data.answers]
@@ -192,9 +175,12 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
                                           answered_at=now)
         if not inserted:
             raise ClarificationAnswered(f"The clarification request {request_id} was already answered.")
-        # The fact travels through the outbox too: if the signal below fails (Temporal
-        # unreachable, process killed), the intake-clarification-signaller delivers it.
-        # Audit shows the new narratives and files beside what was submitted.
+        await session.execute(update(ClarificationRequest).where(ClarificationRequest.request_id == request_id)
+                              .values(state="answered"))
+        # Audit shows the new narratives and files beside what was submitted; the workflow
+        # stops waiting for this round.
+        await gateway.signal(session, sub.id, Signal.CLARIFICATION_ANSWERED,
+                             AnswerSignal(request_id=request_id, answered_at=now))
         await add_event(session, make_event(
             Subject.CLARIFICATION_ANSWERED,
             AnsweredEvent(submission_id=sub.id, request_id=request_id, answered_at=now, answered_by=principal.sub,
@@ -203,18 +189,10 @@ async def answer(runtime: ServiceRuntime, principal: Principal, sub: Submission,
                               for cid, item in data.answers.items()}),
             submission_id=sub.id, city_id=sub.city_id, correlation_id=sub.id))
     runtime.wake_relay()
-    try:
-        await _signal(runtime, sub, request_id, now)
-    except RPCError as exc:
-        log.warning("clarification.signal_deferred", submission_id=sub.id, error=str(exc)[:300])
-    return ClarificationRead(**req.model_dump(), state=ClarificationState.ANSWERED, answered_at=now,
-                             answers=stored["criteria"],
+    return ClarificationRead(request_id=req.request_id, criteria=req.criteria, message=req.message,
+                             due_at=req.due_at, requested_by=req.requested_by, state=ClarificationState.ANSWERED,
+                             answered_at=now, answers=stored["criteria"],
                              evidence=[EvidenceRead.model_validate(e) for e in sent])
-
-
-async def _signal(runtime: ServiceRuntime, sub: Submission, request_id: str, answered_at: datetime) -> None:
-    handle = submissions.temporal(runtime).get_workflow_handle(sub.workflow_id)
-    await handle.signal(Signal.CLARIFICATION_ANSWERED, AnswerSignal(request_id=request_id, answered_at=answered_at))
 
 
 def evidence_item(ev: Evidence) -> EvidenceItem:

@@ -26,7 +26,7 @@ from services.intake.errors import (
 from shared.catalog import Catalog
 from shared.catalog.model import Eligibility as EligibilityRule
 from shared.contracts.vocabulary import Answer
-from shared.contracts.workflows import WITHDRAWABLE_STAGES, Stage
+from certification.contract import WITHDRAWABLE_STAGES, Stage
 
 MB = 1024 * 1024
 # Versions are stored in a 32-bit integer column on every backend.

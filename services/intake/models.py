@@ -1,5 +1,6 @@
 """Intake's own tables: cities and their staff, Data Snapshots, assessment drafts with
-responses and evidence, frozen submissions and clarification answers."""
+responses and evidence, frozen submissions with what intake knows of their progress,
+clarification requests (audit's, as announced) and the city's answers."""
 
 from __future__ import annotations
 
@@ -146,6 +147,34 @@ class Submission(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(36))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What intake knows of the certification's progress, from its own records and the
+    # events of the services that own each fact (services/intake/progress.py): the pages
+    # never ask the workflow engine.
+    stages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{stage, at, detail}] as the workflow recorded them
+    waiting_for: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[dict | None] = mapped_column(JSON)  # scoring's {met, total, percent, tier}
+    report_id: Mapped[str | None] = mapped_column(String(36))
+    report_url: Mapped[str | None] = mapped_column(String(500))
+    debrief_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    debrief_sequence: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
+    debrief_outcome: Mapped[str | None] = mapped_column(String(20))
+
+
+class ClarificationRequest(Base):
+    """An auditor's clarification request as audit announced it (audit owns the rounds)."""
+
+    __tablename__ = "clarification_requests"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    criteria: Mapped[list] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(36), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # open | answered | expired (closed by audit when its due date passed unanswered)
+    state: Mapped[str] = mapped_column(String(12), default="open")
 
 
 class ClarificationAnswer(Base):

@@ -1,21 +1,21 @@
 """Submitting an assessment: check completeness, freeze an immutable snapshot, publish
-`wwc.intake.submission.submitted` and start the CertificationWorkflow (idempotently)."""
+`wwc.intake.submission.submitted` and start the CertificationWorkflow, all in one
+transaction (the start is delivered after commit by certification.gateway). Reading a
+submission's progress needs no workflow engine (services/intake/progress.py); only a
+withdrawal asks the workflow directly, for its yes or no."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from services.intake import domain
+from certification import gateway
+from certification.contract import CertificationInput, Stage, StageEntry, Withdrawal, certification_workflow_id
+from services.intake import domain, progress
 from services.intake.domain import AssessmentState
 from services.intake.errors import NotFound, TooLateToWithdraw, WorkflowUnavailable
 from services.intake.models import Assessment, City, Evidence, Response, Submission
@@ -23,23 +23,10 @@ from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject, SubmissionSubmitted, SubmissionWithdrawn, make_event
 from shared.contracts.submission import EvidenceItem, FrozenCity, FrozenResponse, FrozenSubmission
 from shared.contracts.vocabulary import ReviewMode
-from shared.contracts.workflows import (
-    CERTIFICATION_WORKFLOW,
-    CertificationInput,
-    CertificationStatus,
-    Query,
-    initial_search_attributes,
-    Stage,
-    TaskQueue,
-    Update,
-    Withdrawal,
-    certification_workflow_id,
-)
 from shared.infra.auth import Principal, Role
 from shared.infra.logging import get_logger
 from shared.infra.outbox import add_event
 from shared.infra.runtime import ServiceRuntime
-from shared.infra.temporal import task_queue
 
 log = get_logger(__name__)
 
@@ -52,12 +39,18 @@ class SubmissionRead(BaseModel):
     city_id: str
     cycle: str
     catalog_version: str
-    status: str
+    status: str = Field(description="the stage the certification is at")
     workflow_id: str
     submitted_at: datetime
     status_changed_at: datetime | None = None
-    workflow: CertificationStatus | None = Field(
-        default=None, description="live state from the CertificationWorkflow (stage, history, open clarifications)")
+    waiting_for: str = Field(default="", description="who or what the certification waits for now")
+    history: list[StageEntry] = Field(default_factory=list, description="every stage entered, in order")
+    score: progress.ScoreRead | None = None
+    report_id: str | None = None
+    report_url: str | None = None
+    debrief_starts_at: datetime | None = None
+    debrief_outcome: str | None = None
+    withdrawn_reason: str | None = None
 
 
 class FrozenRead(BaseModel):
@@ -73,10 +66,13 @@ class WithdrawalCreate(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
-def read(sub: Submission, wf: CertificationStatus | None = None) -> SubmissionRead:
+def read(sub: Submission) -> SubmissionRead:
     return SubmissionRead(id=sub.id, city_id=sub.city_id, cycle=sub.cycle, catalog_version=sub.catalog_version,
                           status=sub.status, workflow_id=sub.workflow_id, submitted_at=sub.submitted_at,
-                          status_changed_at=sub.status_changed_at, workflow=wf)
+                          status_changed_at=sub.status_changed_at, waiting_for=sub.waiting_for,
+                          history=progress.stages_of(sub), score=progress.score_of(sub), report_id=sub.report_id,
+                          report_url=sub.report_url, debrief_starts_at=sub.debrief_starts_at,
+                          debrief_outcome=sub.debrief_outcome, withdrawn_reason=sub.withdrawn_reason)
 
 
 async def visible(session: AsyncSession, principal: Principal, submission_id: str) -> Submission:
@@ -100,7 +96,7 @@ async def list_for(session: AsyncSession, principal: Principal, cycle: str | Non
 async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: str,
                  review_mode: ReviewMode) -> tuple[Submission, bool]:
     """Freeze the cycle's draft and start its workflow; (submission, created).
-    Submitting again returns the same submission and makes sure its workflow runs."""
+    Submitting again returns the same submission."""
     try:
         async with runtime.db.transaction() as session:
             assessment = await session.scalar(
@@ -112,6 +108,7 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
             if existing is None:
                 city = await session.get(City, city_id)
                 sub = await freeze(session, assessment, city, user_id)
+                await gateway.start(session, workflow_input(sub, runtime, review_mode))
             else:
                 sub = existing
     except IntegrityError:
@@ -124,25 +121,7 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
             raise
         sub = existing
     runtime.wake_relay()
-    await ensure_started(runtime, sub, review_mode)
     return sub, existing is None
-
-
-async def ensure_started(runtime: ServiceRuntime, sub: Submission, review_mode: ReviewMode) -> None:
-    """Start the workflow of a submission that has not started one yet.
-
-    Only a submission still at "submitted" is started: a finished or withdrawn one is never
-    run again, even once Temporal has forgotten its old run. If Temporal is unreachable the
-    submission stands; the intake-workflow-starter consumer starts it when Temporal is back."""
-    if sub.status != NOT_STARTED:
-        return
-    if runtime.temporal_client is None:
-        log.warning("workflow.start_deferred", submission_id=sub.id, reason="Temporal not connected")
-        return
-    try:
-        await start_workflow(runtime.temporal_client, runtime, sub, review_mode)
-    except RPCError as exc:
-        log.warning("workflow.start_deferred", submission_id=sub.id, error=str(exc)[:300])
 
 
 async def freeze(session: AsyncSession, assessment: Assessment, city: City, submitted_by: str) -> Submission:
@@ -176,6 +155,7 @@ async def freeze(session: AsyncSession, assessment: Assessment, city: City, subm
     session.add(sub)
     await session.flush()
     sub.workflow_id = certification_workflow_id(sub.id)
+    progress.add_stage(sub, NOT_STARTED, datetime.now(UTC))
     assessment.status = AssessmentState.SUBMITTED
     await add_event(session, make_event(
         Subject.SUBMISSION_SUBMITTED,
@@ -199,73 +179,36 @@ def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: Review
     )
 
 
-async def start_workflow(client: Client, runtime: ServiceRuntime, sub: Submission, review_mode: ReviewMode) -> bool:
-    """Start the submission's workflow; a second start of the same id is a no-op."""
-    try:
-        inp = workflow_input(sub, runtime, review_mode)
-        await client.start_workflow(
-            CERTIFICATION_WORKFLOW,
-            inp,
-            id=sub.workflow_id,
-            search_attributes=initial_search_attributes(inp),
-            task_queue=task_queue(runtime.settings.temporal, TaskQueue.INTAKE),
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-        return True
-    except WorkflowAlreadyStartedError:
-        return False
-
-
-async def workflow_status(client: Client, workflow_id: str) -> CertificationStatus | None:
-    try:
-        handle = client.get_workflow_handle(workflow_id)
-        return await handle.query(Query.STATUS, result_type=CertificationStatus)
-    except RPCError:
-        return None
-
-
-
-def temporal(runtime: ServiceRuntime) -> Client:
-    if runtime.temporal_client is None:
-        raise WorkflowUnavailable("The certification workflow cannot be reached; try again in a moment.")
-    return runtime.temporal_client
-
-
-async def live_status(runtime: ServiceRuntime, sub: Submission) -> CertificationStatus:
-    status = await workflow_status(temporal(runtime), sub.workflow_id)
-    if status is None:
-        raise WorkflowUnavailable("The submission's workflow did not answer; try again shortly.")
-    return status
-
-
 async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *,
-                   wait_seconds: float = 10.0) -> tuple[CertificationStatus, bool]:
+                   wait_seconds: float = 10.0) -> bool:
     """Withdraw before scoring starts: the workflow's `withdraw` update answers at once
     whether it is accepted (its validator refuses once scoring has started:
-    TooLateToWithdraw), then completes when the withdrawal is recorded; (status,
-    confirmed). The workflow records and publishes the withdrawal itself
-    (intake.record_status), so it lands even if this call returns first."""
-    status = await live_status(runtime, sub)
-    if status.stage == Stage.WITHDRAWN:
-        return status, True
-    if not domain.can_withdraw(status.stage):
-        raise _too_late(status.stage)
-    handle = temporal(runtime).get_workflow_handle(sub.workflow_id)
+    TooLateToWithdraw), then completes when the withdrawal is recorded; True once it is,
+    False when the workflow will act at the end of its current step. The workflow records
+    and publishes the withdrawal itself (intake.record_status), so it lands either way."""
+    if sub.status == Stage.WITHDRAWN:
+        return True
+    if not domain.can_withdraw(Stage(sub.status)):
+        raise _too_late(Stage(sub.status))
+    client = runtime.temporal_client
+    if client is None:
+        raise WorkflowUnavailable("The certification workflow cannot be reached; try again in a moment.")
     try:
-        update = await handle.start_update(Update.WITHDRAW, Withdrawal(reason=data.reason),
-                                           wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                                           result_type=CertificationStatus)
-    except (WorkflowUpdateFailedError, RPCError):  # refused, or the run ended meanwhile
-        raise _too_late((await live_status(runtime, sub)).stage) from None
-    try:
-        return await asyncio.wait_for(update.result(), timeout=wait_seconds), True
-    except TimeoutError:  # accepted; the workflow acts when its current step ends
-        return await live_status(runtime, sub), False
+        _, done = await gateway.withdraw(client, sub.id, Withdrawal(reason=data.reason), wait_seconds=wait_seconds)
+    except gateway.WithdrawalRefused:
+        async with runtime.db.sessionmaker() as session:
+            now = await session.get(Submission, sub.id)
+        raise _too_late(Stage(now.status if now else sub.status)) from None
+    except Exception as exc:  # the engine is unreachable: the city may try again
+        log.warning("workflow.withdraw_unavailable", submission_id=sub.id, error=str(exc)[:300])
+        raise WorkflowUnavailable("The certification workflow cannot be reached; try again in a moment.") from None
+    return done
 
 
 async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str) -> None:
     """The assessment is marked withdrawn and the fact published, once."""
     assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
+    sub.withdrawn_reason = reason
     if assessment is not None and assessment.status != AssessmentState.WITHDRAWN:
         assessment.status = AssessmentState.WITHDRAWN
         await add_event(session, make_event(

@@ -1,77 +1,85 @@
-"""Intake's event handlers."""
+"""Intake's event handlers: what the services that own each fact announce about a
+submission's progress (score, report, debrief, clarification requests) becomes intake's
+own record of it (services/intake/progress.py). A fact older than what is known never
+overwrites it: events may arrive in any order."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WorkflowExecutionStatus
 
-from services.intake import submissions
-from services.intake.config import IntakeOptions
-from services.intake.models import Submission
-from shared.contracts.events import CaseAssigned, ClarificationAnswered, Envelope, Subject
-from shared.contracts.workflows import CaseHolder, ClarificationAnswer, Signal
-from shared.infra.runtime import ServiceRuntime
-
-
-def ensure_workflow_started(runtime: ServiceRuntime, options: IntakeOptions):
-    """The submit request starts the workflow at once; this handler is the safety net if
-    the process died between commit and start, or Temporal was unreachable then (the event
-    comes from the outbox; a failure here is retried with backoff, then parked)."""
-
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        sub = await session.get(Submission, envelope.submission_id)
-        if sub is None:
-            raise LookupError(f"no submission {envelope.submission_id}")
-        if sub.status != "submitted":
-            return  # already running or finished: never start a second run
-        if runtime.temporal_client is None:
-            raise RuntimeError("Temporal not connected yet")
-        # Errors propagate (unlike submit's fast path) so the event is redelivered.
-        await submissions.start_workflow(runtime.temporal_client, runtime, sub, options.review_mode)
-
-    return handle
+from services.intake.models import ClarificationRequest, Submission
+from services.intake.progress import ScoreRead
+from shared.contracts.events import (
+    ClarificationClosed,
+    ClarificationRequested,
+    DebriefBooked,
+    DebriefCompleted,
+    Envelope,
+    ReportReady,
+    ScoreComputed,
+    Subject,
+)
+from shared.infra.orm import insert_if_absent
 
 
-def signal_clarification_answered(runtime: ServiceRuntime):
-    """Deliver a stored clarification answer to the workflow (the answer request signals
-    at once; this covers a signal that failed or a process that died before sending it)."""
-
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        p = envelope.payload_as(ClarificationAnswered)
-        sub = await session.get(Submission, p.submission_id)
-        if sub is None:
-            raise LookupError(f"no submission {p.submission_id}")
-        if runtime.temporal_client is None:
-            raise RuntimeError("Temporal not connected yet")
-        handle = runtime.temporal_client.get_workflow_handle(sub.workflow_id)
-        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-            return  # the run has ended: nothing waits for the answer any more
-        # Idempotent in the workflow: answered requests are a set.
-        await handle.signal(Signal.CLARIFICATION_ANSWERED,
-                            ClarificationAnswer(request_id=p.request_id, answered_at=p.answered_at))
-
-    return handle
+async def _submission(session: AsyncSession, submission_id: str | None) -> Submission:
+    sub = await session.get(Submission, submission_id, with_for_update=True) if submission_id else None
+    if sub is None:  # the submission is intake's own: an event about it cannot come first
+        raise LookupError(f"no submission {submission_id}")
+    return sub
 
 
-def relay_case_holder(runtime: ServiceRuntime):
-    """Audit's case.assigned / case.released: the workflow keeps who holds the review
-    (its status and the WwcAuditor search attribute operators filter by)."""
+# --- the other services' facts, as their events arrive --------------------------------------
 
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.type == Subject.CASE_ASSIGNED:
-            auditor_id = envelope.payload_as(CaseAssigned).auditor_id
-        elif envelope.type == Subject.CASE_RELEASED:
-            auditor_id = None
-        else:
-            return  # another case event: not about its holder
-        sub = await session.get(Submission, envelope.submission_id) if envelope.submission_id else None
-        if sub is None:
-            raise LookupError(f"no submission {envelope.submission_id}")
-        if runtime.temporal_client is None:
-            raise RuntimeError("Temporal not connected yet")
-        handle = runtime.temporal_client.get_workflow_handle(sub.workflow_id)
-        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-            return
-        await handle.signal(Signal.CASE_HOLDER, CaseHolder(auditor_id=auditor_id, at=envelope.occurred_at))
 
-    return handle
+async def on_score(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ScoreComputed)
+    sub = await _submission(session, p.submission_id)
+    sub.score = ScoreRead(met=p.met, total=p.total, percent=p.percent, tier=p.tier).model_dump()
+
+
+async def on_report(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ReportReady)
+    sub = await _submission(session, p.submission_id)
+    sub.report_id, sub.report_url = p.report_id, p.url
+
+
+async def on_debrief(session: AsyncSession, envelope: Envelope) -> None:
+    """Booked or moved (a higher sequence wins), cancelled, or over (held, declined...)."""
+    sub = await _submission(session, envelope.submission_id)
+    if envelope.type in (Subject.DEBRIEF_BOOKED, Subject.DEBRIEF_RESCHEDULED):
+        p = envelope.payload_as(DebriefBooked)
+        if p.sequence > sub.debrief_sequence:
+            sub.debrief_starts_at, sub.debrief_sequence = p.starts_at, p.sequence
+    elif envelope.type == Subject.DEBRIEF_CANCELLED:
+        sub.debrief_starts_at = None
+        sub.debrief_sequence += 1
+    elif envelope.type == Subject.DEBRIEF_COMPLETED:
+        sub.debrief_outcome = envelope.payload_as(DebriefCompleted).outcome
+
+
+async def on_clarification_requested(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(ClarificationRequested)
+    await _submission(session, p.submission_id)
+    await insert_if_absent(session, ClarificationRequest, request_id=p.request_id, submission_id=p.submission_id,
+                           criteria=p.criteria, message=p.message, due_at=p.due_at, requested_by=p.requested_by,
+                           requested_at=envelope.occurred_at, state="open")
+
+
+async def on_clarification_closed(session: AsyncSession, envelope: Envelope) -> None:
+    """Audit closed a round unanswered at its due date."""
+    p = envelope.payload_as(ClarificationClosed)
+    found = await session.get(ClarificationRequest, p.request_id, with_for_update=True)
+    if found is None:
+        raise LookupError(f"no clarification request {p.request_id} yet")  # its request comes first: retried
+    if found.state == "open":
+        found.state = "expired"
+
+
+SUBSCRIPTIONS = {
+    Subject.SCORE_COMPUTED: on_score,
+    Subject.REPORT_READY: on_report,
+    Subject.CLARIFICATION_REQUESTED: on_clarification_requested,
+    Subject.CLARIFICATION_CLOSED: on_clarification_closed,
+}
+DEBRIEF_SUBJECTS = Subject.every("notify", "debrief")

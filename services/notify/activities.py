@@ -11,7 +11,7 @@ from services.notify.debriefs import DebriefConfig
 from services.notify.directory import NotYetKnown
 from services.notify.domain import Kind
 from services.notify.sender import MailSender
-from shared.contracts.activities import (
+from certification.activities import (
     Activities,
     ClarificationReminder,
     DebriefClosed,

@@ -1,7 +1,7 @@
 """Debrief scheduling: offers (from the workflow), auditors' slots, a city's booking of one
 (moved, cancelled or declined by either side), reminders, the outcome. Each change is one
-transaction with its event and its mail (with an iCalendar invite); the workflow is then
-signalled (`services/notify/signals.py`), and again by a consumer of the event."""
+transaction with its event, its mail (with an iCalendar invite) and what the workflow is
+told (certification.gateway: delivered after commit, retried until Temporal answers)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from certification import gateway
+from certification.contract import DebriefBooking, DebriefCancellation, DebriefResult, Signal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +27,7 @@ from services.notify.errors import (
     SlotTaken,
 )
 from services.notify.models import Booking, DebriefOffer, Person, Slot
-from shared.contracts.activities import DebriefClosed, DebriefReminder, DebriefRequest
+from certification.activities import DebriefClosed, DebriefReminder, DebriefRequest
 from shared.contracts.events import (
     DebriefBooked,
     DebriefCancelled,
@@ -334,6 +336,7 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
     await add_event(session, make_event(Subject.DEBRIEF_BOOKED, DebriefBooked(**_booked_fields(booking)),
                                         submission_id=submission_id, city_id=found.city_id,
                                         correlation_id=booking.id))
+    await _tell_booked(session, booking)
     await _mail_change(session, cfg, found, booking, slot, "booked", by=principal)
     return booking
 
@@ -366,6 +369,7 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
     await add_event(session, make_event(Subject.DEBRIEF_RESCHEDULED, DebriefRescheduled(
         **_booked_fields(booking), previous_starts_at=previous, by=principal.role.value),
         submission_id=submission_id, city_id=found.city_id, correlation_id=booking.id))
+    await _tell_booked(session, booking)
     await _mail_change(session, cfg, found, booking, slot, "rescheduled", by=principal, previous=previous)
     return booking
 
@@ -399,6 +403,8 @@ async def _cancel(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer
         submission_id=found.submission_id, offer_id=found.id, booking_id=booking.id, starts_at=booking.starts_at,
         by=principal.role.value, reason=reason[:500]),
         submission_id=found.submission_id, city_id=found.city_id, correlation_id=booking.id))
+    await gateway.signal(session, found.submission_id, Signal.DEBRIEF_CANCELLED,
+                         DebriefCancellation(booking_id=booking.id))
     slot = await session.get(Slot, booking.slot_id)
     assert slot is not None
     await _mail_change(session, cfg, found, booking, slot, "cancelled", by=principal,
@@ -451,7 +457,15 @@ async def _complete(session: AsyncSession, found: DebriefOffer, outcome: str, no
     await add_event(session, make_event(Subject.DEBRIEF_COMPLETED, DebriefCompleted(
         submission_id=found.submission_id, offer_id=found.id, outcome=outcome, notes=notes),
         submission_id=found.submission_id, city_id=found.city_id, correlation_id=found.id))
+    await gateway.signal(session, found.submission_id, Signal.DEBRIEF_COMPLETED,
+                         DebriefResult(outcome=outcome, notes=notes))
     return found
+
+
+async def _tell_booked(session: AsyncSession, booking: Booking) -> None:
+    """The workflow waits for the call as booked now (a higher sequence: it moved)."""
+    await gateway.signal(session, booking.submission_id, Signal.DEBRIEF_BOOKED, DebriefBooking(
+        booking_id=booking.id, starts_at=booking.starts_at, sequence=booking.sequence))
 
 
 async def bookings_of(session: AsyncSession, principal: Principal, *, include_past: bool = False) -> list[Booking]:

@@ -6,6 +6,8 @@ import asyncio
 
 from fastapi import FastAPI
 
+from certification import gateway
+
 from services.notify import api, console, subscribers
 from services.notify.activities import NotifyActivities
 from services.notify.config import NotifyOptions
@@ -34,6 +36,7 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     smtp = smtp or SmtpSettings()
     options = options or NotifyOptions()
     runtime = NotifyRuntime(settings)
+    gateway.install(runtime)  # what it tells certification workflows, after commit
     sender = MailSender(runtime.db, smtp, options, ready=lambda: runtime.ready["db"], published=runtime.wake_relay)
     runtime.mail_sender = sender
     cfg = DebriefConfig(options=options, public_url=settings.service.public_url or service_urls()["notify"],
@@ -69,11 +72,6 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     for service in SERVICES:
         consume(Subject.message_parked(service), subscribers.on_message_parked,
                 f"{subscribers.PARKED_MAILER}-{service}")
-    # The workflow hears of every debrief change again (a signal lost to an outage arrives).
-    signal = subscribers.signal_debrief(runtime)
-    for subject in (Subject.DEBRIEF_BOOKED, Subject.DEBRIEF_RESCHEDULED, Subject.DEBRIEF_CANCELLED,
-                    Subject.DEBRIEF_COMPLETED):
-        consume(subject, signal, "notify-signal-" + subject.rsplit(".", 1)[1])
 
     app = create_app(runtime, [api.router, console.router], title="WWC Notify", errors=ERRORS)
     app.state.debrief_config = cfg

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import directory, mails, signals
+from services.notify import directory, mails
 from services.notify.debriefs import DebriefConfig
 from services.notify.domain import Kind, Recipient
 from shared.contracts.events import (
@@ -32,7 +32,6 @@ from shared.contracts.events import (
     SubmissionSubmitted,
     UserRegistered,
 )
-from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import service_urls
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
@@ -224,13 +223,3 @@ async def on_message_parked(session: AsyncSession, envelope: Envelope) -> None:
                                "ops_url": f"{service_urls()[p.service]}/ops/parked"
                                if p.service in service_urls() else ""})
 
-
-# --- the workflow hears of each debrief change (again) ------------------------------------
-
-
-def signal_debrief(runtime: ServiceRuntime) -> Handler:
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.submission_id:
-            await signals.send_current(runtime.db, runtime.temporal_client, envelope.submission_id)
-
-    return handle

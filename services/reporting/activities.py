@@ -7,7 +7,7 @@ from temporalio import activity
 from services.reporting.issuing import issue_report
 from services.reporting.renders import Renders
 from services.reporting.report import ReportInputError
-from shared.contracts.activities import Activities, ReportOutcome, ReportRequest, bad_data
+from certification.activities import Activities, ReportOutcome, ReportRequest, bad_data
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import service_urls
 

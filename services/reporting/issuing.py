@@ -21,7 +21,7 @@ from services.reporting.renders import CONTENT_TYPES, Renders, keys
 from services.reporting.report import ChangeInput, CityInput, LANGUAGES, ReportDocument, build_document
 from services.reporting.verification import verification_code
 from shared.catalog.loader import load_catalog
-from shared.contracts.activities import ReportRequest
+from certification.activities import ReportRequest
 from shared.contracts.events import ReportReady, Subject, make_event
 from shared.infra.db import Database
 from shared.infra.orm import insert_if_absent, new_id

@@ -27,7 +27,7 @@ from shared.contracts.events import (
     SubmissionSubmitted,
 )
 from shared.contracts.vocabulary import WaitingFor
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 from shared.infra.orm import insert_if_absent
 
 # Never stored: they carry single-use links (registration) and say nothing about a submission.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from certification import gateway
+
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
 from services.reporting import api, console, ops_api, subscribers
@@ -19,6 +21,7 @@ from services.reporting.throttle import LookupThrottle
 def build(settings: Settings | None = None, options: ReportingOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
     options = options or ReportingOptions()
     runtime = ServiceRuntime(settings or Settings.load("reporting"), uses_storage=True, buckets=[REPORTS_BUCKET])
+    gateway.install(runtime)  # what it tells certification workflows, after commit
     assert runtime.storage is not None
     pool = CpuPool(options.render_pool_size, preload=PRELOAD, name="render")
     renders = Renders(pool, runtime.storage)

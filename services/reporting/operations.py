@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from certification import gateway
 from services.reporting import timeline
+from shared.infra.db import Database
 from services.reporting.models import LedgerEntry, PipelineEntry
 from shared.contracts.events import ReplayRequested, Subject, make_event
-from shared.contracts.workflows import SearchAttributes, Signal, Stage, StepRetry, certification_workflow_id
+from certification.contract import SearchAttributes, Signal, Stage, StepRetry
 from shared.errors import NotFound
 from shared.infra.outbox import add_event
 
@@ -245,10 +247,11 @@ class Engine:
         return out
 
 
-async def retry_step(client: Client, submission_id: str, *, by: str) -> None:
-    """The operator corrected what made a step fail: the workflow runs it again."""
-    handle = client.get_workflow_handle(certification_workflow_id(submission_id))
-    await handle.signal(Signal.RETRY_STEP, StepRetry(by=by))
+async def retry_step(db: Database, submission_id: str, *, by: str) -> None:
+    """The operator corrected what made a step fail: the workflow runs it again (told after
+    commit, certification.gateway)."""
+    async with db.transaction() as session:
+        await gateway.signal(session, submission_id, Signal.RETRY_STEP, StepRetry(by=by))
 
 
 def _quoted(value: str) -> str:

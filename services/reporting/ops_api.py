@@ -19,7 +19,7 @@ from services.reporting.problems import problems
 from shared.errors import InvalidInput, Unavailable
 from shared.infra.auth import Principal, Role, require_roles
 from shared.infra.temporal import task_queue
-from shared.contracts.workflows import TaskQueue
+from certification.contract import TaskQueue
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(prefix="/api/v1/ops", tags=["operations"])
@@ -186,7 +186,8 @@ async def retry_step(submission_id: str, principal: Operator, session: Session, 
     if not entry.failing:
         raise NoFailedStep("this submission has no failed step", field="submission_id",
                            reason="no step of this submission is waiting for a retry")
-    await operations.retry_step(engine(runtime).client, submission_id, by=principal.sub)
+    await operations.retry_step(runtime.db, submission_id, by=principal.sub)
+    runtime.wake_relay()
     return {"submission_id": submission_id, "status": "retry requested"}
 
 

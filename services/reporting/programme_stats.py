@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 from services.reporting.ledger import stage_durations
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 
 TERMINAL = frozenset({Stage.COMPLETED.value, Stage.WITHDRAWN.value})
 STAGE_ORDER = [s.value for s in Stage]

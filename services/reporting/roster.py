@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reporting import catalog_texts
 from services.reporting.errors import NotCertified, NotFound
 from services.reporting.models import CityEntry, HonorRollChange, PipelineEntry, Report
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow
 

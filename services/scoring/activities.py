@@ -6,7 +6,7 @@ from temporalio import activity
 
 from services.scoring import benchmark_releases, service
 from shared.catalog import CatalogError
-from shared.contracts.activities import Activities, ScoreOutcome, ScoreRequest, bad_data
+from certification.activities import Activities, ScoreOutcome, ScoreRequest, bad_data
 from shared.infra.runtime import ServiceRuntime
 from shared.scoring.engine import ScoringInputError
 

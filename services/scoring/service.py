@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import ScoreComputed, Subject, make_event
-from shared.contracts.activities import ScoreRequest
+from certification.activities import ScoreRequest
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from shared.scoring.engine import score

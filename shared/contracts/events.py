@@ -18,6 +18,7 @@ from shared.contracts.payloads.audit import (
     CaseAssigned,
     CaseOpened,
     CaseReleased,
+    ClarificationClosed,
     ClarificationRequested,
     ReviewCompleted,
     ReviewDueSoon,
@@ -61,7 +62,7 @@ SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
     "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityProfile", "ClarificationAnswered",
-    "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
+    "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
     "RegistrationRequested", "ReportReady", "ReviewCompleted", "ReviewDueSoon",
     "ReviewOverdue", "ScoreComputed", "SignoffRequested", "SignoffReturned", "StatusChanged", "StepFailed", "StepRetried", "Subject",
@@ -96,6 +97,7 @@ class Subject:
     CASE_ASSIGNED = "wwc.audit.case.assigned"
     CASE_RELEASED = "wwc.audit.case.released"
     CLARIFICATION_REQUESTED = "wwc.audit.clarification.requested"
+    CLARIFICATION_CLOSED = "wwc.audit.clarification.closed"
     REVIEW_DUE_SOON = "wwc.audit.review.due_soon"
     REVIEW_OVERDUE = "wwc.audit.review.overdue"
     SIGNOFF_REQUESTED = "wwc.audit.signoff.requested"
@@ -146,6 +148,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.CASE_ASSIGNED: CaseAssigned,
     Subject.CASE_RELEASED: CaseReleased,
     Subject.CLARIFICATION_REQUESTED: ClarificationRequested,
+    Subject.CLARIFICATION_CLOSED: ClarificationClosed,
     Subject.REVIEW_DUE_SOON: ReviewDueSoon,
     Subject.REVIEW_OVERDUE: ReviewOverdue,
     Subject.SIGNOFF_REQUESTED: SignoffRequested,

@@ -1,7 +1,7 @@
 """Small facts every service spells the same way: one enum each, in one place.
 
 (Workflow stages and which of them a city may withdraw from live with the workflow
-contract in `shared.contracts.workflows`; intake's own assessment states in
+contract in `certification.contract`; intake's own assessment states in
 `services.intake.domain`.)"""
 
 from __future__ import annotations

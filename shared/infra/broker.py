@@ -38,15 +38,23 @@ async def declare_stream(settings: NatsSettings) -> None:
         await nc.close()
 
 
-async def reconcile_consumers(settings: NatsSettings, names: list[str]) -> list[str]:
+async def reconcile_consumers(settings: NatsSettings, names: list[str], *, service: str = "") -> list[str]:
     """Delete durable consumers whose shape no longer matches ours (a push consumer with a
     deliver group named like it), so the subscriber can recreate them. Safe because every
     consumer is idempotent by event_id: the recreated one may redeliver history, and
-    processed_events turns those deliveries into no-ops."""
+    processed_events turns those deliveries into no-ops. Consumers of `service` (named
+    `<service>-...`) that the service no longer has are deleted too: a retired consumer
+    would otherwise keep its messages forever."""
     removed = []
     nc = await nats.connect(settings.url, connect_timeout=2, allow_reconnect=False)
     try:
         js = nc.jetstream()
+        if service:
+            for info in await js.consumers_info(settings.stream):
+                name = info.name
+                if name.startswith(f"{service}-") and name not in names:
+                    await js.delete_consumer(settings.stream, name)
+                    removed.append(name)
         for name in names:
             try:
                 info = await js.consumer_info(settings.stream, name)

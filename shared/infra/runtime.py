@@ -12,7 +12,7 @@ from datetime import timedelta
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,7 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from temporalio.worker import Worker
 
 from shared.contracts.asyncapi import document as asyncapi_document
-from shared.contracts.workflows import TaskQueue
+from certification.contract import TaskQueue
 from shared.infra import migrations, replay, temporal
 from shared.infra.auth import Role, require_roles
 from shared.infra.broker import (
@@ -93,6 +93,12 @@ async def retry_forever(name: str, attempt: Callable[[], Awaitable[Any]], *, max
             delay = min(delay * 2, max_delay)
 
 
+class Relay(Protocol):
+    def notify(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+
 class ServiceRuntime:
     """Holds one service's clients and background tasks; built by `services.<name>.main.build`."""
 
@@ -129,6 +135,9 @@ class ServiceRuntime:
         # and called at stop after the worker has drained (shutting that pool down).
         self.on_ready: list[Callable[[], Awaitable[Any]]] = []
         self.on_stop: list[Callable[[], Any]] = []
+        # Relays of this service's own tables beside the outbox (e.g. its calls to
+        # workflows): woken after every commit, like the outbox relay.
+        self.relays: list[Relay] = []
         self.ready: dict[str, bool] = {"db": False, "nats": False, "temporal": False}
         if self.storage:
             self.ready["s3"] = False
@@ -149,8 +158,21 @@ class ServiceRuntime:
         return consumer
 
     def wake_relay(self) -> None:
+        """After a commit: what it wrote to the outbox (and the other relayed tables) goes
+        out now rather than at the next poll."""
         if self.relay is not None:
             self.relay.notify()
+        for relay in self.relays:
+            relay.notify()
+
+    def add_relay(self, relay: Relay, name: str) -> None:
+        """Run `relay` in the background once the service is up, woken after commits."""
+        self.relays.append(relay)
+
+        async def start() -> None:
+            self._tasks.append(asyncio.create_task(relay.run(), name=f"{self.name}-{name}"))
+
+        self.on_ready.append(start)
 
     @property
     def max_concurrent_activities(self) -> int:
@@ -176,7 +198,7 @@ class ServiceRuntime:
         # Declare the stream before any subscriber binds to it (and before the relay
         # publishes, for services that only produce).
         await declare_stream(self.settings.nats)
-        await reconcile_consumers(self.settings.nats, list(self.consumers))
+        await reconcile_consumers(self.settings.nats, list(self.consumers), service=self.name)
         await self.broker.connect()
         await self.broker.start()
         self.ready["nats"] = True

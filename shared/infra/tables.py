@@ -1,4 +1,5 @@
-"""Tables every service keeps in its own database: outbox, processed events, parked messages.
+"""Tables every service keeps in its own database: outbox, processed events, parked messages,
+and the calls it makes to certification workflows.
 
 They live in one MetaData here (one place for the fact) and evolve through one migration
 source shared by every service (`shared/infra/infra_migrations`, its own version table):
@@ -52,4 +53,27 @@ parked_messages = Table(
     Column("deliveries", Integer, nullable=False),
     Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("replayed_at", DateTime(timezone=True), nullable=True),
+)
+
+workflow_calls = Table(
+    "workflow_calls",
+    infra_metadata,
+    # What this service tells a certification's workflow (start it, signal it): written in
+    # the transaction of the change that caused it, delivered after commit in `seq` order
+    # by the service's relay (certification/gateway.py), as the outbox does for events.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("workflow_id", String(200), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),  # start | signal
+    Column("name", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("delivered_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("outcome", String(20), nullable=False, default=""),  # delivered | not_running | already_started
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    # A relay's claim on the row (several replicas share one database); an expired claim
+    # (a relay that died) is taken by the next relay.
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
 )

@@ -20,7 +20,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from shared.contracts.workflows import TaskQueue
+from certification.contract import TaskQueue
 from shared.infra import tracing
 from shared.infra.logging import bound_contextvars
 from shared.infra.metrics import temporal_runtime

@@ -17,7 +17,7 @@ from services.audit.activities import AuditActivities
 from services.audit.config import AuditOptions
 from services.audit.models import ReviewCase
 from shared.catalog.loader import load_catalog
-from shared.contracts.activities import ReviewRequest
+from certification.activities import ReviewRequest
 from shared.contracts.events import UserRegistered
 from shared.contracts.submission import EvidenceItem, FrozenCity, FrozenResponse, FrozenSubmission
 from shared.infra.auth import Role

@@ -19,7 +19,7 @@ from services.audit.models import ReviewCase
 from services.intake.config import IntakeOptions
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import Role
-from shared.contracts.workflows import CertificationStatus, Query, Stage, certification_workflow_id
+from certification.contract import CertificationStatus, Query, Stage, certification_workflow_id
 from shared.infra.settings import SERVICES
 from shared.scoring.engine import score
 from tests.conftest import token

@@ -92,7 +92,7 @@ async def case_states(stack) -> Counter:
 
 
 async def workflow_status(stack, submission_id: str):
-    from shared.contracts.workflows import CertificationStatus, Query, certification_workflow_id
+    from certification.contract import CertificationStatus, Query, certification_workflow_id
 
     client = stack.runtimes["intake"].temporal_client
     return await client.get_workflow_handle(certification_workflow_id(submission_id)).query(

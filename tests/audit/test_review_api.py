@@ -228,7 +228,7 @@ async def test_rounds_are_limited_and_bring_the_city_answers_back(audit):
 
 
 def rounds_closed(sid: str, case_id: str, request_id: str):
-    from shared.contracts.activities import RoundClosed
+    from certification.activities import RoundClosed
 
     return RoundClosed(submission_id=sid, case_id=case_id, request_id=request_id)
 

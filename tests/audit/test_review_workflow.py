@@ -16,7 +16,7 @@ import pytest
 from temporalio.testing import TimeSkipper
 
 from shared.contracts.events import Subject
-from shared.contracts.workflows import (
+from certification.contract import (
     CERTIFICATION_WORKFLOW,
     CertificationInput,
     CertificationStatus,

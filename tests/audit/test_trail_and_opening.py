@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 
 from services.audit import subscribers
 from services.audit.models import ReviewCase, TrailRecord
-from shared.contracts.activities import ReviewRequest
+from certification.activities import ReviewRequest
 from shared.contracts.events import Subject, SubmissionSubmitted, make_event
 from tests.audit.conftest import decide, submission
 

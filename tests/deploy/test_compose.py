@@ -23,7 +23,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from devtools.devstack import SA_TYPES
-from shared.contracts.workflows import SearchAttributes
+from certification.contract import SearchAttributes
 from shared.infra.settings import (
     DEFAULT_HTTP_PORTS,
     SERVICES,

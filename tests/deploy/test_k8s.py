@@ -26,7 +26,7 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 from devtools.devstack import SA_TYPES
-from shared.contracts.workflows import SearchAttributes
+from certification.contract import SearchAttributes
 from shared.infra.broker import stream_config
 from shared.infra.runtime import check_secrets
 from shared.infra.settings import (

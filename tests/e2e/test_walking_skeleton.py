@@ -1,15 +1,18 @@
-"""End to end through the HTTP API: a city submits, the CertificationWorkflow calls an
-activity on every service's task queue, each service writes its row, and every event is
-consumed exactly once. Real NATS, Temporal, S3, SMTP and database."""
+"""End to end through the HTTP API: a city submits, two auditors review and sign off
+through audit's API, the CertificationWorkflow calls an activity on every service's task
+queue, the city declines its debrief through notify's API, each service writes its row,
+every event is consumed exactly once and every call to the workflow is delivered once.
+Real NATS, Temporal, S3, SMTP and database."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from devtools import actors
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject
-from shared.infra.tables import outbox, processed_events
+from shared.infra.tables import outbox, processed_events, workflow_calls
 from shared.scoring.engine import score
 from tests.infra.test_consumer import eventually
 
@@ -32,15 +35,34 @@ def demo_responses(yes: int) -> dict:
 # (producer, subject, consuming service, durable consumer): every subscription in the system.
 CONSUMERS = [
     ("intake", Subject.SUBMISSION_SUBMITTED, "audit", "audit-intake-submission-submitted"),
-    ("intake", Subject.SUBMISSION_SUBMITTED, "intake", "intake-workflow-starter"),
     ("intake", Subject.SUBMISSION_SUBMITTED, "reporting", "reporting-ledger"),  # the ledger hears every event
     ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-intake-submission-submitted"),
     ("intake", Subject.SUBMISSION_SUBMITTED, "notify", "notify-contacts"),
     ("intake", Subject.STATUS_CHANGED, "reporting", "reporting-ledger"),
+    ("audit", Subject.CASE_ASSIGNED, "notify", "notify-audit-case-assigned"),
+    ("audit", Subject.REVIEW_COMPLETED, "reporting", "reporting-ledger"),
+    ("audit", Subject.REVIEW_COMPLETED, "notify", "notify-audit-review-completed"),
     ("scoring", Subject.SCORE_COMPUTED, "reporting", "reporting-ledger"),
     ("scoring", Subject.SCORE_COMPUTED, "scoring", "scoring-benchmarks"),
+    ("scoring", Subject.SCORE_COMPUTED, "intake", "intake-scoring-score-computed"),
     ("reporting", Subject.REPORT_READY, "notify", "notify-reporting-report-ready"),
+    ("reporting", Subject.REPORT_READY, "intake", "intake-reporting-report-ready"),
+    ("notify", Subject.DEBRIEF_OFFERED, "intake", "intake-debrief"),
+    ("notify", Subject.DEBRIEF_COMPLETED, "intake", "intake-debrief"),
 ]
+
+
+async def assert_each_workflow_call_delivered_once(rt: dict, timeout: float = 30) -> None:
+    """What each service told the workflows (starts and signals) was delivered, once each."""
+    for name, runtime in rt.items():
+        async def delivered(runtime=runtime):
+            async with runtime.db.sessionmaker() as session:
+                calls = (await session.execute(select(workflow_calls))).all()
+            return [calls] if all(c.delivered_at is not None for c in calls) else None
+
+        [calls] = await eventually(delivered, timeout=timeout)
+        assert all(c.outcome in ("delivered", "not_running") for c in calls), (name, calls)
+        assert len({c.id for c in calls}) == len(calls)
 
 
 async def assert_each_event_consumed_once(rt: dict, timeout: float = 20) -> None:
@@ -75,7 +97,7 @@ async def consumed(runtime, consumer: str) -> list[str]:
         return [r.event_id for r in res]
 
 
-async def test_submission_runs_through_every_service(stack, smtp_server):
+async def test_submission_runs_through_every_service(stack, people, smtp_server):
     intake = stack.client("intake")
     registered = await stack.register_city(CITY)
     city_token = registered["token"]["access_token"]
@@ -96,27 +118,23 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
     again = await intake.post("/api/v1/assessments/2026/submit")
     assert again.status_code == 200 and again.json()["id"] == submission_id  # idempotent
 
-    async def offered():
-        body = (await intake.get(f"/api/v1/submissions/{submission_id}")).json()
-        return body if (body.get("workflow") or {}).get("stage") == "debrief" else None
-
-    await eventually(offered, timeout=90, interval=0.3)
-    await stack.finish_debrief(submission_id)  # the city declines the call
+    # The auditor changes one YES with a reason; a second auditor signs off.
+    change = actors.Change("DG1", "IN_PROGRESS", "documents_not_submitted", "No policy was attached.",
+                           "The adopted policy.")
+    await people.review(submission_id, [change])
+    await people.decline_debrief(city_token, submission_id)
 
     async def completed():
         body = (await intake.get(f"/api/v1/submissions/{submission_id}")).json()
-        wf = body.get("workflow")
-        # The stage changes in the workflow first; intake's row follows through its
-        # record_status activity a moment later: wait for both.
-        return body if wf and wf["stage"] == "completed" and body["status"] == "completed" else None
+        return body if body["status"] == "completed" else None
 
     body = await eventually(completed, timeout=90, interval=0.3)
-    expected = score(load_catalog("wwc-2019"), {k: v["response"] for k, v in responses.items()})
-    wf = body["workflow"]
-    assert wf["score"] == {"met": expected.met, "total": 45, "percent": expected.percent, "tier": expected.tier}
-    stages = [h["stage"] for h in wf["history"]]
+    final = {k: v["response"] for k, v in responses.items()} | {"DG1": "IN_PROGRESS"}
+    expected = score(load_catalog("wwc-2019"), final)
+    assert body["score"] == {"met": expected.met, "total": 45, "percent": expected.percent, "tier": expected.tier}
+    stages = [h["stage"] for h in body["history"]]
     assert stages == ["submitted", "evidence_check", "in_review", "scoring", "reporting", "debrief", "completed"]
-    assert body["status"] == "completed"
+    assert body["debrief_outcome"] == "declined" and body["report_url"]
 
     # Each service wrote its own row.
     from services.audit.models import ReviewCase
@@ -135,17 +153,20 @@ async def test_submission_runs_through_every_service(stack, smtp_server):
     [offer] = await rows(rt["notify"], DebriefOffer)
     assert offer.email == CITY["contact_email"]
 
-    # Every event is consumed exactly once by each consumer that subscribes to it.
+    # Every event is consumed exactly once by each consumer that subscribes to it, and
+    # every call to the workflow was delivered once.
     await assert_each_event_consumed_once(rt)
+    await assert_each_workflow_call_delivered_once(rt)
 
     async def pipeline_done():
         entries = await rows(rt["reporting"], PipelineEntry)
         return entries if entries and entries[0].stage == "completed" else None
 
     await eventually(pipeline_done)
-    mails = await eventually(lambda: _mails(rt["notify"], 3))
-    assert {m.subject for m in mails} >= {"Your Certification Report is ready", "Your What Works Cities debrief call"}
-    assert all(m.to == CITY["contact_email"] for m in mails)
+    mails = await eventually(lambda: _mails(rt["notify"], 4))
+    to_city = {m.subject for m in mails if m.to == CITY["contact_email"]}
+    assert to_city >= {"Your Certification Report is ready", "Your What Works Cities debrief call"}
+    assert {m.to for m in mails} == {CITY["contact_email"], "ana@auditors.example.org"}  # the case's holder too
 
 
 async def _mails(runtime, n: int):

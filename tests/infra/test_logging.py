@@ -16,7 +16,7 @@ from temporalio.client import Client
 from shared.infra.temporal import DATA_CONVERTER
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from shared.contracts.activities import Traced
+from certification.activities import Traced
 from shared.infra.temporal import CorrelationInterceptor
 
 

@@ -39,7 +39,7 @@ async def test_migrations_match_models(service, backend, tmp_path):
     assert diff == [], f"{service}: models and migrations differ; run `wwc db revision {service} -m ...`"
     # One head per source: the service's own and the shared infra tables'.
     assert len(versions["alembic_version"]) == 1 and versions[migrations.INFRA_VERSION_TABLE] == [
-        "0002_parked_message_ids"]
+        "0003_workflow_calls"]
 
 
 async def test_a_database_from_before_the_shared_source_keeps_its_rows(backend, tmp_path):
@@ -49,6 +49,7 @@ async def test_a_database_from_before_the_shared_source_keeps_its_rows(backend, 
         # Back to how such a database looked: the old tables, no infra version table.
         async with db.engine.begin() as conn:
             await conn.execute(text(f"DROP TABLE {migrations.INFRA_VERSION_TABLE}"))
+            await conn.execute(text("DROP TABLE workflow_calls"))
             await conn.run_sync(lambda c: _drop_columns(c, "parked_messages", ["submission_id", "correlation_id"]))
             event_id = str(uuid.uuid4())
             await conn.execute(outbox.insert().values(event_id=event_id, subject="wwc.audit.case.opened",

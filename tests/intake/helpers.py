@@ -4,9 +4,8 @@ the evidence table, and signalling a submission's workflow."""
 from __future__ import annotations
 
 import io
-import uuid
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -14,7 +13,9 @@ from sqlalchemy import select
 from services.intake.activities import EVIDENCE_BUCKET
 from services.intake.models import Evidence
 from shared.catalog.loader import load_catalog
-from shared.contracts.workflows import CertificationStatus, ClarificationRequest, Query, Signal
+from certification.contract import CertificationStatus, Query
+from services.intake.models import ClarificationRequest as ClarificationRequestRow
+from tests import standins
 from devtools.harness import Stack
 from tests.infra.test_consumer import eventually
 
@@ -169,14 +170,18 @@ async def wait_stage(stack: Stack, workflow_id: str, *stages: str, timeout: floa
     return await eventually(reached, timeout=timeout, interval=0.1)
 
 
-async def request_clarification(stack: Stack, workflow_id: str, criteria: list[str], *,
+async def request_clarification(stack: Stack, submission_id: str, criteria: list[str], *,
                                 due_in: timedelta = timedelta(days=7), message: str = "Please send the documents.") -> str:
-    request_id = str(uuid.uuid4())
-    client = stack.runtimes["intake"].temporal_client
-    await client.get_workflow_handle(workflow_id).signal(
-        Signal.REQUEST_CLARIFICATION,
-        ClarificationRequest(request_id=request_id, criteria=criteria, message=message,
-                             due_at=datetime.now(UTC) + due_in, requested_by="auditor-1"))
+    """An auditor asks the city (audit's stand-in: its event and its signal); returns once
+    intake has the request (the city sees it)."""
+    request_id = await standins.request_clarification(stack.runtimes["intake"], submission_id, criteria,
+                                                      due_in=due_in, message=message)
+
+    async def known() -> bool:
+        async with stack.runtimes["intake"].db.sessionmaker() as session:
+            return await session.get(ClarificationRequestRow, request_id) is not None
+
+    await eventually(known, timeout=30, interval=0.1)
     return request_id
 
 

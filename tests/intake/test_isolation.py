@@ -21,7 +21,7 @@ async def _fingerprint(stack, client, sub_id: str) -> dict:
         "users": (await client.get(f"/api/v1/cities/{city_id}/users")).json(),
         "snapshot": (await client.get(f"/api/v1/snapshots/{DRAFT}")).json(),
         "draft": (await client.get(f"/api/v1/assessments/{DRAFT}")).json(),
-        "submission": (sub["status"], sub["workflow"]["stage"], sub["workflow"]["open_clarifications"]),
+        "submission": (sub["status"], sub["history"], sub["waiting_for"]),
         "frozen": (await client.get(f"/api/v1/submissions/{sub_id}/frozen")).json(),
         "clarifications": (await client.get(f"/api/v1/submissions/{sub_id}/clarifications")).json(),
         "submissions": (await client.get("/api/v1/submissions")).json(),
@@ -37,7 +37,7 @@ async def test_no_city_reaches_another_citys_data(intake):
     a_frozen_file = (await upload(a, "DG1", "a.pdf", h.pdf(), cycle=SUBMITTED)).json()
     sub = (await a.post(f"/api/v1/assessments/{SUBMITTED}/submit")).json()
     await h.wait_stage(intake, sub["workflow_id"], "in_review")
-    request_id = await h.request_clarification(intake, sub["workflow_id"], ["DG1"])
+    request_id = await h.request_clarification(intake, sub["id"], ["DG1"])
     await h.wait_stage(intake, sub["workflow_id"], "clarification")
     assert (await a.post(f"/api/v1/snapshots/{DRAFT}", json={"answers": YES_ALL})).status_code == 201
     assert (await a.post(f"/api/v1/assessments/{DRAFT}")).status_code == 201

@@ -1,16 +1,18 @@
 """The whole city journey through the HTTP API with all five services: register ->
 Data Snapshot -> every criterion with evidence (files and links) -> submit -> status
-moves -> a clarification answered -> review completed -> scored, reported, completed;
-and a second city that withdraws."""
+moves -> an auditor asks for documents and the city answers -> the auditor changes one
+answer, a second auditor signs off -> scored, reported, the debrief declined, completed;
+and a second city that withdraws. The auditors work through audit's API."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.intake.config import IntakeOptions
-from shared.contracts.activities import ReviewOutcome
-from shared.contracts.workflows import Signal
+from devtools import actors
 from devtools.harness import Stack
+from services.intake.config import IntakeOptions
+from shared.infra.auth import Role
+from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.intake import helpers as h
 from tests.intake.helpers import CATALOG, CYCLE, YES_ALL, problem, upload
@@ -61,12 +63,23 @@ async def test_city_journey_to_certification(full_stack):
     wf = sub["workflow_id"]
     await h.wait_stage(stack, wf, "in_review", timeout=60)
 
-    # An auditor asks for documents on two criteria; the city answers with a file.
-    request_id = await h.request_clarification(stack, wf, ["DG1", "GM1"], message="Please send the inventory.")
+    # An auditor claims the case and asks for documents on two criteria through audit's
+    # API; the city sees the request and answers it with a file.
+    sid = sub["id"]
+    ana, ben = actors.Auditor(stack, token(Role.AUDITOR, sub="ana")), actors.Auditor(stack, token(Role.AUDITOR, sub="ben"))
+    await ana.wait_for_case(sid)
+    await ana.claim(sid)
+    asked = await ana.ask_city(sid, ["DG1", "GM1"], "Please send the inventory.")
     await h.wait_stage(stack, wf, "clarification")
-    [req] = (await client.get(f"/api/v1/submissions/{sub['id']}/clarifications")).json()
-    assert req["request_id"] == request_id and req["state"] == "open"
-    base = f"/api/v1/submissions/{sub['id']}/clarifications/{request_id}"
+
+    async def requested():
+        found = (await client.get(f"/api/v1/submissions/{sid}/clarifications")).json()
+        return found or None
+
+    [req] = await eventually(requested, timeout=30, interval=0.2)
+    request_id = req["request_id"]
+    assert request_id == asked["id"] and req["state"] == "open" and req["criteria"] == ["DG1", "GM1"]
+    base = f"/api/v1/submissions/{sid}/clarifications/{request_id}"
     r = await upload(client, "DG1", "inventory-v2.pdf", h.pdf(6000), path=f"{base}/criteria/DG1/files")
     assert r.status_code == 201, r.text
     r = await client.post(f"{base}/answer", json={"answers": {
@@ -76,30 +89,32 @@ async def test_city_journey_to_certification(full_stack):
     assert r.status_code == 201, r.text
     await h.wait_stage(stack, wf, "in_review")
 
-    # The review completes (the auditor corrects one answer): scoring, report, debrief.
-    audited = {**answers, "GM1": "IN_PROGRESS"}
-    handle = stack.runtimes["intake"].temporal_client.get_workflow_handle(wf)
-    await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="case-1", audited_responses=audited,
-                                                               corrections=1))
+    # The auditor corrects one answer and asks for sign-off; a second auditor approves:
+    # scoring, report, debrief.
+    await eventually(lambda: ana.round_closed(sid), timeout=30, interval=0.2)
+    await ana.decide(sid, actors.Change("GM1", "IN_PROGRESS", "documents_not_submitted",
+                                        "The memo names no owner.", "The memo naming the team."))
+    await ana.confirm_remaining(sid)
+    await ben.approve(sid, await ana.request_signoff(sid))
 
-    async def offered():
-        body = (await client.get(f"/api/v1/submissions/{sub['id']}")).json()
-        return body if body["workflow"]["stage"] == "debrief" else None
-
-    await eventually(offered, timeout=90, interval=0.3)
-    await stack.finish_debrief(sub["id"])  # the city declines the call
+    city_person = actors.City(stack, city["name"], "", token=client.headers["authorization"].split()[1],
+                              submission_id=sid)
+    await eventually(city_person.debrief_offered, timeout=90, interval=0.3)
+    await city_person.decline_debrief()
 
     async def completed():
-        body = (await client.get(f"/api/v1/submissions/{sub['id']}")).json()
-        return body if body["workflow"]["stage"] == "completed" and body["status"] == "completed" else None
+        body = (await client.get(f"/api/v1/submissions/{sid}")).json()
+        return body if body["status"] == "completed" else None
 
     body = await eventually(completed, timeout=90, interval=0.3)
-    stages = [x["stage"] for x in body["workflow"]["history"]]
+    stages = [x["stage"] for x in body["history"]]
     assert stages == ["submitted", "evidence_check", "in_review", "clarification", "in_review", "scoring",
                       "reporting", "debrief", "completed"]
-    score = body["workflow"]["score"]
+    score = body["score"]
     assert score["total"] == 45 and score["met"] <= 33
-    assert body["workflow"]["answered_clarifications"] == [request_id]
+    assert body["report_url"] and body["debrief_outcome"] == "declined"
+    [answered] = (await client.get(f"/api/v1/submissions/{sid}/clarifications")).json()
+    assert answered["state"] == "answered" and answered["answers"]["DG1"]["narrative"] == "Updated inventory attached."
     [listed] = (await client.get("/api/v1/submissions")).json()
     assert listed["id"] == sub["id"] and listed["status"] == "completed"
 
@@ -109,7 +124,7 @@ async def test_city_journey_to_certification(full_stack):
     sub2 = (await other.post(f"/api/v1/assessments/{CYCLE}/submit")).json()
     await h.wait_stage(stack, sub2["workflow_id"], "in_review", timeout=60)
     r = await other.post(f"/api/v1/submissions/{sub2['id']}/withdraw", json={"reason": "Budget freeze."})
-    assert r.status_code == 200 and r.json()["workflow"]["stage"] == "withdrawn"
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
 
     async def withdrawn():
         body = (await other.get(f"/api/v1/submissions/{sub2['id']}")).json()

@@ -16,7 +16,7 @@ from services.intake import accounts
 from services.notify import debriefs
 from services.notify.config import NotifyOptions
 from services.notify.models import Booking
-from shared.contracts.activities import DebriefRequest
+from certification.activities import DebriefRequest
 from shared.infra.auth import Role
 from tests.infra.test_consumer import eventually
 from tests.portal.conftest import LAUNCH_ARGS, check_page, chromium, module_infra, serialized_migrations  # noqa: F401

@@ -16,7 +16,7 @@ from devtools import devstack
 from services.notify import debriefs
 from services.notify.config import NotifyOptions
 from services.notify.models import Booking, Mail, Slot
-from shared.contracts.activities import DebriefRequest
+from certification.activities import DebriefRequest
 from shared.contracts.events import CityProfile, RegistrationRequested, Subject, SubmissionSubmitted
 from shared.infra.auth import Role
 from shared.infra.settings import SmtpSettings

@@ -19,7 +19,7 @@ from services.intake import accounts
 from services.notify.config import NotifyOptions
 from services.notify.models import Person
 from shared.catalog.loader import load_catalog
-from shared.contracts.activities import ClarificationReminder, DebriefReminder
+from certification.activities import ClarificationReminder, DebriefReminder
 from shared.contracts.events import (
     CaseAssigned,
     ClarificationAnswered,
@@ -31,7 +31,7 @@ from shared.contracts.events import (
     SignoffReturned,
     Subject,
 )
-from shared.contracts.workflows import Query, certification_workflow_id
+from certification.contract import Query, certification_workflow_id
 from shared.infra.auth import Role
 from tests.conftest import token
 from tests.infra.test_consumer import eventually
@@ -70,7 +70,7 @@ def by_kind(messages) -> dict[str, list]:
 
 async def status(stack: Stack, submission_id: str):
     handle = stack.runtimes["intake"].temporal_client.get_workflow_handle(certification_workflow_id(submission_id))
-    from shared.contracts.workflows import CertificationStatus
+    from certification.contract import CertificationStatus
 
     return await handle.query(Query.STATUS, result_type=CertificationStatus)
 

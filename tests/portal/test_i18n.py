@@ -14,7 +14,7 @@ from services.intake.problems import ERRORS
 from shared.catalog.loader import load_catalog
 from shared.catalog.geography import REGIONS
 from shared.contracts.vocabulary import DebriefEnding
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 from shared.web.i18n import LANGUAGES, SHARED_LOCALES, Translator, choose_language, load_file, parse_accept_language
 from shared.web.problems import COMMON_ERRORS
 from tests.i18n_keys import keys_used, placeholders

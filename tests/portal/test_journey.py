@@ -1,20 +1,20 @@
 """The whole city journey through the portal in Chromium, against all five services:
 register, Data Snapshot, 45 criteria with uploaded files and links, submit (first
-refused with the list of what is missing), the status moving, a clarification request
-answered with a new narrative and a file, then the review completing to a result."""
+refused with the list of what is missing), the status moving, an auditor's clarification
+request (through audit's API) answered with a new narrative and a file, then the review
+signed off by a second auditor, the debrief declined, and the result."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.async_api import expect
 
 from shared.scoring.engine import score
 from shared.catalog.loader import load_catalog
-from shared.contracts.activities import ReviewOutcome
-from shared.contracts.workflows import ClarificationRequest, Signal
+from devtools import actors
+from shared.infra.auth import Role
 from shared.infra.settings import SERVICES
 from tests.portal.conftest import PASSWORD, check_page, minimal_pdf, minimal_png, register_in_browser
 
@@ -128,14 +128,15 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
 
         sub = (await session.scalars(select(Submission))).one()
     assert sub.frozen["responses"]["DG1"]["response"] == "YES"
-    handle = intake.temporal_client.get_workflow_handle(sub.workflow_id)
+    stack = portal.stack
+    ana = actors.Auditor(stack, await stack.create_staff("ana@auditors.example.org", "Ana Ramos", Role.AUDITOR))
+    ben = actors.Auditor(stack, await stack.create_staff("ben@auditors.example.org", "Ben Okafor", Role.AUDITOR))
+    await ana.wait_for_case(sub.id)
+    await ana.claim(sub.id)
 
     # --- a clarification request, answered before its due date ------------------------------
-    request_id = str(uuid.uuid4())
-    await handle.signal(Signal.REQUEST_CLARIFICATION, ClarificationRequest(
-        request_id=request_id, criteria=["DG1", "OD3"], requested_by="auditor-1",
-        message="Please send the current data inventory and the open data portal's usage report.",
-        due_at=datetime.now(UTC) + timedelta(days=7)))
+    await ana.ask_city(sub.id, ["DG1", "OD3"],
+                       "Please send the current data inventory and the open data portal's usage report.")
     await status_shows(page, "Clarification requested")
     await expect(page.get_by_text("Please send the current data inventory")).to_be_visible()
     await check_page(page, "status-clarification")
@@ -160,9 +161,13 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
     await expect(page.get_by_role("link", name="Answer the request")).to_have_count(0)
 
     # --- the review completes: scoring, report, debrief, result ------------------------------
-    await handle.signal(Signal.REVIEW_COMPLETED, ReviewOutcome(case_id="portal-journey", audited_responses=ANSWERS))
+    await ana.confirm_remaining(sub.id)
+    await ben.approve(sub.id, await ana.request_signoff(sub.id))
     await status_shows(page, "Debrief offered", timeout=120)
-    await portal.stack.finish_debrief(sub.id)  # the city declines the call
+    token = (await page.context.cookies())
+    city = actors.City(stack, "Springfield", "", submission_id=sub.id,
+                       token=next(c["value"] for c in token if c["name"] == "wwc_token"))
+    await city.decline_debrief()  # the city declines the call
     await status_shows(page, "Completed", timeout=60)
     expected = score(CATALOG, ANSWERS)
     await expect(page.get_by_text(f"{expected.met} of 45 criteria met")).to_be_visible()

@@ -244,8 +244,7 @@ async def test_withdraw_asks_for_confirmation(portal):
         submission_id = r.json()["id"]
 
         async def in_review():
-            wf = (await client.get(f"/api/v1/submissions/{submission_id}")).json().get("workflow")
-            return wf and wf["stage"] == "in_review"
+            return (await client.get(f"/api/v1/submissions/{submission_id}")).json()["status"] == "in_review"
 
         await eventually(in_review, timeout=30, interval=0.2)
     page = await portal.page(city["token"])

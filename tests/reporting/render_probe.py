@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
-    from shared.contracts.activities import Activities, ReportOutcome, ReportRequest
+    from certification.activities import Activities, ReportOutcome, ReportRequest
 
 
 class RenderProbeInput(BaseModel):

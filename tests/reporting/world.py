@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import select
 
+from devtools import actors
 from devtools.harness import Stack
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject
@@ -129,7 +130,7 @@ async def submit(stack: Stack, city: City) -> None:
 async def stage_of(stack: Stack, city: City) -> str | None:
     async with stack.client("intake", city.token) as intake:
         body = (await intake.get(f"/api/v1/submissions/{city.submission_id}")).json()
-    return (body.get("workflow") or {}).get("stage")
+    return body.get("status")
 
 
 async def review(world: World, city: City) -> None:
@@ -173,8 +174,9 @@ async def certify(world: World, city: City) -> None:
             return r.json() if r.status_code == 200 else None
 
         city.report_id = (await eventually(reported, timeout=180, interval=0.5))["id"]
-    await eventually(lambda: _in(stack, city, {"debrief"}), timeout=90, interval=0.3)
-    await stack.finish_debrief(city.submission_id)
+    debrief = actors.City(stack, city.plan.name, city.email, token=city.token, submission_id=city.submission_id)
+    await eventually(debrief.debrief_offered, timeout=90, interval=0.3)
+    await debrief.decline_debrief()  # as the city does, through notify's API
     await eventually(lambda: _in(stack, city, {"completed"}), timeout=90, interval=0.3)
 
 
@@ -185,8 +187,9 @@ async def _in(stack: Stack, city: City, stages: set[str]) -> bool:
 async def build_world(stack: Stack, plans: dict[str, Plan]) -> World:
     tag = uuid.uuid4().hex[:6]
     cities = {key: await register(stack, plan, f"{key}-{tag}") for key, plan in plans.items()}
-    world = World(stack=stack, cities=cities, ana=token(Role.AUDITOR, sub=f"ana-{tag}"),
-                  ben=token(Role.AUDITOR, sub=f"ben-{tag}"))
+    world = World(stack=stack, cities=cities,
+                  ana=await stack.create_staff(f"ana-{tag}@auditors.example.org", "Ana Ramos", Role.AUDITOR),
+                  ben=await stack.create_staff(f"ben-{tag}@auditors.example.org", "Ben Okafor", Role.AUDITOR))
     await asyncio.gather(*(certify(world, city) for city in cities.values()))
     return world
 

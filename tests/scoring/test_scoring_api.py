@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.catalog import load_catalog
-from shared.contracts.activities import ScoreRequest
+from certification.activities import ScoreRequest
 from shared.infra.auth import Role
 from shared.scoring.engine import score
 from services.scoring.models import CityLatest, CityReleased, Score

@@ -18,7 +18,7 @@ from services.scoring.service import store_score
 from shared.catalog import load_catalog
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.contracts.events import ScoreComputed
-from shared.contracts.activities import ScoreRequest
+from certification.activities import ScoreRequest
 from shared.infra.tables import outbox
 from shared.infra import migrations
 from shared.infra.db import Database

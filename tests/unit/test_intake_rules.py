@@ -18,7 +18,7 @@ from services.intake.errors import (
     VersionRequired,
 )
 from shared.catalog.loader import load_catalog
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 
 CATALOG = load_catalog("wwc-2019")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

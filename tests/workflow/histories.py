@@ -25,7 +25,7 @@ from temporalio.client import Client, WorkflowHandle
 from shared.infra.temporal import DATA_CONVERTER
 from temporalio.testing import TimeSkipper
 
-from shared.contracts.workflows import (
+from certification.contract import (
     CaseHolder,
     ClarificationAnswer,
     DebriefBooking,

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
-from services.intake.workflow import CertificationWorkflow
-from shared.contracts.activities import (
+from certification.workflow import CertificationWorkflow
+from certification.activities import (
     Activities,
     ClarificationReminder,
     DebriefClosed,
@@ -39,7 +39,7 @@ from shared.contracts.activities import (
     StepRecord,
     bad_data,
 )
-from shared.contracts.workflows import (
+from certification.contract import (
     CERTIFICATION_WORKFLOW,
     CertificationInput,
     CertificationStatus,

@@ -18,7 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.testing import TimeSkipper
 
-from shared.contracts.workflows import (
+from certification.contract import (
     CERTIFICATION_WORKFLOW,
     CaseHolder,
     CertificationStatus,

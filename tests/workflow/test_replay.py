@@ -15,8 +15,8 @@ from temporalio.client import WorkflowHistory
 from shared.infra.temporal import DATA_CONVERTER
 from temporalio.worker import Replayer
 
-from services.intake.workflow import CertificationWorkflow
-from shared.contracts.workflows import CERTIFICATION_WORKFLOW, CertificationInput, CertificationStatus, Stage
+from certification.workflow import CertificationWorkflow
+from certification.contract import CERTIFICATION_WORKFLOW, CertificationInput, CertificationStatus, Stage
 from tests.workflow.histories import PATHS, load
 
 

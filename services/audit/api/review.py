@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from services.audit import calls, cases, decisions, rounds, signals
+from services.audit import calls, cases, decisions, rounds
 from services.audit.deps import Auditor, Options, Staff
 from services.audit.errors import (
     ConflictOfInterest,
@@ -20,7 +20,6 @@ from services.audit.errors import (
     WrongState,
 )
 from services.audit.problems import AUTH, problems
-from shared.contracts.events import ClarificationRequested
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(tags=["review"])
@@ -78,9 +77,6 @@ async def request_round(submission_id: str, data: rounds.RoundCreate, principal:
         row = await rounds.request(session, principal, case, data, options)
         read = rounds.read(row)
     runtime.wake_relay()
-    await signals.clarification_requested(runtime, ClarificationRequested(
-        submission_id=case.submission_id, case_id=case.id, request_id=read.id, criteria=read.criteria,
-        message=read.message, due_at=read.due_at, requested_by=read.requested_by))
     return read
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.audit import cases, signals, signoff
+from services.audit import cases, signoff
 from services.audit.deps import Auditor, Staff
 from services.audit.errors import (
     ConflictOfInterest,
@@ -60,9 +60,8 @@ async def request_signoff(submission_id: str, principal: Auditor, runtime: Runti
 async def approve(submission_id: str, data: signoff.SignoffApproval, principal: Auditor,
                   runtime: Runtime) -> signoff.SignoffRead:
     async with runtime.db.transaction() as session:
-        done = await signoff.approve(session, principal, await cases.by_submission(session, submission_id), data)
+        await signoff.approve(session, principal, await cases.by_submission(session, submission_id), data)
     runtime.wake_relay()
-    await signals.review_completed(runtime, done)
     return await _read(runtime, submission_id)
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from services.audit import calls, cases, rounds, signals
+from services.audit import calls, cases, rounds
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.errors import (
@@ -20,7 +20,6 @@ from services.audit.errors import (
     RoundOpen,
     WrongState,
 )
-from shared.contracts.events import ClarificationRequested
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = AUDIT.router()
@@ -83,10 +82,7 @@ async def request_clarification(submission_id: str, page: StaffPage) -> Response
             with redirect_on(NotHolder, WrongState, to=case_url(submission_id), done="case_moved"):
                 async with page.runtime.db.transaction() as session:
                     case = await cases.by_submission(session, submission_id)
-                    row = await rounds.request(session, page.principal, case, data, options_of(page))
-                    asked = ClarificationRequested(
-                        submission_id=case.submission_id, case_id=case.id, request_id=row.id, criteria=row.criteria,
-                        message=row.message, due_at=row.due_at, requested_by=row.requested_by)
+                    await rounds.request(session, page.principal, case, data, options_of(page))
         except ValidationError:
             errors.append(FieldError("message", page.t("clarification.errors.message_long")))
         except RoundInvalid as exc:
@@ -102,7 +98,6 @@ async def request_clarification(submission_id: str, page: StaffPage) -> Response
             errors.append(FieldError(None, page.problem(exc)))
         else:
             page.runtime.wake_relay()
-            await signals.clarification_requested(page.runtime, asked)
             return page.redirect(case_url(submission_id, "/clarification"), done="round_requested")
     return await render_clarification(page, submission_id, status_code=422 if errors[0].field else 409,
                                       errors=errors, values=values)

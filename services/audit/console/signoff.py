@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from services.audit import cases, conflicts, signals, signoff, trail
+from services.audit import cases, conflicts, signoff, trail
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, staff_names
 from services.audit.errors import (
@@ -79,13 +79,12 @@ async def approve(submission_id: str, page: StaffPage) -> Response:
     try:
         with redirect_on(WrongState, to=case_url(submission_id, "/signoff"), done="case_moved"):
             async with page.runtime.db.transaction() as session:
-                done = await signoff.approve(session, page.principal,
+                await signoff.approve(session, page.principal,
                                              await cases.by_submission(session, submission_id), data)
     except (DecisionsChanged, FourEyes, ConflictOfInterest) as exc:
         return await render_signoff(page, submission_id, status_code=409 if isinstance(exc, DecisionsChanged) else 403,
                                     errors=[FieldError(None, page.problem(exc))])
     page.runtime.wake_relay()
-    await signals.review_completed(page.runtime, done)
     return page.redirect(case_url(submission_id, "/signoff"), done="approved")
 
 

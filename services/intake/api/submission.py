@@ -39,11 +39,9 @@ async def list_submissions(principal: CurrentPrincipal, session: Session,
 
 
 @router.get("/submissions/{submission_id}", response_model=submissions.SubmissionRead,
-            summary="A submission with its live workflow status", responses=problems(*AUTH, NotFound))
-async def get_submission(sub: VisibleSubmission, runtime: Runtime) -> submissions.SubmissionRead:
-    client = runtime.temporal_client
-    wf = await submissions.workflow_status(client, sub.workflow_id) if client else None
-    return submissions.read(sub, wf)
+            summary="A submission and its progress (stages, score, report, debrief)", responses=problems(*AUTH, NotFound))
+async def get_submission(sub: VisibleSubmission) -> submissions.SubmissionRead:
+    return submissions.read(sub)
 
 
 @router.get("/submissions/{submission_id}/frozen", response_model=submissions.FrozenRead,
@@ -55,15 +53,14 @@ async def get_frozen(sub: VisibleSubmission) -> submissions.FrozenRead:
 
 @router.post("/submissions/{submission_id}/withdraw", response_model=submissions.SubmissionRead,
              summary="Withdraw before scoring starts",
-             description="Reads the workflow's stage first: once scoring has started the answer is 409 "
-                         "`too_late_to_withdraw`. 200 once the workflow confirms; 202 when it will act at the end "
-                         "of its current step.",
+             description="Once scoring has started the answer is 409 `too_late_to_withdraw`. 200 once the "
+                         "workflow confirms; 202 when it will act at the end of its current step; 503 "
+                         "`workflow_unavailable` while the workflow engine cannot be reached.",
              responses=problems(*AUTH, NotFound, "too_late_to_withdraw", "workflow_unavailable", "invalid_input"))
 async def withdraw(data: submissions.WithdrawalCreate, sub: VisibleSubmission, principal: CurrentCity,
                    runtime: Runtime, response: Response) -> submissions.SubmissionRead:
-    wf, confirmed = await submissions.withdraw(runtime, sub, data)
-    if not confirmed:
+    if not await submissions.withdraw(runtime, sub, data):
         response.status_code = status.HTTP_202_ACCEPTED
     async with runtime.db.sessionmaker() as session:
         sub = await submissions.visible(session, principal, sub.id)
-    return submissions.read(sub, wf)
+    return submissions.read(sub)

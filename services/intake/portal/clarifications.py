@@ -37,7 +37,7 @@ async def find_request(page: Page, sub: Submission, request_id: str) -> clarific
 
 async def render_request(page: Page, request_id: str, *, status_code: int = 200,
                          errors: list[FieldError] | None = None, values: dict | None = None) -> HTMLResponse:
-    sub, _ = await require_submission(page)
+    sub = await require_submission(page)
     item = await find_request(page, sub, request_id)
     catalog = load_catalog(sub.catalog_version)
     criteria = [catalog.criterion(cid) for cid in item.criteria if catalog.has_criterion(cid)]
@@ -58,7 +58,7 @@ async def clarification_page(request_id: str, page: CityPage) -> HTMLResponse:
 @router.post("/submission/clarifications/{request_id}/criteria/{criterion_id}/file")
 async def clarification_file(request_id: str, criterion_id: str, page: CityPage) -> Response:
     page.check_upload_csrf()
-    sub, _ = await require_submission(page)
+    sub = await require_submission(page)
     try:
         # Answered or past its due date meanwhile: the request's page says so.
         with redirect_on(ClarificationAnswered, ClarificationPastDue, to=request_url(request_id)):
@@ -82,7 +82,7 @@ async def clarification_remove(request_id: str, evidence_id: str, page: CityPage
 @router.post("/submission/clarifications/{request_id}")
 async def answer_clarification(request_id: str, page: CityPage) -> Response:
     form = await page.form()
-    sub, _ = await require_submission(page)
+    sub = await require_submission(page)
     item = await find_request(page, sub, request_id)
     values = {cid: {"narrative": str(form.get(f"narrative-{cid}", "")).strip(),
                     "link": str(form.get(f"link-{cid}", "")).strip()} for cid in item.criteria}

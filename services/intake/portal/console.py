@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import drafts, submissions
 from services.intake.config import IntakeOptions
-from services.intake.errors import NotFound, WorkflowUnavailable
+from services.intake.errors import NotFound
 from services.intake.models import Assessment, City, Submission
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
-from shared.contracts.workflows import CertificationStatus
 from shared.infra.auth import Role
 from shared.web.pages import Console, NavItem, Page, Redirect, signed_in
 
@@ -79,18 +78,9 @@ async def city_submission(page: Page, session: AsyncSession) -> Submission | Non
     return found[0] if found else None
 
 
-async def live_status(page: Page, sub: Submission) -> CertificationStatus | None:
-    """The workflow's status; None while the workflow engine cannot be reached (the
-    pages then show the stage intake last recorded)."""
-    try:
-        return await submissions.live_status(page.runtime, sub)
-    except WorkflowUnavailable:
-        return None
-
-
-async def require_submission(page: Page) -> tuple[Submission, CertificationStatus | None]:
+async def require_submission(page: Page) -> Submission:
     async with page.runtime.db.sessionmaker() as session:
         sub = await city_submission(page, session)
     if sub is None:
         raise Redirect("/portal/submission")
-    return sub, await live_status(page, sub)
+    return sub

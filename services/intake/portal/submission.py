@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, Response
 
-from services.intake import domain, drafts, submissions
+from services.intake import clarifications, domain, drafts, submissions
 from services.intake.domain import AssessmentState
-from services.intake.errors import SubmissionIncomplete, TooLateToWithdraw
+from services.intake.errors import SubmissionIncomplete, TooLateToWithdraw, WorkflowUnavailable
 from services.intake.models import Submission
 from services.intake.portal.console import (
     PORTAL,
@@ -15,14 +15,13 @@ from services.intake.portal.console import (
     city_submission,
     cycle_of,
     load_city,
-    live_status,
     options_of,
     require_assessment,
     require_submission,
 )
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
-from shared.contracts.workflows import CertificationStatus, Stage
+from certification.contract import Stage
 from shared.infra.settings import service_urls
 from shared.web.pages import FieldError, Page, Redirect, format_local
 
@@ -76,17 +75,16 @@ async def submit(page: CityPage) -> Response:
     return page.redirect("/portal/submission", done="submitted")
 
 
-def timeline(status: CertificationStatus | None, sub: Submission) -> list[dict]:
+def timeline(status: submissions.SubmissionRead) -> list[dict]:
     """Every stage in order with the date it was (last) reached; clarification rounds and
     a withdrawal appear where they happened."""
-    if status is None:
-        return [{"stage": sub.status, "at": sub.status_changed_at, "state": "current"}]
+    if not status.history:
+        return [{"stage": status.status, "at": status.status_changed_at, "state": "current"}]
     reached: list[dict] = []
     for entry in status.history:
         reached.append({"stage": entry.stage.value, "at": entry.at, "state": "done"})
-    if reached:
-        reached[-1]["state"] = "done" if status.stage == Stage.COMPLETED else "current"
-    if status.stage in (Stage.WITHDRAWN, Stage.COMPLETED):
+    reached[-1]["state"] = "done" if status.status == Stage.COMPLETED else "current"
+    if status.status in (Stage.WITHDRAWN, Stage.COMPLETED):
         return reached
     seen = {e["stage"] for e in reached}
     position = max((STAGE_ORDER.index(Stage(e["stage"])) for e in reached if Stage(e["stage"]) in STAGE_ORDER),
@@ -96,8 +94,8 @@ def timeline(status: CertificationStatus | None, sub: Submission) -> list[dict]:
     return reached + upcoming
 
 
-def withdrawable(status: CertificationStatus | None) -> bool:
-    return bool(status and domain.can_withdraw(status.stage))
+def withdrawable(sub: Submission) -> bool:
+    return domain.can_withdraw(Stage(sub.status))
 
 
 @router.get("/submission")
@@ -106,30 +104,32 @@ async def submission_page(page: CityPage) -> HTMLResponse:
         sub = await city_submission(page, session)
     if sub is None:
         return page.render("submission.html", title=page.t("status.title"), nav="submission", sub=None)
-    status = await live_status(page, sub)
-    tier = status.score.tier if status and status.score else None
+    status = submissions.read(sub)
+    tier = status.score.tier if status.score else None
     catalog = load_catalog(sub.catalog_version)
     tier_name = catalog.text(catalog.tier(tier), page.lang) if tier else None
     async with page.runtime.db.sessionmaker() as session:
         city = await load_city(page, session)
+    waiting = [c for c in await clarifications.list_requests(page.runtime, sub) if c.state == "open"]
     return page.render("submission.html", title=page.t("status.title"), nav="submission", sub=sub, status=status,
-                       steps=timeline(status, sub), tier_name=tier_name, can_withdraw=withdrawable(status),
+                       open_requests=waiting, steps=timeline(status), tier_name=tier_name,
+                       can_withdraw=withdrawable(sub),
                        city_tz=city.timezone, fmt_local=format_local,
                        booking_url=f"{service_urls()['notify']}/booking/{sub.id}")
 
 
 @router.get("/submission/withdraw")
 async def withdraw_form(page: CityPage) -> HTMLResponse:
-    sub, status = await require_submission(page)
-    return page.render("withdraw.html", title=page.t("withdraw.title"), nav="submission", sub=sub, status=status,
-                       reason="", can_withdraw=withdrawable(status))
+    sub = await require_submission(page)
+    return page.render("withdraw.html", title=page.t("withdraw.title"), nav="submission", sub=sub,
+                       reason="", can_withdraw=withdrawable(sub))
 
 
 @router.post("/submission/withdraw")
 async def withdraw(page: CityPage) -> Response:
     form = await page.form()
     reason = str(form.get("reason", "")).strip()
-    sub, status = await require_submission(page)
+    sub = await require_submission(page)
     errors: list[FieldError] = []
     if len(reason) > 2000:
         errors.append(FieldError("reason", page.t("withdraw.errors.reason_long")))
@@ -138,10 +138,10 @@ async def withdraw(page: CityPage) -> Response:
     if not errors:
         try:
             await submissions.withdraw(page.runtime, sub, submissions.WithdrawalCreate(reason=reason))
-        except TooLateToWithdraw as exc:
+        except (TooLateToWithdraw, WorkflowUnavailable) as exc:
             errors.append(FieldError(None, page.problem(exc)))
         else:
             return page.redirect("/portal/submission", done="withdrawn")
     return page.render("withdraw.html", status_code=409 if errors[0].field is None else 422,
-                       title=page.t("withdraw.title"), nav="submission", sub=sub, status=status, reason=reason,
-                       errors=errors, can_withdraw=withdrawable(status))
+                       title=page.t("withdraw.title"), nav="submission", sub=sub, reason=reason,
+                       errors=errors, can_withdraw=withdrawable(sub))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from services.notify import debriefs, signals
+from services.notify import debriefs
 from services.notify.api.deps import AUTH, Auditor, AuditorOrOperator, CityOrAuditor, CityStaff, Config, Sender
 from services.notify.debriefs import BookingCreate, BookingRead, DebriefRead, OutcomeCreate, SlotCreate, SlotRead
 from services.notify.errors import (
@@ -30,11 +30,10 @@ from shared.web.deps import Runtime, Session
 router = APIRouter(tags=["debriefs"])
 
 
-async def _after(runtime: ServiceRuntime, sender, submission_id: str | None = None) -> None:
+def _after(runtime: ServiceRuntime, sender) -> None:
+    """After a commit: the outbox, the workflow calls and the mail go out now."""
     runtime.wake_relay()
     sender.wake()
-    if submission_id:
-        await signals.send_after_commit(runtime.db, runtime.temporal_client, submission_id)
 
 
 @router.get("/slots", response_model=list[SlotRead], summary="Debrief slots",
@@ -89,7 +88,7 @@ async def book(submission_id: str, data: BookingCreate, principal: CityStaff, ru
         booking = await debriefs.book(session, cfg, principal, submission_id, data.slot_id)
         found = await debriefs.visible_offer(session, principal, booking.submission_id)
         read = await debriefs.read(session, cfg, found)
-    await _after(runtime, sender, submission_id)
+    _after(runtime, sender)
     return read
 
 
@@ -102,7 +101,7 @@ async def reschedule(submission_id: str, data: BookingCreate, principal: CityOrA
     async with runtime.db.transaction() as session:
         await debriefs.reschedule(session, cfg, principal, submission_id, data.slot_id)
         read = await debriefs.read(session, cfg, await debriefs.visible_offer(session, principal, submission_id))
-    await _after(runtime, sender, submission_id)
+    _after(runtime, sender)
     return read
 
 
@@ -115,7 +114,7 @@ async def cancel(submission_id: str, principal: CityOrAuditor, runtime: Runtime,
     async with runtime.db.transaction() as session:
         await debriefs.cancel(session, cfg, principal, submission_id)
         read = await debriefs.read(session, cfg, await debriefs.visible_offer(session, principal, submission_id))
-    await _after(runtime, sender, submission_id)
+    _after(runtime, sender)
     return read
 
 
@@ -126,7 +125,7 @@ async def decline(submission_id: str, principal: CityStaff, runtime: Runtime, cf
     async with runtime.db.transaction() as session:
         found = await debriefs.decline(session, cfg, principal, submission_id)
         read = await debriefs.read(session, cfg, found)
-    await _after(runtime, sender, submission_id)
+    _after(runtime, sender)
     return read
 
 
@@ -139,5 +138,5 @@ async def record_outcome(submission_id: str, data: OutcomeCreate, principal: Aud
     async with runtime.db.transaction() as session:
         found = await debriefs.record_outcome(session, principal, submission_id, data)
         read = await debriefs.read(session, cfg, found)
-    await _after(runtime, sender, submission_id)
+    _after(runtime, sender)
     return read

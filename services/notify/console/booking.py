@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from services.notify import debriefs, directory, signals
+from services.notify import debriefs, directory
 from services.notify.console.common import BOOKING, CityPage, after_change, config
 from services.notify.domain import OPTIONAL_KINDS, when
 from services.notify.errors import (
@@ -96,7 +96,6 @@ async def _change(page: Page, submission_id: str, action, done: str) -> Response
                             errors=[FieldError("slot_id" if isinstance(exc, SlotTaken | TooSoon) else None,
                                                page.problem(exc))])
     after_change(page)
-    await signals.send_after_commit(page.runtime.db, page.runtime.temporal_client, submission_id)
     return page.redirect(url(submission_id), done=done)
 
 
@@ -122,7 +121,6 @@ async def cancel(submission_id: str, page: CityPage) -> Response:
     except NotBooked as exc:
         return await render(page, submission_id, status_code=409, errors=[FieldError(None, page.problem(exc))])
     after_change(page)
-    await signals.send_after_commit(page.runtime.db, page.runtime.temporal_client, submission_id)
     return page.redirect(url(submission_id), done="cancelled")
 
 
@@ -133,7 +131,6 @@ async def decline(submission_id: str, page: CityPage) -> Response:
         async with page.runtime.db.transaction() as session:
             await debriefs.decline(session, config(page), page.principal, submission_id)
     after_change(page)
-    await signals.send_after_commit(page.runtime.db, page.runtime.temporal_client, submission_id)
     return page.redirect(url(submission_id), done="declined")
 
 

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from services.notify import debriefs, signals
+from services.notify import debriefs
 from services.notify.console.common import SLOTS, AuditorPage, after_change, config
 from services.notify.debriefs import OutcomeCreate, SlotCreate
 from services.notify.domain import when
@@ -186,5 +186,4 @@ async def outcome(submission_id: str, page: AuditorPage) -> Response:
 
 async def _done(page: Page, submission_id: str, done: str) -> Response:
     after_change(page)
-    await signals.send_after_commit(page.runtime.db, page.runtime.temporal_client, submission_id)
     return page.redirect(url(submission_id), done=done)

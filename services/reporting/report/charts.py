@@ -79,7 +79,7 @@ def bar_chart(categories: list[str], series: list[Series], *, title: str, desc: 
     for s in drawn:
         values = list(reversed(s.values))
         colors = list(reversed(s.color)) if isinstance(s.color, list) else [s.color] * len(values)
-        chart.add(s.label, [None if v is None else {"value": v, "color": c} for v, c in zip(values, colors)],
+        chart.add(s.label, [None if v is None else {"value": v, "color": c} for v, c in zip(values, colors, strict=True)],
                   stroke=False)
     svg = _SCRIPT.sub("", chart.render(is_unicode=True))
     # Values start just past the end of their bar rather than centred on it.

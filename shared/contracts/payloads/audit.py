@@ -48,6 +48,15 @@ class ClarificationRequested(BaseModel):
     requested_by: str
 
 
+class ClarificationClosed(BaseModel):
+    """A round ended without an answer at its due date: the review goes on with what
+    exists (an answered round is the city's own `wwc.intake.clarification.answered`)."""
+
+    submission_id: str
+    case_id: str
+    request_id: str
+
+
 class ReviewDueSoon(BaseModel):
     """The review's due date is near (a reminder to its holder)."""
 

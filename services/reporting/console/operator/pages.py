@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from services.reporting import operations, ops_api
 from services.reporting.console.operator.console import LIVE_CSP, OPERATOR, OperatorPage
 from services.reporting.models import PipelineEntry
-from shared.contracts.workflows import Stage
+from certification.contract import Stage
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.web.pages import FieldError
 
@@ -105,7 +105,8 @@ async def retry_step(page: OperatorPage, submission_id: str) -> RedirectResponse
         entry = await operations.entry(session, submission_id)
     if not entry.failing:
         return page.redirect(f"/operator/submissions/{submission_id}", done="nothing_to_retry")
-    await operations.retry_step(ops_api.engine(page.runtime).client, submission_id, by=page.principal.sub)
+    await operations.retry_step(page.runtime.db, submission_id, by=page.principal.sub)
+    page.runtime.wake_relay()
     return page.redirect(f"/operator/submissions/{submission_id}", done="retry_requested")
 
 

@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from shared.contracts.payloads.audit import AuditedChange
 from shared.contracts.submission import FrozenSubmission
 from shared.contracts.vocabulary import Answer
-from shared.contracts.workflows import Stage, TaskQueue
+from certification.contract import Stage, TaskQueue
 from shared.scoring.benchmarks import PublishedBenchmarks
 
 BAD_DATA = "BadData"
@@ -47,6 +47,8 @@ class StatusRecord(Traced):
     detail: str = ""
     # Who or what the submission waits for now (shown to operators), e.g. "auditor".
     waiting_for: str = ""
+    # When the workflow entered the stage (None from runs started before it was sent).
+    at: AwareDatetime | None = None
 
 
 class StepRecord(Traced):

@@ -4,7 +4,7 @@ evidence check -> review (by auditors, with an SLA clock, reminders and clarific
 rounds that pause it; or automatic) -> scoring -> report -> debrief (an offer, a booking
 with reminders, the outcome) -> completed. It never touches a database: every step is an
 activity on the owning service's task queue, named and timed by one table
-(`shared.contracts.activities.Activities`).
+(`certification.activities.Activities`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shared.contracts.activities import (
+    from certification.activities import (
         BAD_DATA,
         Activities,
         ActivitySpec,
@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         StepRecord,
     )
     from shared.contracts.vocabulary import DebriefEnding, ReviewMode, WaitingFor
-    from shared.contracts.workflows import (
+    from certification.contract import (
         CERTIFICATION_WORKFLOW,
         WITHDRAWABLE_STAGES,
         CertificationInput,
@@ -320,7 +320,8 @@ class CertificationWorkflow:
         self._history.append(StageEntry(stage=stage, at=workflow.now()))
         workflow.upsert_search_attributes([SearchAttributes.STAGE.value_set(stage.value)])
         await self._call(Activities.RECORD_STATUS, StatusRecord(
-            **self._traced(), status=stage, previous=previous, detail=detail, waiting_for=self._waiting_for))
+            **self._traced(), status=stage, previous=previous, detail=detail, waiting_for=self._waiting_for,
+            at=workflow.now()))
 
     async def _call(self, spec: ActivitySpec, arg):
         if spec.local:

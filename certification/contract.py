@@ -1,6 +1,6 @@
 """Temporal contracts of the certification workflow: names, task queues, stages, its input,
 the signals and updates it takes, and the status it answers. Its activities (I/O and
-timeouts) are in `shared.contracts.activities`.
+timeouts) are in `certification.activities`.
 
 Payloads are pydantic models (pydantic_data_converter); evidence travels as object keys,
 never bytes.
