@@ -37,7 +37,8 @@ from starlette.datastructures import FormData
 from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
-from shared.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, choose_language
+from shared.i18n import Translator, language_name, languages
+from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
 
 HERE = Path(__file__).parent
 SHARED_TEMPLATES = HERE / "templates"
@@ -83,7 +84,7 @@ class Console:
         self.name, self.prefix, self.home, self.sign_in = name, prefix, home, sign_in
         self.roles = tuple(roles)
         self.nav = tuple(nav)
-        self.locales = (locales_dir,)
+        self.locales = (SHARED_LOCALES, locales_dir)
         self.static_dirs = (*static_dirs, SHARED_STATIC)
         self.globals = globals
         env = Environment(loader=ChoiceLoader([FileSystemLoader(templates_dir), FileSystemLoader(SHARED_TEMPLATES)]),
@@ -213,7 +214,7 @@ class Page:
         self.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=ttl_seconds)
         self.rotate_csrf()
         self.principal = principal
-        if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in LANGUAGES:
+        if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in languages():
             self.lang, self.t, self.remember_lang = language, self.console.translator(language), True
 
     def sign_out(self) -> None:
@@ -268,7 +269,8 @@ class Page:
             "csrf": self.csrf,
             "principal": self.principal,
             "console": self.console,
-            "languages": [(code, LANGUAGE_NAMES[code], self.url_with_lang(code)) for code in LANGUAGES],
+            "languages": [(code, language_name(code), self.url_with_lang(code)) for code in languages()],
+            "language_name": language_name,
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": format_datetime,
             "flash": self.t(flash_key) if done.isidentifier() and self.t.has(flash_key) else None,
@@ -297,7 +299,7 @@ def page_for(request: Request) -> Page:
     csrf = request.cookies.get(CSRF_COOKIE, "")
     page = Page(console=console, request=request, lang=lang, t=console.translator(lang), csrf=csrf,
                 principal=optional_principal(request),
-                remember_lang=bool(query_lang) and query_lang.lower() in LANGUAGES)
+                remember_lang=bool(query_lang) and query_lang.lower() in languages())
     if len(csrf) < 32:
         page.rotate_csrf()
     request.state.page = page
