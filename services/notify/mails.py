@@ -23,6 +23,7 @@ from services.notify import domain
 from services.notify.domain import Kind, Recipient
 from services.notify.models import Mail
 from shared.contracts.text import strip_controls
+from shared.i18n import language
 from shared.infra.orm import insert_if_absent, new_id, utcnow
 
 MAIL_TEMPLATES = Path(__file__).parent / "templates" / "mail"
@@ -43,7 +44,7 @@ def layout_strings() -> dict[str, dict[str, str]]:
 
 def render(kind: Kind, lang: str, context: dict[str, Any], *, timezone: str = "UTC") -> tuple[str, str, str]:
     """(subject, text, html) of one mail in one language, times in `timezone`."""
-    lang = domain.language(lang)
+    lang = language(lang)
     env = _env()
     ctx = {
         **context,
@@ -84,7 +85,7 @@ async def queue(session: AsyncSession, *, cause: str, kind: Kind, recipients: It
         to = person.email.lower()
         await insert_if_absent(
             session, Mail, id=new_id(), cause=cause, kind=kind.value, to=to, user_id=person.user_id,
-            language=domain.language(person.language), city_id=city_id, submission_id=submission_id,
+            language=language(person.language), city_id=city_id, submission_id=submission_id,
             subject=subject, text=text, html=html, ics=ics(person) if ics else None,
             message_id=domain.message_id(cause, to), state=domain.MailState.PENDING.value, attempts=0,
             next_attempt_at=now, created_at=now)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notify.domain import LANGUAGES, Kind
+from services.notify.domain import Kind
 from services.notify.mails import MAIL_TEMPLATES, render
+from shared.i18n import languages
 from tests.notify.mail_samples import SAMPLES
 
 # A word each language's layout always says (and the others never do).
@@ -19,7 +20,7 @@ SIGNATURE = {"en": "The What Works Cities Certification team", "es": "El equipo 
 
 def test_every_kind_has_a_sample_and_templates_in_every_language():
     assert set(SAMPLES) == set(Kind)
-    for lang in LANGUAGES:
+    for lang in languages():
         for kind in Kind:
             for ext in ("txt", "html"):
                 assert (MAIL_TEMPLATES / lang / f"{kind.value}.{ext}").is_file(), (lang, kind, ext)
@@ -28,7 +29,7 @@ def test_every_kind_has_a_sample_and_templates_in_every_language():
 @pytest.mark.parametrize("kind", list(Kind))
 def test_each_kind_renders_in_each_language(kind):
     subjects = {}
-    for lang in LANGUAGES:
+    for lang in languages():
         # StrictUndefined: a key the template needs and the context lacks fails here.
         subject, text, html = render(kind, lang, {"name": "Dana", **SAMPLES[kind]}, timezone="America/Sao_Paulo")
         assert subject and "{" not in subject and "\n" not in subject

@@ -20,6 +20,7 @@ from services.audit.errors import (
     WrongState,
 )
 from services.audit.problems import AUTH, problems
+from shared.i18n import Lang
 from shared.infra.auth import Principal
 from shared.web.deps import Runtime, Session
 
@@ -71,7 +72,7 @@ async def case_for_submission(submission_id: str, principal: Staff, session: Ses
                         "in clarification rounds and the decision; the rounds, call notes and sign-off.",
             responses=problems(*AUTH, NotFound))
 async def read_case(submission_id: str, principal: Staff, session: Session, options: Options,
-                    lang: Annotated[str, Query(pattern="^(en|es|pt)$")] = "en") -> views.CaseRead:
+                    lang: Lang = "en") -> views.CaseRead:
     return await views.case_read(session, principal, await cases.by_submission(session, submission_id), options,
                                  lang)
 

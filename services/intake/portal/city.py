@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from services.intake import accounts
 from services.intake.portal.console import PORTAL, CityPage, city_id, load_city
-from shared.web.i18n import LANGUAGE_NAMES, LANGUAGES
+from shared.i18n import language_name, languages
 from shared.web.pages import FieldError, Page
 
 router = PORTAL.router()
@@ -30,7 +30,7 @@ async def render(page: Page, *, status_code: int = 200, values: dict | None = No
         city = await load_city(page, session)
     values = values or {"timezone": city.timezone, "language": city.language}
     return page.render("city.html", status_code=status_code, title=page.t("city.title"), nav="home", city=city,
-                       zones=zones(), language_choices=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+                       zones=zones(), language_choices=[(code, language_name(code)) for code in languages()],
                        values=values, errors=errors or [])
 
 
