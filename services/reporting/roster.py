@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import catalog_texts
 from services.reporting.errors import NotCertified, NotFound
 from services.reporting.models import CityEntry, HonorRollChange, PipelineEntry, Report
+from shared.catalog import texts as catalog_texts
 from shared.contracts.workflows import Stage
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow

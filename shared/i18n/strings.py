@@ -12,8 +12,10 @@ Catalog texts (tiers, areas, criteria, reasons) are never strings: they come fro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,9 +90,13 @@ class Translator:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def percent(self, value: int) -> str:
-        """A whole percentage as the language writes it (45%, 45 %)."""
-        return format_percent(value / 100, locale=self.locale)
+    def percent(self, value: float, digits: int | None = None) -> str:
+        """A percentage as the language writes it, as precise as the figure (45%, 45,5 %);
+        with `digits`, always that many decimals (63 -> 63.0%), so a column reads evenly."""
+        if digits is None:
+            return format_percent(Decimal(str(value)) / 100, locale=self.locale, decimal_quantization=False)
+        pattern = re.sub(r"0(?=[^0#]*$)", "0." + "0" * digits, self.locale.percent_formats[None].pattern, count=1)
+        return format_percent(Decimal(str(value)) / 100, format=pattern, locale=self.locale)
 
     def words(self, value: int) -> str:
         """Small counts in words, as prose does ("eight practice areas"). One and two

@@ -1,6 +1,6 @@
 """Names of tiers, practice areas and audit reasons in a language, from the bundled
-catalogs (newest version first), for pages that show ids recorded in reports and events.
-Nothing here hard-wires a tier or an area: an id no catalog knows is shown as it is."""
+catalogs (newest version first), for pages and mail that show ids recorded in reports and
+events. Nothing here hard-wires a tier or an area: an id no catalog knows is shown as it is."""
 
 from __future__ import annotations
 
