@@ -8,11 +8,17 @@ from functools import cache
 
 from shared.catalog.loader import list_catalogs, load_catalog
 from shared.catalog.model import Catalog
+from shared.i18n import languages
 
 
 @cache
-def _catalogs() -> tuple[Catalog, ...]:
+def _bundled(spoken: tuple[str, ...]) -> tuple[Catalog, ...]:  # keyed by the languages spoken
     return tuple(load_catalog(v) for v in reversed(list_catalogs()))
+
+
+def _catalogs() -> tuple[Catalog, ...]:
+    """The bundled catalogs, newest first, with their texts in every language spoken now."""
+    return _bundled(languages())
 
 
 def _first(kind: str, item_id: str):
