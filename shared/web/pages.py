@@ -12,7 +12,9 @@ strings), its navigation and its sign-in rule. Its router answers in HTML:
 
 Handlers take the typed `PageContext` (or a console's own `signed_in(...)` dependency).
 Forms work without JavaScript (POST-redirect-GET); every POST carries a CSRF token that
-must match the console's `wwc_csrf` cookie (double submit).
+must match the console's `wwc_csrf` cookie (double submit). A form's fields are parsed into
+the same pydantic model the JSON API takes (`Page.parse`), so both refuse the same input;
+the page words what was refused by field, in its language.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +34,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from shared.errors import DomainError, NotFound
@@ -46,6 +49,7 @@ SHARED_STATIC = HERE / "static"
 CSRF_COOKIE = "wwc_csrf"
 CSRF_FIELD = "csrf_token"
 FORM_LIMITS = {"max_files": 0, "max_fields": 50}
+M = TypeVar("M", bound=BaseModel)  # the API model a form is parsed into
 # No scripts at all; inline styles only for the width of progress bars.
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -233,6 +237,24 @@ class Page:
         cookie = self.request.cookies.get(CSRF_COOKIE, "")
         if not cookie or not token or not secrets.compare_digest(cookie, token):
             raise CsrfFailed("The form could not be accepted.")
+
+    def parse(self, model: type[M], values: dict[str, Any], *, messages: str,
+              inputs: dict[str, str] | None = None, **params: Any) -> tuple[M | None, list[FieldError]]:
+        """A form's values as the API's model, or the fields it refuses: one error per field,
+        on its input (`inputs` maps a model field to its input's id where they differ), worded
+        by the page's strings `<messages>.<field>` (`<messages>.<field>_long` for a text over
+        its limit, when there is one), formatted with `params`."""
+        try:
+            return model.model_validate(values), []
+        except ValidationError as exc:
+            errors: dict[str, FieldError] = {}
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                key = f"{messages}.{name}"
+                if error["type"] in ("string_too_long", "too_long") and self.t.has(f"{key}_long"):
+                    key = f"{key}_long"
+                errors.setdefault(name, FieldError((inputs or {}).get(name, name) or None, self.t(key, **params)))
+            return None, list(errors.values())
 
     def check_upload_csrf(self) -> None:
         """Multipart forms carry the token in their action's query string, so a forged

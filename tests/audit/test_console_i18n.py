@@ -46,7 +46,11 @@ def test_every_key_the_console_uses_exists():
     used |= {f"conflicts.errors.{f}" for f in ("scope", "city_id", "country", "state", "reason")}
     used |= {f"decision.errors.{f}" for f in ("response", "reason", "no_reason", "satisfy", "no_satisfy",
                                               "explanation", "call_note_id", "evidence_ids")}
-    used |= {f"clarification.errors.{f}" for f in ("criteria", "message")}
+    used |= {f"clarification.errors.{f}" for f in ("criteria", "message", "message_long", "due_date")}
+    # What a form's model refuses is worded by field (Page.parse).
+    used |= {f"calls.errors.{f}" for f in ("held_at", "notes", "notes_long")}
+    used |= {f"signoff.errors.{f}" for f in ("comments", "comments_long")}
+    used |= {f"queue.errors.{f}" for f in ("submission_ids", "auditor_id")}
     used |= {f"regions.{r}" for r in REGIONS}
     # Keys built in templates (`t("states." ~ value)`) are listed above by their values.
     missing = sorted(key for key in used if key[-1] not in "._" and not t.has(key))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from services.intake.clarifications import CriterionAnswer
+from services.intake.drafts import ResponseUpdate
 from services.intake.portal import PORTAL
 from services.intake.problems import ERRORS
 from shared.catalog.loader import load_catalog
@@ -17,6 +19,7 @@ from shared.contracts.vocabulary import DebriefEnding
 from shared.contracts.workflows import Stage
 from shared.i18n import Translator, languages, load_file
 from shared.web.i18n import SHARED_LOCALES, choose_language, parse_accept_language
+from shared.web.pages import FieldError, Page
 from shared.web.problems import COMMON_ERRORS
 from tests.i18n_keys import keys_used, placeholders
 
@@ -51,6 +54,12 @@ def test_every_key_the_portal_uses_exists():
     used |= {f"nav.{item.key}" for item in PORTAL.nav}
     used |= {f"status.debrief_outcome_{outcome.value}" for outcome in DebriefEnding}
     used |= {f"regions.{region}" for region in REGIONS}
+    # What a form's model refuses is worded by field (Page.parse).
+    used |= {"criterion.errors.response", "criterion.errors.narrative_long", "withdraw.errors.reason_long",
+             "clarification.errors.narrative", "clarification.errors.narrative_long", "clarification.errors.links",
+             "city.errors.timezone", "city.errors.language"}
+    used |= {f"register.errors.{f}" for f in ("name", "state", "country", "population", "contact_name",
+                                              "contact_email", "password")}
     used = {key for key in used if not key.endswith(("_", "."))}
     missing = sorted(key for key in used if not t.has(key))
     assert missing == []
@@ -96,3 +105,19 @@ def test_translator_formats_and_shows_unknown_keys():
     assert t("no.such.key") == "no.such.key"
     assert t("problems.file_too_large", limit_mb="25") == "O arquivo deve ter menos de 25 MB"
     assert Translator("xx", LOCALE_DIRS).lang == "en"
+
+
+def test_a_form_is_parsed_by_the_apis_model_and_what_it_refuses_is_worded_by_field():
+    t = PORTAL.translator("es")
+    page = Page(console=PORTAL, request=None, lang="es", t=t, csrf="", principal=None)
+    data, errors = page.parse(ResponseUpdate, {"response": "YES", "narrative": "Listo."}, messages="criterion.errors")
+    assert data == ResponseUpdate(response="YES", narrative="Listo.") and errors == []
+    data, errors = page.parse(ResponseUpdate, {"response": "MAYBE", "narrative": "x" * 20001},
+                              messages="criterion.errors")
+    assert data is None
+    assert errors == [FieldError("response", t("criterion.errors.response")),
+                      FieldError("narrative", t("criterion.errors.narrative_long"))]  # over its limit: `_long`
+    _, errors = page.parse(CriterionAnswer, {"narrative": "", "links": ["not a url"]}, messages="clarification.errors",
+                           inputs={"narrative": "narrative-DG1", "links": "link-DG1"}, criterion="DG1")
+    assert errors == [FieldError("narrative-DG1", "Escriba una nueva narrativa para DG1"),
+                      FieldError("link-DG1", t("clarification.errors.links"))]

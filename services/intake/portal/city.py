@@ -7,7 +7,6 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from services.intake import accounts
 from services.intake.portal.console import PORTAL, CityPage, city_id, load_city
@@ -43,10 +42,8 @@ async def city_page(page: CityPage) -> HTMLResponse:
 async def save_city(page: CityPage) -> Response:
     form = await page.form()
     values = {"timezone": str(form.get("timezone", "")), "language": str(form.get("language", ""))}
-    try:
-        data = accounts.CityUpdate(**values)
-    except ValidationError as exc:
-        errors = [FieldError(str(e["loc"][0]), page.t(f"city.errors.{e['loc'][0]}")) for e in exc.errors()]
+    data, errors = page.parse(accounts.CityUpdate, values, messages="city.errors")
+    if data is None:
         return await render(page, status_code=422, values=values, errors=errors)
     async with page.runtime.db.transaction() as session:
         await accounts.update_city(session, page.principal, city_id(page), data)

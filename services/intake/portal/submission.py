@@ -130,14 +130,12 @@ async def withdraw(page: CityPage) -> Response:
     form = await page.form()
     reason = str(form.get("reason", "")).strip()
     sub, status = await require_submission(page)
-    errors: list[FieldError] = []
-    if len(reason) > 2000:
-        errors.append(FieldError("reason", page.t("withdraw.errors.reason_long")))
+    data, errors = page.parse(submissions.WithdrawalCreate, {"reason": reason}, messages="withdraw.errors")
     if form.get("confirm") != "yes":
         errors.append(FieldError("confirm", page.t("withdraw.errors.confirm")))
     if not errors:
         try:
-            await submissions.withdraw(page.runtime, sub, submissions.WithdrawalCreate(reason=reason))
+            await submissions.withdraw(page.runtime, sub, data)
         except TooLateToWithdraw as exc:
             errors.append(FieldError(None, page.problem(exc)))
         else:
