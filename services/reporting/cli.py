@@ -1,4 +1,4 @@
-"""``wwc report preview FILE --lang en|es|pt --out PATH``: a Certification Report from a
+"""``wwc report preview FILE --lang LANG --out PATH``: a Certification Report from a
 JSON file, offline (no services, no database).
 
 FILE holds the catalog version, cycle, city, final audited responses, and optionally
