@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from services.audit import cases, rounds, trail
-from services.audit.config import AuditOptions
-from services.audit.errors import NotFound
 from certification.activities import (
     Activities,
     ReviewDue,
@@ -25,6 +22,9 @@ from certification.activities import (
     RoundClosed,
     bad_data,
 )
+from services.audit import cases, rounds, trail
+from services.audit.config import AuditOptions
+from services.audit.errors import NotFound
 from shared.infra.runtime import ServiceRuntime
 
 REMINDER_KINDS = ("due_soon", "overdue")

@@ -15,11 +15,12 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from certification import gateway
-from certification.contract import CaseHolder, Signal
+from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification import gateway
+from certification.contract import CaseHolder, Signal
 from services.audit import conflicts, directory, domain, trail
 from services.audit.config import AuditOptions
 from services.audit.domain import CLOSED, HOLDABLE, CaseState
@@ -39,6 +40,11 @@ from shared.contracts.submission import FrozenSubmission
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, new_id, utcnow
 from shared.infra.outbox import add_event
+
+
+class AssignCreate(BaseModel):
+    submission_ids: list[str] = Field(min_length=1, max_length=200, description="cases (by submission) to assign")
+    auditor_id: str = Field(min_length=1, max_length=64)
 
 
 async def lock(session: AsyncSession, case_id: str, *conditions: Any) -> ReviewCase | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from certification import gateway
 
+from certification import gateway
 from services.audit import api, console, subscribers
 from services.audit.activities import AuditActivities
 from services.audit.config import AuditOptions

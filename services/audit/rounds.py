@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
-from certification import gateway
-from certification.contract import ClarificationRequest, Signal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification import gateway
+from certification.contract import ClarificationRequest, Signal
 from services.audit import cases, domain, evidence, trail
 from services.audit.config import AuditOptions
 from services.audit.domain import CaseState

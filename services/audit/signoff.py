@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from certification import gateway
-from certification.activities import ReviewOutcome
-from certification.contract import Signal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification import gateway
+from certification.activities import ReviewOutcome
+from certification.contract import Signal
 from services.audit import cases, conflicts, decisions, directory, domain, trail
 from services.audit.domain import CaseState
 from services.audit.errors import DecisionsChanged, DecisionsIncomplete, RoundOpen

@@ -27,6 +27,7 @@ from shared.catalog.timezones import timezone_for, valid_timezone
 from shared.contracts.events import CityProfile, Subject, UserRegistered, make_event
 from shared.infra.outbox import add_event
 from shared.contracts.text import SingleLine
+from shared.i18n import Lang
 from shared.infra.auth import Principal, Role
 
 _hasher = PasswordHasher()
@@ -65,7 +66,7 @@ class CityCreate(BaseModel):
     contact_name: SingleLine = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
     contact_email: EmailStr = Field(examples=["jordan.lee@springfield.gov"])
     password: str = Field(min_length=10, max_length=200, description="for the first staff account")
-    language: str = Field(default="en", pattern="^(en|es|pt)$")
+    language: Lang = "en"
 
 
 class CityRead(BaseModel):
@@ -91,7 +92,7 @@ class CityUpdate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
 
     timezone: str | None = Field(default=None, max_length=64, description="an IANA time zone")
-    language: str | None = Field(default=None, pattern="^(en|es|pt)$")
+    language: Lang | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -111,7 +112,7 @@ class StaffCreate(BaseModel):
     email: EmailStr
     name: SingleLine = Field(min_length=1, max_length=200)
     password: str = Field(min_length=10, max_length=200)
-    language: str = Field(default="en", pattern="^(en|es|pt)$")
+    language: Lang = "en"
 
 
 class UserRead(BaseModel):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from services.intake import progress, submissions
-from services.intake.models import Submission
 from certification.activities import (
     Activities,
     EvidenceCheck,
@@ -14,6 +12,8 @@ from certification.activities import (
     StepRecord,
     bad_data,
 )
+from services.intake import progress, submissions
+from services.intake.models import Submission
 from shared.contracts.events import StatusChanged, StepFailed, StepRetried, Subject, make_event
 from certification.contract import Stage
 from shared.infra.orm import utcnow

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from certification.contract import WITHDRAWABLE_STAGES, Stage
 from services.intake.errors import (
     ClarificationAnswered,
     ClarificationPastDue,
@@ -26,7 +27,6 @@ from services.intake.errors import (
 from shared.catalog import Catalog
 from shared.catalog.model import Eligibility as EligibilityRule
 from shared.contracts.vocabulary import Answer
-from certification.contract import WITHDRAWABLE_STAGES, Stage
 
 MB = 1024 * 1024
 # Versions are stored in a 32-bit integer column on every backend.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from certification import gateway
 
+from certification import gateway
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
 from services.intake import api, portal, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from services.notify import debriefs, directory, mails
-from services.notify.debriefs import DebriefConfig
-from services.notify.directory import NotYetKnown
-from services.notify.domain import Kind
-from services.notify.sender import MailSender
 from certification.activities import (
     Activities,
     ClarificationReminder,
@@ -20,6 +15,11 @@ from certification.activities import (
     DebriefRequest,
     bad_data,
 )
+from services.notify import debriefs, directory, mails
+from services.notify.debriefs import DebriefConfig
+from services.notify.directory import NotYetKnown
+from services.notify.domain import Kind
+from services.notify.sender import MailSender
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import service_urls
 

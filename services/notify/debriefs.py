@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from certification import gateway
-from certification.contract import DebriefBooking, DebriefCancellation, DebriefResult, Signal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification import gateway
+from certification.contract import DebriefBooking, DebriefCancellation, DebriefResult, Signal
 from services.notify import directory, domain, mails
 from services.notify.config import NotifyOptions
 from services.notify.domain import Invite, Kind, Recipient

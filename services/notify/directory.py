@@ -17,6 +17,7 @@ from shared.contracts.events import (
     SubmissionSubmitted,
     UserRegistered,
 )
+from shared.i18n import language
 from shared.infra.auth import Role
 from shared.infra.orm import insert_if_absent
 
@@ -33,10 +34,10 @@ async def remember_person(session: AsyncSession, p: UserRegistered) -> None:
     person = await session.get(Person, p.user_id)
     if person is None:
         await insert_if_absent(session, Person, user_id=p.user_id, email=p.email.lower(), name=p.name, role=p.role,
-                               city_id=p.city_id, language=domain.language(p.language))
+                               city_id=p.city_id, language=language(p.language))
         return
     person.email, person.name, person.role = p.email.lower(), p.name, p.role
-    person.city_id, person.language = p.city_id, domain.language(p.language)
+    person.city_id, person.language = p.city_id, language(p.language)
 
 
 async def remember_city(session: AsyncSession, p: CityProfile) -> None:
@@ -44,9 +45,9 @@ async def remember_city(session: AsyncSession, p: CityProfile) -> None:
     tz = p.timezone if _valid_zone(p.timezone) else "UTC"
     if city is None:
         await insert_if_absent(session, CityInfo, city_id=p.city_id, name=p.name, timezone=tz,
-                               language=domain.language(p.language))
+                               language=language(p.language))
         return
-    city.name, city.timezone, city.language = p.name, tz, domain.language(p.language)
+    city.name, city.timezone, city.language = p.name, tz, language(p.language)
 
 
 def _valid_zone(name: str) -> bool:

@@ -25,9 +25,6 @@ from services.notify.errors import (
     TooSoon,
 )
 
-LANGUAGES = ("en", "es", "pt")
-
-
 class Audience(StrEnum):
     ADDRESS = "address"    # an address without an account yet (registration)
     CITY = "city"          # every staff user of the city, less those who opted out of the kind
@@ -83,11 +80,6 @@ class MailState(StrEnum):
     PENDING = "pending"  # recorded, waiting to be sent (or retried after a failure)
     SENT = "sent"        # the relay accepted it
     PARKED = "parked"    # failed `max_attempts` times: an operator looks, and may retry it
-
-
-def language(code: str | None) -> str:
-    code = (code or "").lower()[:2]
-    return code if code in LANGUAGES else "en"
 
 
 # --- recipients and the sent-once ledger --------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Writing mail: render a kind in a recipient's language (Jinja2 templates, plain text and
-HTML over one layout) and record it in the sent-once ledger, `pending`, in the caller's
+"""Writing mail: render a kind in a recipient's language (Jinja2, plain text and HTML from
+one template) and record it in the sent-once ledger, `pending`, in the caller's
 transaction. The sender (`services/notify/sender.py`) delivers it afterwards.
 
-Templates: `templates/mail/<lang>/<kind>.txt` (blocks `subject` and `body`) and
-`<kind>.html` (block `body`), over `layout.txt` / `layout.html`; the layout's own words
-are in `templates/mail/strings.yaml`.
+Each kind is one template, `templates/mail/<kind>.j2` (blocks `subject` and `body`), laid out
+twice: over `layout.txt` with the pieces of `_macros.txt` for the text part, over
+`layout.html` with those of `_macros.html` for the HTML part. Its words are keyed strings,
+`locales/<lang>.yaml`, read by the one Translator (`shared.i18n`); tier names come from the
+catalog; dates and times are in the recipient's zone.
 """
 
 from __future__ import annotations
@@ -15,49 +17,48 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import domain
 from services.notify.domain import Kind, Recipient
 from services.notify.models import Mail
+from shared.catalog.texts import tier_name
 from shared.contracts.text import strip_controls
+from shared.i18n import Translator, language
 from shared.infra.orm import insert_if_absent, new_id, utcnow
 
 MAIL_TEMPLATES = Path(__file__).parent / "templates" / "mail"
+MAIL_STRINGS = Path(__file__).parent / "locales"
 
 
 @cache
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(MAIL_TEMPLATES), undefined=StrictUndefined,
-                      autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+def _env(part: str) -> Environment:
+    """The templates laid out as one part of a mail: `txt` or `html` (escaped)."""
+    env = Environment(loader=FileSystemLoader(MAIL_TEMPLATES), undefined=StrictUndefined, autoescape=part == "html",
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals.update(layout=f"layout.{part}", m=env.get_template(f"_macros.{part}").module)
     return env
-
-
-@cache
-def layout_strings() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((MAIL_TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
 
 
 def render(kind: Kind, lang: str, context: dict[str, Any], *, timezone: str = "UTC") -> tuple[str, str, str]:
     """(subject, text, html) of one mail in one language, times in `timezone`."""
-    lang = domain.language(lang)
-    env = _env()
+    t = Translator(lang, (MAIL_STRINGS,))
     ctx = {
         **context,
-        "lang": lang,
-        "s": layout_strings()[lang],
-        "when": lambda dt: domain.when(_aware(dt), timezone, lang),
-        "day": lambda dt: domain.day_of(_aware(dt), timezone, lang),
+        "lang": t.lang,
+        "t": t,
+        "when": lambda dt: domain.when(_aware(dt), timezone, t.lang),
+        "day": lambda dt: domain.day_of(_aware(dt), timezone, t.lang),
+        "tier_name": lambda tier: tier_name(tier, t.lang),
         "timezone": timezone,
     }
-    text_t = env.get_template(f"{lang}/{kind.value}.txt")
+    template = f"{kind.value}.j2"
+    text_t = _env("txt").get_template(template)
     subject = "".join(text_t.blocks["subject"](text_t.new_context(ctx))).strip()
     ctx["subject"] = subject
     text = text_t.render(ctx).strip() + "\n"
-    html = env.get_template(f"{lang}/{kind.value}.html").render(ctx)
+    html = _env("html").get_template(template).render(ctx)
     return strip_controls(" ".join(subject.split()))[:300], text, html
 
 
@@ -84,7 +85,7 @@ async def queue(session: AsyncSession, *, cause: str, kind: Kind, recipients: It
         to = person.email.lower()
         await insert_if_absent(
             session, Mail, id=new_id(), cause=cause, kind=kind.value, to=to, user_id=person.user_id,
-            language=domain.language(person.language), city_id=city_id, submission_id=submission_id,
+            language=language(person.language), city_id=city_id, submission_id=submission_id,
             subject=subject, text=text, html=html, ics=ics(person) if ics else None,
             message_id=domain.message_id(cause, to), state=domain.MailState.PENDING.value, attempts=0,
             next_attempt_at=now, created_at=now)

@@ -6,8 +6,8 @@ import asyncio
 
 from fastapi import FastAPI
 
-from certification import gateway
 
+from certification import gateway
 from services.notify import api, console, subscribers
 from services.notify.activities import NotifyActivities
 from services.notify.config import NotifyOptions

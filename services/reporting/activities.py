@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from certification.activities import Activities, ReportOutcome, ReportRequest, bad_data
 from services.reporting.issuing import issue_report
 from services.reporting.renders import Renders
 from services.reporting.report import ReportInputError
-from certification.activities import Activities, ReportOutcome, ReportRequest, bad_data
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import service_urls
 

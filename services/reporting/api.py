@@ -4,7 +4,7 @@ verification and the roster (public), the programme's figures. The operators' vi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,13 +16,13 @@ from services.reporting.models import Report
 from services.reporting.problems import problems
 from services.reporting.renders import Renders, renders_of
 from services.reporting.visibility import visible_report
+from shared.i18n import Lang
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
 Staff = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.AUDITOR))]
 Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
-Lang = Literal["en", "es", "pt"]
 ReportRenders = Annotated[Renders, Depends(renders_of)]
 
 

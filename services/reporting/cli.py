@@ -1,4 +1,4 @@
-"""``wwc report preview FILE --lang en|es|pt --out PATH``: a Certification Report from a
+"""``wwc report preview FILE --lang LANG --out PATH``: a Certification Report from a
 JSON file, offline (no services, no database).
 
 FILE holds the catalog version, cycle, city, final audited responses, and optionally
@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from services.reporting.report import LANGUAGES, ReportInputError, render_html, render_pdf
+from services.reporting.report import ReportInputError, render_html, render_pdf
 from services.reporting.report.preview import preview_document, read_preview_file
+from shared.i18n import DEFAULT_LANGUAGE, languages
 
 EXIT_BAD_INPUT = 2
 FORMATS = {".pdf": render_pdf, ".html": render_html}
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
         "preview", help="render a report from a JSON file, offline",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     preview.add_argument("file", type=Path, help="the report's data (JSON)")
-    preview.add_argument("--lang", choices=LANGUAGES, default="en", help="report language")
+    preview.add_argument("--lang", choices=languages(), default=DEFAULT_LANGUAGE, help="report language")
     preview.add_argument("--out", type=Path, required=True, help="output file: .pdf or .html")
     preview.set_defaults(func=run_preview)
 

@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from certification.activities import ReportRequest
 from services.reporting.models import Report
 from services.reporting.renders import CONTENT_TYPES, Renders, keys
-from services.reporting.report import ChangeInput, CityInput, LANGUAGES, ReportDocument, build_document
+from services.reporting.report import ChangeInput, CityInput, ReportDocument, build_document
 from services.reporting.verification import verification_code
 from shared.catalog.loader import load_catalog
-from certification.activities import ReportRequest
 from shared.contracts.events import ReportReady, Subject, make_event
+from shared.i18n import language
 from shared.infra.db import Database
 from shared.infra.orm import insert_if_absent, new_id
 from shared.infra.outbox import add_event
@@ -41,7 +42,7 @@ def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], 
         changes=[ChangeInput(criterion=c.criterion, from_response=c.from_response, to_response=c.to_response,
                              reason_code=c.reason_code, reason=c.explanation,
                              what_would_satisfy=c.what_would_satisfy or None) for c in req.changes],
-        benchmarks=benchmarks, language=city.language if city.language in LANGUAGES else "en",
+        benchmarks=benchmarks, language=language(city.language),
         rendered_at=at, verification_code=code,
         verification_url=f"{urls['reporting']}/verify?code={code}" if code else None,
         debrief_url=f"{urls['notify']}/booking/{req.submission_id}",

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification.contract import Stage
 from services.reporting.models import CityEntry, LedgerEntry, PipelineEntry
 from shared.contracts.events import (
     CaseAssigned,
@@ -27,7 +28,6 @@ from shared.contracts.events import (
     SubmissionSubmitted,
 )
 from shared.contracts.vocabulary import WaitingFor
-from certification.contract import Stage
 from shared.infra.orm import insert_if_absent
 
 # Never stored: they carry single-use links (registration) and say nothing about a submission.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from certification import gateway
 
+from certification import gateway
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings, create_app
 from services.reporting import api, console, ops_api, subscribers

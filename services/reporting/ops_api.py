@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from certification.contract import TaskQueue
 from services.reporting import operations
 from services.reporting.errors import NoFailedStep
 from services.reporting.models import PipelineEntry
@@ -19,7 +20,6 @@ from services.reporting.problems import problems
 from shared.errors import InvalidInput, Unavailable
 from shared.infra.auth import Principal, Role, require_roles
 from shared.infra.temporal import task_queue
-from certification.contract import TaskQueue
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(prefix="/api/v1/ops", tags=["operations"])

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import catalog_texts
 from services.reporting.models import LedgerEntry
 from services.reporting.programme_stats import (
     Change,
@@ -20,6 +19,7 @@ from services.reporting.programme_stats import (
     Submitted,
     figures,
 )
+from shared.catalog import texts as catalog_texts
 from shared.contracts.events import ReviewCompleted, ScoreComputed, StatusChanged, Subject, SubmissionSubmitted
 from shared.infra.logging import get_logger
 

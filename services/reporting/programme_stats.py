@@ -15,8 +15,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
-from services.reporting.ledger import stage_durations
 from certification.contract import Stage
+from services.reporting.ledger import stage_durations
 
 TERMINAL = frozenset({Stage.COMPLETED.value, Stage.WITHDRAWN.value})
 STAGE_ORDER = [s.value for s in Stage]

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import catalog_texts
+from certification.contract import Stage
 from services.reporting.errors import NotCertified, NotFound
 from services.reporting.models import CityEntry, HonorRollChange, PipelineEntry, Report
-from certification.contract import Stage
+from shared.catalog import texts as catalog_texts
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow
 

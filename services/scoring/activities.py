@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from certification.activities import Activities, ScoreOutcome, ScoreRequest, bad_data
 from services.scoring import benchmark_releases, service
 from shared.catalog import CatalogError
-from certification.activities import Activities, ScoreOutcome, ScoreRequest, bad_data
 from shared.infra.runtime import ServiceRuntime
 from shared.scoring.engine import ScoringInputError
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from shared.catalog import Catalog, CatalogError, load_catalog, list_catalogs
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
+from shared.i18n import Lang
 from shared.infra.auth import CurrentPrincipal
 from services.scoring.errors import InvalidInput, NotFound, UnknownCatalog
 from services.scoring import benchmark_releases
@@ -19,7 +20,6 @@ from services.scoring.models import Score
 from shared.scoring.simulator import Simulation, next_tier
 
 router = APIRouter(prefix="/api/v1", tags=["scoring"])
-Lang = Literal["en", "es", "pt"]
 
 
 def _catalog(version: str) -> Catalog:

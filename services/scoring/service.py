@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certification.activities import ScoreRequest
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import ScoreComputed, Subject, make_event
-from certification.activities import ScoreRequest
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
 from shared.scoring.engine import score

@@ -1,4 +1,10 @@
-"""Load and validate catalog files; every failure is a CatalogError naming the file."""
+"""Load and validate catalog files; every failure is a CatalogError naming the file.
+
+A catalog file holds its texts in every language side by side. A language added later may
+bring a catalog's texts in a file of their own, `<catalog>/<lang>.yaml` beside it (or in a
+language pack, see `shared.i18n`): `title`, then each list by item id, e.g.
+`tiers: {gold: {name: Or, description: ...}}`; they are merged in before validation.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,18 @@ import yaml
 from pydantic import ValidationError
 
 from shared.catalog.model import Catalog, CatalogError, check_catalog
+from shared.i18n import languages
+from shared.i18n.languages import files
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 _lock = threading.Lock()
-# Keyed by (resolved path, mtime, size): an edited file is re-read, an unchanged one is not.
-_cache: dict[tuple[str, int, int], Catalog] = {}
-_bundled: dict[str, Catalog] = {}
+# Keyed by (resolved path, mtime, size) of the file and of its texts files: an edited file
+# is re-read, an unchanged one is not.
+_cache: dict[tuple[tuple[str, int, int], ...], Catalog] = {}
+_bundled: dict[tuple[str, tuple[str, ...]], Catalog] = {}  # by version and languages spoken
+_LISTS = ("components", "tiers", "areas", "criteria", "snapshot", "resources", "audit_reasons")
 
 
 def list_catalogs() -> list[str]:
@@ -31,8 +41,9 @@ def load_catalog(version: str) -> Catalog:
     """The bundled catalog ``version`` (e.g. ``wwc-2019``), validated and cached.
 
     Bundled catalogs ship with the code and never change while it runs: after the first
-    load a version is one dictionary look-up (services call this on every request)."""
-    found = _bundled.get(version)
+    load a version is one dictionary look-up (services call this on every request), for
+    as long as the same languages are spoken."""
+    found = _bundled.get((version, languages()))
     if found is not None:
         return found
     if not _VERSION.match(version or ""):
@@ -45,32 +56,62 @@ def load_catalog(version: str) -> Catalog:
     if catalog.version != version:
         raise CatalogError(str(path), "version", f"file declares {catalog.version!r}, "
                                                  f"its name says {version!r}")
-    _bundled[version] = catalog
+    _bundled[(version, languages())] = catalog
     return catalog
 
 
 def load_catalog_file(path: str | Path) -> Catalog:
     """Any catalog file (tests, a catalog under review), validated and cached."""
     path = Path(path)
+    texts = [(lang, found) for lang in languages() for found in files(path.parent / path.stem, f"{lang}.yaml")]
     try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in (path, *(f for _, f in texts)))
     except OSError as exc:
         raise CatalogError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
     with _lock:
         if key in _cache:
             return _cache[key]
-    try:
-        raw = path.read_text(encoding="utf-8")
-        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
-    except OSError as exc:
-        raise CatalogError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(str(path), None, f"invalid YAML: {exc}") from None
+    data = _read(path)
+    for lang, found in texts:
+        _add_texts(data, lang, _read(found), str(found))
     catalog = parse_catalog(data, source=str(path))
     with _lock:
         _cache[key] = catalog
     return catalog
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # a SafeLoader subclass
+    except OSError as exc:
+        raise CatalogError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(str(path), None, f"invalid YAML: {exc}") from None
+
+
+def _add_texts(data: Any, lang: str, texts: Any, source: str) -> None:
+    """One language's texts of a catalog (`title`, then `<list>: {<id>: {<field>: text}}`)
+    into the catalog's data, beside its other languages."""
+    if not isinstance(data, Mapping) or not isinstance(texts, Mapping):
+        raise CatalogError(source, None, "a catalog and its texts must be mappings at the top level")
+    for kind, entries in texts.items():
+        if kind == "title":
+            _add_text(data, "title", entries, lang, source, "catalog")
+            continue
+        if kind not in _LISTS or not isinstance(entries, Mapping):
+            raise CatalogError(source, str(kind), "not a list of the catalog's items by id")
+        items = {item.get("id"): item for item in data.get(kind) or () if isinstance(item, Mapping)}
+        for item_id, fields in entries.items():
+            if item_id not in items or not isinstance(fields, Mapping):
+                raise CatalogError(source, f"{kind} {item_id!r}", "not an item of the catalog")
+            for field, text in fields.items():
+                _add_text(items[item_id], field, text, lang, source, f"{kind} {item_id!r}")
+
+
+def _add_text(item: Any, field: str, text: Any, lang: str, source: str, name: str) -> None:
+    if not isinstance(item.get(field), dict):
+        raise CatalogError(source, name, f"{field} is not a text of the catalog")
+    item[field][lang] = text
 
 
 def parse_catalog(data: Any, source: str = "<catalog>") -> Catalog:

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
+from shared.i18n import DEFAULT_LANGUAGE, languages
+
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -114,8 +116,6 @@ class Eligibility(_Item):
 class Catalog(_Item):
     version: Id
     title: Localized
-    languages: tuple[Id, ...] = Field(min_length=1)
-    default_language: Id
     eligibility: Eligibility
     components: tuple[Component, ...] = Field(min_length=1)
     tiers: tuple[Tier, ...] = Field(min_length=1)  # ascending
@@ -137,6 +137,12 @@ class Catalog(_Item):
             order={c.id: i for i, c in enumerate(self.criteria)},
             by_area={k: tuple(v) for k, v in by_area.items()},
         )
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the platform speaks that this catalog is written in (its title's:
+        every other text has them too, a check makes sure)."""
+        return tuple(lang for lang in languages() if lang in self.title.languages)
 
     # -- look-ups -------------------------------------------------------------
     @property
@@ -177,7 +183,7 @@ class Catalog(_Item):
         return any(r.id == reason_id for r in self.audit_reasons)
 
     def text(self, obj: Any, lang: str | None = None) -> str:
-        """Text of ``obj`` in ``lang``, falling back to the default language.
+        """Text of ``obj`` in ``lang``, falling back to the default language (English).
 
         ``obj`` is a Localized, a ``{lang: text}`` mapping, or a catalog item (its
         ``text`` if it has one, else its ``name``).
@@ -189,7 +195,7 @@ class Catalog(_Item):
         else:
             texts = getattr(obj, "text", None) or obj.name
             texts = texts.root
-        for candidate in (lang, self.default_language):
+        for candidate in (lang, DEFAULT_LANGUAGE):
             if candidate and texts.get(candidate):
                 return texts[candidate]
         return next(iter(texts.values()))
@@ -231,11 +237,6 @@ def _find(items: tuple[Any, ...], item_id: str, kind: str, version: str) -> Any:
 def check_catalog(catalog: Catalog, source: str) -> None:
     """Raise CatalogError for the first rule the (structurally valid) catalog breaks."""
     err = lambda item, reason: CatalogError(source, item, reason)
-
-    if len(set(catalog.languages)) != len(catalog.languages):
-        raise err("languages", "duplicate language")
-    if catalog.default_language not in catalog.languages:
-        raise err("default_language", f"{catalog.default_language!r} is not in languages")
 
     for kind, items in (
         ("component", catalog.components),
@@ -292,6 +293,9 @@ def check_catalog(catalog: Catalog, source: str) -> None:
                 if x not in known:
                     raise err(f"resource {r.id!r}", f"unknown {kind} {x!r}")
 
+    # Written in the default language, and every text in each language the title is in.
+    if DEFAULT_LANGUAGE not in catalog.languages:
+        raise err("catalog", f"missing translation for {DEFAULT_LANGUAGE} in title, the default language")
     required = set(catalog.languages)
     for item, field, text in _localized(catalog):
         missing = sorted(required - text.languages)

@@ -12,7 +12,9 @@ strings), its navigation and its sign-in rule. Its router answers in HTML:
 
 Handlers take the typed `PageContext` (or a console's own `signed_in(...)` dependency).
 Forms work without JavaScript (POST-redirect-GET); every POST carries a CSRF token that
-must match the console's `wwc_csrf` cookie (double submit).
+must match the console's `wwc_csrf` cookie (double submit). A form's fields are parsed into
+the same pydantic model the JSON API takes (`Page.parse`), so both refuse the same input;
+the page words what was refused by field, in its language.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,12 +34,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
-from shared.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, choose_language
+from shared.i18n import Translator, language_name, languages
+from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
 
 HERE = Path(__file__).parent
 SHARED_TEMPLATES = HERE / "templates"
@@ -45,6 +49,7 @@ SHARED_STATIC = HERE / "static"
 CSRF_COOKIE = "wwc_csrf"
 CSRF_FIELD = "csrf_token"
 FORM_LIMITS = {"max_files": 0, "max_fields": 50}
+M = TypeVar("M", bound=BaseModel)  # the API model a form is parsed into
 # No scripts at all; inline styles only for the width of progress bars.
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -83,7 +88,7 @@ class Console:
         self.name, self.prefix, self.home, self.sign_in = name, prefix, home, sign_in
         self.roles = tuple(roles)
         self.nav = tuple(nav)
-        self.locales = (locales_dir,)
+        self.locales = (SHARED_LOCALES, locales_dir)
         self.static_dirs = (*static_dirs, SHARED_STATIC)
         self.globals = globals
         env = Environment(loader=ChoiceLoader([FileSystemLoader(templates_dir), FileSystemLoader(SHARED_TEMPLATES)]),
@@ -213,7 +218,7 @@ class Page:
         self.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=ttl_seconds)
         self.rotate_csrf()
         self.principal = principal
-        if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in LANGUAGES:
+        if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in languages():
             self.lang, self.t, self.remember_lang = language, self.console.translator(language), True
 
     def sign_out(self) -> None:
@@ -232,6 +237,24 @@ class Page:
         cookie = self.request.cookies.get(CSRF_COOKIE, "")
         if not cookie or not token or not secrets.compare_digest(cookie, token):
             raise CsrfFailed("The form could not be accepted.")
+
+    def parse(self, model: type[M], values: dict[str, Any], *, messages: str,
+              inputs: dict[str, str] | None = None, **params: Any) -> tuple[M | None, list[FieldError]]:
+        """A form's values as the API's model, or the fields it refuses: one error per field,
+        on its input (`inputs` maps a model field to its input's id where they differ), worded
+        by the page's strings `<messages>.<field>` (`<messages>.<field>_long` for a text over
+        its limit, when there is one), formatted with `params`."""
+        try:
+            return model.model_validate(values), []
+        except ValidationError as exc:
+            errors: dict[str, FieldError] = {}
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                key = f"{messages}.{name}"
+                if error["type"] in ("string_too_long", "too_long") and self.t.has(f"{key}_long"):
+                    key = f"{key}_long"
+                errors.setdefault(name, FieldError((inputs or {}).get(name, name) or None, self.t(key, **params)))
+            return None, list(errors.values())
 
     def check_upload_csrf(self) -> None:
         """Multipart forms carry the token in their action's query string, so a forged
@@ -268,7 +291,8 @@ class Page:
             "csrf": self.csrf,
             "principal": self.principal,
             "console": self.console,
-            "languages": [(code, LANGUAGE_NAMES[code], self.url_with_lang(code)) for code in LANGUAGES],
+            "languages": [(code, language_name(code), self.url_with_lang(code)) for code in languages()],
+            "language_name": language_name,
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": format_datetime,
             "flash": self.t(flash_key) if done.isidentifier() and self.t.has(flash_key) else None,
@@ -297,7 +321,7 @@ def page_for(request: Request) -> Page:
     csrf = request.cookies.get(CSRF_COOKIE, "")
     page = Page(console=console, request=request, lang=lang, t=console.translator(lang), csrf=csrf,
                 principal=optional_principal(request),
-                remember_lang=bool(query_lang) and query_lang.lower() in LANGUAGES)
+                remember_lang=bool(query_lang) and query_lang.lower() in languages())
     if len(csrf) < 32:
         page.rotate_csrf()
     request.state.page = page

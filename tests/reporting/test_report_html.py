@@ -14,8 +14,9 @@ import yaml
 
 from shared.catalog import parse_catalog
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
-from services.reporting.report import LANGUAGES, build_document, render_html
-from services.reporting.report.locales import LOCALE_DIR, messages
+from shared.i18n import languages, messages
+from services.reporting.report import build_document, render_html
+from services.reporting.report.view import STRINGS
 from services.reporting.report.preview import preview_document
 from tests.reporting.helpers import RENDERED_AT, benchmarks, cohort
 
@@ -79,7 +80,7 @@ def html_en(example_doc) -> str:
 # -- structure and accessibility ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", languages())
 def test_structure_is_accessible(example_doc, lang):
     html = render_html(example_doc, lang)
     page = Page(html)
@@ -251,12 +252,12 @@ def test_city_names_cannot_break_the_page(wwc):
 
 
 def test_locale_files_have_identical_keys_and_placeholders():
-    files = sorted(p.stem for p in LOCALE_DIR.glob("*.yaml"))
-    assert files == sorted(LANGUAGES)
-    english = messages("en")
+    files = sorted(p.stem for p in STRINGS.glob("*.yaml"))
+    assert files == sorted(languages())
+    english = messages("en", (STRINGS,))
     fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}
-    for lang in LANGUAGES:
-        strings = messages(lang)
+    for lang in languages():
+        strings = messages(lang, (STRINGS,))
         assert set(strings) == set(english), lang
         for key, text in strings.items():
             assert text.strip(), (lang, key)
@@ -267,8 +268,8 @@ def test_locale_files_have_identical_keys_and_placeholders():
 
 
 def test_every_region_and_band_has_a_name():
-    for lang in LANGUAGES:
-        strings = messages(lang)
+    for lang in languages():
+        strings = messages(lang, (STRINGS,))
         for region in REGIONS:
             assert f"regions.{region}" in strings
         for band in POPULATION_BANDS:

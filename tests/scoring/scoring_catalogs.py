@@ -22,8 +22,6 @@ def synthetic(n: int, *, silver: int = 51, gold: int = 67, platinum: int = 85,
     return {
         "version": f"synthetic-{n}",
         "title": t("Synthetic"),
-        "languages": ["en"],
-        "default_language": "en",
         "eligibility": {"min_population": 30000, "countries": ["US"]},
         "components": [{"id": c, "name": t(c), "description": t(c)} for c in comps],
         "tiers": [

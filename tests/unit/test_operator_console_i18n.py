@@ -11,7 +11,7 @@ import pytest
 from services.reporting.console.operator.console import OPERATOR
 from services.reporting.timeline import _LINES
 from shared.contracts.vocabulary import DebriefEnding, WaitingFor
-from shared.web.i18n import LANGUAGES, load_file
+from shared.i18n import languages, load_file
 from tests.i18n_keys import keys_used, placeholders
 
 CONSOLE = Path(__file__).resolve().parents[2] / "services" / "reporting" / "console" / "operator"
@@ -19,7 +19,7 @@ SOURCES = [*sorted(CONSOLE.glob("*.py")), *sorted((CONSOLE / "templates").glob("
 
 
 
-@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+@pytest.mark.parametrize("lang", [lang for lang in languages() if lang != "en"])
 def test_every_language_has_the_same_keys_and_placeholders(lang):
     english = load_file(CONSOLE / "locales" / "en.yaml")
     other = load_file(CONSOLE / "locales" / f"{lang}.yaml")
@@ -27,7 +27,7 @@ def test_every_language_has_the_same_keys_and_placeholders(lang):
     assert {k: placeholders(v) for k, v in english.items()} == {k: placeholders(v) for k, v in other.items()}
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", languages())
 def test_every_key_the_console_uses_exists(lang):
     t = OPERATOR.translator(lang)
     used = keys_used(SOURCES)

@@ -20,6 +20,7 @@ from services.audit.errors import (
     WrongState,
 )
 from services.audit.problems import AUTH, problems
+from shared.i18n import Lang
 from shared.infra.auth import Principal
 from shared.web.deps import Runtime, Session
 
@@ -28,11 +29,6 @@ router = APIRouter(tags=["queue and cases"])
 
 class Release(BaseModel):
     reason: str = Field(default="", max_length=2000, description="why you hand it back (on the trail)")
-
-
-class AssignCreate(BaseModel):
-    submission_ids: list[str] = Field(min_length=1, max_length=200, description="cases (by submission) to assign")
-    auditor_id: str = Field(min_length=1, max_length=64)
 
 
 class AssignResult(BaseModel):
@@ -71,7 +67,7 @@ async def case_for_submission(submission_id: str, principal: Staff, session: Ses
                         "in clarification rounds and the decision; the rounds, call notes and sign-off.",
             responses=problems(*AUTH, NotFound))
 async def read_case(submission_id: str, principal: Staff, session: Session, options: Options,
-                    lang: Annotated[str, Query(pattern="^(en|es|pt)$")] = "en") -> views.CaseRead:
+                    lang: Lang = "en") -> views.CaseRead:
     return await views.case_read(session, principal, await cases.by_submission(session, submission_id), options,
                                  lang)
 
@@ -106,7 +102,7 @@ async def release(submission_id: str, data: Release, principal: Auditor, runtime
                          "assigned or why not (`case_taken`, `conflict_of_interest`, `case_state`, `not_found`). "
                          "An unknown auditor is refused as a whole (422 `unknown_auditor`).",
              responses=problems(*AUTH, UnknownAuditor, "invalid_input"))
-async def assign(data: AssignCreate, principal: Auditor, runtime: Runtime) -> list[AssignResult]:
+async def assign(data: cases.AssignCreate, principal: Auditor, runtime: Runtime) -> list[AssignResult]:
     async with runtime.db.sessionmaker() as session:
         if data.auditor_id not in {a.user_id for a in await directory.auditors(session)}:
             raise UnknownAuditor(f"{data.auditor_id} is not an auditor.", field="auditor_id",

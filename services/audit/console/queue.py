@@ -78,16 +78,13 @@ async def release(submission_id: str, page: StaffPage) -> Response:
 async def assign(page: StaffPage) -> Response:
     form = await page.form()
     ensure_auditor(page)
-    chosen = [str(v) for v in form.getlist("submission_id")][:200]
-    auditor_id = str(form.get("auditor_id", ""))
-    errors: list[FieldError] = []
-    if not chosen:
-        errors.append(FieldError("assign-cases", page.t("queue.errors.none_selected")))
-    if not auditor_id:
-        errors.append(FieldError("auditor_id", page.t("queue.errors.no_auditor")))
-    if errors:
+    data, errors = page.parse(cases.AssignCreate, {"submission_ids": [str(v) for v in form.getlist("submission_id")][:200],
+                                             "auditor_id": str(form.get("auditor_id", ""))},
+                              messages="queue.errors", inputs={"submission_ids": "assign-cases"})
+    if data is None:
         return await render_queue(page, status_code=422, errors=errors)
-    for submission_id in dict.fromkeys(chosen):
+    auditor_id = data.auditor_id
+    for submission_id in dict.fromkeys(data.submission_ids):
         name = submission_id
         try:
             async with page.runtime.db.transaction() as session:

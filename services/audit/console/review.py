@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from services.audit import calls, cases, rounds
 from services.audit.console.case import case_context
@@ -69,22 +68,15 @@ async def request_clarification(submission_id: str, page: StaffPage) -> Response
     values = {"criteria": [str(c) for c in form.getlist("criteria")][:100],
               "message": str(form.get("message", "")).strip(), "due_date": str(form.get("due_date", "")).strip()}
     due_at = _end_of_day(values["due_date"])
-    errors = []
-    if not values["criteria"]:
-        errors.append(FieldError("criteria", page.t("clarification.errors.criteria")))
-    if not values["message"]:
-        errors.append(FieldError("message", page.t("clarification.errors.message")))
+    data, errors = page.parse(rounds.RoundCreate, {**values, "due_at": due_at}, messages="clarification.errors")
     if due_at is None:
         errors.append(FieldError("due_date", page.t("clarification.errors.due_date")))
     if not errors:
         try:
-            data = rounds.RoundCreate(criteria=values["criteria"], message=values["message"], due_at=due_at)
             with redirect_on(NotHolder, WrongState, to=case_url(submission_id), done="case_moved"):
                 async with page.runtime.db.transaction() as session:
                     case = await cases.by_submission(session, submission_id)
                     await rounds.request(session, page.principal, case, data, options_of(page))
-        except ValidationError:
-            errors.append(FieldError("message", page.t("clarification.errors.message_long")))
         except RoundInvalid as exc:
             options = options_of(page)
             for field in dict.fromkeys(e["field"] for e in exc.errors):
@@ -128,24 +120,18 @@ async def add_call(submission_id: str, page: StaffPage) -> Response:
     ensure_auditor(page)
     values = {k: str(form.get(k, "")).strip() for k in ("held_date", "held_time", "attendees", "notes")}
     values["criteria"] = [str(c) for c in form.getlist("criteria")][:100]
-    errors = []
     try:
         held_at = datetime.combine(date.fromisoformat(values["held_date"]),
                                    time.fromisoformat(values["held_time"] or "00:00"), tzinfo=UTC)
     except ValueError:
-        held_at = None
-        errors.append(FieldError("held_date", page.t("calls.errors.held_at")))
-    if not values["notes"]:
-        errors.append(FieldError("notes", page.t("calls.errors.notes")))
+        held_at = None  # refused by the model below, on the date's input
+    data, errors = page.parse(calls.CallNoteCreate, {**values, "held_at": held_at, "attendees": values["attendees"][:2000]},
+                              messages="calls.errors", inputs={"held_at": "held_date"})
     if not errors:
         try:
-            data = calls.CallNoteCreate(held_at=held_at, attendees=values["attendees"][:2000],
-                                        notes=values["notes"], criteria=values["criteria"])
             with redirect_on(NotHolder, WrongState, to=case_url(submission_id), done="case_moved"):
                 async with page.runtime.db.transaction() as session:
                     await calls.add(session, page.principal, await cases.by_submission(session, submission_id), data)
-        except ValidationError:
-            errors.append(FieldError("notes", page.t("calls.errors.notes_long")))
         except InvalidInput as exc:
             field = "held_date" if exc.field == "held_at" else exc.field
             errors.append(FieldError(field if field in ("held_date",) else None,

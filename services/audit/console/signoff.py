@@ -93,18 +93,14 @@ async def return_review(submission_id: str, page: StaffPage) -> Response:
     form = await page.form()
     ensure_auditor(page)
     comments = str(form.get("comments", "")).strip()
-    if not comments:
-        return await render_signoff(page, submission_id, status_code=422,
-                                    errors=[FieldError("comments", page.t("signoff.errors.comments"))])
+    data, errors = page.parse(signoff.SignoffReturn, {"comments": comments}, messages="signoff.errors")
+    if data is None:
+        return await render_signoff(page, submission_id, status_code=422, comments=comments, errors=errors)
     try:
-        data = signoff.SignoffReturn(comments=comments)
         with redirect_on(WrongState, to=case_url(submission_id, "/signoff"), done="case_moved"):
             async with page.runtime.db.transaction() as session:
                 await signoff.return_case(session, page.principal, await cases.by_submission(session, submission_id),
                                           data)
-    except ValidationError:
-        return await render_signoff(page, submission_id, status_code=422, comments=comments,
-                                    errors=[FieldError("comments", page.t("signoff.errors.comments_long"))])
     except (FourEyes, ConflictOfInterest) as exc:
         return await render_signoff(page, submission_id, status_code=403, comments=comments,
                                     errors=[FieldError(None, page.problem(exc))])
@@ -171,14 +167,12 @@ async def declare(page: StaffPage) -> Response:
     form = await page.form()
     ensure_auditor(page)
     values = {k: str(form.get(k, "")).strip() for k in ("scope", "city_id", "country", "state", "reason")}
+    data, errors = page.parse(conflicts.ConflictCreate, values, messages="conflicts.errors")
+    if data is None:
+        return await render_conflicts(page, status_code=422, values=values, errors=errors)
     try:
-        data = conflicts.ConflictCreate(**values)
         async with page.runtime.db.transaction() as session:
             _, released = await conflicts.declare(session, page.principal, data)
-    except ValidationError as exc:
-        fields = list(dict.fromkeys(str(e["loc"][0]) for e in exc.errors()))
-        return await render_conflicts(page, status_code=422, values=values, errors=[
-            FieldError(f, page.t(f"conflicts.errors.{f}")) for f in fields])
     except InvalidInput as exc:
         return await render_conflicts(page, status_code=422, values=values, errors=[
             FieldError(exc.field, page.t(f"conflicts.errors.{exc.field}"))])

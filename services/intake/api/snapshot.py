@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, status
 
 from services.intake import snapshot
@@ -11,10 +9,10 @@ from services.intake.api.docs import AUTH, problems
 from services.intake.deps import CurrentCity, Cycle, Options
 from services.intake.errors import NotFound
 from shared.catalog.loader import load_catalog
+from shared.i18n import Lang
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(tags=["snapshot"])
-Lang = Literal["en", "es", "pt"]
 
 
 @router.get("/snapshot/questions", response_model=list[snapshot.SnapshotQuestionRead],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from datetime import timedelta
 
@@ -101,23 +100,10 @@ async def register(page: PageContext) -> Response:
     form = await page.form()
     values = {name: str(form.get(name, "")).strip() for name in REGISTER_FIELDS}
     values["password"] = str(form.get("password", ""))
-    errors: list[FieldError] = []
-    population = parse_population(values["population"])
-    if population is None:
-        errors.append(FieldError("population", page.t("register.errors.population")))
+    data, errors = page.parse(accounts.CityCreate, {**values, "population": parse_population(values["population"]),
+                                                    "language": page.lang}, messages="register.errors")
     if values["password"] != str(form.get("password_confirm", "")):
         errors.append(FieldError("password_confirm", page.t("register.errors.password_confirm")))
-    data = None
-    try:  # validate the other fields even when the population could not be read
-        data = accounts.CityCreate(**{**values, "population": population if population is not None else 1,
-                                      "language": page.lang})
-    except ValidationError as exc:
-        seen = {e.field for e in errors}
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else ""
-            if name in REGISTER_FIELDS and name not in seen:
-                seen.add(name)
-                errors.append(FieldError(name, page.t(f"register.errors.{name}")))
     if not errors and data is not None:
         options = options_of(page)
         try:

@@ -28,7 +28,6 @@ from services.intake.portal.console import (
     require_assessment,
 )
 from shared.catalog.loader import load_catalog
-from shared.contracts.vocabulary import Answer
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = PORTAL.router()
@@ -137,13 +136,10 @@ async def save_criterion(criterion_id: str, page: CityPage) -> Response:
     response = str(form.get("response", ""))
     narrative = str(form.get("narrative", ""))
     version = str(form.get("version", ""))
-    errors: list[FieldError] = []
+    data, errors = page.parse(drafts.ResponseUpdate, {"response": response, "narrative": narrative},
+                              messages="criterion.errors")
     conflict: dict | None = None
-    if response not in set(Answer):
-        errors.append(FieldError("response", page.t("criterion.errors.response")))
-    if len(narrative) > 20000:
-        errors.append(FieldError("narrative", page.t("criterion.errors.narrative_long")))
-    if not errors:
+    if data is not None:
         try:
             with redirect_on(AssessmentLocked, to=criterion_url(criterion_id), done="already_submitted"):
                 expected = domain.required_version(None, version)
@@ -151,8 +147,7 @@ async def save_criterion(criterion_id: str, page: CityPage) -> Response:
                     assessment = await require_assessment(page, session)
                     await drafts.save_response(
                         session, assessment=assessment, criterion_id=criterion_id, user_id=page.principal.sub,
-                        data=drafts.ResponseUpdate(response=response, narrative=narrative),
-                        expected_version=expected,
+                        data=data, expected_version=expected,
                     )
         except EditConflict as exc:
             conflict = exc.params

@@ -7,11 +7,10 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from services.intake import accounts
 from services.intake.portal.console import PORTAL, CityPage, city_id, load_city
-from shared.web.i18n import LANGUAGE_NAMES, LANGUAGES
+from shared.i18n import language_name, languages
 from shared.web.pages import FieldError, Page
 
 router = PORTAL.router()
@@ -30,7 +29,7 @@ async def render(page: Page, *, status_code: int = 200, values: dict | None = No
         city = await load_city(page, session)
     values = values or {"timezone": city.timezone, "language": city.language}
     return page.render("city.html", status_code=status_code, title=page.t("city.title"), nav="home", city=city,
-                       zones=zones(), language_choices=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+                       zones=zones(), language_choices=[(code, language_name(code)) for code in languages()],
                        values=values, errors=errors or [])
 
 
@@ -43,10 +42,8 @@ async def city_page(page: CityPage) -> HTMLResponse:
 async def save_city(page: CityPage) -> Response:
     form = await page.form()
     values = {"timezone": str(form.get("timezone", "")), "language": str(form.get("language", ""))}
-    try:
-        data = accounts.CityUpdate(**values)
-    except ValidationError as exc:
-        errors = [FieldError(str(e["loc"][0]), page.t(f"city.errors.{e['loc'][0]}")) for e in exc.errors()]
+    data, errors = page.parse(accounts.CityUpdate, values, messages="city.errors")
+    if data is None:
         return await render(page, status_code=422, values=values, errors=errors)
     async with page.runtime.db.transaction() as session:
         await accounts.update_city(session, page.principal, city_id(page), data)

@@ -4,7 +4,6 @@ criterion the request names, before its due date."""
 from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from services.intake import clarifications, evidence
 from services.intake.errors import (
@@ -86,20 +85,17 @@ async def answer_clarification(request_id: str, page: CityPage) -> Response:
     item = await find_request(page, sub, request_id)
     values = {cid: {"narrative": str(form.get(f"narrative-{cid}", "")).strip(),
                     "link": str(form.get(f"link-{cid}", "")).strip()} for cid in item.criteria}
+    answers: dict[str, clarifications.CriterionAnswer] = {}
     errors: list[FieldError] = []
     for cid, value in values.items():
-        if not value["narrative"]:
-            errors.append(FieldError(f"narrative-{cid}", page.t("clarification.errors.narrative", criterion=cid)))
-        elif len(value["narrative"]) > 20000:
-            errors.append(FieldError(f"narrative-{cid}", page.t("criterion.errors.narrative_long")))
-        if value["link"]:
-            try:
-                evidence.LinkCreate(url=value["link"])
-            except ValidationError:
-                errors.append(FieldError(f"link-{cid}", page.t("evidence.errors.url")))
+        answer, refused = page.parse(clarifications.CriterionAnswer,
+                                     {"narrative": value["narrative"], "links": [value["link"]] if value["link"] else []},
+                                     messages="clarification.errors", inputs={"narrative": f"narrative-{cid}",
+                                                                              "links": f"link-{cid}"}, criterion=cid)
+        errors += refused
+        if answer is not None:
+            answers[cid] = answer
     if not errors:
-        answers = {cid: clarifications.CriterionAnswer(narrative=v["narrative"], links=[v["link"]] if v["link"] else [])
-                   for cid, v in values.items()}
         try:
             await clarifications.answer(page.runtime, page.principal, sub, request_id,
                                         clarifications.ClarificationAnswerCreate(answers=answers))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, Response
 
+from certification.contract import Stage
 from services.intake import clarifications, domain, drafts, submissions
 from services.intake.domain import AssessmentState
 from services.intake.errors import SubmissionIncomplete, TooLateToWithdraw, WorkflowUnavailable
@@ -21,7 +22,6 @@ from services.intake.portal.console import (
 )
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
-from certification.contract import Stage
 from shared.infra.settings import service_urls
 from shared.web.pages import FieldError, Page, Redirect, format_local
 
@@ -130,14 +130,12 @@ async def withdraw(page: CityPage) -> Response:
     form = await page.form()
     reason = str(form.get("reason", "")).strip()
     sub = await require_submission(page)
-    errors: list[FieldError] = []
-    if len(reason) > 2000:
-        errors.append(FieldError("reason", page.t("withdraw.errors.reason_long")))
+    data, errors = page.parse(submissions.WithdrawalCreate, {"reason": reason}, messages="withdraw.errors")
     if form.get("confirm") != "yes":
         errors.append(FieldError("confirm", page.t("withdraw.errors.confirm")))
     if not errors:
         try:
-            await submissions.withdraw(page.runtime, sub, submissions.WithdrawalCreate(reason=reason))
+            await submissions.withdraw(page.runtime, sub, data)
         except (TooLateToWithdraw, WorkflowUnavailable) as exc:
             errors.append(FieldError(None, page.problem(exc)))
         else:

@@ -82,14 +82,14 @@ async def debrief_page(submission_id: str, page: CityPage) -> HTMLResponse:
 
 async def _change(page: Page, submission_id: str, action, done: str) -> Response:
     form = await page.form()
-    slot_id = str(form.get("slot_id", ""))
-    if action is not None and not slot_id:
-        return await render(page, submission_id, status_code=422,
-                            errors=[FieldError("slot_id", page.t("booking.errors.choose"))])
+    data, errors = page.parse(debriefs.BookingCreate, {"slot_id": str(form.get("slot_id", ""))},
+                              messages="booking.errors")
+    if data is None:
+        return await render(page, submission_id, status_code=422, errors=errors)
     try:
         with redirect_on(OfferClosed, OfferExpired, to=url(submission_id), done="offer_closed"):
             async with page.runtime.db.transaction() as session:
-                await action(session, config(page), page.principal, submission_id, slot_id)
+                await action(session, config(page), page.principal, submission_id, data.slot_id)
     except CHANGE_ERRORS as exc:
         status = page.request.app.state.errors[exc.code].status
         return await render(page, submission_id, status_code=status,

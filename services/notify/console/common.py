@@ -35,7 +35,7 @@ SLOTS = Console(
     home="/slots/", sign_in="/slots/sign-in", roles=(Role.AUDITOR,),
     nav=(NavItem("slots", "/slots/"),), globals=_globals)
 # The auditors' console says so in its header; every other string is shared with /booking.
-SLOTS.locales = (HERE / "locales", HERE / "locales" / "slots")
+SLOTS.locales = (*SLOTS.locales, HERE / "locales" / "slots")
 
 # A signed-in page of each console (anyone else goes to its sign-in page).
 CityPage = Annotated[Page, Depends(signed_in)]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.notify import debriefs
 from services.notify.console.common import SLOTS, AuditorPage, after_change, config
-from services.notify.debriefs import OutcomeCreate, SlotCreate
+from services.notify.debriefs import BookingCreate, OutcomeCreate, SlotCreate
 from services.notify.domain import when
 from services.notify.errors import (
     CallNotStarted,
@@ -141,13 +141,12 @@ async def debrief_page(submission_id: str, page: AuditorPage) -> HTMLResponse:
 @router.post("/debriefs/{submission_id}/reschedule")
 async def reschedule(submission_id: str, page: AuditorPage) -> Response:
     form = await page.form()
-    slot_id = str(form.get("slot_id", ""))
-    if not slot_id:
-        return await render_debrief(page, submission_id, status_code=422,
-                                    errors=[FieldError("slot_id", page.t("debrief.errors.choose"))])
+    data, errors = page.parse(BookingCreate, {"slot_id": str(form.get("slot_id", ""))}, messages="debrief.errors")
+    if data is None:
+        return await render_debrief(page, submission_id, status_code=422, errors=errors)
     try:
         async with page.runtime.db.transaction() as session:
-            await debriefs.reschedule(session, config(page), page.principal, submission_id, slot_id)
+            await debriefs.reschedule(session, config(page), page.principal, submission_id, data.slot_id)
     except (SlotTaken, TooSoon, NotBooked, OfferClosed) as exc:
         status = page.request.app.state.errors[exc.code].status
         return await render_debrief(page, submission_id, status_code=status,
@@ -168,15 +167,11 @@ async def cancel(submission_id: str, page: AuditorPage) -> Response:
 async def outcome(submission_id: str, page: AuditorPage) -> Response:
     form = await page.form()
     values = {"outcome": str(form.get("outcome", "")), "notes": str(form.get("notes", "")).strip()}
-    errors = []
-    if values["outcome"] not in ("held", "no_show"):
-        errors.append(FieldError("outcome", page.t("debrief.errors.outcome")))
-    if len(values["notes"]) > 20000:
-        errors.append(FieldError("notes", page.t("debrief.errors.notes")))
-    if not errors:
+    data, errors = page.parse(OutcomeCreate, values, messages="debrief.errors")
+    if data is not None:
         try:
             async with page.runtime.db.transaction() as session:
-                await debriefs.record_outcome(session, page.principal, submission_id, OutcomeCreate(**values))
+                await debriefs.record_outcome(session, page.principal, submission_id, data)
         except (CallNotStarted, NotBooked, OfferClosed) as exc:
             errors.append(FieldError("outcome", page.problem(exc)))
             return await render_debrief(page, submission_id, status_code=409, errors=errors, values=values)

@@ -8,19 +8,15 @@ prefix and one sign-in rule), sharing one templates directory and one locales di
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from babel import Locale
-from babel.dates import format_date, format_timedelta
-from babel.numbers import format_decimal, format_percent
+from babel.dates import format_timedelta
 from fastapi import Depends, Request
 
-from services.reporting import catalog_texts
 from services.reporting.throttle import LookupThrottle
+from shared.catalog import texts as catalog_texts
 from shared.infra.auth import Role
 from shared.web.pages import Console, NavItem, Page, signed_in
 
@@ -30,29 +26,17 @@ HERE = Path(__file__).parent
 def _globals(page: Page) -> dict:
     lang = page.lang
 
-    def number(value: int) -> str:
-        return format_decimal(value, locale=lang)
-
-    def percent(value: float, digits: int | None = None) -> str:
-        """45 -> 45%, 45.5 -> 45.5 % (es): as precise as the figure, in the language's form;
-        with `digits`, always that many decimals (63 -> 63.0%), so a column reads evenly."""
-        if digits is None:
-            return format_percent(Decimal(str(value)) / 100, locale=lang, decimal_quantization=False)
-        pattern = re.sub(r"0(?=[^0#]*$)", "0." + "0" * digits, Locale.parse(lang).percent_formats[None].pattern,
-                         count=1)
-        return format_percent(Decimal(str(value)) / 100, format=pattern, locale=lang)
-
     def duration(seconds: float | None) -> str:
         if seconds is None:
             return "—"
         return format_timedelta(seconds, threshold=1.5, format="short", locale=lang)
 
     def date(value: datetime | None) -> str:
-        return format_date(value.date(), format="long", locale=lang) if value else ""
+        return page.t.date(value) if value else ""
 
     return {"tier_name": lambda tier: catalog_texts.tier_name(tier, lang),
             "area_name": lambda area: catalog_texts.area_name(area, lang),
-            "number": number, "percent": percent, "duration": duration, "date": date}
+            "number": page.t.number, "percent": page.t.percent, "duration": duration, "date": date}
 
 
 def _console(name: str, prefix: str, *, home: str, roles: tuple[Role, ...], nav: tuple[NavItem, ...] = ()) -> Console:

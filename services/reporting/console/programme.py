@@ -4,7 +4,6 @@ carry every figure; the one chart repeats the area table for the eye."""
 
 from __future__ import annotations
 
-from babel.numbers import format_percent
 from fastapi.responses import HTMLResponse
 
 from services.reporting import programme
@@ -36,4 +35,4 @@ def area_chart(page: Page, figures: programme.ProgrammeRead) -> Chart | None:
                      [Series("", COLORS["city"], [round(a.average_percent) for a in figures.areas])],
                      title=page.t("programme.areas.chart_title"), desc=page.t("programme.areas.chart_desc"),
                      width_in=7.0, bar_height_in=0.22, legend=False,
-                     value_label=lambda v: format_percent(v / 100, locale=page.lang))
+                     value_label=page.t.percent)

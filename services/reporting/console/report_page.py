@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from babel.dates import format_date
 from fastapi.responses import HTMLResponse, Response
 
 from services.reporting import roster, visibility
@@ -20,9 +19,8 @@ from services.reporting.console.console import REPORTS, SignedInPage
 from services.reporting.errors import Forbidden
 from services.reporting.models import Report
 from services.reporting.renders import renders_of
-from services.reporting.report import LANGUAGES
+from shared.i18n import language_name, languages
 from shared.infra.auth import Role
-from shared.web.i18n import LANGUAGE_NAMES
 from shared.web.pages import Page
 
 router = REPORTS.router()
@@ -43,7 +41,7 @@ async def report_list(page: SignedInPage) -> HTMLResponse:
 def report_language(page: Page, report: Report) -> str:
     """The language asked for (`?lang=`), else the one the report was issued in."""
     asked = page.request.query_params.get("lang", "").lower()
-    return asked if asked in LANGUAGES else report.language
+    return asked if asked in languages() else report.language
 
 
 def embed(document: str, toolbar: str, stylesheet: str) -> str:
@@ -69,9 +67,9 @@ async def report_page(report_id: str, page: SignedInPage) -> HTMLResponse:
     toolbar = REPORTS.templates.env.get_template("report_tools.html").render(
         t=t, lang=lang, report=report, honor=honor, csrf=page.csrf, principal=page.principal,
         is_operator=page.principal.role == Role.OPERATOR, base=base, list_url=f"{REPORTS.prefix}/",
-        languages=[(code, LANGUAGE_NAMES[code], f"{base}?lang={code}") for code in LANGUAGES],
-        pdf_url=f"{base}/report.pdf?lang={lang}", language_name=LANGUAGE_NAMES[lang],
-        date=lambda value: format_date(value.date(), format="long", locale=lang),
+        languages=[(code, language_name(code), f"{base}?lang={code}") for code in languages()],
+        pdf_url=f"{base}/report.pdf?lang={lang}", language_name=language_name(lang),
+        date=t.date,
         verify_url=f"/verify?code={report.verification_code}" if report.tier and report.verification_code else None,
         flash=t(f"flash.{done}") if done.isidentifier() and t.has(f"flash.{done}") else None)
     return HTMLResponse(embed(document, toolbar, STYLESHEET))
@@ -104,5 +102,5 @@ async def honor_roll(report_id: str, page: SignedInPage) -> Response:
     async with page.runtime.db.transaction() as session:
         await roster.set_honor_roll(session, page.principal, report_id, value)
     lang = str(form.get("lang", ""))
-    target = f"{REPORTS.prefix}/{report_id}" + (f"?lang={lang}" if lang in LANGUAGES else "")
+    target = f"{REPORTS.prefix}/{report_id}" + (f"?lang={lang}" if lang in languages() else "")
     return page.redirect(target, done="honor_roll_on" if value else "honor_roll_off")

@@ -17,7 +17,6 @@ from services.reporting.report.build import (
 )
 from services.reporting.report.document import ReportDocument
 from services.reporting.report.html import html_of
-from services.reporting.report.locales import LANGUAGES
 from services.reporting.report.pdf import pdf_of
 from services.reporting.report.view import ReportView, report_view
 
@@ -46,7 +45,6 @@ def render_stored(doc_json: str, lang: str, kinds: tuple[str, ...]) -> dict[str,
 
 
 __all__ = [
-    "LANGUAGES",
     "ChangeInput",
     "CityInput",
     "ReportDocument",

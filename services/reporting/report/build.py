@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from shared.catalog import Catalog, Resource
 from shared.catalog.geography import POPULATION_BANDS, REGIONS, population_band, region_for
+from shared.i18n import languages
 from shared.scoring.benchmarks import MIN_COHORT, CohortSnapshot, PublishedBenchmarks
 from shared.scoring.engine import Response, ScoreResult, ScoringInputError, score
 from shared.scoring.simulator import next_tier
@@ -31,7 +32,6 @@ from services.reporting.report.document import (
     ResourceFacts,
     TierFacts,
 )
-from services.reporting.report.locales import LANGUAGES
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -88,8 +88,8 @@ def build_document(
     preview: bool = False,
 ) -> ReportDocument:
     """Everything the report shows, frozen. Raises ReportInputError naming the field."""
-    if language not in LANGUAGES:
-        raise ReportInputError("language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    if language not in languages():
+        raise ReportInputError("language", f"{language!r} is not one of {', '.join(languages())}")
     if rendered_at.tzinfo is None or rendered_at.utcoffset() is None:
         raise ReportInputError("rendered_at", "must carry a time zone")
     if benchmarks.cycle != cycle:
@@ -102,7 +102,7 @@ def build_document(
         raise ReportInputError(f"responses.{exc.criterion_id}", str(exc)) from None
     audited = _changes(catalog, changes, result)
 
-    text = lambda obj: {lang: catalog.text(obj, lang) for lang in LANGUAGES}
+    text = lambda obj: _text(catalog, obj)
     band = benchmarks.bands.get(facts.population_band) or CohortSnapshot(withheld=True)
     everyone = benchmarks.all
 
@@ -129,7 +129,7 @@ def build_document(
     tier_resources = tuple(r.id for r in offered if r.for_tiers)
     certified = result.tier is not None
     return ReportDocument(
-        catalog_version=catalog.version, cycle=cycle, languages=LANGUAGES, language=language,
+        catalog_version=catalog.version, cycle=cycle, languages=languages(), language=language,
         rendered_at=rendered_at, preview=preview, city=facts,
         met=result.met, total=result.total, percent=result.percent, tier=result.tier,
         tiers=tuple(TierFacts(id=t.id, name=text(t.name), description=text(t.description),
@@ -216,8 +216,8 @@ def _changes(catalog: Catalog, changes: Iterable[ChangeInput | Mapping[str, Any]
         out.setdefault(change.criterion, []).append(AuditedChange(
             from_response=change.from_response, to_response=change.to_response,
             reason_code=reason.id,
-            reason_name={lang: catalog.text(reason.name, lang) for lang in LANGUAGES},
-            standard_text={lang: catalog.text(reason.text, lang) for lang in LANGUAGES},
+            reason_name=_text(catalog, reason.name),
+            standard_text=_text(catalog, reason.text),
             reason=change.reason, what_would_satisfy=change.what_would_satisfy))
     # The report prints the final response next to its history: they must tell one story.
     for cid, history in out.items():
@@ -232,6 +232,12 @@ def _changes(catalog: Catalog, changes: Iterable[ChangeInput | Mapping[str, Any]
                 "changes", f"the last change to {cid} ends at {history[-1].to_response.value}, "
                            f"but its final response is {final.value}")
     return out
+
+
+def _text(catalog: Catalog, obj: Any) -> dict[str, str]:
+    """A catalog text in every language the platform speaks (the report switches language
+    without the catalog)."""
+    return {lang: catalog.text(obj, lang) for lang in languages()}
 
 
 def _cohort(snapshot: CohortSnapshot | None) -> CohortFacts:
@@ -264,7 +270,7 @@ def _next_tier(catalog: Catalog, result: ScoreResult, band: CohortSnapshot,
         return None
     steps = tuple(
         NextStep(criterion=s.id, area=s.area,
-                 text={lang: catalog.text(catalog.criterion(s.id), lang) for lang in LANGUAGES},
+                 text=_text(catalog, catalog.criterion(s.id)),
                  response=s.response, share_band=band.share(s.id),
                  share_all=everyone.share(s.id),
                  what_would_satisfy=tuple(c.what_would_satisfy for c in audited.get(s.id, ())
@@ -292,7 +298,5 @@ def _resource_facts(catalog: Catalog, path: NextTier | None, tier_ids: tuple[str
     used = {rid for step in (path.steps if path else ()) for rid in step.resources}
     used.update(tier_ids)
     return tuple(
-        ResourceFacts(id=r.id, name={lang: catalog.text(r.name, lang) for lang in LANGUAGES},
-                      description={lang: catalog.text(r.description, lang)
-                                   for lang in LANGUAGES}, url=r.url)
+        ResourceFacts(id=r.id, name=_text(catalog, r.name), description=_text(catalog, r.description), url=r.url)
         for r in catalog.resources if r.id in used)

@@ -10,13 +10,14 @@ charts): the PDF renderer hands it to Typst as JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from babel import Locale
+from pathlib import Path
 
 from services.reporting.report.charts import COLORS, Chart, Series, bar_chart
 from services.reporting.report.document import AreaSection, CriterionLine, ReportDocument, Text
-from services.reporting.report.locales import LANGUAGES, Strings
+from shared.i18n import Translator, languages
 from shared.scoring.engine import Response
+
+STRINGS = Path(__file__).parent / "locales"  # the report's own words, <lang>.yaml
 
 
 # --- the shapes ---------------------------------------------------------------------------
@@ -241,7 +242,7 @@ class ReportView:
 def report_view(doc: ReportDocument, lang: str | None = None) -> ReportView:
     """The report in ``lang`` (default: the city's preferred language)."""
     lang = lang or doc.language
-    if lang not in LANGUAGES or lang not in doc.languages:
+    if lang not in languages() or lang not in doc.languages:
         raise ValueError(f"the report is not available in {lang!r}")
     return _Words(doc, lang).view()
 
@@ -249,8 +250,8 @@ def report_view(doc: ReportDocument, lang: str | None = None) -> ReportView:
 class _Words:
     def __init__(self, doc: ReportDocument, lang: str) -> None:
         self.doc, self.lang = doc, lang
-        self.t = Strings(lang)
-        self.locale = Locale.parse(lang)
+        self.t = Translator(lang, (STRINGS,))
+        self.locale = self.t.locale
 
     # -- small words -----------------------------------------------------------------
     def tx(self, text: Text) -> str:

@@ -10,8 +10,8 @@ from typing import Annotated
 from babel.dates import format_timedelta
 from fastapi import Depends
 
-from services.reporting import catalog_texts
 from services.reporting.operations import UNDER_REVIEW
+from shared.catalog import texts as catalog_texts
 from shared.contracts.vocabulary import WaitingFor
 from shared.infra.auth import Role
 from shared.web.pages import CSP, Console, NavItem, Page, signed_in

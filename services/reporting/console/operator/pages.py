@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from certification.contract import Stage
 from services.reporting import operations, ops_api
 from services.reporting.console.operator.console import LIVE_CSP, OPERATOR, OperatorPage
 from services.reporting.models import PipelineEntry
-from certification.contract import Stage
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.web.pages import FieldError
 
