@@ -12,7 +12,8 @@ from services.audit.activities import AuditActivities
 from services.audit.config import AuditOptions
 from services.audit.problems import ERRORS
 from shared.contracts.events import Subject
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 
 
 def build(settings: Settings | None = None, options: AuditOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:

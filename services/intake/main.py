@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 
 from certification import gateway
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 from services.intake import api, portal, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions

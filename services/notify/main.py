@@ -15,7 +15,8 @@ from services.notify.debriefs import DebriefConfig
 from services.notify.problems import ERRORS
 from services.notify.sender import MailSender
 from shared.contracts.events import Subject
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 from shared.infra.settings import SERVICES, SmtpSettings, service_urls
 
 

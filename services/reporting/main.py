@@ -7,7 +7,8 @@ from fastapi import FastAPI
 
 from certification import gateway
 from shared.contracts.events import Subject
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 from services.reporting import api, console, ops_api, subscribers
 from services.reporting.console import operator
 from services.reporting.activities import ReportingActivities

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from shared.contracts.events import Subject
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 from services.scoring import api, subscribers
 from services.scoring.activities import ScoringActivities
 from services.scoring.problems import ERRORS

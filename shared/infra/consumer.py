@@ -46,7 +46,7 @@ class EventConsumer:
 
     name: str
     subject: str
-    handler: Handler
+    handler: Handler | None  # None: a subclass overrides `process` (shared/infra/replay.py)
     db: Database
     # Called after the handler's transaction commits (e.g. to wake the outbox relay).
     after_commit: list[Callable[[], None]] = field(default_factory=list)

@@ -53,13 +53,10 @@ class ReplayRequests(EventConsumer):
 
 def listen(runtime: ServiceRuntime) -> None:
     """Every service answers replay requests for its own parked messages."""
-    consumer = ReplayRequests(f"{runtime.name}-replay", Subject.REPLAY_REQUESTED, _unused, runtime.db,
+    consumer = ReplayRequests(f"{runtime.name}-replay", Subject.REPLAY_REQUESTED, None, runtime.db,
                               after_commit=[runtime.wake_relay], service=runtime.name, metrics=runtime.metrics,
                               tracer=runtime.tracing.tracer)
     consumer.runtime = runtime
     runtime.consumers[consumer.name] = consumer
     register(runtime.router, consumer, runtime.settings.nats, runtime.stream)
 
-
-async def _unused(session, envelope) -> None:  # pragma: no cover - process() is overridden
-    raise NotImplementedError

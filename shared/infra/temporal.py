@@ -20,7 +20,6 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from certification.contract import TaskQueue
 from shared.infra import tracing
 from shared.infra.logging import bound_contextvars
 from shared.infra.metrics import temporal_runtime
@@ -69,7 +68,7 @@ async def connect(settings: TemporalSettings, *, interceptors: Sequence[Any] = (
     )
 
 
-def task_queue(settings: TemporalSettings, queue: TaskQueue | str) -> str:
+def task_queue(settings: TemporalSettings, queue: str) -> str:
     return f"{settings.task_queue_prefix}{queue}"
 
 

@@ -28,7 +28,7 @@ from kubernetes_validate.utils import latest_version
 from devtools.devstack import SA_TYPES
 from certification.contract import SearchAttributes
 from shared.infra.broker import stream_config
-from shared.infra.runtime import check_secrets
+from shared.web.app import check_secrets
 from shared.infra.settings import (
     DEFAULT_HTTP_PORTS,
     SERVICES,

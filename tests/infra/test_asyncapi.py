@@ -8,7 +8,8 @@ import httpx
 
 from shared.contracts import asyncapi
 from shared.contracts.events import PAYLOADS
-from shared.infra.runtime import ServiceRuntime, Settings, create_app
+from shared.infra.runtime import ServiceRuntime, Settings
+from shared.web.app import create_app
 from shared.infra.settings import ServiceSettings
 
 

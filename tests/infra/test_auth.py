@@ -78,7 +78,7 @@ async def test_role_dependency_answers_problem_json():
 
 
 def test_production_refuses_a_development_secret(monkeypatch):
-    from shared.infra.runtime import check_secrets
+    from shared.web.app import check_secrets
     from shared.infra.settings import CommonSettings
 
     monkeypatch.setenv("WWC_ENV", "production")

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from shared.contracts.events import Subject, SubmissionWithdrawn, make_event
 from shared.infra.consumer import EventConsumer
 from shared.infra.outbox import add_event
-from shared.infra.runtime import ServiceRuntime, create_app
+from shared.infra.runtime import ServiceRuntime
+from shared.web.app import create_app
 from shared.infra.tables import processed_events
 from devtools.harness import service_settings
 

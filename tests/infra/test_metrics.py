@@ -18,7 +18,8 @@ from devtools.harness import Stack, service_settings
 from shared.infra import migrations
 from shared.infra.auth import Role
 from shared.infra.outbox import add_event
-from shared.infra.runtime import ServiceRuntime, create_app
+from shared.infra.runtime import ServiceRuntime
+from shared.web.app import create_app
 from shared.infra.settings import AuthSettings, SERVICES, TelemetrySettings
 from shared.infra.tables import outbox
 from shared.infra.tracing import Tracing

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from devtools import devstack
-from shared.infra.runtime import ServiceRuntime, create_app
+from shared.infra.runtime import ServiceRuntime
+from shared.web.app import create_app
 from shared.infra.settings import NatsSettings, ServiceSettings, TemporalSettings
 from shared.infra.runtime import Settings
 from tests.infra.test_consumer import eventually

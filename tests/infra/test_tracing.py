@@ -18,7 +18,8 @@ from sqlalchemy import select
 from devtools.harness import service_settings
 from shared.contracts.events import Subject, SubmissionWithdrawn, make_event
 from shared.infra.outbox import TRACE_KEY, add_event
-from shared.infra.runtime import ServiceRuntime, create_app
+from shared.infra.runtime import ServiceRuntime
+from shared.web.app import create_app
 from shared.infra.settings import TelemetrySettings
 from shared.infra.tables import outbox
 from shared.infra.tracing import CORRELATION_ID, Tracing
