@@ -13,7 +13,7 @@ COMMAND_MODULES = (
     "services.scoring.cli",
     "services.scoring.benchmark_cli",
     "services.reporting.cli",
-    "services.reporting.ops_cli",
+    "services.reporting.operations.cli",
     "shared.infra.dbcli",
     "shared.contracts.asyncapi",
 )

@@ -22,7 +22,9 @@ from certification.activities import (
     RoundClosed,
     bad_data,
 )
-from services.audit import cases, rounds, trail
+from services.audit.cases import service as cases
+from services.audit.rounds import service as rounds
+from services.audit.trail import service as trail
 from services.audit.config import AuditOptions
 from services.audit.errors import NotFound
 from shared.infra.runtime import ServiceRuntime

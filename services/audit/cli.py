@@ -15,7 +15,7 @@ from typing import TextIO
 
 from sqlalchemy import or_, select
 
-from services.audit import trail
+from services.audit.trail import service as trail
 from services.audit.models import ReviewCase
 from shared.infra import migrations
 from shared.infra.db import Database

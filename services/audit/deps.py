@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from services.audit.config import AuditOptions
-from services.audit.evidence import IntakeFiles
+from services.audit.cases.evidence import IntakeFiles
 from shared.infra.auth import Principal, Role, bearer, require_roles
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import cases, directory, rounds
+from services.audit import directory
+from services.audit.cases import service as cases
+from services.audit.rounds import service as rounds
 from services.audit.config import AuditOptions
 from shared.contracts.events import (
     CityProfile,

@@ -15,8 +15,9 @@ from certification.activities import (
     DebriefRequest,
     bad_data,
 )
-from services.notify import debriefs, directory, mails
-from services.notify.debriefs import DebriefConfig
+from services.notify import directory, mails
+from services.notify.debriefs import service as debriefs
+from services.notify.debriefs.service import DebriefConfig
 from services.notify.directory import NotYetKnown
 from services.notify.domain import Kind
 from services.notify.sender import MailSender

@@ -11,7 +11,7 @@ from certification import gateway
 from services.notify import api, console, subscribers
 from services.notify.activities import NotifyActivities
 from services.notify.config import NotifyOptions
-from services.notify.debriefs import DebriefConfig
+from services.notify.debriefs.service import DebriefConfig
 from services.notify.problems import ERRORS
 from services.notify.sender import MailSender
 from shared.contracts.events import Subject

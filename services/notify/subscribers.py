@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import directory, mails
-from services.notify.debriefs import DebriefConfig
+from services.notify.debriefs.service import DebriefConfig
 from services.notify.domain import Kind, Recipient
 from shared.contracts.events import (
     CaseAssigned,

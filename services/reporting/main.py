@@ -9,7 +9,8 @@ from certification import gateway
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings
 from shared.web.app import create_app
-from services.reporting import api, console, ops_api, subscribers
+from services.reporting import api, console, subscribers
+from services.reporting.operations import api as ops_api
 from services.reporting.console import operator
 from services.reporting.activities import ReportingActivities
 from services.reporting.config import ReportingOptions

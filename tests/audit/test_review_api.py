@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from services.audit import rounds
+from services.audit.rounds import service as rounds
 from shared.contracts.events import ClarificationAnswered, CriterionAnswerSent, Subject
 from shared.contracts.submission import EvidenceItem
 from shared.infra.auth import Role
@@ -338,7 +338,7 @@ async def test_review_call_notes_link_to_the_decisions_they_changed(audit):
 
 
 async def test_a_withdrawn_submission_closes_its_case(audit):
-    from services.audit import cases
+    from services.audit.cases import service as cases
 
     await audit.auditor("ana")
     sid = await audit.open()

@@ -73,7 +73,7 @@ async def test_the_trail_records_every_action_and_exports_verified(audit):
 def test_csv_cells_never_start_a_formula():
     from datetime import UTC, datetime
 
-    from services.audit import trail
+    from services.audit.trail import service as trail
 
     record = trail.TrailRecordRead(seq=1, at=datetime(2026, 3, 1, tzinfo=UTC), actor_id="ana", actor_role="auditor",
                                    action="case.released", reason="=HYPERLINK(\"http://x\")", prev_hash="0" * 64,

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from devtools.harness import Stack, serve
 from services.intake import accounts
-from services.notify import debriefs
+from services.notify.debriefs import service as debriefs
 from services.notify.config import NotifyOptions
 from services.notify.models import Booking
 from certification.activities import DebriefRequest

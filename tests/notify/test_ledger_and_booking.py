@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from devtools.harness import Stack
 from devtools import devstack
-from services.notify import debriefs
+from services.notify.debriefs import service as debriefs
 from services.notify.config import NotifyOptions
 from services.notify.models import Booking, Mail, Slot
 from certification.activities import DebriefRequest

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from devtools.harness import migrated_database
-from services.reporting import operations
+from services.reporting.operations import service as operations
 from services.reporting.models import LedgerEntry
 from shared.contracts.events import Subject
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.reporting.console.operator.console import OPERATOR
-from services.reporting.timeline import _LINES
+from services.reporting.operations.timeline import _LINES
 from shared.contracts.vocabulary import DebriefEnding, WaitingFor
 from shared.i18n import languages, load_file
 from tests.i18n_keys import keys_used, placeholders

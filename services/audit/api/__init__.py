@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.audit.api import cases, conflicts, review, signoff, trail
+from services.audit.api import review
+from services.audit.cases import api as cases
+from services.audit.conflicts import api as conflicts
+from services.audit.signoff import api as signoff
+from services.audit.trail import api as trail
 
 router = APIRouter(prefix="/api/v1")
 for module in (cases, review, signoff, trail, conflicts):

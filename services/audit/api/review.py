@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from services.audit import calls, cases, decisions, rounds
+from services.audit.calls import service as calls
+from services.audit.cases import service as cases
+from services.audit.decisions import service as decisions
+from services.audit.rounds import service as rounds
 from services.audit.deps import Auditor, Options, Staff
 from services.audit.errors import (
     ConflictOfInterest,

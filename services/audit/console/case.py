@@ -9,7 +9,13 @@ from urllib.parse import quote
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from services.audit import cases, conflicts, decisions, directory, domain, evidence, rounds, views
+from services.audit import directory, domain
+from services.audit.cases import service as cases
+from services.audit.conflicts import service as conflicts
+from services.audit.decisions import service as decisions
+from services.audit.cases import evidence
+from services.audit.rounds import service as rounds
+from services.audit.cases import views
 from services.audit.console.console import (
     AUDIT,
     StaffPage,
@@ -21,7 +27,7 @@ from services.audit.console.console import (
 )
 from services.audit.domain import DECIDABLE, HOLDABLE, CaseState
 from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, WrongState
-from services.audit.evidence import IntakeFiles
+from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
 from shared.web.pages import FieldError, Page, redirect_on

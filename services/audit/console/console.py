@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.audit import cases, directory
+from services.audit import directory
+from services.audit.cases import service as cases
 from services.audit.config import AuditOptions
 from services.audit.errors import Forbidden
 from services.audit.models import ReviewCase

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from services.audit import cases, directory, queue
+from services.audit import directory
+from services.audit.cases import service as cases
+from services.audit.cases import queue
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.domain import CaseState
 from services.audit.errors import CaseTaken, DomainError, UnknownAuditor, WrongState

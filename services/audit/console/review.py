@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi.responses import HTMLResponse, Response
 
-from services.audit import calls, cases, rounds
+from services.audit.calls import service as calls
+from services.audit.cases import service as cases
+from services.audit.rounds import service as rounds
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.errors import (

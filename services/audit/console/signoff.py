@@ -11,7 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from services.audit import cases, conflicts, signoff, trail
+from services.audit.cases import service as cases
+from services.audit.conflicts import service as conflicts
+from services.audit.signoff import service as signoff
+from services.audit.trail import service as trail
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, staff_names
 from services.audit.errors import (
@@ -172,7 +175,7 @@ async def declare(page: StaffPage) -> Response:
         return await render_conflicts(page, status_code=422, values=values, errors=errors)
     try:
         async with page.runtime.db.transaction() as session:
-            _, released = await conflicts.declare(session, page.principal, data)
+            _, released = await cases.declare_conflict(session, page.principal, data)
     except InvalidInput as exc:
         return await render_conflicts(page, status_code=422, values=values, errors=[
             FieldError(exc.field, page.t(f"conflicts.errors.{exc.field}"))])

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.notify.api import debriefs, mail, preferences
+from services.notify.api import mail, preferences
+from services.notify.debriefs import api as debriefs
 
 router = APIRouter(prefix="/api/v1")
 for module in (debriefs, preferences, mail):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.notify.debriefs import DebriefConfig
+from services.notify.debriefs.service import DebriefConfig
 from services.notify.sender import MailSender
 from shared.infra.auth import Principal, Role, require_roles
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from services.notify import debriefs, directory
+from services.notify import directory
+from services.notify.debriefs import service as debriefs
 from services.notify.console.common import BOOKING, CityPage, after_change, config
 from services.notify.domain import OPTIONAL_KINDS, when
 from services.notify.errors import (

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.notify import domain
-from services.notify.debriefs import DebriefConfig
+from services.notify.debriefs.service import DebriefConfig
 from shared.infra.auth import Role
 from shared.web.pages import Console, NavItem, Page, signed_in
 

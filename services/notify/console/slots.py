@@ -10,9 +10,9 @@ from zoneinfo import available_timezones
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from services.notify import debriefs
+from services.notify.debriefs import service as debriefs
 from services.notify.console.common import SLOTS, AuditorPage, after_change, config
-from services.notify.debriefs import BookingCreate, OutcomeCreate, SlotCreate
+from services.notify.debriefs.service import BookingCreate, OutcomeCreate, SlotCreate
 from services.notify.domain import when
 from services.notify.errors import (
     CallNotStarted,

@@ -10,7 +10,7 @@ from typing import Annotated
 from babel.dates import format_timedelta
 from fastapi import Depends
 
-from services.reporting.operations import UNDER_REVIEW
+from services.reporting.operations.service import UNDER_REVIEW
 from shared.catalog import texts as catalog_texts
 from shared.contracts.vocabulary import WaitingFor
 from shared.infra.auth import Role

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from certification.contract import Stage
-from services.reporting import operations, ops_api
+from services.reporting.operations import service as operations
+from services.reporting.operations import api as ops_api
 from services.reporting.console.operator.console import LIVE_CSP, OPERATOR, OperatorPage
 from services.reporting.models import PipelineEntry
 from shared.errors import DomainError, InvalidInput, NotFound

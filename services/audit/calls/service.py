@@ -10,7 +10,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import cases, decisions, domain, evidence, rounds, trail
+from services.audit import domain
+from services.audit.cases import service as cases
+from services.audit.decisions import service as decisions
+from services.audit.cases import evidence
+from services.audit.rounds import service as rounds
+from services.audit.trail import service as trail
 from services.audit.domain import DECIDABLE
 from services.audit.errors import InvalidInput, NotHolder
 from services.audit.models import CallNote, ReviewCase

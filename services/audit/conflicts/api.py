@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.audit import conflicts, directory, queue
-from services.audit.conflicts import ConflictRead
+from services.audit import directory
+from services.audit.conflicts import service as conflicts
+from services.audit.cases import queue
+from services.audit.cases import service as cases
+from services.audit.conflicts.service import ConflictRead
 from services.audit.deps import Auditor, Staff
 from services.audit.errors import NotFound
 from services.audit.problems import AUTH, problems
@@ -57,7 +60,7 @@ async def my_conflicts(principal: Staff, session: Session) -> list[conflicts.Con
              responses=problems(*AUTH, "invalid_input"))
 async def declare(data: conflicts.ConflictCreate, principal: Auditor, runtime: Runtime) -> Declared:
     async with runtime.db.transaction() as session:
-        row, released = await conflicts.declare(session, principal, data)
+        row, released = await cases.declare_conflict(session, principal, data)
         out = Declared(conflict=conflicts.read(row), released=released)
     runtime.wake_relay()
     return out

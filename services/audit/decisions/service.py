@@ -17,7 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import cases, domain, evidence, rounds, trail
+from services.audit import domain
+from services.audit.cases import service as cases
+from services.audit.cases import evidence
+from services.audit.rounds import service as rounds
+from services.audit.trail import service as trail
 from services.audit.domain import DECIDABLE
 from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder
 from services.audit.models import CallNote, Decision, ReviewCase

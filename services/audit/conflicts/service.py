@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import domain, trail
+from services.audit import domain
+from services.audit.trail import service as trail
 from services.audit.domain import Conflict as ConflictRule
 from services.audit.domain import Place
 from services.audit.errors import NotFound
@@ -76,32 +77,21 @@ async def check(session: AsyncSession, auditor_id: str, case: ReviewCase, *, who
     domain.ensure_not_conflicted(await rules(session, auditor_id), place_of(case), who=who, action=action)
 
 
-async def declare(session: AsyncSession, principal: Principal, data: ConflictCreate) -> tuple[Conflict, list[str]]:
-    """Record the conflict (once: declaring it again returns the one there) and hand back
-    the open cases it covers that the auditor holds; returns the conflict and those cases'
-    submission ids."""
-    from services.audit import cases  # the case use cases use this module too
-
+async def declare(session: AsyncSession, principal: Principal, data: ConflictCreate) -> tuple[Conflict, bool]:
+    """Record the conflict, once: declaring it again returns the one there; (the conflict,
+    whether it is new). Handing back the cases it covers is the cases' own use case
+    (`cases.service.declare_conflict`)."""
     rule = domain.make_conflict(data.scope, city_id=data.city_id, country=data.country, state=data.state)
     for row in await active(session, principal.sub):
         if rule_of(row).key == rule.key:
-            return row, []
+            return row, False
     row = Conflict(auditor_id=principal.sub, scope=rule.scope.value, city_id=rule.city_id, country=rule.country,
                    state=rule.state, reason=data.reason.strip(), declared_at=utcnow())
     session.add(row)
     await session.flush()
-    actor = trail.Actor.of(principal)
-    await trail.append(session, trail.auditor_chain(principal.sub), actor, "conflict.declared",
+    await trail.append(session, trail.auditor_chain(principal.sub), trail.Actor.of(principal), "conflict.declared",
                        after={"key": rule.key}, reason=row.reason)
-    held = (await session.scalars(select(ReviewCase).where(
-        ReviewCase.holder_id == principal.sub,
-        ReviewCase.status.in_([s.value for s in domain.HOLDABLE])))).all()
-    released = []
-    for case in held:
-        if rule.matches(place_of(case)):
-            await cases.release_held(session, case, actor, reason=f"conflict of interest declared ({rule.key})")
-            released.append(case.submission_id)
-    return row, released
+    return row, True
 
 
 async def withdraw(session: AsyncSession, principal: Principal, conflict_id: str) -> Conflict:

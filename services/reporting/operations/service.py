@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from certification import gateway
-from services.reporting import timeline
+from services.reporting.operations import timeline
 from shared.infra.db import Database
 from services.reporting.models import LedgerEntry, PipelineEntry
 from shared.contracts.events import ReplayRequested, Subject, make_event

@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certification import gateway
 from certification.contract import CaseHolder, Signal
-from services.audit import conflicts, directory, domain, trail
+from services.audit import directory, domain
+from services.audit.conflicts import service as conflicts
+from services.audit.trail import service as trail
 from services.audit.config import AuditOptions
 from services.audit.domain import CLOSED, HOLDABLE, CaseState
 from services.audit.errors import CaseTaken, Forbidden, NotFound, NotHolder, SubmissionNotReceived, UnknownAuditor
-from services.audit.models import ReviewCase, Staff
+from services.audit.models import Conflict, ReviewCase, Staff
 from shared.contracts.events import (
     CaseAssigned,
     CaseOpened,
@@ -341,3 +343,21 @@ async def complete_automatically(session: AsyncSession, case: ReviewCase, correl
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
+
+
+async def declare_conflict(session: AsyncSession, principal: Principal,
+                           data: conflicts.ConflictCreate) -> tuple[Conflict, list[str]]:
+    """An auditor declares a conflict of interest: the open cases it covers that they hold
+    go back to the queue; (the conflict, those cases' submission ids)."""
+    row, new = await conflicts.declare(session, principal, data)
+    if not new:
+        return row, []
+    rule = conflicts.rule_of(row)
+    held = (await session.scalars(select(ReviewCase).where(
+        ReviewCase.holder_id == principal.sub, ReviewCase.status.in_([s.value for s in HOLDABLE])))).all()
+    released = []
+    for case in held:
+        if rule.matches(conflicts.place_of(case)):
+            await release_held(session, case, trail.Actor.of(principal), reason=f"conflict of interest declared ({rule.key})")
+            released.append(case.submission_id)
+    return row, released

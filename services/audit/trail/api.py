@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.audit import cases, trail
+from services.audit.cases import service as cases
+from services.audit.trail import service as trail
 from services.audit.deps import Staff
 from services.audit.errors import NotFound
 from services.audit.problems import AUTH, problems

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from services.notify import debriefs
+from services.notify.debriefs import service as debriefs
 from services.notify.api.deps import AUTH, Auditor, AuditorOrOperator, CityOrAuditor, CityStaff, Config, Sender
-from services.notify.debriefs import BookingCreate, BookingRead, DebriefRead, OutcomeCreate, SlotCreate, SlotRead
+from services.notify.debriefs.service import BookingCreate, BookingRead, DebriefRead, OutcomeCreate, SlotCreate, SlotRead
 from services.notify.errors import (
     AlreadyBooked,
     CallNotStarted,

@@ -19,7 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certification import gateway
 from certification.activities import ReviewOutcome
 from certification.contract import Signal
-from services.audit import cases, conflicts, decisions, directory, domain, trail
+from services.audit import directory, domain
+from services.audit.cases import service as cases
+from services.audit.conflicts import service as conflicts
+from services.audit.decisions import service as decisions
+from services.audit.trail import service as trail
 from services.audit.domain import CaseState
 from services.audit.errors import DecisionsChanged, DecisionsIncomplete, RoundOpen
 from services.audit.models import ReviewCase, Signoff

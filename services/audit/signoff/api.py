@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.audit import cases, signoff
+from services.audit.cases import service as cases
+from services.audit.signoff import service as signoff
 from services.audit.deps import Auditor, Staff
 from services.audit.errors import (
     ConflictOfInterest,

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case as when, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import conflicts, directory, domain
+from services.audit import directory, domain
+from services.audit.conflicts import service as conflicts
 from services.audit.config import AuditOptions
 from services.audit.domain import CLOSED, HOLDABLE, CaseState
 from services.audit.models import ClarificationRound, Decision, ReviewCase, Signoff

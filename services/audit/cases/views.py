@@ -8,13 +8,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import calls, cases, decisions, evidence, queue, rounds, signoff
-from services.audit.calls import CallNoteRead
-from services.audit.decisions import DecisionRead
-from services.audit.evidence import EvidenceView
-from services.audit.queue import CaseSummary
-from services.audit.rounds import RoundRead
-from services.audit.signoff import SignoffRead
+from services.audit.calls import service as calls
+from services.audit.cases import service as cases
+from services.audit.decisions import service as decisions
+from services.audit.cases import evidence
+from services.audit.cases import queue
+from services.audit.rounds import service as rounds
+from services.audit.signoff import service as signoff
+from services.audit.calls.service import CallNoteRead
+from services.audit.decisions.service import DecisionRead
+from services.audit.cases.evidence import EvidenceView
+from services.audit.cases.queue import CaseSummary
+from services.audit.rounds.service import RoundRead
+from services.audit.signoff.service import SignoffRead
 from services.audit.config import AuditOptions
 from services.audit.models import ReviewCase
 from shared.contracts.vocabulary import Answer

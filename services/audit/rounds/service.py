@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certification import gateway
 from certification.contract import ClarificationRequest, Signal
-from services.audit import cases, domain, evidence, trail
+from services.audit import domain
+from services.audit.cases import service as cases
+from services.audit.cases import evidence
+from services.audit.trail import service as trail
 from services.audit.config import AuditOptions
 from services.audit.domain import CaseState
 from services.audit.errors import RoundOpen
-from services.audit.evidence import EvidenceView
+from services.audit.cases.evidence import EvidenceView
 from services.audit.models import ClarificationRound, ReviewCase
 from shared.contracts.events import ClarificationAnswered, ClarificationClosed, ClarificationRequested, Subject
 from shared.infra.auth import Principal

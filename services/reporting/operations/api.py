@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from certification.contract import TaskQueue
-from services.reporting import operations
+from services.reporting.operations import service as operations
 from services.reporting.errors import NoFailedStep
 from services.reporting.models import PipelineEntry
 from services.reporting.problems import problems

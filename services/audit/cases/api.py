@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from services.audit import cases, directory, evidence, queue, rounds, views
+from services.audit import directory
+from services.audit.cases import service as cases
+from services.audit.cases import evidence
+from services.audit.cases import queue
+from services.audit.rounds import service as rounds
+from services.audit.cases import views
 from services.audit.deps import Auditor, CallerToken, Files, Options, Staff
 from services.audit.errors import (
     CaseTaken,

@@ -1,0 +1,1 @@
+"""The review call: its agenda (every criterion flagged so far) and its notes."""

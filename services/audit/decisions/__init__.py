@@ -1,0 +1,2 @@
+"""Decisions: per criterion, confirmed or changed with a reason code, an explanation and
+what would satisfy it; versioned, and bound to the evidence they judged."""
