@@ -22,6 +22,8 @@ from shared.contracts.submission import FrozenSubmission
 from shared.contracts.vocabulary import Answer
 from certification.contract import Stage, TaskQueue
 from shared.scoring.benchmarks import PublishedBenchmarks
+from shared.scoring.engine import ScoreResult
+from shared.scoring.simulator import Path
 
 BAD_DATA = "BadData"
 
@@ -129,20 +131,29 @@ class ScoreRequest(Traced):
 
 
 class ScoreOutcome(BaseModel):
+    """Scoring's whole answer, which the report shows without scoring again."""
+
     met: int
     total: int
     percent: int
     tier: str | None = None
     # The benchmarks published when the score was computed (the report shows these).
     benchmarks: PublishedBenchmarks | None = None
+    # The explainable score (every area and criterion, why each is met or not) and the way
+    # to the next tier (None: at the highest tier); absent only from runs scored before
+    # they travelled with the score.
+    result: ScoreResult | None = None
+    path: Path | None = None
 
 
 # --- reporting --------------------------------------------------------------------------------
 
 
 class ReportRequest(Traced):
+    """What the report states: the submission as frozen, the auditors' changes, and the
+    score as scoring computed it (the final responses are in the score's result)."""
+
     submission: FrozenSubmission
-    audited_responses: dict[str, Answer]
     changes: list[AuditedChange] = Field(default_factory=list)
     score: ScoreOutcome
 

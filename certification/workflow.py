@@ -135,7 +135,7 @@ class CertificationWorkflow:
                 population_band=city.population_band))
             await self._enter(Stage.REPORTING)
             self._report = await self._call(Activities.RENDER_REPORT, ReportRequest(
-                **self._traced(), submission=inp.submission, audited_responses=review.audited_responses,
+                **self._traced(), submission=inp.submission,
                 changes=review.changes, score=self._score))
             await self._enter(Stage.DEBRIEF)
             await self._debrief_phase(inp)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from certification.activities import ReportRequest
 from services.reporting.models import Report
 from services.reporting.renders import CONTENT_TYPES, Renders, keys
-from services.reporting.report import ChangeInput, CityInput, ReportDocument, build_document
+from services.reporting.report import ChangeInput, CityInput, ReportInputError, ReportDocument, build_document
 from services.reporting.verification import verification_code
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import ReportReady, Subject, make_event
@@ -34,11 +34,13 @@ def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], 
     sub = req.submission
     city = sub.city
     benchmarks = req.score.benchmarks or publish(BenchmarkBook(), sub.cycle)
+    if req.score.result is None:
+        raise ReportInputError("score.result", "scoring sent no explainable score (a run scored before it did)")
     return build_document(
         catalog=load_catalog(sub.catalog_version), cycle=sub.cycle,
         city=CityInput(name=city.name, population=city.population, state=city.state or None, country=city.country,
                        region=city.region, population_band=city.population_band),
-        responses={cid: str(a) for cid, a in req.audited_responses.items()},
+        result=req.score.result, path=req.score.path,
         changes=[ChangeInput(criterion=c.criterion, from_response=c.from_response, to_response=c.to_response,
                              reason_code=c.reason_code, reason=c.explanation,
                              what_would_satisfy=c.what_would_satisfy or None) for c in req.changes],

@@ -25,9 +25,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.scoring.benchmarks import CohortSnapshot, PublishedBenchmarks
 from shared.scoring.engine import (
     Response,
     ScoreResult,
@@ -65,6 +67,35 @@ class Simulation(BaseModel):
 
 def what_if(catalog: Catalog, responses: Mapping[str, str]) -> ScoreResult:
     return score(catalog, responses)
+
+
+RankedBy = Literal["band", "all", "catalog"]
+
+
+class Path(BaseModel):
+    """The way to the next tier as scoring reports it with a score: the simulator's
+    smallest set, with whose adoption ranked equal-sized sets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    simulation: Simulation
+    ranked_by: RankedBy
+
+
+def path_for(catalog: Catalog, result: ScoreResult, benchmarks: PublishedBenchmarks,
+             population_band: str | None) -> Path:
+    """Ranked by what cities of the same size achieve; by all applicants when that cohort
+    is withheld; by catalog order when both are (the published figures only)."""
+    band = benchmarks.bands.get(population_band or "") or CohortSnapshot(withheld=True)
+    ranked_by: RankedBy = "catalog"
+    adoption = None
+    for name, cohort in (("band", band), ("all", benchmarks.all)):
+        if not cohort.withheld and cohort.criterion_share is not None:
+            ranked_by = name
+            adoption = {cid: cohort.share(cid) / 100 for cid in catalog.criterion_ids}
+            break
+    simulation = next_tier(catalog, {c.id: c.response.value for c in result.criteria}, adoption)
+    return Path(simulation=simulation, ranked_by=ranked_by)
 
 
 def next_tier(catalog: Catalog, responses: Mapping[str, str],

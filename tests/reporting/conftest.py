@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from shared.catalog import Catalog, load_catalog
-from services.reporting.report import ReportDocument, build_document
+from services.reporting.report import ReportDocument
 from services.reporting.report.preview import PreviewFile, read_preview_file
-from tests.reporting.helpers import EXAMPLE, RENDERED_AT, benchmarks
+from tests.reporting.helpers import EXAMPLE, RENDERED_AT, benchmarks, report
 
 VERIFY_CODE = "WWC-2026-7K3Q-9MXD"
 VERIFY_URL = "https://certification.example.org/verify"
@@ -33,8 +33,8 @@ def example_benchmarks(wwc, example):
 @pytest.fixture(scope="session")
 def example_doc(wwc, example, example_benchmarks) -> ReportDocument:
     """The shipped example as an issued report: certified, with codes and a booking link."""
-    return build_document(
-        catalog=wwc, cycle=example.cycle, city=example.city, responses=example.responses,
+    return report(
+        wwc, cycle=example.cycle, city=example.city, responses=example.responses,
         changes=example.changes, benchmarks=example_benchmarks, language="en",
         rendered_at=RENDERED_AT, verification_code=VERIFY_CODE, verification_url=VERIFY_URL,
         debrief_url=DEBRIEF_URL)

@@ -14,6 +14,8 @@ from shared.catalog import Catalog
 from shared.catalog.geography import population_band, region_for
 from shared.scoring.benchmarks import BenchmarkBook, CityScore, PublishedBenchmarks, publish
 from shared.scoring.engine import score
+from services.reporting.report import build_document
+from services.reporting.report.preview import scored
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "report-preview.json"
 RENDERED_AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
@@ -45,6 +47,22 @@ def cohort(catalog: Catalog, places: Iterable[tuple[int, str | None, str]], seed
     rng = random.Random(seed)
     return [(pop, state, country, responses(catalog, rng, rng.uniform(0.2, 0.8)))
             for pop, state, country in places]
+
+
+def report(catalog: Catalog, *, responses: Mapping[str, str], benchmarks: PublishedBenchmarks,
+           city: Mapping, **kw):
+    """A report built as the service builds one: scored (and its path found) first by the
+    shared scoring code, exactly what the scoring service sends with a score."""
+    try:
+        band = population_band(city.get("population"))
+    except ValueError:
+        band = None  # build_document names the bad field
+    result, path = scored(catalog, responses, benchmarks, band and str(band))
+    kw.setdefault("cycle", CYCLE)
+    kw.setdefault("language", "en")
+    kw.setdefault("rendered_at", RENDERED_AT)
+    return build_document(catalog=catalog, city=city, result=result, path=path,
+                          benchmarks=benchmarks, **kw)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path, name: str = "report") -> str:

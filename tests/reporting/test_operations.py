@@ -18,6 +18,7 @@ from devtools.harness import Stack, serve
 from services import cli
 from services.scoring import main as scoring_main
 from services.scoring import service as scoring_service
+from shared.catalog import CatalogError
 from shared.contracts.events import Subject
 from shared.infra.auth import Role
 from shared.infra.settings import SERVICES
@@ -55,7 +56,7 @@ async def ops(module_infra, tmp_path_factory):  # noqa: F811
 
     def catalog(version):
         if Faults.catalog_missing:
-            raise FileNotFoundError(f"catalog {version} is not installed in this deployment")
+            raise CatalogError(version, None, "not installed in this deployment")
         return load(version)
 
     async def city_directory(session, envelope):

@@ -18,7 +18,9 @@ from devtools.harness import Stack
 from services.reporting.config import ReportingOptions
 from services.reporting.models import Report
 from certification.activities import ReportRequest, ScoreOutcome
+from shared.catalog import load_catalog
 from shared.infra.tables import outbox
+from shared.scoring.engine import score
 from tests.factories import frozen_submission
 from tests.reporting.render_probe import RenderProbe, RenderProbeInput, slow_render_stored
 
@@ -38,8 +40,10 @@ def request(i: int) -> ReportRequest:
     responses = {c: ("YES" if k % 3 else "NO") for k, c in enumerate(
         ["DG1", "DG2", "DG3", "EVAL1", "EVAL2", "GM1", "GM2", "OD1", "PA1", "SE1"])}
     submission = frozen_submission(responses, city_id=f"city-{i}", name=f"Burst City {i}")
+    result = score(load_catalog(submission.catalog_version), responses)
     return ReportRequest(submission_id=str(uuid.uuid4()), submission=submission,
-                         audited_responses=responses, score=ScoreOutcome(met=6, total=45, percent=13, tier=None))
+                         score=ScoreOutcome(met=result.met, total=result.total, percent=result.percent,
+                                            tier=result.tier, result=result))
 
 
 async def issue_all(stack: Stack, requests: list[ReportRequest], *, heartbeat_seconds: float | None = None):

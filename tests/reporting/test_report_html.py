@@ -15,10 +15,10 @@ import yaml
 from shared.catalog import parse_catalog
 from shared.catalog.geography import POPULATION_BANDS, REGIONS
 from shared.i18n import languages, messages
-from services.reporting.report import build_document, render_html
+from services.reporting.report import render_html
 from services.reporting.report.view import STRINGS
 from services.reporting.report.preview import preview_document
-from tests.reporting.helpers import RENDERED_AT, benchmarks, cohort
+from tests.reporting.helpers import RENDERED_AT, benchmarks, cohort, report
 
 CSS = Path(__file__).parents[2] / "services" / "reporting" / "report" / "templates" / "report.css"
 MINI = Path(__file__).parents[1] / "scoring" / "data" / "mini-catalog.yaml"
@@ -166,7 +166,7 @@ def test_translations_come_from_the_same_document(example_doc, wwc):
 def test_withheld_cohorts_are_words_never_numbers(wwc):
     # Six cities of 500K+ in the South: "all" is shown, this city's size and region are not.
     bench = benchmarks(wwc, cohort(wwc, [(600_000, "TX", "US")] * 6))
-    doc = build_document(catalog=wwc, cycle="2026",
+    doc = report(wwc, cycle="2026",
                          city={"name": "Small", "population": 40_000, "state": "VT",
                                "country": "US"},
                          responses={cid: "YES" for cid in list(wwc.criterion_ids)[:24]},
@@ -195,7 +195,7 @@ def test_every_withheld_row_is_words_only(wwc):
     worked out by subtraction), the row shows words and no number."""
     places = [(600_000, "TX", "US")] * 6 + [(45_000, "PR", "US")] * 2 + [(70_000, "ON", "CA")]
     bench = benchmarks(wwc, cohort(wwc, places, seed=3))
-    doc = build_document(catalog=wwc, cycle="2026",
+    doc = report(wwc, cycle="2026",
                          city={"name": "Bayamón", "population": 45_000, "state": "PR",
                                "country": "US"},
                          responses={}, benchmarks=bench, language="pt", rendered_at=RENDERED_AT)
@@ -215,7 +215,7 @@ def test_breadth_is_explained_when_the_percentage_is_not_enough():
             c["id"], ["measure"])
     mini = parse_catalog(data, source="mini-one-component")
     answers = {cid: "YES" for cid in ("A2", "A3", "A4", "B1", "C1", "C2", "C3")}
-    doc = build_document(catalog=mini, cycle="2026",
+    doc = report(mini, cycle="2026",
                          city={"name": "Narrow", "population": 50_000, "state": "NY",
                                "country": "US"},
                          responses=answers, benchmarks=benchmarks(mini, []), language="en",
@@ -238,7 +238,7 @@ def test_preview_and_missing_links_are_said_in_words(example, wwc):
 
 def test_city_names_cannot_break_the_page(wwc):
     name = "O'Fallon \"</style><script>alert(1)</script>"
-    doc = build_document(catalog=wwc, cycle="2026",
+    doc = report(wwc, cycle="2026",
                          city={"name": name, "population": 90_000, "state": "IL",
                                "country": "US"},
                          responses={}, benchmarks=benchmarks(wwc, []), language="en",

@@ -41,9 +41,9 @@ async def test_store_score_is_idempotent_and_publishes_once(db):
                        catalog_version="wwc-2019", audited_responses=random_responses(random.Random(1), 0.7),
                        region="West", population_band="500K+")
     async with db.transaction() as session:
-        first = await store_score(session, req)
+        first, _ = await store_score(session, req)
     async with db.transaction() as session:
-        again = await store_score(session, req)  # a retried activity
+        again, _ = await store_score(session, req)  # a retried activity
     assert (first.met, first.tier) == (again.met, again.tier)
     expected = score(load_catalog("wwc-2019"), req.audited_responses)
     assert (first.met, first.percent, first.tier) == (expected.met, expected.percent, expected.tier)

@@ -1,6 +1,6 @@
 """The Certification Report: build a frozen document, render it as HTML or tagged PDF.
 
-    doc = build_document(catalog=..., cycle=..., city=..., responses=..., ...)
+    doc = build_document(catalog=..., cycle=..., city=..., result=..., path=..., ...)
     stored = doc.model_dump_json()            # keep it; re-render it any time
     html = render_html(ReportDocument.model_validate_json(stored), "es")
     pdf = render_pdf(doc, "pt")

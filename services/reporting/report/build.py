@@ -1,6 +1,7 @@
-"""Build a ReportDocument from the catalog, the audited responses and the published
-benchmarks. Pure: the score comes from the scoring engine, the path to the next tier
-from the simulator, and nothing here reads a clock, a file or a database."""
+"""Build a ReportDocument from the catalog, scoring's result (the explainable score and
+the way to the next tier, as the scoring service computed them: the report never scores
+again), the audited changes and the published benchmarks. Pure: nothing here reads a
+clock, a file or a database."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from shared.catalog import Catalog, Resource
 from shared.catalog.geography import POPULATION_BANDS, REGIONS, population_band, region_for
 from shared.i18n import languages
 from shared.scoring.benchmarks import MIN_COHORT, CohortSnapshot, PublishedBenchmarks
-from shared.scoring.engine import Response, ScoreResult, ScoringInputError, score
-from shared.scoring.simulator import next_tier
+from shared.scoring.engine import Response, ScoreResult
+from shared.scoring.simulator import Path
 
 from services.reporting.report.document import (
     AreaSection,
@@ -77,7 +78,8 @@ def build_document(
     catalog: Catalog,
     cycle: str,
     city: CityInput | Mapping[str, Any],
-    responses: Mapping[str, str],
+    result: ScoreResult,
+    path: Path | None,
     changes: Iterable[ChangeInput | Mapping[str, Any]] = (),
     benchmarks: PublishedBenchmarks,
     language: str,
@@ -95,11 +97,10 @@ def build_document(
     if benchmarks.cycle != cycle:
         raise ReportInputError("benchmarks", f"are for cycle {benchmarks.cycle!r}, "
                                              f"the report for {cycle!r}")
+    if result.catalog_version != catalog.version:
+        raise ReportInputError("result", f"was scored on catalog {result.catalog_version!r}, "
+                                         f"the report is for {catalog.version!r}")
     facts = city_facts(city, catalog)
-    try:
-        result = score(catalog, responses)
-    except ScoringInputError as exc:
-        raise ReportInputError(f"responses.{exc.criterion_id}", str(exc)) from None
     audited = _changes(catalog, changes, result)
 
     text = lambda obj: _text(catalog, obj)
@@ -125,7 +126,7 @@ def build_document(
 
     tiers = catalog.tiers
     offered = _offered(catalog, result.tier)
-    path = _next_tier(catalog, result, band, everyone, audited, offered)
+    path = _next_tier(catalog, path, band, everyone, audited, offered)
     tier_resources = tuple(r.id for r in offered if r.for_tiers)
     certified = result.tier is not None
     return ReportDocument(
@@ -253,21 +254,13 @@ def _area_average(snapshot: CohortSnapshot, area_id: str) -> int | None:
     return snapshot.area_average.get(area_id)  # missing: not every city scored on it
 
 
-def _next_tier(catalog: Catalog, result: ScoreResult, band: CohortSnapshot,
+def _next_tier(catalog: Catalog, path: Path | None, band: CohortSnapshot,
                everyone: CohortSnapshot, audited: Mapping[str, list[AuditedChange]],
                offered: list[Resource]) -> NextTier | None:
-    """The simulator's path, ranked by what cities of this size achieve; by all
-    applicants when that cohort is withheld; by catalog order when both are."""
-    ranked_by, source = "catalog", None
-    for name, cohort in (("band", band), ("all", everyone)):
-        if not cohort.withheld and cohort.criterion_share is not None:
-            ranked_by, source = name, cohort
-            break
-    adoption = ({cid: source.share(cid) / 100 for cid in catalog.criterion_ids}
-                if source else None)
-    sim = next_tier(catalog, {c.id: c.response.value for c in result.criteria}, adoption)
-    if sim.target_tier is None:
+    """Scoring's way to the next tier, with each step's texts, adoption and resources."""
+    if path is None or path.simulation.target_tier is None:
         return None
+    sim, ranked_by = path.simulation, path.ranked_by
     steps = tuple(
         NextStep(criterion=s.id, area=s.area,
                  text=_text(catalog, catalog.criterion(s.id)),

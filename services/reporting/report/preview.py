@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.catalog import CatalogError, load_catalog
 from shared.scoring.benchmarks import BenchmarkBook, CityScore, publish
 from shared.scoring.engine import ScoringInputError, score
+from shared.scoring.simulator import path_for
 
 from services.reporting.report.build import (
     CityInput,
@@ -90,10 +91,22 @@ def preview_document(preview: PreviewFile, *, language: str, rendered_at: dateti
     scores.append(_city_score(catalog, preview.cycle, "preview-city", city,
                               preview.responses, ""))
     benchmarks = publish(BenchmarkBook.rebuild(scores), preview.cycle)
+    result, path = scored(catalog, preview.responses, benchmarks, city.population_band)
     return build_document(
-        catalog=catalog, cycle=preview.cycle, city=preview.city, responses=preview.responses,
+        catalog=catalog, cycle=preview.cycle, city=preview.city, result=result, path=path,
         changes=preview.changes, benchmarks=benchmarks, language=language,
         rendered_at=rendered_at, preview=True)
+
+
+def scored(catalog, responses, benchmarks, population_band: str | None, field: str = ""):
+    """What the scoring service would send with a score (the preview has no service):
+    the explainable score and the way to the next tier, by the same shared code."""
+    try:
+        result = score(catalog, responses)
+    except ScoringInputError as exc:
+        prefix = f"{field}." if field else ""
+        raise ReportInputError(f"{prefix}responses.{exc.criterion_id}", str(exc)) from None
+    return result, path_for(catalog, result, benchmarks, population_band)
 
 
 def _city_score(catalog, cycle: str, city_id: str, facts, responses, field: str) -> CityScore:
