@@ -21,6 +21,7 @@ from devtools import devstack
 from devtools.mailbox import wait_for_link
 from shared.infra import migrations
 from tests.conftest import S3_KEY, S3_SECRET
+from tests.readable import unreadable
 from tests.standins import audit_worker
 from devtools.harness import Infra, Stack, serve
 
@@ -127,10 +128,13 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
 
 
 async def check_page(page, screenshot: str | None = None, *, results: Path = RESULTS, top: bool = False) -> None:
-    """Accessibility basics of the current page, and a full-page screenshot (into `results`;
-    with `top`, also the first screen, what a person sees first). Every console's tests use it."""
+    """Accessibility basics of the current page, words people can read (no raw ids, codes,
+    ISO timestamps or "(s)"), and a full-page screenshot (into `results`; with `top`, also
+    the first screen, what a person sees first). Every console's tests use it."""
     problems = await page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
+    raw = unreadable(await page.locator("body").inner_text())
+    assert raw == [], f"{page.url} shows {raw}"
     if screenshot:
         results.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(results / f"{screenshot}.png"), full_page=True)

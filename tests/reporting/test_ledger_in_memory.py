@@ -134,3 +134,8 @@ async def test_operators_find_certifications_by_city_name_and_by_auditor(reporti
     by_ben = await operator_page(runtime, "/operator/submissions?auditor=ben")
     assert rows(by_ben) == {"River Falls"}
     assert "Ben Okafor" in by_ben and "Ana Ramos" in by_ben  # the filter names both auditors
+    # The reference a city quotes from its portal finds its certification.
+    for e in in_review("0635ab6b5464", "Quoted City", None):
+        await deliver(broker, e)
+    found = await operator_page(runtime, "/operator/submissions?city=0635-AB6B")
+    assert rows(found) == set() and "Quoted City" in found

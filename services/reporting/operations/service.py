@@ -7,6 +7,7 @@ knows (an activity retrying, a workflow task failing), from Temporal itself."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from certification.contract import SearchAttributes, Signal, Stage, StepRetry
 from shared.errors import NotFound
 from shared.infra.outbox import add_event
 
+REFERENCE = re.compile(r"[0-9a-f]{8}")
 FINISHED = (Stage.COMPLETED.value, Stage.WITHDRAWN.value)
 # The review clock runs in these stages (paused in clarification, but still owed).
 UNDER_REVIEW = (Stage.IN_REVIEW.value, Stage.CLARIFICATION.value)
@@ -58,7 +60,11 @@ async def listing(session: AsyncSession, *, now: datetime, stage: str | None = N
     if cycle:
         query = query.where(PipelineEntry.cycle == cycle)
     if city and city.strip():
-        query = query.where(PipelineEntry.city_name.icontains(city.strip(), autoescape=True))
+        by_name = PipelineEntry.city_name.icontains(city.strip(), autoescape=True)
+        # The reference a city quotes from its portal ("0635-6B6B": its submission's first 8 hex digits).
+        ref = city.strip().replace("-", "").lower()
+        query = query.where(by_name | PipelineEntry.submission_id.startswith(ref) if REFERENCE.fullmatch(ref)
+                            else by_name)
     if auditor:
         query = query.where((PipelineEntry.auditor_id == auditor) | (PipelineEntry.signoff_by == auditor))
     if older_than is not None:

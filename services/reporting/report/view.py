@@ -211,6 +211,7 @@ class Closing:
     debrief_intro: str
     debrief_action: str
     debrief_url: str | None
+    debrief_link: str  # the link's words on screens (paper prints the address itself)
     about_heading: str
     verification: Verification | None
     about_code_note: str | None  # said instead of a code
@@ -499,6 +500,7 @@ class _Words:
         return Closing(
             debrief_heading=t("debrief.heading"), debrief_intro=t("debrief.intro"),
             debrief_action=t("debrief.book") if doc.debrief_url else t("debrief.ask"), debrief_url=doc.debrief_url,
+            debrief_link=t("debrief.link"),
             about_heading=t("about.heading"), verification=self.verification(), about_code_note=code_note,
             about=(t("about.scoring", total=t.number(doc.total)),
                    t("about.benchmarks", cycle=doc.cycle, count=t.words(doc.min_cohort)),
