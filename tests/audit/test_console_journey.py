@@ -341,7 +341,7 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     await check_page(page, f"queue-{lang}")
     sid = city["submission_id"]
     await page.goto(f"/audit/cases/{sid}")
-    place = {"es": "IL, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "IL, Estados Unidos · Meio-Oeste (EUA)"}[lang]
+    place = {"es": "Illinois, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "Illinois, Estados Unidos · Meio-Oeste (EUA)"}[lang]
     await expect(page.locator("#case-facts")).to_contain_text(place)
     await check_page(page, f"case-{lang}")
     await page.goto(f"/audit/cases/{sid}/criteria/DG1")
