@@ -3,7 +3,6 @@ queue, assignment, sign-off) and cities (their place, for conflicts of interest)
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,13 +14,6 @@ from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, utcnow
 
 STAFF_ROLES = (Role.AUDITOR.value, Role.OPERATOR.value)
-
-
-class StaffRead(BaseModel):
-    user_id: str
-    name: str
-    email: str
-    role: str
 
 
 async def record_user(session: AsyncSession, user: UserRegistered) -> None:

@@ -23,6 +23,7 @@ from services.intake import accounts
 from services.intake.errors import RegistrationLinkInvalid
 from services.intake.models import City, PendingRegistration, User
 from shared.contracts.events import RegistrationRefused, RegistrationRequested, Subject, make_event
+from shared.contracts.vocabulary import RegistrationRefusal
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
@@ -60,7 +61,7 @@ async def _pending(session: AsyncSession, *, kind: str, email: str, data: dict, 
     ), correlation_id=correlation_id or pending.id))
 
 
-async def _refuse(session: AsyncSession, *, email: str, language: str, city_name: str, reason: str,
+async def _refuse(session: AsyncSession, *, email: str, language: str, city_name: str, reason: RegistrationRefusal,
                   correlation_id: str) -> None:
     await add_event(session, make_event(Subject.REGISTRATION_REFUSED, RegistrationRefused(
         email=email, language=language, city_name=city_name, reason=reason), correlation_id=correlation_id))
@@ -75,10 +76,10 @@ async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link
     email = data.contact_email.lower()
     password_hash = accounts.hash_password(data.password)  # always: the same cost either way
     if await accounts.email_taken(session, email):
-        await _refuse(session, email=email, language=data.language, city_name=data.name, reason="account_exists",
+        await _refuse(session, email=email, language=data.language, city_name=data.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,
                       correlation_id=correlation_id)
     elif await accounts.city_taken(session, data.name, data.state, data.country):
-        await _refuse(session, email=email, language=data.language, city_name=data.name, reason="city_registered",
+        await _refuse(session, email=email, language=data.language, city_name=data.name, reason=RegistrationRefusal.CITY_REGISTERED,
                       correlation_id=correlation_id)
     else:
         form = data.model_dump(exclude={"password"})
@@ -96,7 +97,7 @@ async def request_staff(session: AsyncSession, principal: Principal, city_id: st
     email = data.email.lower()
     password_hash = accounts.hash_password(data.password)
     if await accounts.email_taken(session, email):
-        await _refuse(session, email=email, language=data.language, city_name=city.name, reason="account_exists",
+        await _refuse(session, email=email, language=data.language, city_name=city.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,
                       correlation_id=correlation_id)
     else:
         await _pending(session, kind=STAFF, email=email,

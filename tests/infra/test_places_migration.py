@@ -14,7 +14,7 @@ from devtools.harness import PG_URL
 from shared.infra import migrations
 from shared.infra.db import Database
 
-BEFORE = {"intake": "9b5e77a628d9", "audit": "975e7b26f1dd", "reporting": "20da97a301a0"}
+BEFORE = {"intake": "3e8d2c5a7f10", "audit": "975e7b26f1dd", "reporting": "7c1f0e2b9a41"}
 LEGACY = [("IL", "US", "US-IL"), ("Illinois", "US", "US-IL"), ("Ontario", "CA", "CA-ON"), ("ON", "CA", "CA-ON"),
           ("Québec", "CA", "CA-QC"), ("SP", "BR", "BR-SP"), ("US-NY", "US", "US-NY"), ("", "BM", ""),
           ("Atlantis", "US", "Atlantis")]

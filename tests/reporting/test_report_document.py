@@ -235,3 +235,11 @@ def test_the_report_states_scorings_result_and_never_scores_again(wwc):
         build_document(catalog=wwc, cycle="2026", city=CITY, result=score(mini, {"A1": "YES"}),
                        path=None, benchmarks=bench, language="en", rendered_at=RENDERED_AT)
     assert info.value.field == "result"
+    # A path from another tier than the result's (or none) is refused: the report never
+    # states a way forward that does not start where the city stands.
+    for wrong in (None, Path_(simulation=next_tier(wwc, {cid: "YES" for cid in wwc.criterion_ids}),
+                              ranked_by="catalog")):
+        with pytest.raises(ReportInputError) as info:
+            build_document(catalog=wwc, cycle="2026", city=CITY, result=result, path=wrong,
+                           benchmarks=bench, language="en", rendered_at=RENDERED_AT)
+        assert info.value.field == "path"

@@ -39,6 +39,7 @@ from shared.contracts.events import (
     make_event,
 )
 from shared.contracts.submission import FrozenSubmission
+from shared.contracts.vocabulary import ReviewReminderKind
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, new_id, utcnow
 from shared.infra.outbox import add_event
@@ -282,16 +283,16 @@ async def set_due(session: AsyncSession, case_id: str, due_at: datetime) -> None
                  after={"due_at": _iso(due_at)}, reason="the review clock stopped during a clarification round")
 
 
-async def remind(session: AsyncSession, case_id: str, kind: str, due_at: datetime, correlation_id: str = "") -> bool:
+async def remind(session: AsyncSession, case_id: str, kind: ReviewReminderKind, due_at: datetime, correlation_id: str = "") -> bool:
     """A reminder to the holder before the due date (`due_soon`) or an escalation to
     operators once it passed (`overdue`): published once per due date (the activity may
     be retried). False when nothing was sent (already sent, or the case is closed)."""
-    column = ReviewCase.reminded_for if kind == "due_soon" else ReviewCase.escalated_for
+    column = ReviewCase.reminded_for if kind == ReviewReminderKind.DUE_SOON else ReviewCase.escalated_for
     open_ = ReviewCase.status.not_in([s.value for s in CLOSED])
     case = await lock(session, case_id, open_, (column.is_(None)) | (column != due_at))
     if case is None:
         return False
-    if kind == "due_soon":
+    if kind == ReviewReminderKind.DUE_SOON:
         case.reminded_for = due_at
         payload: Any = ReviewDueSoon(submission_id=case.submission_id, case_id=case.id, auditor_id=case.holder_id,
                                      due_at=due_at)

@@ -79,7 +79,7 @@ def build_document(
     cycle: str,
     city: CityInput | Mapping[str, Any],
     result: ScoreResult,
-    path: Path | None,
+    path: Path,
     changes: Iterable[ChangeInput | Mapping[str, Any]] = (),
     benchmarks: PublishedBenchmarks,
     language: str,
@@ -100,6 +100,9 @@ def build_document(
     if result.catalog_version != catalog.version:
         raise ReportInputError("result", f"was scored on catalog {result.catalog_version!r}, "
                                          f"the report is for {catalog.version!r}")
+    if path is None or path.simulation.current_tier != result.tier:
+        raise ReportInputError("path", "must be the path from the tier scoring gave "
+                                       f"({result.tier or 'not certified'})")
     facts = city_facts(city, catalog)
     audited = _changes(catalog, changes, result)
 
@@ -262,11 +265,11 @@ def _area_average(snapshot: CohortSnapshot, area_id: str) -> int | None:
     return snapshot.area_average.get(area_id)  # missing: not every city scored on it
 
 
-def _next_tier(catalog: Catalog, path: Path | None, band: CohortSnapshot,
+def _next_tier(catalog: Catalog, path: Path, band: CohortSnapshot,
                everyone: CohortSnapshot, audited: Mapping[str, list[AuditedChange]],
                offered: list[Resource]) -> NextTier | None:
     """Scoring's way to the next tier, with each step's texts, adoption and resources."""
-    if path is None or path.simulation.target_tier is None:
+    if path.simulation.target_tier is None:
         return None
     sim, ranked_by = path.simulation, path.ranked_by
     steps = tuple(

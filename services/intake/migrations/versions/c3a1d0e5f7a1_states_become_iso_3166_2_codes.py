@@ -6,14 +6,14 @@ was and reported on the `wwc.migrations` logger (shared/infra/places_migration.p
 No schema change; a downgrade turns codes back into the part after the country ("IL").
 
 Revision ID: c3a1d0e5f7a1
-Revises: 9b5e77a628d9
+Revises: 3e8d2c5a7f10
 """
 from alembic import op
 
 from shared.infra.places_migration import codes_for_states, states_from_codes
 
 revision = 'c3a1d0e5f7a1'
-down_revision = '9b5e77a628d9'
+down_revision = '3e8d2c5a7f10'
 branch_labels = None
 depends_on = None
 

@@ -6,14 +6,14 @@ was and reported on the `wwc.migrations` logger (shared/infra/places_migration.p
 No schema change; a downgrade turns codes back into the part after the country ("IL").
 
 Revision ID: e5d1a8c2b4f6
-Revises: 20da97a301a0
+Revises: 7c1f0e2b9a41
 """
 from alembic import op
 
 from shared.infra.places_migration import codes_for_states, states_from_codes
 
 revision = 'e5d1a8c2b4f6'
-down_revision = '20da97a301a0'
+down_revision = '7c1f0e2b9a41'
 branch_labels = None
 depends_on = None
 
