@@ -77,7 +77,7 @@ class CityRead(BaseModel):
 
     id: str
     name: str
-    state: str
+    state: str = Field(description="ISO 3166-2 code (US-IL, CA-ON); empty where the country has none")
     country: str
     population: int
     region: str | None
