@@ -86,7 +86,7 @@ class City:
     submission_id: str = ""
 
     @classmethod
-    async def register(cls, endpoints: Endpoints, *, name: str, email: str, state: str = "OH", country: str = "US",
+    async def register(cls, endpoints: Endpoints, *, name: str, email: str, state: str = "US-OH", country: str = "US",
                        population: int = 120_000, language: str = "en", password: str = PASSWORD) -> City:
         """Register, follow the mailed link, and be signed in."""
         async with endpoints.client("intake") as anon:

@@ -20,12 +20,14 @@ from services.intake.errors import EmailTaken
 from shared.infra.settings import SERVICES, CommonSettings, S3Settings, SmtpSettings, TemporalSettings, service_urls
 
 DEMO_PASSWORD = "demo-password-2026"
-# (name, state, country, population): a spread of regions and population bands.
+# (name, state as its ISO 3166-2 code, country, population): a spread of regions and bands.
 DEMO_CITIES = [
-    ("Riverton", "IL", "US", 112_000), ("Lakeside", "OH", "US", 64_000), ("Harbor City", "MA", "US", 310_000),
-    ("Mesa Verde", "AZ", "US", 540_000), ("Pine Bluff", "GA", "US", 48_000), ("Cedar Falls", "TX", "US", 205_000),
-    ("Northbay", "ON", "CA", 150_000), ("San Telmo", "", "MX", 420_000), ("Puerto Azul", "", "CO", 260_000),
-    ("Bridgetown Norte", "", "BB", 33_000), ("Valle Alto", "", "CL", 95_000), ("Westfield", "WA", "US", 720_000),
+    ("Riverton", "US-IL", "US", 112_000), ("Lakeside", "US-OH", "US", 64_000),
+    ("Harbor City", "US-MA", "US", 310_000), ("Mesa Verde", "US-AZ", "US", 540_000),
+    ("Pine Bluff", "US-GA", "US", 48_000), ("Cedar Falls", "US-TX", "US", 205_000),
+    ("Northbay", "CA-ON", "CA", 150_000), ("San Telmo", "MX-JAL", "MX", 420_000),
+    ("Puerto Azul", "CO-BOL", "CO", 260_000), ("Bridgetown Norte", "BB-08", "BB", 33_000),
+    ("Valle Alto", "CL-RM", "CL", 95_000), ("Westfield", "US-WA", "US", 720_000),
 ]
 
 

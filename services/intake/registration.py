@@ -70,7 +70,9 @@ async def _refuse(session: AsyncSession, *, email: str, language: str, city_name
 async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link_base: str, ttl: timedelta,
                        correlation_id: str = "") -> ConfirmationSent:
     """Ask to register a city: a link to the contact, or a note that it cannot be done."""
-    accounts.check_region(data.country, data.state)  # a plain input error, nothing to reveal
+    state = accounts.check_place(data.country, data.state)  # a plain input error, nothing to reveal
+    accounts.check_region(data.country, state)
+    data = data.model_copy(update={"state": state})
     email = data.contact_email.lower()
     password_hash = accounts.hash_password(data.password)  # always: the same cost either way
     if await accounts.email_taken(session, email):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certification.contract import Stage
 from services.reporting.models import CityEntry, LedgerEntry, PipelineEntry
 from services.reporting.operations.service import UNDER_REVIEW
+from shared.catalog import places
 from shared.contracts.events import (
     CaseAssigned,
     CaseOpened,
@@ -62,7 +63,9 @@ async def _city(session: AsyncSession, envelope: Envelope) -> None:
         session.add(city)
     elif envelope.occurred_at < city.updated_at:
         return
-    city.name, city.state, city.country = p.name, p.state, p.country
+    # Intake sends ISO 3166-2 codes; an older event replayed may carry a spelling ("Ontario").
+    code = places.normalise(p.country, p.state)
+    city.name, city.state, city.country = p.name, p.state if code is None else code, p.country
     city.region, city.population_band, city.updated_at = p.region, p.population_band, envelope.occurred_at
     # The pipeline follows a renamed or re-banded city.
     await session.execute(update(PipelineEntry).where(PipelineEntry.city_id == p.city_id).values(

@@ -349,7 +349,7 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     await check_page(page, f"queue-{lang}")
     sid = city["submission_id"]
     await page.goto(f"/audit/cases/{sid}")
-    place = {"es": "IL, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "IL, Estados Unidos · Meio-Oeste (EUA)"}[lang]
+    place = {"es": "Illinois, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "Illinois, Estados Unidos · Meio-Oeste (EUA)"}[lang]
     await expect(page.locator("#case-facts")).to_contain_text(place)
     await check_page(page, f"case-{lang}")
     await page.goto(f"/audit/cases/{sid}/criteria/DG1")
@@ -379,18 +379,17 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     # A conflict with Illinois: the queue says why the case cannot be taken; withdrawn, it can.
     await page.goto("/audit/conflicts")
     await page.locator("#scope-state").check()
-    await page.locator("#country").select_option("US")
-    await page.locator("#state").fill("Illinois")
+    await page.locator("#state").select_option(label="Illinois")  # the list's code names the country
     await page.locator("#reason").fill("Family in the state government.")
     await page.locator("form.card button[type=submit]").click()
     await page.wait_for_url("**/audit/conflicts?done=conflict_declared")
-    await expect(page.locator("#my-conflicts")).to_contain_text("state:US/IL")
+    await expect(page.locator("#my-conflicts")).to_contain_text("Illinois (US-IL)")
     await check_page(page, f"conflicts-{lang}")
     await page.goto("/audit/queue")
-    await expect(page.locator(f"#conflict-{sid}")).to_contain_text("state:US/IL")
+    await expect(page.locator(f"#conflict-{sid}")).to_contain_text("Illinois (US-IL)")
     await expect(page.locator(f"#case-{sid} form")).to_have_count(0)  # no claim button
     await page.goto(f"/audit/cases/{sid}")
-    await expect(page.locator("#conflict-notice")).to_contain_text("state:US/IL")
+    await expect(page.locator("#conflict-notice")).to_contain_text("Illinois (US-IL)")
     await page.goto("/audit/conflicts")
     await page.locator("#my-conflicts button").click()
     await page.wait_for_url("**/audit/conflicts?done=conflict_withdrawn")

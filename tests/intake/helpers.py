@@ -26,7 +26,7 @@ YES_ALL = {q.id: True for q in CATALOG.snapshot}
 
 def city_data(name: str = "Springfield", **overrides) -> dict:
     slug = name.lower().replace(" ", "")
-    return {"name": name, "state": "IL", "country": "US", "population": 116_250,
+    return {"name": name, "state": "US-IL", "country": "US", "population": 116_250,
             "contact_name": f"{name} Data Office", "contact_email": f"data@{slug}.gov",
             "password": "correct-horse-battery", **overrides}
 

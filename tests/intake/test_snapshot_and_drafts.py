@@ -61,7 +61,7 @@ async def test_ineligible_cities_are_told_why(intake):
                                    json={"responses": {"DG1": {"response": "NO"}}}), 409)
     assert "12,000" in body["detail"]
 
-    lyon, _ = await register(intake, "Lyon", country="FR", state="", population=520_000)
+    lyon, _ = await register(intake, "Lyon", country="FR", state="FR-69", population=520_000)
     elig = (await lyon.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": YES_ALL})).json()["eligibility"]
     assert not elig["eligible"] and len(elig["reasons"]) == 1 and "Lyon is in FR" in elig["reasons"][0]
     problem(await lyon.post(f"/api/v1/assessments/{CYCLE}"), 409)

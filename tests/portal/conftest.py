@@ -111,7 +111,7 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
     the module's stack, else from the event intake recorded for notify)."""
     await page.get_by_label("City name").fill(name)
     await page.get_by_label("Country").select_option(country)
-    await page.get_by_label("State or province").fill(state)
+    await page.get_by_label("State or province").select_option(label=state)  # a list, by the place's name
     await page.get_by_label("Population").fill(population)
     await page.get_by_label("Your name").fill(contact)
     await page.get_by_label("Email address").fill(email)
@@ -177,7 +177,7 @@ class Portal:
     async def city(self, name: str, *, snapshot: bool = True, draft: bool = True, **overrides) -> dict:
         """A city registered through the API (fast set-up); its token, id and email."""
         slug = re.sub(r"[^a-z]", "", name.lower())
-        data = {"name": name, "state": "IL", "country": "US", "population": 116_250,
+        data = {"name": name, "state": "US-IL", "country": "US", "population": 116_250,
                 "contact_name": f"{name} Data Office", "contact_email": f"data@{slug}.gov",
                 "password": PASSWORD, **overrides}
         body = await self.stack.register_city(data)

@@ -112,7 +112,7 @@ async def test_register_a_small_city_whose_snapshot_is_ineligible(portal):
     await expect(page.locator("#population-error")).to_be_visible()
     await check_page(page, "register-errors")
 
-    await register_in_browser(portal, page, name="Smallville", state="VT", population="12,000", contact="Lana Lang",
+    await register_in_browser(portal, page, name="Smallville", state="Vermont", population="12,000", contact="Lana Lang",
                               email="lana@smallville.gov", password=PASSWORD)
     await page.wait_for_url("**/portal/snapshot?done=registered")
 

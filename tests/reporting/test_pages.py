@@ -267,13 +267,14 @@ async def test_the_roster_lists_exactly_the_certified_cities(world):
     async with world.client("reporting") as anyone:
         listed = (await anyone.get("/api/v1/roster")).json()
         assert [(e["city"], e["tier"], e["cycle"], e["state"], e["country"]) for e in listed] == [
-            ("Springfield", "platinum", CYCLE, "IL", "US"), ("Campinas", "gold", CYCLE, "SP", "BR")]
+            ("Springfield", "platinum", CYCLE, "US-IL", "US"), ("Campinas", "gold", CYCLE, "BR-SP", "BR")]
         assert set(listed[0]) == {"city", "state", "country", "cycle", "tier", "honor_roll"}  # no score, no id
         gold = (await anyone.get("/api/v1/roster", params={"tier": "gold"})).json()
         assert [e["city"] for e in gold] == ["Campinas"]
         assert (await anyone.get("/api/v1/roster", params={"cycle": "2019"})).json() == []
         page = (await anyone.get("/roster")).text
     assert "Springfield" in page and "Campinas" in page
+    assert "Illinois" in page and "São Paulo" in page and "BR-SP" not in page  # places by name, not code
     assert "Riverton" not in page and "Lakeside" not in page
 
 

@@ -149,7 +149,7 @@ async def receive(session: AsyncSession, case: ReviewCase, sub: FrozenSubmission
     locked.submission = sub.model_dump(mode="json")
     locked.submitted_responses = {k: str(v) for k, v in sub.answers().items()}
     locked.received_at = utcnow()
-    locked.city_id, locked.city_name, locked.state = city.id, city.name, city.state
+    locked.city_id, locked.city_name, locked.state = city.id, city.name, domain.state_code(city.country, city.state)
     locked.country, locked.region, locked.population_band = city.country.upper(), city.region, city.population_band
     locked.cycle, locked.catalog_version = sub.cycle, sub.catalog_version
     await record(session, locked, actor, "case.received", after={

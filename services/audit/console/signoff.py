@@ -176,6 +176,8 @@ async def declare(page: StaffPage) -> Response:
     form = await page.form()
     ensure_auditor(page)
     values = {k: str(form.get(k, "")).strip() for k in ("scope", "city_id", "country", "state", "reason")}
+    if values["scope"] == "state" and not values["country"]:  # the list's code names its country
+        values["country"] = values["state"].partition("-")[0]
     data, errors = page.parse(conflicts.ConflictCreate, values, messages="conflicts.errors")
     if data is None:
         return await render_conflicts(page, status_code=422, values=values, errors=errors)

@@ -111,10 +111,12 @@ async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) 
     return accounts.CityRead.model_validate(await accounts.get_city(session, principal, city_id))
 
 
-@router.patch("/cities/{city_id}", response_model=accounts.CityRead, summary="Change the city's time zone or language",
-              description="The time zone the city's calls and dates are shown in (derived from its place at "
+@router.patch("/cities/{city_id}", response_model=accounts.CityRead,
+              summary="Change the city's state, time zone or language",
+              description="Its state or province (an ISO 3166-2 code of its country; its region follows), the "
+                          "time zone the city's calls and dates are shown in (derived from its place at "
                           "registration), and the language of its mail and report.",
-              responses=problems(*AUTH, NotFound, "invalid_input"))
+              responses=problems(*AUTH, NotFound, "invalid_input", "unknown_state"))
 async def update_city(city_id: str, data: accounts.CityUpdate, principal: CurrentCity,
                       runtime: Runtime) -> accounts.CityRead:
     async with runtime.db.transaction() as session:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from shared.catalog import Catalog, Resource
+from shared.catalog import Catalog, Resource, places
 from shared.catalog.geography import POPULATION_BANDS, REGIONS, population_band, region_for
 from shared.i18n import languages
 from shared.scoring.benchmarks import MIN_COHORT, CohortSnapshot, PublishedBenchmarks
@@ -186,15 +186,23 @@ def city_facts(city: CityInput | Mapping[str, Any], catalog: Catalog, field: str
                                f"{catalog.eligibility.min_population:,} residents required")
     if band not in POPULATION_BANDS:
         raise ReportInputError(f"{field}.population_band", f"unknown population band {band!r}")
+    # The state as its ISO 3166-2 code. What names no subdivision of the country is refused
+    # when the region has to be derived from it; with the region given (the service's own
+    # record) a legacy value the data migration could not place is shown as it is.
+    state = places.normalise(city.country, city.state or "")
+    if state is None and city.region is None:
+        raise ReportInputError(f"{field}.state", f"{city.state!r} is not a state or province of {city.country} "
+                                                 f"(an ISO 3166-2 code, e.g. US-IL)")
+    state = (city.state if state is None else state) or None
     region = city.region
     if region is None:
         try:
-            region = region_for(city.country, city.state)
+            region = region_for(city.country, state)
         except ValueError as exc:
             raise ReportInputError(f"{field}.state", str(exc)) from None
     if region is not None and region not in REGIONS:
         raise ReportInputError(f"{field}.region", f"unknown region {region!r}")
-    return CityFacts(name=city.name, population=city.population, state=city.state,
+    return CityFacts(name=city.name, population=city.population, state=state,
                      country=city.country, region=region, population_band=str(band))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from services.reporting.report.charts import COLORS, Chart, Series, bar_chart
 from services.reporting.report.document import AreaSection, CriterionLine, ReportDocument, Text
+from shared.catalog import places
 from shared.i18n import Translator, languages
 from shared.scoring.engine import Response
 
@@ -328,7 +329,8 @@ class _Words:
         doc, t = self.doc, self.t
         city = doc.city
         country = self.locale.territories.get(city.country, city.country)
-        where = " · ".join([f"{city.state}, {country}" if city.state else country,
+        state = places.name(city.state, self.lang) if city.state else ""
+        where = " · ".join([f"{state}, {country}" if state else country,
                             t("cover.population", population=t.number(city.population)),
                             t("cover.issued", date=t.date(doc.rendered_at))])
         tier_ids = [x.id for x in doc.tiers]

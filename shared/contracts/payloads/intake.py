@@ -51,7 +51,8 @@ class CityProfile(BaseModel):
 
     city_id: str
     name: str
-    state: str = ""
+    state: str = Field(default="", description="ISO 3166-2 subdivision code (US-IL, CA-ON); empty where the "
+                                               "country has none (shared.catalog.places)")
     country: str
     population: int
     region: str | None = None
