@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import accounts
-from services.intake.errors import RegistrationLinkInvalid
+from services.intake import accounts, domain
+from services.intake.domain import EligibilityRule
+from services.intake.errors import IneligibleCity, RegistrationLinkInvalid
 from services.intake.models import City, PendingRegistration, User
 from shared.contracts.events import RegistrationRefused, RegistrationRequested, Subject, make_event
 from shared.contracts.vocabulary import RegistrationRefusal
@@ -67,9 +68,17 @@ async def _refuse(session: AsyncSession, *, email: str, language: str, city_name
         email=email, language=language, city_name=city_name, reason=reason), correlation_id=correlation_id))
 
 
+def check_eligible(rule: EligibilityRule, data: accounts.CityCreate) -> None:
+    """The catalog's gate, at the door: a city the programme cannot certify is told so at
+    once (a plain input error: it reveals nothing about other accounts)."""
+    for reason in domain.eligibility(rule, city=data.name, population=data.population, country=data.country.upper()):
+        raise IneligibleCity(reason.english(), field=reason.kind, reason=reason.kind, **reason.params)
+
+
 async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link_base: str, ttl: timedelta,
-                       correlation_id: str = "") -> ConfirmationSent:
+                       eligibility: EligibilityRule, correlation_id: str = "") -> ConfirmationSent:
     """Ask to register a city: a link to the contact, or a note that it cannot be done."""
+    check_eligible(eligibility, data)
     state = accounts.check_place(data.country, data.state)  # a plain input error, nothing to reveal
     accounts.check_region(data.country, state)
     data = data.model_copy(update={"state": state})

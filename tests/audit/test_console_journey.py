@@ -44,6 +44,10 @@ CHANGES = {
     "GM1": ("IN_PROGRESS", "Still in development", "still_in_development",
             "The goals are drafted but not adopted by the council.", "The goals, adopted."),
 }
+def criterion_label(cid: str, lang: str = "en") -> str:
+    return f"{cid} — {CATALOG.text(CATALOG.criterion(cid), lang)}"
+
+
 FINAL = {**ANSWERS, **{cid: change[0] for cid, change in CHANGES.items()}}
 
 
@@ -212,10 +216,11 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     # --- a clarification round, answered by the city through its portal --------------------------
     await ana.goto(case_url)
     await ana.get_by_role("link", name="Clarification").click()
-    await expect(ana.get_by_label("DG1")).to_be_checked()  # the flagged criteria are proposed
+    # The flagged criteria are proposed, each named by its id and its text.
+    await expect(ana.get_by_label(criterion_label("DG1"), exact=True)).to_be_checked()
     for cid in ("DG2", "GM1"):
-        await ana.get_by_label(cid, exact=True).uncheck()
-    await ana.get_by_label("OD3", exact=True).check()
+        await ana.get_by_label(criterion_label(cid), exact=True).uncheck()
+    await ana.get_by_label(criterion_label("OD3"), exact=True).check()
     await ana.get_by_label("What the city should send or explain").fill(
         "Please send the data inventory updated this year, and the open data portal's usage report.")
     await check_page(ana, "clarification-form")

@@ -29,6 +29,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "portal"
+# axe-core, from the npm registry (`make browsers` installs the pinned version there).
+AXE = Path(__file__).resolve().parents[2] / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 A and AA, and axe's best practices.
+AXE_RUN = """() => axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+  "wcag22aa", "best-practice"]}, resultTypes: ["violations"]}).then((r) => r.violations.map(
+  (v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`))"""
 CYCLE = "2026"
 PASSWORD = "correct-horse-battery"
 
@@ -127,13 +133,28 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
     await page.get_by_role("button", name="Create the account").click()
 
 
+# The page's words, less what is marked as technical detail for operators (`data-raw`: an
+# error message quoted as the system gave it) and less scripts and styles.
+VISIBLE_WORDS = """() => {
+  const copy = document.body.cloneNode(true);
+  copy.querySelectorAll("[data-raw], script, style, template").forEach((e) => e.remove());
+  return copy.textContent;
+}"""
+
+
 async def check_page(page, screenshot: str | None = None, *, results: Path = RESULTS, top: bool = False) -> None:
     """Accessibility basics of the current page, words people can read (no raw ids, codes,
     ISO timestamps or "(s)"), and a full-page screenshot (into `results`; with `top`, also
     the first screen, what a person sees first). Every console's tests use it."""
     problems = await page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
-    raw = unreadable(await page.locator("body").inner_text())
+    # axe-core in the page itself (evaluated through the browser's protocol, so the page's
+    # content security policy, which forbids inline scripts, still holds for the page).
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = await page.evaluate(AXE_RUN)
+    assert violations == [], f"{page.url}: axe-core found {violations}"
+    raw = unreadable(await page.evaluate(VISIBLE_WORDS))
     assert raw == [], f"{page.url} shows {raw}"
     if screenshot:
         results.mkdir(parents=True, exist_ok=True)

@@ -294,7 +294,7 @@ async def test_the_operator_console_updates_live_and_acts(ops, chromium):  # noq
         await eventually(in_debrief, timeout=120, interval=0.5)
         await page.reload()
         timeline = page.get_by_role("list").filter(has_text="Stage: Scoring.")
-        await expect(timeline).to_contain_text("failed")
+        await expect(timeline).to_contain_text("Failed: scoring the submission.")
         await expect(timeline).to_contain_text("Stage: Debrief offered.")
         await check(page, "timeline")
 

@@ -167,7 +167,7 @@ async def test_each_report_was_announced_and_its_numbers_are_the_scoring_apis(wo
         html = unescape((await pages.get(f"/reports/{springfield.report_id}")).text)
     assert f"/booking/{springfield.submission_id}" in html  # the debrief offer
     for criterion, (_, reason) in springfield.plan.changes.items():  # every audited change, as written
-        assert f"{reason} on {criterion}." in html and f"What would satisfy {criterion}." in html
+        assert f"The evidence sent for {criterion} does not show it in practice." in html and f"What would satisfy {criterion}." in html
         assert CATALOG.text(CATALOG.audit_reason(reason).text, "en") in html
 
 

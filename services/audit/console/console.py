@@ -30,6 +30,14 @@ def _globals(page: Page) -> dict:
     def ctext(obj, version: str = "wwc-2019") -> str:
         return load_catalog(version).text(obj, page.lang)
 
+    def crit_title(criterion_id: str, version: str = "wwc-2019") -> str:
+        """A criterion as auditors pick it: its id and its text (ids alone mean little)."""
+        catalog = load_catalog(version)
+        try:
+            return f"{criterion_id} — {catalog.text(catalog.criterion(criterion_id), page.lang)}"
+        except KeyError:
+            return criterion_id
+
     def region_label(region: str) -> str:
         key = f"regions.{region}"
         return page.t(key) if page.t.has(key) else region
@@ -51,7 +59,7 @@ def _globals(page: Page) -> dict:
         return [(c, page.t(f"countries.{c}"), places.choices(c, page.lang)) for c in countries
                 if places.has_subdivisions(c)]
 
-    return {"ctext": ctext, "region_label": region_label, "conflict_label": conflict_label,
+    return {"ctext": ctext, "crit_title": crit_title, "region_label": region_label, "conflict_label": conflict_label,
             "state_groups": state_groups, "is_auditor": page.principal is not None and page.principal.role == Role.AUDITOR,
             "me": page.principal.sub if page.principal else None}
 

@@ -13,6 +13,7 @@ from services.intake.errors import (
     EmailTaken,
     RegistrationLinkInvalid,
     SignInFailed,
+    IneligibleCity,
     UnknownState,
 )
 from services.intake.portal.console import PORTAL, catalog_of, options_of
@@ -135,9 +136,14 @@ async def register(page: PageContext) -> Response:
                 sent = await registration.request_city(
                     session, data, link_base=page.runtime.settings.service.public_url or str(page.request.base_url),
                     ttl=timedelta(hours=options.registration_link_hours),
+                    eligibility=catalog_of(page).eligibility,
                     correlation_id=correlation_id(page.request) or "")
         except UnknownState as exc:
             errors.append(FieldError(exc.field, page.problem(exc)))
+        except IneligibleCity as exc:  # said beside the population or the country
+            kind = exc.errors[0]["field"]
+            params = {k: page.t.number(v) if isinstance(v, int) else v for k, v in exc.params.items()}
+            errors.append(FieldError(kind, page.t(f"register.errors.ineligible_{kind}", **params)))
         else:
             page.runtime.wake_relay()
             # The same page whether or not the address or the city has an account already.

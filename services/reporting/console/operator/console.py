@@ -35,13 +35,18 @@ def _globals(page: Page) -> dict:
     def tier(tier_id: str | None) -> str:
         return catalog_texts.tier_name(tier_id, page.lang) if tier_id else page.t("operator.no_tier")
 
+    def step_name(step: str | None) -> str:
+        """A workflow step (an activity's name) in words."""
+        key = f"steps.{step}"
+        return page.t(key) if step and page.t.has(key) else page.t("operator.a_step")
+
     def wait_text(value: str | None, step: str = "") -> str:
         """What a certification waits for, in the page's language (for an operator: which
         failed step, when the page knows it)."""
         if not value:
             return "—"
         if value == WaitingFor.OPERATOR and step:
-            return page.t("waiting.failed_step", step=step)
+            return page.t("waiting.failed_step", step=step_name(step))
         try:
             return page.t(f"waiting.{WaitingFor(value).name.lower()}")
         except ValueError:
@@ -52,7 +57,7 @@ def _globals(page: Page) -> dict:
         return page.t(key) if value and page.t.has(key) else (value or "—")
 
     return {"age": age, "stage_name": stage_name, "tier_name": tier, "under_review": UNDER_REVIEW,
-            "wait_text": wait_text, "outcome": outcome, "signoff": WaitingFor.SIGNOFF.value}
+            "wait_text": wait_text, "outcome": outcome, "step_name": step_name, "signoff": WaitingFor.SIGNOFF.value}
 
 
 OPERATOR = Console(
