@@ -10,7 +10,8 @@ refused upload leaves neither an object nor a row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -166,11 +167,16 @@ async def _draft_recheck(session: AsyncSession, assessment: Assessment) -> None:
 
 
 async def add_file(rt: ServiceRuntime, opts: IntakeOptions, principal: Principal, cycle: str,
-                   criterion_id: str, request: Request) -> Evidence:
-    """The whole upload use case for a draft: check the target, stream, store, record."""
+                   criterion_id: str, request: Request,
+                   before_store: Callable[[dict[str, str]], Awaitable[Any]] | None = None) -> Evidence:
+    """The whole upload use case for a draft: check the target, stream, store, record.
+    `before_store` gets the form's other fields once the file is received and before it is
+    stored (the portal saves the answer typed beside the file first)."""
     async with rt.db.sessionmaker() as session:
         target = await draft_target(session, principal, cycle, criterion_id)
     with await uploads.receive(request, max_file_bytes(opts)) as upload:
+        if before_store is not None:
+            await before_store(dict(upload.fields))
         return await store_file(rt, opts, target, upload, user_id=principal.sub, recheck=_draft_recheck)
 
 

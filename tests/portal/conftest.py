@@ -181,10 +181,11 @@ class Portal:
     def api(self, token: str | None = None) -> httpx.AsyncClient:
         return self.stack.client("intake", token)
 
-    async def context(self, token: str | None = None, locale: str = "en-GB"):
-        """A browser context (one person), signed in when given a token."""
+    async def context(self, token: str | None = None, locale: str = "en-GB", **options):
+        """A browser context (one person), signed in when given a token; `options` go to
+        Playwright (e.g. java_script_enabled=False)."""
         context = await self.browser.new_context(base_url=self.base_url, locale=locale,
-                                                 viewport={"width": 1280, "height": 900})
+                                                 viewport={"width": 1280, "height": 900}, **options)
         context.set_default_timeout(15_000)
         if token:
             await context.add_cookies([{"name": "wwc_token", "value": token, "url": self.base_url,
@@ -192,8 +193,8 @@ class Portal:
         self.contexts.append(context)
         return context
 
-    async def page(self, token: str | None = None, locale: str = "en-GB"):
-        return await (await self.context(token, locale)).new_page()
+    async def page(self, token: str | None = None, locale: str = "en-GB", **options):
+        return await (await self.context(token, locale, **options)).new_page()
 
     async def city(self, name: str, *, snapshot: bool = True, draft: bool = True, **overrides) -> dict:
         """A city registered through the API (fast set-up); its token, id and email."""

@@ -217,13 +217,66 @@ async def test_refused_file_is_shown_next_to_its_field(portal):
 
     # A real PDF is accepted, listed, and can be removed while the assessment is a draft.
     await page.get_by_label("File", exact=True).set_input_files(str(portal.file("inventory.pdf", minimal_pdf())))
-    await page.get_by_label("Description (optional)").first.fill("Data inventory 2026")
+    await page.get_by_label("File description (optional)").fill("Data inventory 2026")
     await page.get_by_role("button", name="Upload the file").click()
     await expect(page.get_by_role("status")).to_have_text("The file is uploaded.")
     await expect(page.get_by_role("link", name="Data inventory 2026")).to_be_visible()
     await page.get_by_role("button", name="Remove Data inventory 2026").click()
     await expect(page.get_by_role("status")).to_have_text("The evidence is removed.")
     await expect(page.locator("#no-evidence")).to_be_visible()
+
+
+async def test_nothing_typed_is_lost_when_evidence_is_added_without_javascript(portal):
+    """The answer and the narrative travel with the link and the file (one form, without
+    JavaScript): they are saved first, so adding evidence never throws them away."""
+    city = await portal.city("Keepton")
+    page = await portal.page(city["token"], java_script_enabled=False)
+    await page.goto("/portal/assessment/criteria/DG1")
+    await page.get_by_label("Yes", exact=True).check()
+    await page.get_by_label("Narrative").fill("Our inventory lists 212 datasets.")
+    await page.get_by_label("Web address").fill("https://data.keepton.gov/inventory")
+    await page.get_by_role("button", name="Add the link").click()
+    await expect(page.get_by_role("status")).to_have_text("The link is added.")
+    await expect(page.get_by_label("Yes", exact=True)).to_be_checked()
+    await expect(page.get_by_label("Narrative")).to_have_value("Our inventory lists 212 datasets.")
+
+    await page.get_by_label("Narrative").fill("Our inventory lists 214 datasets, updated in March.")
+    await page.get_by_label("File", exact=True).set_input_files(str(portal.file("inventory.pdf", minimal_pdf())))
+    await page.get_by_role("button", name="Upload the file").click()
+    await expect(page.get_by_role("status")).to_have_text("The file is uploaded.")
+    await expect(page.get_by_label("Narrative")).to_have_value("Our inventory lists 214 datasets, updated in March.")
+    async with portal.api(city["token"]) as api:
+        saved = (await api.get(f"/api/v1/assessments/{CYCLE}/responses/DG1")).json()
+    assert saved["response"] == "YES" and saved["narrative"].startswith("Our inventory lists 214")
+    assert sorted(e["kind"] for e in saved["evidence"]) == ["file", "link"]
+
+
+async def test_the_editor_saves_as_you_type_and_adds_evidence_without_leaving_the_page(portal):
+    city = await portal.city("Autoville")
+    page = await portal.page(city["token"])
+    await page.goto("/portal/assessment/criteria/DG2")
+    await page.evaluate("window.samePage = true")  # gone if the page were loaded again
+    await page.get_by_label("In progress", exact=True).check()
+    await page.get_by_label("Narrative").fill("A governance charter is drafted; the council votes in May.")
+    await expect(page.locator("#autosave-status")).to_contain_text("Saved automatically at")
+    async with portal.api(city["token"]) as api:
+        saved = (await api.get(f"/api/v1/assessments/{CYCLE}/responses/DG2")).json()
+    assert (saved["response"], saved["narrative"]) == (
+        "IN_PROGRESS", "A governance charter is drafted; the council votes in May.")
+
+    # Typing on saves again (the form follows the saved version: no false conflict).
+    await page.get_by_label("Narrative").fill("The charter was adopted in May.")
+    await expect(page.locator("#autosave-status")).to_contain_text("Saved automatically at")
+    await page.get_by_label("File", exact=True).set_input_files(str(portal.file("charter.pdf", minimal_pdf())))
+    await page.get_by_role("button", name="Upload the file").click()
+    await expect(page.get_by_role("status").filter(has_text="The file is uploaded.")).to_be_visible()
+    await expect(page.get_by_role("link", name="charter.pdf")).to_be_visible()
+    assert await page.evaluate("window.samePage === true")
+    await expect(page.get_by_label("Narrative")).to_have_value("The charter was adopted in May.")
+    await check_page(page, "criterion-autosaved")
+    async with portal.api(city["token"]) as api:
+        saved = (await api.get(f"/api/v1/assessments/{CYCLE}/responses/DG2")).json()
+    assert saved["narrative"] == "The charter was adopted in May." and len(saved["evidence"]) == 1
 
 
 async def test_carry_over_of_last_cycles_answers(portal):

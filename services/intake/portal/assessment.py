@@ -4,6 +4,8 @@ overwritten silently)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
@@ -29,9 +31,11 @@ from services.intake.portal.console import (
 )
 from shared.catalog import texts as catalog_texts
 from shared.catalog.loader import load_catalog
-from shared.web.pages import FieldError, Page, redirect_on
+from shared.web.pages import CSP, FieldError, Page, redirect_on
 
 router = PORTAL.router()
+# The criterion editor runs its own script (and no other): autosave and in-page uploads.
+EDITOR_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
 
 
 @router.get("/assessment")
@@ -119,7 +123,7 @@ async def render_criterion(page: Page, criterion_id: str, *, status_code: int = 
     index = ids.index(criterion_id)
     if values is None:
         values = {"response": saved.response or "", "narrative": saved.narrative, "version": saved.version}
-    return page.render(
+    response = page.render(
         "criterion.html", status_code=status_code, title=f"{criterion_id} — {page.t('assessment.criterion')}",
         nav="assessment", errors=errors or [], saved=saved, values=values, crit=crit,
         area=catalog.area(crit.area), assessment=assessment, position=index + 1, total=len(ids),
@@ -129,6 +133,9 @@ async def render_criterion(page: Page, criterion_id: str, *, status_code: int = 
         audited=audited, reason=catalog_texts.reason(audited.reason_code, page.lang) if audited and audited.changed
         else None, **extra,
     )
+    if assessment.status == AssessmentState.DRAFT:  # the editor's script (static/editor.js)
+        response.headers["content-security-policy"] = EDITOR_CSP
+    return response
 
 
 @router.get("/assessment/criteria/{criterion_id}")
@@ -136,30 +143,60 @@ async def criterion_page(criterion_id: str, page: CityPage) -> HTMLResponse:
     return await render_criterion(page, criterion_id)
 
 
-@router.post("/assessment/criteria/{criterion_id}")
-async def save_criterion(criterion_id: str, page: CityPage) -> Response:
-    form = await page.form()
-    response = str(form.get("response", ""))
-    narrative = str(form.get("narrative", ""))
-    version = str(form.get("version", ""))
+@dataclass
+class AnswerSaved:
+    """What came of saving the answer a criterion's form carried."""
+
+    errors: list[FieldError]
+    conflict: dict | None
+    values: dict
+
+
+async def save_answer(page: Page, criterion_id: str, fields: Mapping[str, Any], *,
+                      only_if_given: bool = False) -> AnswerSaved:
+    """Save the answer and narrative a criterion's form carries (optimistic concurrency).
+    With `only_if_given` (the form's evidence buttons), an untouched answer is left alone."""
+    response, narrative = str(fields.get("response", "")), str(fields.get("narrative", ""))
+    version = str(fields.get("version", ""))
+    values = {"response": response, "narrative": narrative, "version": version}
+    if only_if_given and not response and not narrative.strip():
+        return AnswerSaved([], None, values)
     data, errors = page.parse(drafts.ResponseUpdate, {"response": response, "narrative": narrative},
                               messages="criterion.errors")
     conflict: dict | None = None
     if data is not None:
         try:
-            with redirect_on(AssessmentLocked, to=criterion_url(criterion_id), done="already_submitted"):
-                expected = domain.required_version(None, version)
-                async with page.runtime.db.transaction() as session:
-                    assessment = await require_assessment(page, session)
-                    await drafts.save_response(
-                        session, assessment=assessment, criterion_id=criterion_id, user_id=page.principal.sub,
-                        data=data, expected_version=expected,
-                    )
+            expected = domain.required_version(None, version)
+            async with page.runtime.db.transaction() as session:
+                assessment = await require_assessment(page, session)
+                await drafts.save_response(
+                    session, assessment=assessment, criterion_id=criterion_id, user_id=page.principal.sub,
+                    data=data, expected_version=expected,
+                )
         except EditConflict as exc:
             conflict = exc.params
             errors.append(FieldError("conflict", page.problem(
                 exc, updated_by_name=conflict.get("updated_by_name") or "?")))
-    if not errors:
+            # After a conflict the form carries the current version: saving again replaces
+            # the colleague's answer knowingly, with the values the user typed.
+            values["version"] = conflict["current_version"]
+    return AnswerSaved(errors, conflict, values)
+
+
+async def render_unsaved(page: Page, criterion_id: str, saved: AnswerSaved, **extra: Any) -> HTMLResponse:
+    """The criterion again with what the user typed and why it was not saved."""
+    return await render_criterion(page, criterion_id, status_code=409 if saved.conflict else 422,
+                                  errors=saved.errors, values=saved.values, conflict=saved.conflict, **extra)
+
+
+@router.post("/assessment/criteria/{criterion_id}")
+async def save_criterion(criterion_id: str, page: CityPage) -> Response:
+    form = await page.form()
+    with redirect_on(AssessmentLocked, to=criterion_url(criterion_id), done="already_submitted"):
+        saved = await save_answer(page, criterion_id, form)
+    if not saved.errors:
+        async with page.runtime.db.sessionmaker() as session:
+            assessment = await require_assessment(page, session)
         ids = load_catalog(assessment.catalog_version).criterion_ids
         index = ids.index(criterion_id)
         if form.get("action") == "next":
@@ -167,9 +204,4 @@ async def save_criterion(criterion_id: str, page: CityPage) -> Response:
                 return page.redirect(criterion_url(ids[index + 1]), done="saved_previous")
             return page.redirect("/portal/assessment/submit", done="saved")
         return page.redirect(criterion_url(criterion_id), done="saved")
-    # After a conflict the form carries the current version: saving again replaces
-    # the colleague's answer knowingly, with the values the user typed.
-    values = {"response": response, "narrative": narrative,
-              "version": conflict["current_version"] if conflict else version}
-    return await render_criterion(page, criterion_id, status_code=409 if conflict else 422, errors=errors,
-                                  values=values, conflict=conflict)
+    return await render_unsaved(page, criterion_id, saved)

@@ -32,6 +32,7 @@ def catalog_of(page: Page) -> Catalog:
 
 PORTAL = Console(
     name="portal", prefix="/portal", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
+    static_dirs=(HERE / "static",),
     home="/portal/home", sign_in="/portal/sign-in", roles=(Role.CITY,),
     nav=(NavItem("home", "/portal/home"), NavItem("snapshot", "/portal/snapshot"),
          NavItem("assessment", "/portal/assessment"), NavItem("submission", "/portal/submission")),
