@@ -25,7 +25,7 @@ from services.audit.console.console import (
     options_of,
     token_of,
 )
-from services.audit.domain import DECIDABLE, HOLDABLE, CaseState
+from services.audit.domain import DECIDABLE, RELEASABLE, CaseState
 from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, WrongState
 from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
@@ -55,7 +55,7 @@ async def case_context(page: Page, submission_id: str) -> dict:
         if case.status == CaseState.IN_REVIEW else None
     return {"case": case, "read": read, "summary": read.case, "names": names, "conflict": conflict,
             "is_holder": holder, "can_decide": holder and case.status in DECIDABLE and case.received_at is not None,
-            "can_release": holder and case.status in HOLDABLE, "returned": returned,
+            "can_release": holder and case.status in RELEASABLE, "returned": returned,
             "undecided": [c.criterion_id for c in read.criteria if c.decision is None],
             "catalog": load_catalog(case.catalog_version) if case.catalog_version else None}
 

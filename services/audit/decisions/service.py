@@ -166,9 +166,17 @@ async def save(session: AsyncSession, principal: Principal, case: ReviewCase, cr
         if result.rowcount != 1:
             raise _conflict(before)
     saved = (await of_case(session, case.id))[criterion_id]
+    took_part(locked, principal.sub)
     await cases.record(session, locked, trail.Actor.of(principal), "decision.saved", before=before_facts,
                        after=_trail_facts(saved), reason=saved.explanation)
     return saved
+
+
+def took_part(case: ReviewCase, auditor_id: str) -> None:
+    """Remember the decider for good: a later decision by someone else does not make them
+    eligible to sign the review off (a new list, so the JSON column is written)."""
+    if auditor_id not in (case.deciders or []):
+        case.deciders = sorted({*(case.deciders or []), auditor_id})
 
 
 def _conflict(current: Decision | None) -> DecisionConflict:
@@ -209,6 +217,7 @@ async def confirm_remaining(session: AsyncSession, principal: Principal, case: R
                                decided_at=now, version=1)
         confirmed.append(cid)
     if confirmed:
+        took_part(locked, principal.sub)
         await cases.record(session, locked, trail.Actor.of(principal), "decisions.confirmed",
                            after={cid: sub.responses[cid].response.value for cid in confirmed},
                            reason="confirmed as submitted")

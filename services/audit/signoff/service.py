@@ -1,6 +1,9 @@
 """Four-eyes sign-off. The holder submits a case whose every criterion is decided and
-which has no open round; a second auditor — neither the reviewer nor anyone who decided
-one of its criteria, and not conflicted — approves it or returns it with comments.
+which has no open round; a second auditor who took no part in the review — never
+submitted it for sign-off, never decided any of its criteria (superseded decisions
+included: `ReviewCase.deciders`), and not conflicted — approves it or returns it with
+comments. The holder may withdraw the request by handing the case back (`cases.release`),
+so a case whose every auditor took part is never stuck in sign-off.
 
 Approval names the hash of the decisions the approver read (`domain.decisions_hash`) and
 is refused if the set changed; it records the approver, the time and that hash, and
@@ -121,7 +124,9 @@ async def _second_auditor(session: AsyncSession, principal: Principal, case: Rev
         domain.ensure_state(now.status, {CaseState.SIGNOFF}, action)
         raise DecisionsChanged("The case changed meanwhile: reload it.")  # pragma: no cover
     made = await decisions.of_case(session, case.id)
-    domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, decided_by=[d.decided_by for d in made.values()])
+    requested = [s.by for s in await history(session, case.id) if s.action == "requested"]
+    domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, requested_by=requested,
+                            decided_by=[*(locked.deciders or []), *(d.decided_by for d in made.values())])
     return locked
 
 
@@ -140,8 +145,8 @@ async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
     locked.approved_by, locked.approved_at, locked.decisions_hash = principal.sub, now, digest
     locked.audited_responses, locked.corrections = final, len(changed)
     session.add(Signoff(case_id=case.id, action="approved", by=principal.sub, at=now, decisions_hash=digest))
-    approval = await trail.append(session, cases.chain(locked), trail.Actor.of(principal), "signoff.approved",
-                                  case_id=locked.id, before={"status": CaseState.SIGNOFF.value},
+    approval = await cases.record(session, locked, trail.Actor.of(principal), "signoff.approved",
+                                  before={"status": CaseState.SIGNOFF.value},
                                   after={"status": locked.status, "decisions_hash": digest,
                                          "approved_by": principal.sub, "changes": [c.criterion for c in changed]})
     completed = ReviewCompleted(
