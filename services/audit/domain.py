@@ -365,6 +365,67 @@ def decisions_hash(decisions: Iterable[DecisionFacts]) -> str:
     return hashlib.sha256(canonical_json(rows)).hexdigest()
 
 
+# --- what a decision judged: each criterion's material, versioned ------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialChange:
+    """One version of what a criterion's decision looks at: as submitted (version 1, with
+    the response) or what the city sent for it in a clarification round."""
+
+    version: int
+    round: int | None  # None: as submitted
+    at: str | None     # when the city sent it (ISO 8601); None for the submission
+    response: str      # the response as submitted ("" for a round's answer, which keeps it)
+    narrative: str
+    evidence: tuple[tuple[str, str, str], ...]  # (id, name, SHA-256 or address)
+
+
+@dataclass(frozen=True)
+class Material:
+    criterion: str
+    changes: tuple[MaterialChange, ...]
+
+    @property
+    def version(self) -> int:
+        return len(self.changes)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 over every version so far: what a decision records as judged."""
+        return hashlib.sha256(canonical_json([
+            {"version": c.version, "round": c.round, "at": c.at, "response": c.response, "narrative": c.narrative,
+             "evidence": sorted([list(e) for e in c.evidence])} for c in self.changes])).hexdigest()
+
+    def since(self, version: int) -> list[MaterialChange]:
+        return [c for c in self.changes if c.version > version]
+
+
+def material(criterion: str, *, response: str, narrative: str, evidence: Iterable[tuple[str, str, str]],
+             answers: Iterable[tuple[int, str | None, str, Iterable[tuple[str, str, str]]]] = ()) -> Material:
+    """The criterion's versions: the submission, then each round's answer on it (in round order)."""
+    changes = [MaterialChange(1, None, None, str(response), narrative, tuple(evidence))]
+    for number, at, text, items in sorted(answers, key=lambda a: a[0]):
+        changes.append(MaterialChange(len(changes) + 1, number, at, "", text, tuple(items)))
+    return Material(criterion, tuple(changes))
+
+
+def changed_since_decided(m: Material, *, judged_version: int, judged_fingerprint: str) -> bool:
+    """Newer answers or evidence than the decision judged. A decision saved before versions
+    were kept (no fingerprint) is compared by version: anything past the submission counts
+    as new, so it is looked at again rather than trusted."""
+    if judged_fingerprint:
+        return judged_fingerprint != m.fingerprint
+    return judged_version < m.version
+
+
+def bulk_confirmable(m: Material, *, in_open_round: bool) -> bool:
+    """"Confirm the remaining as submitted" covers only a criterion nobody asked about and
+    the city never changed: one under clarification, or with new answers or evidence, is
+    decided on its own."""
+    return not in_open_round and m.version == 1
+
+
 # --- clarification rounds ---------------------------------------------------------------------
 
 
