@@ -183,3 +183,21 @@ async def test_keys_rotate_old_records_verify_with_their_key_id(audit, tmp_path)
     done = verify_trail(audit, "--case", sid, keys=NEW_KEY)  # the old key dropped too early
     assert done.returncode == 1
     assert "record 1 (case.opened) was sealed with key 'dev', which is not configured" in done.stdout
+
+
+def test_production_refuses_the_development_trail_key(tmp_path):
+    import pytest
+
+    from services.audit.config import AuditOptions
+    from services.audit.main import check_trail_keys
+    from shared.infra.settings import CommonSettings
+
+    production = CommonSettings(env="production")
+    for placeholder in (AuditOptions(trail_keys=""), AuditOptions(trail_keys="k1=change-me-placeholder-trail-key-0")):
+        with pytest.raises(RuntimeError, match="development key"):
+            check_trail_keys(placeholder, production)
+    secret = tmp_path / "trail-keys"
+    secret.write_text("# rotated 2026-03\nk1=an-old-real-key-0123456789abcdef\nk2=the-newest-real-key-0123456789\n")
+    options = AuditOptions(trail_key_file=secret)
+    check_trail_keys(options, production)
+    assert options.trail_keyring().current[0] == "k2" and options.trail_keyring().get("k1")
