@@ -92,6 +92,11 @@ async def test_a_clarification_answer_reopens_the_decisions_it_changes_until_an_
         assert heading in text and "The 2026 inventory is attached." in text and "inventory-2026.pdf" in text
         assert 'data-criterion="DG1"' in text
 
+    async with page(audit, "ana", "en") as browser:  # the holder's criterion page says so, with the way out
+        text = html.unescape((await browser.get(f"/audit/cases/{sid}/criteria/DG1")).text)
+    assert 'id="changed-since-decided"' in text and "it judged version 1" in text
+    assert f'action="/audit/cases/{sid}/criteria/DG1/confirm"' in text
+
     async with audit.client("ana") as ana, audit.client("ben") as ben:
         version = dg1["version"]
         problem(await ana.post(f"/api/v1/cases/{sid}/decisions/DG1/confirm", json={"version": version, "note": ""}),

@@ -26,7 +26,7 @@ from services.audit.console.console import (
     token_of,
 )
 from services.audit.domain import DECIDABLE, RELEASABLE, CaseState
-from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, WrongState
+from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, NothingChanged, WrongState
 from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
@@ -175,6 +175,25 @@ async def decide(submission_id: str, criterion_id: str, page: StaffPage) -> Resp
     if form.get("action") == "next" and at + 1 < len(order):
         return page.redirect(case_url(submission_id, f"/criteria/{order[at + 1]}"), done="saved_previous")
     return page.redirect(case_url(submission_id, f"/criteria/{criterion_id}"), done="saved")
+
+
+@router.post("/cases/{submission_id}/criteria/{criterion_id}/confirm")
+async def reconfirm(submission_id: str, criterion_id: str, page: StaffPage) -> Response:
+    """The decision stands although the answers or evidence changed since: say why."""
+    form = await page.form()
+    ensure_auditor(page)
+    note = str(form.get("note", "")).strip()
+    try:
+        data = decisions.DecisionReconfirm(version=max(int(str(form.get("version", "1"))), 1), note=note)
+    except (ValueError, ValidationError):
+        return await render_criterion(page, submission_id, criterion_id, status_code=422,
+                                      errors=[FieldError(None, page.t("decision.errors.note"))])
+    with redirect_on(NotHolder, WrongState, DecisionConflict, NothingChanged,
+                     to=case_url(submission_id, f"/criteria/{criterion_id}"), done="case_moved"):
+        async with page.runtime.db.transaction() as session:
+            await decisions.reconfirm(session, page.principal, await cases.by_submission(session, submission_id),
+                                      criterion_id, data)
+    return page.redirect(case_url(submission_id, f"/criteria/{criterion_id}"), done="reconfirmed")
 
 
 # --- evidence ---------------------------------------------------------------------------------
