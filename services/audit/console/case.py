@@ -53,10 +53,16 @@ async def case_context(page: Page, submission_id: str) -> dict:
     holder = auditor and case.holder_id == principal.sub and conflict is None
     returned = next((h for h in reversed(read.signoff.history) if h.action == "returned"), None) \
         if case.status == CaseState.IN_REVIEW else None
+    open_rounds = {r.number for r in read.rounds if r.status == "open"}
+    undecided = [c for c in read.criteria if c.decision is None]
     return {"case": case, "read": read, "summary": read.case, "names": names, "conflict": conflict,
             "is_holder": holder, "can_decide": holder and case.status in DECIDABLE and case.received_at is not None,
             "can_release": holder and case.status in RELEASABLE, "returned": returned,
-            "undecided": [c.criterion_id for c in read.criteria if c.decision is None],
+            "undecided": [c.criterion_id for c in undecided],
+            # What "confirm the remaining" covers: never a criterion asked in an open round or
+            # with a round's answer (the same rule as `domain.bulk_confirmable`).
+            "confirmable": [c.criterion_id for c in undecided
+                            if not c.round_answers and not open_rounds & set(c.asked_in_rounds)],
             "catalog": load_catalog(case.catalog_version) if case.catalog_version else None}
 
 
