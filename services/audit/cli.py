@@ -73,12 +73,15 @@ async def verify(db: Database, case: str | None, out: TextIO,
 
 
 async def seal(db: Database, out: TextIO) -> int:
-    async with db.transaction() as session:
-        sealed = 0
-        for chain in await trail.chains(session):
-            if n := await trail.seal_legacy(session, chain):
-                sealed += 1
-                print(f"sealed  {chain}: {n} record(s)", file=out)
+    async with db.sessionmaker() as session:
+        chains = await trail.chains(session)
+    sealed = 0
+    for chain in chains:  # one short transaction per chain: the service keeps running meanwhile
+        async with db.transaction() as session:
+            n = await trail.seal_legacy(session, chain)
+        if n:
+            sealed += 1
+            print(f"sealed  {chain}: {n} record(s)", file=out)
     print(f"{sealed} chain(s) sealed", file=out)
     return 0
 

@@ -201,3 +201,38 @@ def test_production_refuses_the_development_trail_key(tmp_path):
     options = AuditOptions(trail_key_file=secret)
     check_trail_keys(options, production)
     assert options.trail_keyring().current[0] == "k2" and options.trail_keyring().get("k1")
+
+
+async def test_a_trail_written_before_the_key_is_sealed_once_and_only_if_intact(audit):
+    """Records from before this change are plain SHA-256: reported until `wwc audit
+    seal-trail` seals the intact chains; a chain already broken is left as it is."""
+    intact, broken = await reviewed_case(audit), await reviewed_case(audit)
+    for sid in (intact, broken):
+        case = await audit.case(sid)
+        previous = domain.GENESIS
+        async with audit.runtime.db.transaction() as session:  # as the unkeyed trail wrote them
+            for r in await rows(audit, case.id):
+                e = dataclasses.replace(trail.entry_of(r), prev_hash=previous, key_id="")
+                previous = domain.entry_hash(e)
+                await session.execute(update(TrailRecord).where(TrailRecord.id == r.id).values(
+                    prev_hash=e.prev_hash, key_id="", hash=previous))
+            await session.execute(update(TrailHead).where(TrailHead.chain == trail.case_chain(case.id))
+                                  .values(head=previous))
+    broken_case = await audit.case(broken)
+    async with audit.runtime.db.transaction() as session:
+        await session.execute(update(TrailRecord).where(TrailRecord.case_id == broken_case.id, TrailRecord.seq == 4)
+                              .values(reason="Edited before sealing."))
+    done = verify_trail(audit, "--case", intact)
+    assert done.returncode == 1 and "is not sealed with a key (written before the trail was keyed" in done.stdout
+
+    service = audit.runtime.settings.service
+    env = {**os.environ, "WWC_AUDIT_DB_URL": service.db_url}
+    if service.db_schema:
+        env["WWC_AUDIT_DB_SCHEMA"] = service.db_schema
+    sealed = subprocess.run([sys.executable, "-m", "services.cli", "audit", "seal-trail"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert sealed.returncode == 0, sealed.stderr
+    assert f"case:{(await audit.case(intact)).id}" in sealed.stdout and broken_case.id not in sealed.stdout
+    assert verify_trail(audit, "--case", intact).returncode == 0
+    done = verify_trail(audit, "--case", broken)
+    assert done.returncode == 1 and "record 4 (decision.saved) was altered" in done.stdout

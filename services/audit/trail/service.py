@@ -124,7 +124,10 @@ async def verify(session: AsyncSession, chain: str,
 async def seal_legacy(session: AsyncSession, chain: str) -> int:
     """Seal a chain written before the trail was keyed, once: only if every record is
     unkeyed and the chain verifies as it stands (a broken chain is never laundered).
-    Returns the records sealed (0: nothing to do, or refused - see `verify`)."""
+    Returns the records sealed (0: nothing to do, or refused - see `verify`). Takes the
+    head's lock first, as `append` does, so no append interleaves."""
+    await session.execute(update(TrailHead).where(TrailHead.chain == chain).values(seq=TrailHead.seq)
+                          .execution_options(synchronize_session=False))
     rows = await records(session, chain)
     head = await session.get(TrailHead, chain)
     if not rows or any(r.key_id for r in rows) or head is None:
