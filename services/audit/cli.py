@@ -11,6 +11,14 @@ deleted tail with its head rolled back is caught there. Exit code 0: intact; 1: 
 was edited, removed, inserted, resealed without the key or rolled back (each problem is
 printed); 2: no such case.
 
+The checkpoints live in reporting's database, out of reach of whoever can write audit's;
+export them from there, e.g. on PostgreSQL:
+
+    psql -Atc "SELECT coalesce(json_agg(payload), '[]') FROM reporting.ledger
+               WHERE subject = 'wwc.audit.trail.checkpointed'" > checkpoints.json
+
+(the report's appendix also prints each review's last checkpoint).
+
 seal-trail seals, once, chains written before the trail was keyed (only intact ones).
 """
 
