@@ -7,6 +7,7 @@ database would tamper with it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -229,8 +230,10 @@ async def test_a_trail_written_before_the_key_is_sealed_once_and_only_if_intact(
     env = {**os.environ, "WWC_AUDIT_DB_URL": service.db_url}
     if service.db_schema:
         env["WWC_AUDIT_DB_SCHEMA"] = service.db_schema
-    sealed = subprocess.run([sys.executable, "-m", "services.cli", "audit", "seal-trail"], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    # In a thread: the service's own transactions (its outbox relay) go on meanwhile, as they
+    # would while an operator runs the command (a blocked event loop would hold their lock).
+    sealed = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.cli", "audit", "seal-trail"],
+                                     env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert sealed.returncode == 0, sealed.stderr
     assert f"case:{(await audit.case(intact)).id}" in sealed.stdout and broken_case.id not in sealed.stdout
     assert verify_trail(audit, "--case", intact).returncode == 0
