@@ -1,14 +1,14 @@
 """decisions bound to what they judged, the case's deciders over its history, a keyed trail
 
 Revision ID: 3c1f6e2a9b47
-Revises: 975e7b26f1dd
+Revises: b7e2c4d9a0f3
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '3c1f6e2a9b47'
-down_revision = '975e7b26f1dd'
+down_revision = 'b7e2c4d9a0f3'
 branch_labels = None
 depends_on = None
 
