@@ -217,6 +217,16 @@ class Auditor:
                 "what_would_satisfy": change.what_would_satisfy, "version": version})
             self.decided[f"{submission_id}/{change.criterion}"] = body.get("version", version + 1)
 
+    async def confirm(self, submission_id: str, criterion: str) -> None:
+        """Confirm one criterion as submitted, having looked at it (what "confirm the remaining"
+        never does for a criterion the city answered in a round)."""
+        case = await self.case(submission_id)
+        crit = next(c for c in case["criteria"] if c["criterion_id"] == criterion)
+        version = (crit.get("decision") or {}).get("version", 0)
+        async with self.audit() as audit:
+            await call(audit, "PUT", f"/api/v1/cases/{submission_id}/decisions/{criterion}",
+                       json={"response": crit["submitted"], "version": version})
+
     async def ask_city(self, submission_id: str, criteria: list[str], message: str) -> dict:
         async with self.audit() as audit:
             return await call(audit, "POST", f"/api/v1/cases/{submission_id}/clarifications",

@@ -129,8 +129,9 @@ async def ensure_staff() -> None:
 # --- scripted auditors ------------------------------------------------------------------------
 
 # What the two demo auditors do with each city's case (by the city's place in DEMO_CITIES);
-# the others wait in the queue. Ana reviews, Ben signs off.
-SCRIPT = {4: "in_review", 5: "in_review", 6: "clarification", 7: "signoff", 8: "completed", 9: "completed",
+# the others wait in the queue. Ana reviews, Ben signs off. "answered": Ana asks about a
+# criterion she decided, the city answers, and the decision shows "changed since decided".
+SCRIPT = {4: "in_review", 5: "answered", 6: "clarification", 7: "signoff", 8: "completed", 9: "completed",
           10: "returned"}
 # Changes the reviewer makes (to the first criteria the city answered YES), with the reasons the city reads.
 CHANGES = [
@@ -151,11 +152,13 @@ async def sign_in(client: httpx.AsyncClient, intake: str, email: str) -> str:
     return r.json()["access_token"]
 
 
-async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str]) -> None:
+async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str],
+                        tokens: dict[str, str] | None = None) -> None:
     """Ana and Ben work through the cases of the cohort as SCRIPT says, through audit's API
-    as `devtools.actors.Auditor` (the same scripted auditor the tests and benchmarks use).
-    A case that is no longer waiting in the queue was scripted by an earlier run and is
-    left as it is."""
+    as `devtools.actors.Auditor` (the same scripted auditor the tests and benchmarks use);
+    the cities answer with their `tokens` (by name). A case that is no longer waiting in
+    the queue was scripted by an earlier run and is left as it is."""
+    names = {sid: name for name, sid in submissions.items()}
     served = actors.Served(urls)
     ana = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[1][0]), name=STAFF[1][1])
     ben = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[2][0]), name=STAFF[2][1])
@@ -179,6 +182,9 @@ async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submiss
             await ana.decide(sid, actors.Change(cid, response, reason, why, satisfy))
         if plan == "clarification":
             await ana.ask_city(sid, yes[:1], "Please send the adopted policy and the record of its adoption.")
+        if plan == "answered" and tokens and names.get(sid) in tokens:
+            await city_answers(client, urls, ana, sid, yes[0], tokens[names[sid]])
+            await ana.confirm_remaining(sid)
         if plan in ("signoff", "completed", "returned"):
             await ana.confirm_remaining(sid)
             decisions_hash = await ana.request_signoff(sid)
@@ -188,6 +194,30 @@ async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submiss
                 await ben.return_signoff(
                     sid, f"{yes[0]}: say which document you looked for, so the city knows what to send.")
         log(f"{case['case']['city_name']}: {plan.replace('_', ' ')}")
+
+
+async def city_answers(client: httpx.AsyncClient, urls: dict[str, str], ana: actors.Auditor, sid: str,
+                       criterion: str, token: str) -> None:
+    """Ana asks about a criterion she decided; the city answers through intake; audit gets
+    the answer (an event) and marks her decision changed since decided."""
+    asked = await ana.ask_city(sid, [criterion], "Please send the adopted policy and the record of its adoption.")
+    answer = {"answers": {criterion: {"narrative": "The policy was adopted by the council last month; the record "
+                                                   "of the vote is online.",
+                                      "links": ["https://council.example/records/policy-adoption"]}}}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while loop.time() < deadline:  # intake learns of the request from audit's event
+        r = await client.post(f"{urls['intake']}/api/v1/submissions/{sid}/clarifications/{asked['id']}/answer",
+                              json=answer, headers={"authorization": f"Bearer {token}"})
+        if r.status_code in (200, 201, 409):
+            break
+        await asyncio.sleep(0.5)
+    while loop.time() < deadline:  # audit learns of the answer from intake's event
+        case = await ana.case(sid)
+        if any((c.get("decision") or {}).get("changed_since_decided") for c in case["criteria"]):
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"{sid}: the city's answer did not reach audit")
 
 
 # --- debriefs ---------------------------------------------------------------------------------
@@ -263,7 +293,7 @@ async def main() -> None:
         await ensure_staff()
         tokens: dict[str, str] = {}
         submissions = await load_cohort(client, urls["intake"], IntakeOptions().current_cycle, tokens)
-        await play_auditors(client, urls, submissions)
+        await play_auditors(client, urls, submissions, tokens)
         await play_debriefs(client, urls, submissions, tokens)
     print_urls()
     await asyncio.Event().wait()

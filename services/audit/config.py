@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.audit.domain import Keyring, parse_keys
+
+# Published in this repository: anyone could seal a forged trail with it. Development and
+# tests only; refused with WWC_ENV=production (`main.build`).
+DEV_TRAIL_KEYS = "dev=dev-only-trail-key-change-me-0123456789"
 
 
 class AuditOptions(BaseSettings):
@@ -23,6 +30,22 @@ class AuditOptions(BaseSettings):
     # Evidence shown in the console is fetched through intake's short-lived link and
     # checked against the manifest's hash before it is shown; larger files are refused.
     preview_max_mb: float = Field(default=50, gt=0)
+    # The keys that seal the trail (HMAC-SHA256), kept outside audit's database: `id=secret`
+    # pairs, oldest first, in WWC_AUDIT_TRAIL_KEYS or in the file WWC_AUDIT_TRAIL_KEY_FILE
+    # (a mounted secret; one pair a line). New records use the newest key; to rotate, append a
+    # key and keep the old ones, which the records they sealed still name.
+    trail_keys: str = ""
+    trail_key_file: Path | None = None
+
+    def trail_keyring(self) -> Keyring:
+        text = self.trail_keys
+        if self.trail_key_file is not None:
+            text = "\n".join(filter(None, [text, self.trail_key_file.read_text()]))
+        return parse_keys(text or DEV_TRAIL_KEYS)
+
+    @property
+    def trail_keys_are_development(self) -> bool:
+        return not (self.trail_keys or self.trail_key_file) or "change-me" in self.trail_keys
 
     @property
     def review_sla(self) -> timedelta:

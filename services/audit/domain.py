@@ -9,9 +9,10 @@ could ask "why?" about lives here, tested in `tests/unit/test_audit_rules.py`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -45,8 +46,12 @@ class CaseState(StrEnum):
 
 
 OPEN_STATES = frozenset({CaseState.QUEUED, CaseState.IN_REVIEW, CaseState.CLARIFICATION, CaseState.SIGNOFF})
-# A holder may be set or changed (claim, assign, hand back) only before sign-off.
+# A holder may be set (claim, assign) only before sign-off.
 HOLDABLE = frozenset({CaseState.QUEUED, CaseState.IN_REVIEW, CaseState.CLARIFICATION})
+# The holder may hand a case back in any open state: awaiting sign-off too, which withdraws
+# the request. Without it a case whose every auditor took part (so nobody may approve or
+# return it) would wait for ever in sign-off; back in the queue, anyone may pick it up.
+RELEASABLE = HOLDABLE | {CaseState.SIGNOFF}
 # Decisions may be saved while the holder works, a round open or not.
 DECIDABLE = frozenset({CaseState.IN_REVIEW, CaseState.CLARIFICATION})
 CLOSED = frozenset({CaseState.COMPLETED, CaseState.WITHDRAWN})
@@ -63,6 +68,8 @@ def state_after_claim(state: str) -> CaseState:
 
 
 def state_after_release(state: str) -> CaseState:
+    """Back to the queue (a pending sign-off request is withdrawn), or still waiting for
+    the city if a round is open."""
     return CaseState.CLARIFICATION if state == CaseState.CLARIFICATION else CaseState.QUEUED
 
 
@@ -176,13 +183,99 @@ def ensure_not_conflicted(conflicts: Iterable[Conflict], place: Place, *, who: s
 # --- four eyes --------------------------------------------------------------------------------
 
 
-def ensure_four_eyes(approver: str, *, reviewer: str | None, decided_by: Iterable[str]) -> None:
-    """The auditor who signs off is neither the one who submitted the case for sign-off
-    nor anyone who decided one of its criteria: nobody approves their own decisions."""
-    if approver == reviewer:
-        raise FourEyes("The auditor who submitted the review cannot sign it off.", role="reviewer")
+def ensure_four_eyes(approver: str, *, reviewer: str | None, decided_by: Iterable[str],
+                     requested_by: Iterable[str] = ()) -> None:
+    """The auditor who signs off took no part in the review: not the one who submitted it
+    for sign-off (now or at any earlier request), and nobody who decided any of its
+    criteria at any time — a superseded decision counts as much as the latest one, so
+    `decided_by` is the case's whole history of deciders, not the current decisions'."""
+    if approver == reviewer or approver in set(requested_by):
+        raise FourEyes("An auditor who submitted this review for sign-off cannot sign it off.", role="reviewer")
     if approver in set(decided_by):
         raise FourEyes("An auditor who decided criteria of this case cannot sign it off.", role="decider")
+
+
+def took_part(*, deciders: Iterable[str], requesters: Iterable[str]) -> list[str]:
+    """Everyone who may not sign the review off, sorted (what the case keeps and shows)."""
+    return sorted(set(deciders) | set(requesters))
+
+
+# --- who can move a case: the rules of claim, assign, release, decide, request, return and
+# approve as one pure model. The use cases enforce each rule (with a conditional UPDATE);
+# this model states them together so a property test can walk every sequence of actions
+# and check that no reachable state is one nobody can leave (tests/unit/test_review_liveness.py).
+
+
+class Move(StrEnum):
+    CLAIM = "claim"
+    ASSIGN = "assign"        # to the auditor named by `target`
+    RELEASE = "release"
+    DECIDE = "decide"
+    REQUEST = "request"      # sign-off
+    RETURN = "return"
+    APPROVE = "approve"
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the rules look at: the case's state, holder, pending reviewer, everyone who
+    ever decided a criterion or submitted it for sign-off, and whether all is decided."""
+
+    state: CaseState = CaseState.QUEUED
+    holder: str | None = None
+    reviewer: str | None = None
+    deciders: frozenset[str] = frozenset()
+    requesters: frozenset[str] = frozenset()
+    complete: bool = False  # every criterion has a decision (none changed since decided)
+
+
+def move(review: Review, actor: str, action: Move, *, is_auditor: bool = True,
+         target: str | None = None) -> Review:
+    """The review after `actor` does `action`, or the domain error that refuses it."""
+    if not is_auditor:
+        raise WrongState("Only auditors act on review cases.", state=str(review.state), action=str(action))
+    s = review.state
+    if action in (Move.CLAIM, Move.ASSIGN):
+        ensure_state(s, HOLDABLE, "claimed")
+        if review.holder is not None:
+            raise WrongState("The case is held.", state=str(s), action=str(action))
+        holder = actor if action == Move.CLAIM else (target or actor)
+        return replace(review, holder=holder, state=state_after_claim(s))
+    if action == Move.RELEASE:
+        ensure_state(s, RELEASABLE, "handed back")
+        if review.holder != actor:
+            raise WrongState("Only the holder hands a case back.", state=str(s), action=str(action))
+        return replace(review, holder=None, reviewer=None, state=state_after_release(s))
+    if action == Move.DECIDE:
+        ensure_state(s, DECIDABLE, "decided")
+        if review.holder != actor:
+            raise WrongState("Only the holder decides.", state=str(s), action=str(action))
+        return replace(review, deciders=review.deciders | {actor}, complete=True)
+    if action == Move.REQUEST:
+        ensure_state(s, {CaseState.IN_REVIEW}, "submitted for sign-off")
+        if review.holder != actor or not review.complete:
+            raise WrongState("Only the holder submits a complete review.", state=str(s), action=str(action))
+        return replace(review, state=CaseState.SIGNOFF, reviewer=actor, requesters=review.requesters | {actor})
+    if action in (Move.RETURN, Move.APPROVE):
+        ensure_state(s, {CaseState.SIGNOFF}, "signed off")
+        ensure_four_eyes(actor, reviewer=review.reviewer, decided_by=review.deciders, requested_by=review.requesters)
+        if action == Move.RETURN:
+            return replace(review, state=CaseState.IN_REVIEW)
+        return replace(review, state=CaseState.COMPLETED)
+    raise ValueError(action)  # pragma: no cover
+
+
+def movers(review: Review, auditors: Iterable[str]) -> list[tuple[str, Move]]:
+    """Who could move the review on, and how (empty only once it is closed)."""
+    out = []
+    for actor in auditors:
+        for action in Move:
+            try:
+                move(review, actor, action)
+            except (WrongState, FourEyes):
+                continue
+            out.append((actor, action))
+    return out
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -270,6 +363,67 @@ def decisions_hash(decisions: Iterable[DecisionFacts]) -> str:
         for d in sorted(decisions, key=lambda d: d.criterion)
     ]
     return hashlib.sha256(canonical_json(rows)).hexdigest()
+
+
+# --- what a decision judged: each criterion's material, versioned ------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialChange:
+    """One version of what a criterion's decision looks at: as submitted (version 1, with
+    the response) or what the city sent for it in a clarification round."""
+
+    version: int
+    round: int | None  # None: as submitted
+    at: str | None     # when the city sent it (ISO 8601); None for the submission
+    response: str      # the response as submitted ("" for a round's answer, which keeps it)
+    narrative: str
+    evidence: tuple[tuple[str, str, str], ...]  # (id, name, SHA-256 or address)
+
+
+@dataclass(frozen=True)
+class Material:
+    criterion: str
+    changes: tuple[MaterialChange, ...]
+
+    @property
+    def version(self) -> int:
+        return len(self.changes)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 over every version so far: what a decision records as judged."""
+        return hashlib.sha256(canonical_json([
+            {"version": c.version, "round": c.round, "at": c.at, "response": c.response, "narrative": c.narrative,
+             "evidence": sorted([list(e) for e in c.evidence])} for c in self.changes])).hexdigest()
+
+    def since(self, version: int) -> list[MaterialChange]:
+        return [c for c in self.changes if c.version > version]
+
+
+def material(criterion: str, *, response: str, narrative: str, evidence: Iterable[tuple[str, str, str]],
+             answers: Iterable[tuple[int, str | None, str, Iterable[tuple[str, str, str]]]] = ()) -> Material:
+    """The criterion's versions: the submission, then each round's answer on it (in round order)."""
+    changes = [MaterialChange(1, None, None, str(response), narrative, tuple(evidence))]
+    for number, at, text, items in sorted(answers, key=lambda a: a[0]):
+        changes.append(MaterialChange(len(changes) + 1, number, at, "", text, tuple(items)))
+    return Material(criterion, tuple(changes))
+
+
+def changed_since_decided(m: Material, *, judged_version: int, judged_fingerprint: str) -> bool:
+    """Newer answers or evidence than the decision judged. A decision saved before versions
+    were kept (no fingerprint) is compared by version: anything past the submission counts
+    as new, so it is looked at again rather than trusted."""
+    if judged_fingerprint:
+        return judged_fingerprint != m.fingerprint
+    return judged_version < m.version
+
+
+def bulk_confirmable(m: Material, *, in_open_round: bool) -> bool:
+    """"Confirm the remaining as submitted" covers only a criterion nobody asked about and
+    the city never changed: one under clarification, or with new answers or evidence, is
+    decided on its own."""
+    return not in_open_round and m.version == 1
 
 
 # --- clarification rounds ---------------------------------------------------------------------
@@ -364,14 +518,15 @@ def agenda(order: Sequence[str], submitted: Mapping[str, str], decided: Mapping[
             for cid, rs in sorted(reasons.items(), key=lambda kv: position.get(kv[0], len(position)))]
 
 
-# --- the trail: append-only records chained by hashes -------------------------------------------
+# --- the trail: append-only records chained by keyed hashes ------------------------------------
 
 GENESIS = "0" * 64
 
 
 @dataclass(frozen=True)
 class TrailEntry:
-    """One record as hashed: who, what, before, after, why, when, and its place in the chain."""
+    """One record as sealed: who, what, before, after, why, when, its place in the chain
+    and the id of the key that sealed it."""
 
     chain: str
     seq: int
@@ -384,17 +539,81 @@ class TrailEntry:
     reason: str
     prev_hash: str
     hash: str = ""
+    key_id: str = ""  # "": written before the trail was keyed
 
     def body(self) -> dict[str, Any]:
-        return {"chain": self.chain, "seq": self.seq, "at": self.at, "actor_id": self.actor_id,
+        body = {"chain": self.chain, "seq": self.seq, "at": self.at, "actor_id": self.actor_id,
                 "actor_role": self.actor_role, "action": self.action, "before": self.before, "after": self.after,
                 "reason": self.reason, "prev_hash": self.prev_hash}
+        if self.key_id:  # the key id is sealed too: a record cannot be moved to another key
+            body["key_id"] = self.key_id
+        return body
 
 
-def entry_hash(entry: TrailEntry) -> str:
-    """SHA-256 of the previous record's hash and this record's canonical body: editing,
-    removing or inserting a record breaks every later link."""
-    return hashlib.sha256(canonical_json(entry.body())).hexdigest()
+@dataclass(frozen=True)
+class Keyring:
+    """The trail's keys, oldest first: new records are sealed with the newest, every record
+    verifies with the key its id names. The keys live outside audit's database (a setting
+    or a secret file), so someone who can rewrite the tables cannot reseal a record."""
+
+    keys: tuple[tuple[str, bytes], ...]
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise ValueError("the trail needs at least one key")
+        ids = [k for k, _ in self.keys]
+        if len(set(ids)) != len(ids) or any(not k or len(k) > 40 for k in ids):
+            raise ValueError("trail key ids are unique, 1 to 40 characters")
+
+    @property
+    def current(self) -> tuple[str, bytes]:
+        return self.keys[-1]
+
+    def get(self, key_id: str) -> bytes | None:
+        return dict(self.keys).get(key_id)
+
+
+def parse_keys(text: str) -> Keyring:
+    """`id=secret` pairs separated by commas or new lines, oldest first (blank lines and
+    `#` comments ignored): the format of `WWC_AUDIT_TRAIL_KEYS` and of the key file."""
+    pairs = []
+    for item in text.replace(",", "\n").splitlines():
+        item = item.strip()
+        if not item or item.startswith("#"):
+            continue
+        key_id, sep, secret = item.partition("=")
+        if not sep or len(secret.strip()) < 16:
+            raise ValueError("each trail key is `id=secret` with a secret of at least 16 characters")
+        pairs.append((key_id.strip(), secret.strip().encode()))
+    return Keyring(tuple(pairs))
+
+
+def entry_hash(entry: TrailEntry, key: bytes | None = None) -> str:
+    """HMAC-SHA256, under the record's key, of its canonical body (which includes the
+    previous record's hash): editing, removing or inserting a record breaks every later
+    link, and without the key nobody can compute a record's seal, so a rewritten chain
+    cannot be made consistent again. Without a key: the plain SHA-256 of records written
+    before the trail was keyed."""
+    body = canonical_json(entry.body())
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def seal(entry: TrailEntry, keys: Keyring) -> TrailEntry:
+    """The entry sealed with the newest key."""
+    key_id, key = keys.current
+    keyed = replace(entry, key_id=key_id, hash="")
+    return replace(keyed, hash=entry_hash(keyed, key))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A chain's head as published outside audit (`wwc.audit.trail.checkpointed`, kept in
+    reporting's ledger): the record at `seq` had hash `head`."""
+
+    seq: int
+    head: str
 
 
 @dataclass
@@ -410,25 +629,56 @@ class ChainReport:
 
 
 def verify_chain(chain: str, entries: Sequence[TrailEntry], *, head_seq: int | None,
-                 head_hash: str | None) -> ChainReport:
-    """Check a chain record by record (sequence, link, hash) and against its head (the
-    last sequence number and hash kept apart from the records): an edited record fails its
-    hash, a removed or inserted one breaks the sequence or a link, a removed last record
-    no longer matches the head."""
+                 head_hash: str | None, keys: Keyring | None = None,
+                 checkpoints: Iterable[Checkpoint] = ()) -> ChainReport:
+    """Check a chain record by record (sequence, link, seal), against its head (kept apart
+    from the records) and against the checkpoints published outside audit:
+
+    - an edited record fails its seal; a record resealed without the key too;
+    - a removed or inserted record breaks the sequence or a link;
+    - a removed last record no longer matches the head;
+    - a removed tail with the head rolled back matches the head, but not the published
+      checkpoint that saw a later record (or a different one at that place).
+    Without `keys`, only the unkeyed records' hashes are checked (a keyed record is then
+    reported as unverifiable rather than silently trusted)."""
     problems: list[str] = []
     previous = GENESIS
+    by_seq: dict[int, str] = {}
+    keyed_seen = False
     for expected_seq, e in enumerate(sorted(entries, key=lambda e: e.seq), start=1):
         if e.seq != expected_seq:
             problems.append(f"record {expected_seq} is missing (found {e.seq} in its place)")
             break
         if e.prev_hash != previous:
             problems.append(f"record {e.seq} ({e.action}) does not link to record {e.seq - 1}")
-        if entry_hash(e) != e.hash:
+        if e.key_id:
+            keyed_seen = True
+            key = keys.get(e.key_id) if keys else None
+            if key is None:
+                problems.append(f"record {e.seq} ({e.action}) was sealed with key {e.key_id!r}, which is not "
+                                f"configured: it cannot be verified")
+            elif not hmac.compare_digest(entry_hash(e, key), e.hash):
+                problems.append(f"record {e.seq} ({e.action}) was altered: its content does not match its seal")
+        elif keys is not None and keyed_seen:
+            problems.append(f"record {e.seq} ({e.action}) is not sealed with a key, after sealed records")
+        elif entry_hash(e) != e.hash:
             problems.append(f"record {e.seq} ({e.action}) was altered: its content does not match its hash")
+        elif keys is not None:
+            problems.append(f"record {e.seq} ({e.action}) is not sealed with a key (written before the trail "
+                            f"was keyed: run `wwc audit seal-trail` once)")
+        by_seq[e.seq] = e.hash
         previous = e.hash
     count = len(entries)
     if head_seq is not None and head_seq != count:
         problems.append(f"the chain holds {count} record(s) but {head_seq} were written")
     elif head_hash is not None and count and head_hash != previous:
         problems.append("the last record is not the one written last")
+    for cp in sorted(checkpoints, key=lambda c: c.seq):
+        if cp.seq not in by_seq:
+            problems.append(f"record {cp.seq} was published as a checkpoint but is gone: the chain was rolled back "
+                            f"to {count} record(s)")
+            break
+        if by_seq[cp.seq] != cp.head:
+            problems.append(f"record {cp.seq} is not the one published as a checkpoint")
+            break
     return ChainReport(chain=chain, records=count, head=previous, problems=problems)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 
 __all__ = [
-    "CaseTaken", "ConflictOfInterest", "DecisionConflict", "DecisionInvalid", "DecisionsChanged",
+    "CaseTaken", "ChangedSinceDecided", "ConflictOfInterest", "DecisionConflict", "DecisionInvalid", "DecisionsChanged",
     "DecisionsIncomplete", "EvidenceMismatch", "EvidenceTooLarge", "EvidenceUnavailable", "Forbidden", "FourEyes",
-    "InvalidInput", "NotFound", "NotHolder", "RoundInvalid", "RoundLimitReached", "RoundOpen",
+    "InvalidInput", "NotFound", "NotHolder", "NothingChanged", "RoundInvalid", "RoundLimitReached", "RoundOpen",
     "SubmissionNotReceived", "Unavailable", "UnknownAuditor", "WrongState",
 ]
 
@@ -78,6 +78,19 @@ class FourEyes(DomainError):
     """The second auditor is neither the reviewer nor anyone who decided the case."""
 
     code = "four_eyes"
+
+
+class ChangedSinceDecided(DomainError):
+    """New answers or evidence arrived after some decisions: each must be decided again or
+    confirmed with a note before sign-off (`errors` name the criteria)."""
+
+    code = "changed_since_decided"
+
+
+class NothingChanged(DomainError):
+    """Confirming a decision with a note is for one whose material changed since."""
+
+    code = "decision_not_changed"
 
 
 class DecisionsChanged(DomainError):

@@ -12,12 +12,29 @@ from services.audit.activities import AuditActivities
 from services.audit.config import AuditOptions
 from services.audit.problems import ERRORS
 from shared.contracts.events import Subject
+from services.audit.trail import service as trail
+from shared.infra.logging import get_logger
 from shared.infra.runtime import ServiceRuntime, Settings
+from shared.infra.settings import CommonSettings
 from shared.web.app import create_app
+
+log = get_logger(__name__)
+
+
+def check_trail_keys(options: AuditOptions, common: CommonSettings) -> None:
+    """The development trail key is in the repository: anyone could reseal a forged trail."""
+    if not options.trail_keys_are_development:
+        return
+    if common.env == "production":
+        raise RuntimeError("WWC_AUDIT_TRAIL_KEYS / WWC_AUDIT_TRAIL_KEY_FILE are not set: the trail would be sealed "
+                           "with the development key; set a real key (id=secret) before WWC_ENV=production")
+    log.warning("audit.development_trail_key", hint="set WWC_AUDIT_TRAIL_KEY_FILE in production")
 
 
 def build(settings: Settings | None = None, options: AuditOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
     options = options or AuditOptions()
+    check_trail_keys(options, CommonSettings())
+    trail.use_keys(options.trail_keyring())
     runtime = ServiceRuntime(settings or Settings.load("audit"))
     gateway.install(runtime)  # what it tells certification workflows, after commit
     runtime.activities = AuditActivities(runtime, options).all()

@@ -59,6 +59,9 @@ class ReviewCase(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decisions_hash: Mapped[str | None] = mapped_column(String(64))
+    # Everyone who ever decided a criterion of the case (superseded decisions included):
+    # none of them may sign it off (four eyes over the whole review, not the latest state).
+    deciders: Mapped[list | None] = mapped_column(JSON, default=list)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every change of the row: the lock every write of the case takes first.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -79,6 +82,13 @@ class Decision(Base):
     # The evidence in view when deciding: [{id, filename|url, sha256, round}]
     evidence: Mapped[list] = mapped_column(JSON, default=list)
     call_note_id: Mapped[str | None] = mapped_column(String(36))
+    # What was judged: the criterion's answer-and-evidence version (1: as submitted; each
+    # clarification answer touching it adds one) and its fingerprint. Newer material marks
+    # the decision "changed since decided" until it is decided again or confirmed with a note.
+    judged_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    judged_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Why the decision stands although the material changed (a confirmation with a note).
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -195,6 +205,9 @@ class TrailRecord(Base):
     after: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
+    # The key the record was sealed with (HMAC-SHA256; "" for records written before the
+    # trail was keyed, which are plain SHA-256). The key itself never enters this database.
+    key_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
     hash: Mapped[str] = mapped_column(String(64))
 
 

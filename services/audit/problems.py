@@ -18,6 +18,8 @@ ERRORS = ErrorTable({
     "decisions_incomplete": (409, "Criteria without a decision"),
     "four_eyes": (403, "Four-eyes rule"),
     "decisions_changed": (409, "Decisions changed since you read them"),
+    "changed_since_decided": (409, "Answers or evidence changed since decided"),
+    "decision_not_changed": (409, "Nothing changed since the decision"),
     "round_invalid": (422, "Clarification round not valid"),
     "round_open": (409, "A clarification round is open"),
     "round_limit_reached": (409, "No clarification rounds left"),

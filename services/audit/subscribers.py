@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import directory
 from services.audit.cases import service as cases
+from services.audit.decisions import service as decisions
 from services.audit.rounds import service as rounds
 from services.audit.config import AuditOptions
 from shared.contracts.events import (
@@ -47,6 +48,9 @@ async def record_city(session: AsyncSession, envelope: Envelope) -> None:
 
 async def record_answer(session: AsyncSession, envelope: Envelope) -> None:
     answer = envelope.payload_as(ClarificationAnswered)
-    if not await rounds.record_answer(session, answer):
+    recorded = await rounds.record_answer(session, answer)
+    if recorded is None:
         log.info("clarification.not_ours", request_id=answer.request_id)
+    elif recorded == "recorded":  # in the same transaction: the flags and their trail record
+        await decisions.mark_changed(session, answer.request_id)
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from certification.activities import ReportRequest
-from services.reporting.models import Report
+from services.reporting.models import LedgerEntry, Report
 from services.reporting.renders import CONTENT_TYPES, Renders, keys
 from services.reporting.report import ChangeInput, CityInput, ReportInputError, ReportDocument, build_document
+from services.reporting.report.document import TrailCheckpoint
 from services.reporting.verification import verification_code
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import ReportReady, Subject, make_event
@@ -30,7 +31,18 @@ from shared.infra.outbox import add_event
 from shared.scoring.benchmarks import BenchmarkBook, publish
 
 
-def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], at: datetime) -> ReportDocument:
+async def trail_checkpoint(session, submission_id: str) -> TrailCheckpoint | None:
+    """The last head of the review's trail that audit published and the ledger kept."""
+    rows = (await session.scalars(select(LedgerEntry.payload).where(
+        LedgerEntry.subject == Subject.TRAIL_CHECKPOINTED, LedgerEntry.submission_id == submission_id))).all()
+    if not rows:
+        return None
+    last = max(rows, key=lambda p: int(p.get("seq", 0)))
+    return TrailCheckpoint(seq=last["seq"], head=last["head"], at=last["at"])
+
+
+def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], at: datetime,
+                 checkpoint: TrailCheckpoint | None = None) -> ReportDocument:
     sub = req.submission
     city = sub.city
     benchmarks = req.score.benchmarks or publish(BenchmarkBook(), sub.cycle)
@@ -48,7 +60,7 @@ def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], 
         benchmarks=benchmarks, language=language(city.language),
         rendered_at=at, verification_code=code,
         verification_url=f"{urls['reporting']}/verify?code={code}" if code else None,
-        debrief_url=f"{urls['notify']}/booking/{req.submission_id}",
+        debrief_url=f"{urls['notify']}/booking/{req.submission_id}", trail_checkpoint=checkpoint,
     )
 
 
@@ -57,11 +69,12 @@ async def issue_report(db: Database, renders: Renders, req: ReportRequest, *, ur
     already recorded."""
     async with db.sessionmaker() as session:
         existing = await _issued(session, req.submission_id)
+        checkpoint = await trail_checkpoint(session, req.submission_id)
     if existing is not None:
         return existing
     report_id = new_id()
     code = verification_code() if req.score.tier is not None else None
-    doc = document_for(req, code=code, urls=urls, at=datetime.now(UTC).replace(microsecond=0))
+    doc = document_for(req, code=code, urls=urls, at=datetime.now(UTC).replace(microsecond=0), checkpoint=checkpoint)
     lang = doc.language
     rendered = await renders.render(doc, lang, ("html", "pdf"))
     where = keys(req.submission.cycle, req.city_id, req.submission_id, report_id)

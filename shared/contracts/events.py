@@ -25,6 +25,7 @@ from shared.contracts.payloads.audit import (
     ReviewOverdue,
     SignoffRequested,
     SignoffReturned,
+    TrailCheckpointed,
 )
 from shared.contracts.payloads.certification import (
     MessageParked,
@@ -65,7 +66,7 @@ __all__ = [
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
     "RegistrationRequested", "ReportReady", "ReviewCompleted", "ReviewDueSoon",
-    "ReviewOverdue", "ScoreComputed", "SignoffRequested", "SignoffReturned", "StatusChanged", "StepFailed", "StepRetried", "Subject",
+    "ReviewOverdue", "ScoreComputed", "SignoffRequested", "SignoffReturned", "StatusChanged", "StepFailed", "StepRetried", "Subject", "TrailCheckpointed",
     "SubmissionSubmitted", "SubmissionWithdrawn", "UserRegistered", "make_event",
 ]
 
@@ -103,6 +104,7 @@ class Subject:
     SIGNOFF_REQUESTED = "wwc.audit.signoff.requested"
     SIGNOFF_RETURNED = "wwc.audit.signoff.returned"
     REVIEW_COMPLETED = "wwc.audit.review.completed"
+    TRAIL_CHECKPOINTED = "wwc.audit.trail.checkpointed"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
     REPORT_READY = "wwc.reporting.report.ready"
     REPLAY_REQUESTED = "wwc.reporting.replay.requested"
@@ -154,6 +156,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.SIGNOFF_REQUESTED: SignoffRequested,
     Subject.SIGNOFF_RETURNED: SignoffReturned,
     Subject.REVIEW_COMPLETED: ReviewCompleted,
+    Subject.TRAIL_CHECKPOINTED: TrailCheckpointed,
     Subject.SCORE_COMPUTED: ScoreComputed,
     Subject.REPORT_READY: ReportReady,
     Subject.REPLAY_REQUESTED: ReplayRequested,

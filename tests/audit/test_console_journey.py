@@ -143,6 +143,8 @@ async def portal_stage(page, stage: str, timeout: float = 90) -> None:
         await page.wait_for_timeout(300)
 
 
+STILL_OUTDATED = "The 2026 inventory is a draft without a date: the evidence is still outdated."
+
 async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(consoles):
     await consoles.staff("ana@auditors.wwc.org", "Ana Auditor")
     await consoles.staff("ben@auditors.wwc.org", "Ben Auditor")
@@ -256,9 +258,21 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     await expect(ana.locator("#round-1")).to_contain_text("Answered")
     await check_page(ana, "clarification-answered")
 
+    # --- the answer changed DG1 since Ana decided it: she confirms it with a note; OD3, answered
+    # in the round, is decided on its own (the bulk confirmation leaves it alone) --------------
+    await ana.goto(f"{case_url}/criteria/DG1")
+    await expect(ana.locator("#changed-since-decided")).to_contain_text("Changed since decided")
+    await ana.get_by_label("Why the decision stands").fill(STILL_OUTDATED)
+    await ana.get_by_role("button", name="Confirm the decision with this note").click()
+    await ana.wait_for_url(f"**{case_url}/criteria/DG1?done=reconfirmed")
+    await expect(ana.locator("#decision-note")).to_contain_text(STILL_OUTDATED)
+    await ana.goto(f"{case_url}/criteria/OD3")
+    await ana.get_by_role("button", name="Save", exact=True).click()
+    await ana.wait_for_url(f"**{case_url}/criteria/OD3?done=saved")
+
     # --- the rest confirmed, submitted for sign-off -------------------------------------------
     await ana.goto(case_url)
-    await ana.get_by_role("button", name="Confirm the 42 remaining as submitted").click()
+    await ana.get_by_role("button", name="Confirm the 41 remaining as submitted").click()
     await expect(ana.get_by_role("status")).to_contain_text("confirmed as submitted")
     await ana.get_by_role("link", name="Sign-off", exact=True).click()
     await ana.get_by_role("button", name="Submit for sign-off").click()
@@ -275,6 +289,7 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     await expect(changes).to_have_count(3)
     await expect(ben.locator("#changes")).to_contain_text("The evidence is older than the time period")
     await expect(ben.locator("#changes")).to_contain_text(CHANGES["GM1"][4])
+    await expect(ben.locator("#reconfirmed")).to_contain_text(STILL_OUTDATED)  # what changed, and why it stands
     await check_page(ben, "signoff-second-auditor")
     await ben.get_by_role("button", name="Return with comments").click()
     await expect(ben.locator("#comments-error")).to_have_text("Error: Write what the reviewer should look at again")

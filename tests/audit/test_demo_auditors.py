@@ -15,7 +15,9 @@ from devtools import demo
 from devtools.harness import Stack, serve
 from services.audit.models import ReviewCase
 from services.intake.config import IntakeOptions
+from shared.infra.auth import Role
 from shared.infra.settings import SERVICES
+from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.intake.helpers import draft, fill_bulk
 
@@ -52,15 +54,22 @@ async def test_the_scripted_auditors_leave_cases_in_every_state(served):
         submissions[name] = r.json()["id"]
 
     async with httpx.AsyncClient(timeout=30) as client:
-        await demo.play_auditors(client, urls, submissions)
+        await demo.play_auditors(client, urls, submissions, tokens)
         states = await case_states(stack)
         assert states == Counter({"queued": 5, "in_review": 3, "clarification": 1, "signoff": 1, "completed": 2})
-        await demo.play_auditors(client, urls, submissions)  # make run again
+        await demo.play_auditors(client, urls, submissions, tokens)  # make run again
         assert await case_states(stack) == states
     async with stack.runtimes["audit"].db.sessionmaker() as session:
         returned = await session.scalar(select(ReviewCase).where(
             ReviewCase.submission_id == submissions[demo.DEMO_CITIES[10][0]]))
     assert returned.status == "in_review" and returned.reviewer_id is not None  # back from sign-off with comments
+    # The city answered a question about a criterion Ana had decided: the sign-off page says so.
+    answered = submissions[demo.DEMO_CITIES[5][0]]
+    async with httpx.AsyncClient(timeout=30) as client:
+        signoff = (await client.get(f"{urls['audit']}/api/v1/cases/{answered}/signoff", headers={
+            "authorization": f"Bearer {token(Role.AUDITOR, sub='auditor-9')}"})).json()
+    [changed] = signoff["changed_since_decided"]
+    assert changed["changes"][0]["narrative"].startswith("The policy was adopted by the council")
 
     async def moved_on():  # the approved reviews reach scoring (the workflow got the signal)
         states = await workflow_stages(stack, [submissions[demo.DEMO_CITIES[i][0]] for i in (8, 9)])

@@ -94,7 +94,7 @@ async def test_an_edited_record_is_detected_by_the_api_and_the_command(audit):
         verification = (await ana.get(f"/api/v1/cases/{sid}/trail")).json()["verification"]
         assert not verification["ok"]
         assert verification["problems"] == [
-            "record 4 (decision.saved) was altered: its content does not match its hash"]
+            "record 4 (decision.saved) was altered: its content does not match its seal"]
         assert (await ana.get(f"/api/v1/cases/{sid}/trail.csv")).headers["x-trail-verified"] == "false"
     done = verify_trail(audit)
     assert done.returncode == 1, done.stdout + done.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.audit.calls import service as calls
 from services.audit.cases import service as cases
@@ -16,6 +16,7 @@ from services.audit.errors import (
     DecisionInvalid,
     NotFound,
     NotHolder,
+    NothingChanged,
     RoundInvalid,
     RoundLimitReached,
     RoundOpen,
@@ -29,8 +30,15 @@ router = APIRouter(tags=["review"])
 HOLDER = (NotFound, NotHolder, WrongState, ConflictOfInterest, SubmissionNotReceived)
 
 
+class Skipped(BaseModel):
+    criterion_id: str
+    reason: str = Field(description="`in_open_round` (asked in the open clarification round) or `changed` (new "
+                                    "answers or evidence since submission): decide it on its own")
+
+
 class Confirmed(BaseModel):
     confirmed: list[str]
+    skipped: list[Skipped] = Field(default_factory=list)
 
 
 @router.put("/cases/{submission_id}/decisions/{criterion_id}", response_model=decisions.DecisionRead,
@@ -52,11 +60,30 @@ async def decide(submission_id: str, criterion_id: str, data: decisions.Decision
 
 @router.post("/cases/{submission_id}/decisions/confirm-remaining", response_model=Confirmed,
              summary="Confirm every criterion without a decision, as submitted",
+             description="Never a criterion under clarification or with new answers or evidence (`skipped`, with "
+                         "why): those are decided one by one.",
              responses=problems(*AUTH, *HOLDER))
 async def confirm_remaining(submission_id: str, principal: Auditor, runtime: Runtime) -> Confirmed:
     async with runtime.db.transaction() as session:
         case = await cases.by_submission(session, submission_id)
-        return Confirmed(confirmed=await decisions.confirm_remaining(session, principal, case))
+        confirmed = await decisions.confirm_remaining(session, principal, case)
+        skipped = await decisions.not_bulk_confirmable(session, case)
+        return Confirmed(confirmed=confirmed, skipped=[Skipped(**s) for s in skipped])
+
+
+@router.post("/cases/{submission_id}/decisions/{criterion_id}/confirm", response_model=decisions.DecisionRead,
+             summary="Confirm, with a note, a decision whose criterion changed since it was made",
+             description="After new answers or evidence (a clarification answer) a decision is `changed_since_"
+                         "decided`: decide it again (PUT) or confirm it stands with a `note` saying why. Send the "
+                         "decision's `version`; 409 `decision_not_changed` if nothing changed since. You become "
+                         "one of the review's deciders (four eyes).",
+             responses=problems(*AUTH, *HOLDER, DecisionConflict, DecisionInvalid, NothingChanged, "invalid_input"))
+async def reconfirm(submission_id: str, criterion_id: str, data: decisions.DecisionReconfirm, principal: Auditor,
+                    runtime: Runtime) -> decisions.DecisionRead:
+    async with runtime.db.transaction() as session:
+        case = await cases.by_submission(session, submission_id)
+        saved = await decisions.reconfirm(session, principal, case, criterion_id, data)
+        return decisions.read(saved, decisions.catalog_of(case), mats=await decisions.materials(session, case))
 
 
 @router.get("/cases/{submission_id}/clarifications", response_model=list[rounds.RoundRead],

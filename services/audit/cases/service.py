@@ -25,9 +25,9 @@ from services.audit import directory, domain
 from services.audit.conflicts import service as conflicts
 from services.audit.trail import service as trail
 from services.audit.config import AuditOptions
-from services.audit.domain import CLOSED, HOLDABLE, CaseState
+from services.audit.domain import CLOSED, HOLDABLE, RELEASABLE, CaseState
 from services.audit.errors import CaseTaken, Forbidden, NotFound, NotHolder, SubmissionNotReceived, UnknownAuditor
-from services.audit.models import Conflict, ReviewCase, Staff
+from services.audit.models import Conflict, ReviewCase, Signoff, Staff, TrailRecord
 from shared.contracts.events import (
     CaseAssigned,
     CaseOpened,
@@ -36,6 +36,7 @@ from shared.contracts.events import (
     ReviewDueSoon,
     ReviewOverdue,
     Subject,
+    TrailCheckpointed,
     make_event,
 )
 from shared.contracts.submission import FrozenSubmission
@@ -77,8 +78,16 @@ def chain(case: ReviewCase) -> str:
     return trail.case_chain(case.id)
 
 
-async def record(session: AsyncSession, case: ReviewCase, actor: trail.Actor, action: str, **kwargs) -> None:
-    await trail.append(session, chain(case), actor, action, case_id=case.id, **kwargs)
+async def record(session: AsyncSession, case: ReviewCase, actor: trail.Actor, action: str,
+                 **kwargs) -> TrailRecord:
+    """Append to the case's trail and publish its new head outside audit's database (in
+    the same transaction): reporting's ledger keeps every checkpoint, so a trail whose tail
+    is deleted and head rolled back no longer matches what was published."""
+    added = await trail.append(session, chain(case), actor, action, case_id=case.id, **kwargs)
+    await publish(session, case, Subject.TRAIL_CHECKPOINTED, TrailCheckpointed(
+        submission_id=case.submission_id, case_id=case.id, chain=added.chain, seq=added.seq, head=added.hash,
+        key_id=added.key_id, at=added.at))
+    return added
 
 
 # --- finding cases ----------------------------------------------------------------------------
@@ -122,7 +131,7 @@ async def open_case(session: AsyncSession, options: AuditOptions, *, submission_
         country=known.country if known else "", region=known.region if known else None,
         population_band=known.population_band if known else None, cycle=cycle, catalog_version=catalog_version,
         status=CaseState.QUEUED.value, submission={}, submitted_responses={}, audited_responses={}, corrections=0,
-        opened_at=now, due_at=domain.due_date(now, options.review_sla), version=0)
+        deciders=[], opened_at=now, due_at=domain.due_date(now, options.review_sla), version=0)
     case = await session.scalar(select(ReviewCase).where(ReviewCase.submission_id == submission_id)
                                 .execution_options(populate_existing=True))
     assert case is not None
@@ -222,13 +231,14 @@ async def _hold(session: AsyncSession, case: ReviewCase, auditor_id: str, actor:
 
 
 async def release(session: AsyncSession, principal: Principal, case: ReviewCase, reason: str = "") -> ReviewCase:
-    """The holder hands the case back to the queue (its decisions stay with the case)."""
+    """The holder hands the case back to the queue (its decisions stay with the case); a
+    case awaiting sign-off too, which withdraws the request (`domain.RELEASABLE`)."""
     ensure_auditor(principal)
     locked = await lock(session, case.id, ReviewCase.holder_id == principal.sub,
-                        ReviewCase.status.in_([s.value for s in HOLDABLE]))
+                        ReviewCase.status.in_([s.value for s in RELEASABLE]))
     if locked is None:
         now = await current(session, case.id)
-        domain.ensure_state(now.status, HOLDABLE, "handed back")
+        domain.ensure_state(now.status, RELEASABLE, "handed back")
         raise NotHolder("You do not hold this case.")
     return await _release(session, locked, trail.Actor.of(principal), reason)
 
@@ -243,6 +253,11 @@ async def release_held(session: AsyncSession, case: ReviewCase, actor: trail.Act
 async def _release(session: AsyncSession, case: ReviewCase, actor: trail.Actor, reason: str) -> ReviewCase:
     before = {"status": case.status, "holder_id": case.holder_id}
     holder = case.holder_id or ""
+    if case.status == CaseState.SIGNOFF:
+        # The sign-off request goes with the holder: whoever picks the case up submits again.
+        session.add(Signoff(case_id=case.id, action="withdrawn", by=actor.id, at=utcnow(), comments=reason,
+                            decisions_hash=""))
+        case.reviewer_id, case.signoff_requested_at = None, None
     case.holder_id, case.held_since = None, None
     case.status = domain.state_after_release(case.status).value
     await record(session, case, actor, "case.released", before=before,

@@ -65,6 +65,7 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
         sub = cases.frozen(case)
         catalog = decisions.catalog_of(case)
         made = await decisions.of_case(session, case.id)
+        mats = await decisions.materials(session, case)
         by_crit = evidence.by_criterion(evidence.of_case(case))
         answers: dict[str, list[RoundAnswerView]] = {}
         asked: dict[str, list[int]] = {}
@@ -83,7 +84,7 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
                 guidance=catalog.text(crit.evidence, lang), submitted=given.response, narrative=given.narrative,
                 evidence=by_crit.get(crit.id, []), round_answers=answers.get(crit.id, []),
                 asked_in_rounds=asked.get(crit.id, []),
-                decision=decisions.read(made[crit.id], catalog, lang) if crit.id in made else None))
+                decision=decisions.read(made[crit.id], catalog, lang, mats) if crit.id in made else None))
     return CaseRead(case=summary, catalog_version=case.catalog_version, criteria=criteria,
                     rounds=[rounds.read(r) for r in all_rounds], call_notes=await calls.reads(session, case),
                     signoff=await signoff.read(session, case))

@@ -25,8 +25,8 @@ from services.audit.console.console import (
     options_of,
     token_of,
 )
-from services.audit.domain import DECIDABLE, HOLDABLE, CaseState
-from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, WrongState
+from services.audit.domain import DECIDABLE, RELEASABLE, CaseState
+from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, NothingChanged, WrongState
 from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
@@ -53,10 +53,16 @@ async def case_context(page: Page, submission_id: str) -> dict:
     holder = auditor and case.holder_id == principal.sub and conflict is None
     returned = next((h for h in reversed(read.signoff.history) if h.action == "returned"), None) \
         if case.status == CaseState.IN_REVIEW else None
+    open_rounds = {r.number for r in read.rounds if r.status == "open"}
+    undecided = [c for c in read.criteria if c.decision is None]
     return {"case": case, "read": read, "summary": read.case, "names": names, "conflict": conflict,
             "is_holder": holder, "can_decide": holder and case.status in DECIDABLE and case.received_at is not None,
-            "can_release": holder and case.status in HOLDABLE, "returned": returned,
-            "undecided": [c.criterion_id for c in read.criteria if c.decision is None],
+            "can_release": holder and case.status in RELEASABLE, "returned": returned,
+            "undecided": [c.criterion_id for c in undecided],
+            # What "confirm the remaining" covers: never a criterion asked in an open round or
+            # with a round's answer (the same rule as `domain.bulk_confirmable`).
+            "confirmable": [c.criterion_id for c in undecided
+                            if not c.round_answers and not open_rounds & set(c.asked_in_rounds)],
             "catalog": load_catalog(case.catalog_version) if case.catalog_version else None}
 
 
@@ -175,6 +181,25 @@ async def decide(submission_id: str, criterion_id: str, page: StaffPage) -> Resp
     if form.get("action") == "next" and at + 1 < len(order):
         return page.redirect(case_url(submission_id, f"/criteria/{order[at + 1]}"), done="saved_previous")
     return page.redirect(case_url(submission_id, f"/criteria/{criterion_id}"), done="saved")
+
+
+@router.post("/cases/{submission_id}/criteria/{criterion_id}/confirm")
+async def reconfirm(submission_id: str, criterion_id: str, page: StaffPage) -> Response:
+    """The decision stands although the answers or evidence changed since: say why."""
+    form = await page.form()
+    ensure_auditor(page)
+    note = str(form.get("note", "")).strip()
+    try:
+        data = decisions.DecisionReconfirm(version=max(int(str(form.get("version", "1"))), 1), note=note)
+    except (ValueError, ValidationError):
+        return await render_criterion(page, submission_id, criterion_id, status_code=422,
+                                      errors=[FieldError(None, page.t("decision.errors.note"))])
+    with redirect_on(NotHolder, WrongState, DecisionConflict, NothingChanged,
+                     to=case_url(submission_id, f"/criteria/{criterion_id}"), done="case_moved"):
+        async with page.runtime.db.transaction() as session:
+            await decisions.reconfirm(session, page.principal, await cases.by_submission(session, submission_id),
+                                      criterion_id, data)
+    return page.redirect(case_url(submission_id, f"/criteria/{criterion_id}"), done="reconfirmed")
 
 
 # --- evidence ---------------------------------------------------------------------------------

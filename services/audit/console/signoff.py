@@ -19,6 +19,7 @@ from services.audit.trail import service as trail
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, staff_names
 from services.audit.errors import (
+    ChangedSinceDecided,
     ConflictOfInterest,
     DecisionsChanged,
     DecisionsIncomplete,
@@ -45,11 +46,14 @@ async def render_signoff(page: Page, submission_id: str, *, status_code: int = 2
     case, read = ctx["case"], ctx["read"]
     changed = [c for c in read.criteria if c.decision and c.decision.changed]
     me = page.principal.sub
-    deciders = {c.decision.decided_by for c in read.criteria if c.decision}
+    # Four eyes over the whole review: everyone who ever decided or submitted it took part.
+    took_part = set(read.signoff.took_part) | {case.reviewer_id}
+    people = {c.decided_by for c in read.signoff.changed_since_decided} | {r.decided_by for r in read.signoff.reconfirmed}
+    names = {**ctx["names"], **await staff_names(page, people - set(ctx["names"]))}
     second = (ctx["conflict"] is None and page.principal.role.value == "auditor" and case.status == "signoff"
-              and me != case.reviewer_id and me not in deciders)
-    return page.render("signoff.html", status_code=status_code, title=page.t("signoff.title"), nav="signoff", **ctx,
-                       changed=changed, second=second, own=me == case.reviewer_id or me in deciders,
+              and me not in took_part)
+    return page.render("signoff.html", status_code=status_code, title=page.t("signoff.title"), nav="signoff",
+                       **{**ctx, "names": names}, changed=changed, second=second, own=me in took_part,
                        errors=errors or [], comments=comments)
 
 
@@ -66,7 +70,7 @@ async def request_signoff(submission_id: str, page: StaffPage) -> Response:
         with redirect_on(NotHolder, WrongState, to=case_url(submission_id, "/signoff"), done="case_moved"):
             async with page.runtime.db.transaction() as session:
                 await signoff.request(session, page.principal, await cases.by_submission(session, submission_id))
-    except (DecisionsIncomplete, RoundOpen) as exc:
+    except (DecisionsIncomplete, RoundOpen, ChangedSinceDecided) as exc:
         return await render_signoff(page, submission_id, status_code=409, errors=[FieldError(None, page.problem(exc))])
     page.runtime.wake_relay()
     return page.redirect(case_url(submission_id, "/signoff"), done="signoff_requested")
@@ -85,8 +89,9 @@ async def approve(submission_id: str, page: StaffPage) -> Response:
             async with page.runtime.db.transaction() as session:
                 await signoff.approve(session, page.principal,
                                              await cases.by_submission(session, submission_id), data)
-    except (DecisionsChanged, FourEyes, ConflictOfInterest) as exc:
-        return await render_signoff(page, submission_id, status_code=409 if isinstance(exc, DecisionsChanged) else 403,
+    except (DecisionsChanged, ChangedSinceDecided, FourEyes, ConflictOfInterest) as exc:
+        conflict = isinstance(exc, DecisionsChanged | ChangedSinceDecided)
+        return await render_signoff(page, submission_id, status_code=409 if conflict else 403,
                                     errors=[FieldError(None, page.problem(exc))])
     page.runtime.wake_relay()
     return page.redirect(case_url(submission_id, "/signoff"), done="approved")

@@ -118,17 +118,18 @@ async def _close(session: AsyncSession, case: ReviewCase, row: ClarificationRoun
         case.status = domain.state_after_round(case.holder_id).value
 
 
-async def record_answer(session: AsyncSession, answer: ClarificationAnswered) -> bool:
+async def record_answer(session: AsyncSession, answer: ClarificationAnswered) -> str | None:
     """The city's answer (from intake's event): kept on the round, shown beside what was
-    submitted. False for a request audit did not make."""
+    submitted. "recorded" (new), "again" (the same event twice), or None for a request
+    audit did not make. The decisions it changes are flagged by `decisions.mark_changed`."""
     row = await session.get(ClarificationRound, answer.request_id)
     if row is None:
-        return False
+        return None
     case = await cases.lock(session, row.case_id)
     assert case is not None
     row = await session.get(ClarificationRound, answer.request_id, populate_existing=True)
     if row.answered_at is not None:
-        return True  # the same answer again
+        return "again"
     before = {"status": case.status, "round_status": row.status}
     row.answers = {cid: a.model_dump(mode="json") for cid, a in answer.answers.items()}
     row.answered_at, row.answered_by = answer.answered_at, answer.answered_by
@@ -141,7 +142,7 @@ async def record_answer(session: AsyncSession, answer: ClarificationAnswered) ->
         "criteria": sorted(answer.answers),
         "evidence": [{"id": e.id, "sha256": e.sha256, "url": e.url} for a in answer.answers.values()
                      for e in a.evidence]})
-    return True
+    return "recorded"
 
 
 async def expire(session: AsyncSession, case_id: str, request_id: str) -> None:

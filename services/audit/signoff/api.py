@@ -8,6 +8,7 @@ from services.audit.cases import service as cases
 from services.audit.signoff import service as signoff
 from services.audit.deps import Auditor, Staff
 from services.audit.errors import (
+    ChangedSinceDecided,
     ConflictOfInterest,
     DecisionsChanged,
     DecisionsIncomplete,
@@ -38,10 +39,11 @@ async def read_signoff(submission_id: str, _: Staff, session: Session) -> signof
 
 @router.post("/cases/{submission_id}/signoff/request", response_model=signoff.SignoffRead,
              summary="Submit the review for sign-off",
-             description="Only the holder, once every criterion has a decision and no round is open "
-                         "(`decisions_incomplete` lists what is missing in `errors`).",
+             description="Only the holder, once every criterion has a decision, no round is open "
+                         "(`decisions_incomplete` lists what is missing in `errors`) and no decision is changed "
+                         "since decided (`changed_since_decided` names them in `errors`).",
              responses=problems(*AUTH, NotFound, NotHolder, WrongState, ConflictOfInterest, RoundOpen,
-                                DecisionsIncomplete, SubmissionNotReceived))
+                                DecisionsIncomplete, ChangedSinceDecided, SubmissionNotReceived))
 async def request_signoff(submission_id: str, principal: Auditor, runtime: Runtime) -> signoff.SignoffRead:
     async with runtime.db.transaction() as session:
         await signoff.request(session, principal, await cases.by_submission(session, submission_id))
@@ -51,13 +53,14 @@ async def request_signoff(submission_id: str, principal: Auditor, runtime: Runti
 
 @router.post("/cases/{submission_id}/signoff/approve", response_model=signoff.SignoffRead,
              summary="Approve the review (a second auditor)",
-             description="Four eyes: not the reviewer, not anyone who decided a criterion (403 `four_eyes`), not "
+             description="Four eyes: nobody who ever submitted the review or decided any of its criteria (403 "
+                         "`four_eyes`; `took_part` on the sign-off lists them), not "
                          "conflicted (403 `conflict_of_interest`). Send the `decisions_hash` you read: if the "
                          "decisions changed since, 409 `decisions_changed`. Approval records you, the time and "
                          "that hash, publishes `wwc.audit.review.completed` with every change and its reasons, "
                          "and signals the workflow, which moves on to scoring with the final responses.",
              responses=problems(*AUTH, NotFound, WrongState, FourEyes, ConflictOfInterest, DecisionsChanged,
-                                "invalid_input"))
+                                ChangedSinceDecided, "invalid_input"))
 async def approve(submission_id: str, data: signoff.SignoffApproval, principal: Auditor,
                   runtime: Runtime) -> signoff.SignoffRead:
     async with runtime.db.transaction() as session:

@@ -1,6 +1,9 @@
 """Four-eyes sign-off. The holder submits a case whose every criterion is decided and
-which has no open round; a second auditor — neither the reviewer nor anyone who decided
-one of its criteria, and not conflicted — approves it or returns it with comments.
+which has no open round; a second auditor who took no part in the review — never
+submitted it for sign-off, never decided any of its criteria (superseded decisions
+included: `ReviewCase.deciders`), and not conflicted — approves it or returns it with
+comments. The holder may withdraw the request by handing the case back (`cases.release`),
+so a case whose every auditor took part is never stuck in sign-off.
 
 Approval names the hash of the decisions the approver read (`domain.decisions_hash`) and
 is refused if the set changed; it records the approver, the time and that hash, and
@@ -22,10 +25,11 @@ from certification.contract import Signal
 from services.audit import directory, domain
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
+from services.audit.decisions import judged
 from services.audit.decisions import service as decisions
 from services.audit.trail import service as trail
 from services.audit.domain import CaseState
-from services.audit.errors import DecisionsChanged, DecisionsIncomplete, RoundOpen
+from services.audit.errors import ChangedSinceDecided, DecisionsChanged, DecisionsIncomplete, RoundOpen
 from services.audit.models import ReviewCase, Signoff
 from shared.contracts.events import ReviewCompleted, SignoffRequested, SignoffReturned, Subject
 from shared.infra.auth import Principal
@@ -61,6 +65,14 @@ class SignoffRead(BaseModel):
     approved_at: datetime | None = None
     approved_hash: str | None = None
     history: list[SignoffEntry] = Field(default_factory=list)
+    changed_since_decided: list[judged.ChangedDecision] = Field(
+        default_factory=list, description="decisions whose criterion got new answers or evidence since, with every "
+                                          "change: sign-off waits until each is decided again or confirmed with a note")
+    reconfirmed: list[judged.ReconfirmedDecision] = Field(
+        default_factory=list, description="decisions confirmed with a note after their criterion changed")
+    took_part: list[str] = Field(default_factory=list,
+                                 description="everyone who decided a criterion or submitted the review for sign-off, "
+                                             "at any time: none of them may sign it off")
 
 
 async def history(session: AsyncSession, case_id: str) -> list[Signoff]:
@@ -70,12 +82,17 @@ async def history(session: AsyncSession, case_id: str) -> list[Signoff]:
 
 async def read(session: AsyncSession, case: ReviewCase) -> SignoffRead:
     made = await decisions.of_case(session, case.id)
-    return SignoffRead(status=case.status, reviewer_id=case.reviewer_id, decisions_hash=decisions.hash_of(made.values()),
+    steps = await history(session, case.id)
+    mats = await decisions.materials(session, case) if case.received_at else {}
+    return SignoffRead(
+        changed_since_decided=judged.changed(made, mats), reconfirmed=judged.reconfirmed(made),
+        took_part=domain.took_part(deciders=[*(case.deciders or []), *(d.decided_by for d in made.values())],
+                                   requesters=[s.by for s in steps if s.action == "requested"]),status=case.status, reviewer_id=case.reviewer_id, decisions_hash=decisions.hash_of(made.values()),
                        decided=len(made), total=len(case.submitted_responses), requested_at=case.signoff_requested_at,
                        approved_by=case.approved_by, approved_at=case.approved_at, approved_hash=case.decisions_hash,
                        history=[SignoffEntry(action=s.action, by=s.by, at=s.at, comments=s.comments,
                                              decisions_hash=s.decisions_hash)
-                                for s in await history(session, case.id)])
+                                for s in steps])
 
 
 async def request(session: AsyncSession, principal: Principal, case: ReviewCase) -> ReviewCase:
@@ -96,6 +113,7 @@ async def request(session: AsyncSession, principal: Principal, case: ReviewCase)
         raise DecisionsIncomplete(f"{len(missing)} criteria have no decision yet: {', '.join(missing)}",
                                   errors=[{"field": cid, "reason": "no decision yet"} for cid in missing],
                                   missing=len(missing))
+    await ensure_none_changed(session, locked, made)
     digest = decisions.hash_of(made.values())
     now = utcnow()
     locked.status, locked.reviewer_id, locked.signoff_requested_at = CaseState.SIGNOFF.value, principal.sub, now
@@ -107,6 +125,16 @@ async def request(session: AsyncSession, principal: Principal, case: ReviewCase)
     await cases.publish(session, locked, Subject.SIGNOFF_REQUESTED, SignoffRequested(
         submission_id=locked.submission_id, case_id=locked.id, reviewer_id=principal.sub))
     return locked
+
+
+async def ensure_none_changed(session: AsyncSession, case: ReviewCase, made: dict) -> None:
+    """Every decision judged the newest answers and evidence (or was confirmed with a note)."""
+    open_ = judged.changed(made, await decisions.materials(session, case))
+    if open_:
+        raise ChangedSinceDecided(
+            f"{len(open_)} decision(s) changed since decided: {', '.join(c.criterion_id for c in open_)}. Decide "
+            f"them again or confirm them with a note.", changed=len(open_),
+            errors=[{"field": c.criterion_id, "reason": "changed since decided"} for c in open_])
 
 
 async def _second_auditor(session: AsyncSession, principal: Principal, case: ReviewCase, action: str) -> ReviewCase:
@@ -121,7 +149,9 @@ async def _second_auditor(session: AsyncSession, principal: Principal, case: Rev
         domain.ensure_state(now.status, {CaseState.SIGNOFF}, action)
         raise DecisionsChanged("The case changed meanwhile: reload it.")  # pragma: no cover
     made = await decisions.of_case(session, case.id)
-    domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, decided_by=[d.decided_by for d in made.values()])
+    requested = [s.by for s in await history(session, case.id) if s.action == "requested"]
+    domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, requested_by=requested,
+                            decided_by=[*(locked.deciders or []), *(d.decided_by for d in made.values())])
     return locked
 
 
@@ -129,6 +159,7 @@ async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
                   data: SignoffApproval) -> ReviewCompleted:
     locked = await _second_auditor(session, principal, case, "approved")
     made = await decisions.of_case(session, case.id)
+    await ensure_none_changed(session, locked, made)  # an answer to an expired round may arrive late
     digest = decisions.hash_of(made.values())
     if digest != data.decisions_hash:
         raise DecisionsChanged("The decisions are not the ones you read: reload the sign-off page.",
@@ -140,8 +171,8 @@ async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
     locked.approved_by, locked.approved_at, locked.decisions_hash = principal.sub, now, digest
     locked.audited_responses, locked.corrections = final, len(changed)
     session.add(Signoff(case_id=case.id, action="approved", by=principal.sub, at=now, decisions_hash=digest))
-    approval = await trail.append(session, cases.chain(locked), trail.Actor.of(principal), "signoff.approved",
-                                  case_id=locked.id, before={"status": CaseState.SIGNOFF.value},
+    approval = await cases.record(session, locked, trail.Actor.of(principal), "signoff.approved",
+                                  before={"status": CaseState.SIGNOFF.value},
                                   after={"status": locked.status, "decisions_hash": digest,
                                          "approved_by": principal.sub, "changes": [c.criterion for c in changed]})
     completed = ReviewCompleted(

@@ -17,8 +17,10 @@ router = APIRouter(tags=["trail"])
 
 @router.get("/cases/{submission_id}/trail", response_model=trail.TrailExport, summary="The case's trail (JSON)",
             description="Every action on the case, oldest first: who, what, before, after, why, when, each record "
-                        "chained to the previous by SHA-256. `verification` says whether the chain is intact "
-                        "(an edited, removed or inserted record is named in `problems`).",
+                        "chained to the previous and sealed with HMAC-SHA256 under the trail key its `key_id` "
+                        "names (kept outside audit's database). `verification` says whether the chain is intact "
+                        "(an edited, removed, inserted or resealed record is named in `problems`); each new head "
+                        "is also published as `wwc.audit.trail.checkpointed`.",
             responses=problems(*AUTH, NotFound))
 async def trail_json(submission_id: str, _: Staff, session: Session) -> trail.TrailExport:
     case = await cases.by_submission(session, submission_id)

@@ -167,6 +167,9 @@ async def timeline_of(session: AsyncSession, submission_id: str) -> tuple[list[t
                                   .order_by(LedgerEntry.occurred_at))).all()
     if not rows:
         raise NotFound("no events for this submission", submission_id=submission_id)
+    # Audit's trail checkpoints (one per trail record) are evidence kept for verification,
+    # not steps: the report's appendix names the last one.
+    rows = [r for r in rows if r.subject != Subject.TRAIL_CHECKPOINTED]
     lines = [timeline.describe(r.subject, r.payload, r.occurred_at) for r in rows]
     return lines, await people(session, {line.actor_id for line in lines if line.actor_id}
                                | {line.params.get("auditor_id", "") for line in lines} - {""})

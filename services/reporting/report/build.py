@@ -20,6 +20,7 @@ from shared.scoring.engine import Response, ScoreResult
 from shared.scoring.simulator import Path
 
 from services.reporting.report.document import (
+    TrailCheckpoint,
     AreaSection,
     AuditedChange,
     CityFacts,
@@ -86,6 +87,7 @@ def build_document(
     rendered_at: datetime,
     verification_code: str | None = None,
     verification_url: str | None = None,
+    trail_checkpoint: TrailCheckpoint | None = None,
     debrief_url: str | None = None,
     preview: bool = False,
 ) -> ReportDocument:
@@ -156,6 +158,7 @@ def build_document(
         # report carries no code (it would lead nowhere).
         verification_code=verification_code if certified else None,
         verification_url=verification_url if certified and verification_code else None,
+        trail_checkpoint=trail_checkpoint,
     )
 
 

@@ -128,6 +128,12 @@ class NextTier(_Frozen):
     ranked_by: Literal["band", "all", "catalog"]  # whose adoption ordered equal-sized paths
 
 
+class TrailCheckpoint(_Frozen):
+    seq: int
+    head: str
+    at: AwareDatetime
+
+
 class ReportDocument(_Frozen):
     schema_version: Literal[1] = 1
     catalog_version: str
@@ -159,6 +165,9 @@ class ReportDocument(_Frozen):
     debrief_url: str | None = None
     verification_code: str | None = None  # certified cities only
     verification_url: str | None = None
+    # The audit trail's last head audit published for this review (reporting's ledger):
+    # printed so that a trail later rolled back no longer matches its report.
+    trail_checkpoint: TrailCheckpoint | None = None
 
     def area(self, area_id: str) -> AreaSection:
         return next(a for a in self.areas if a.id == area_id)

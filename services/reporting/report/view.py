@@ -506,4 +506,6 @@ class _Words:
             about_heading=t("about.heading"), verification=self.verification(), about_code_note=code_note,
             about=(t("about.scoring", total=t.number(doc.total)),
                    t("about.benchmarks", cycle=doc.cycle, count=t.words(doc.min_cohort)),
-                   t("about.catalog", version=doc.catalog_version, date=t.date(doc.rendered_at))))
+                   t("about.catalog", version=doc.catalog_version, date=t.date(doc.rendered_at)),
+                   *((t("about.trail", seq=t.number(cp.seq), head=cp.head, date=t.date(cp.at)),)
+                     if (cp := doc.trail_checkpoint) else ())))

@@ -118,3 +118,17 @@ class ReviewCompleted(BaseModel):
     # The case trail's last hash once approved (its `signoff.approved` record): published
     # outside audit's database, it anchors the chain against a rewrite of the whole trail.
     trail_head: str | None = None
+
+
+class TrailCheckpointed(BaseModel):
+    """A case trail's head, published outside audit's database after every record: kept in
+    reporting's ledger (and printed in the report's appendix), it lets `wwc audit
+    verify-trail --checkpoints` catch a trail whose tail was deleted and head rolled back."""
+
+    submission_id: str
+    case_id: str
+    chain: str
+    seq: int
+    head: str
+    key_id: str
+    at: datetime
