@@ -29,6 +29,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates as babel_dates
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -183,6 +184,9 @@ class Page:
     new_csrf: bool = False
     remember_lang: bool = False
     cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
+    # The viewer's own time zone when the console knows it (a city's pages: the city's);
+    # every moment on the page is then shown in it, named.
+    timezone: str | None = None
 
     @property
     def runtime(self):
@@ -297,7 +301,8 @@ class Page:
             # A state or province by its ISO 3166-2 code, in the page's language.
             "place_name": lambda code: places.name(code, self.lang),
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
-            "fmt_dt": format_datetime,
+            "fmt_dt": (lambda value: format_moment(value, self.timezone, self.lang)) if self.timezone
+            else format_datetime,
             "flash": self.t(flash_key) if done.isidentifier() and self.t.has(flash_key) else None,
             "errors": [],
             "field_errors": {},
@@ -371,15 +376,23 @@ def safe_next(target: str | None, console: Console) -> str:
     return console.home
 
 
-def format_local(value: datetime | None, zone: str) -> str:
-    """A moment in a person's own time zone, naming it: 2026-03-01 09:05 (America/Chicago)."""
+def format_moment(value: datetime | str | None, zone: str, lang: str) -> str:
+    """A moment as the viewer reads it: in their zone, in their language, the zone named
+    by its place ("6 Dec 2026, 18:59 (New York)")."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     try:
-        local = value.astimezone(ZoneInfo(zone))
+        tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         return format_datetime(value)
-    return f"{local:%Y-%m-%d %H:%M} ({zone.replace('_', ' ')})"
+    local = value.astimezone(tz)
+    when = (f"{babel_dates.format_date(local, 'medium', locale=lang)}, "
+            f"{babel_dates.format_time(local, 'short', locale=lang)}")
+    place = "UTC" if zone in ("UTC", "Etc/UTC") else babel_dates.get_timezone_location(
+        tz, locale=lang, return_city=True)
+    return f"{when} ({place})"
 
 
 def format_datetime(value: datetime | str | None) -> str:

@@ -6,6 +6,8 @@ signed off by a second auditor, the debrief declined, and the result."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -140,6 +142,8 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
                        "Please send the current data inventory and the open data portal's usage report.")
     await status_shows(page, "Clarification requested")
     await expect(page.get_by_text("Please send the current data inventory")).to_be_visible()
+    # Its due date in the city's own time (Springfield, Illinois: Chicago), named, not UTC.
+    await expect(page.get_by_text(re.compile(r"Due [A-Z][a-z]{2} \d+, \d{4}, .* \(Chicago\)"))).to_be_visible()
     await check_page(page, "status-clarification")
     await page.get_by_role("link", name="Answer the request").click()
     await check_page(page, "clarification")

@@ -18,6 +18,7 @@ SYSTEM_REASONS = {
     "the city withdrew the submission": "city_withdrew",
     "review mode auto": "auto_review",
     "confirmed as submitted": "confirmed_as_submitted",
+    "new answers or evidence since these decisions": "changed_since_decided",
 }
 # Actors that are not people.
 SYSTEM_ROLES = ("workflow", "intake", "system")
@@ -128,6 +129,13 @@ def describe(record, words: Words) -> Line:
             details.append(t("trail.detail.satisfy", text=after["what_would_satisfy"]))
         if before.get("response") and before.get("response") != after.get("response"):
             details.append(t("trail.detail.was", response=w.response(before["response"])))
+    elif action == "decision.reconfirmed":
+        cid = after.get("criterion", "")
+        what = t("trail.do.decision_reconfirmed", criterion=w.criterion(cid), response=w.response(after.get("response")))
+    elif action == "decisions.changed_since_decided":
+        flagged = sorted(after.get("decisions") or {})
+        what = t.plural("trail.do.changed_since_decided", len(flagged), round=after.get("round", "?"))
+        details += [w.criterion(c) for c in flagged]
     elif action == "decisions.confirmed":
         confirmed = sorted(after)
         what = t.plural("trail.do.decisions_confirmed", len(confirmed))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import drafts, submissions
@@ -40,8 +41,17 @@ PORTAL = Console(
     globals=lambda page: {"ctext": lambda obj: catalog_of(page).text(obj, page.lang)},
 )
 
-# A page for a signed-in member of a city's staff; anyone else goes to the sign-in page.
-CityPage = Annotated[Page, Depends(signed_in)]
+async def city_signed_in(request: Request) -> Page:
+    """A page for a signed-in member of a city's staff (anyone else goes to the sign-in
+    page), its moments shown in the city's own time zone."""
+    page = signed_in(request)
+    async with page.runtime.db.sessionmaker() as session:
+        zone = await session.scalar(select(City.timezone).where(City.id == city_id(page)))
+    page.timezone = zone or "UTC"
+    return page
+
+
+CityPage = Annotated[Page, Depends(city_signed_in)]
 
 
 def city_id(page: Page) -> str:

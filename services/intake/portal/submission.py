@@ -15,7 +15,6 @@ from services.intake.portal.console import (
     city_id,
     city_submission,
     cycle_of,
-    load_city,
     options_of,
     require_assessment,
     require_submission,
@@ -23,7 +22,7 @@ from services.intake.portal.console import (
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
 from shared.infra.settings import service_urls
-from shared.web.pages import FieldError, Page, Redirect, format_local
+from shared.web.pages import FieldError, Page, Redirect
 
 router = PORTAL.router()
 
@@ -108,13 +107,10 @@ async def submission_page(page: CityPage) -> HTMLResponse:
     tier = status.score.tier if status.score else None
     catalog = load_catalog(sub.catalog_version)
     tier_name = catalog.text(catalog.tier(tier), page.lang) if tier else None
-    async with page.runtime.db.sessionmaker() as session:
-        city = await load_city(page, session)
     waiting = [c for c in await clarifications.list_requests(page.runtime, sub) if c.state == "open"]
     return page.render("submission.html", title=page.t("status.title"), nav="submission", sub=sub, status=status,
                        open_requests=waiting, steps=timeline(status), tier_name=tier_name,
                        can_withdraw=withdrawable(sub),
-                       city_tz=city.timezone, fmt_local=format_local,
                        booking_url=f"{service_urls()['notify']}/booking/{sub.id}")
 
 
