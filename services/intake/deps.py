@@ -10,6 +10,7 @@ from services.intake import domain, submissions
 from services.intake.config import IntakeOptions
 from services.intake.models import Submission
 from services.intake.throttle import SignInThrottle
+from shared.catalog import load_catalog
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Session
 
@@ -44,6 +45,15 @@ def valid_cycle(cycle: str) -> str:
 
 # The `{cycle}` path parameter, checked to be a cycle name.
 Cycle = Annotated[str, Depends(valid_cycle)]
+
+
+def open_cycle(cycle: str, options: Options) -> str:
+    return domain.check_open_cycle(cycle, load_catalog(options.catalog_version))
+
+
+# The `{cycle}` of a write (snapshot, draft, evidence, submission): one of the current
+# catalog's open cycles, else 422 `invalid_cycle` on the field `cycle`.
+OpenCycle = Annotated[str, Depends(open_cycle)]
 
 
 async def visible_submission(submission_id: str, principal: CurrentPrincipal, session: Session) -> Submission:
