@@ -14,11 +14,17 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import platform
 import re
+import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+# Services refuse the development secret published in the repository: the benchmarks'
+# in-process services (and the tokens they mint) share one made for this run.
+os.environ.setdefault("WWC_AUTH_SECRET", secrets.token_hex(32))
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

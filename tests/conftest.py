@@ -4,6 +4,7 @@ an SMTP sink, started from their PyPI packages on free ports; PostgreSQL when re
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from devtools import devstack
 from shared.infra.auth import Principal, Role, issue_token
 from shared.infra.settings import AuthSettings
 from devtools.harness import Infra, Stack, postgres_available
+
+# The one environment where services accept the development secret published in the
+# repository (tests mint tokens with it); subprocesses inherit it.
+os.environ.setdefault("WWC_ENV", "test")
 
 S3_KEY, S3_SECRET = "wwc-test", "wwc-test-secret-key"
 
