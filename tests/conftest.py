@@ -17,6 +17,9 @@ from devtools.harness import Infra, Stack, postgres_available
 # The one environment where services accept the development secret published in the
 # repository (tests mint tokens with it); subprocesses inherit it.
 os.environ.setdefault("WWC_ENV", "test")
+# Tests register many cities from one client (the test process): registration's per-client
+# windows are wide open unless a test sets them (tests/intake/test_edges.py does).
+os.environ.setdefault("WWC_INTAKE_REGISTRATION_LIMITS_PER_CLIENT", "100000/minute")
 
 S3_KEY, S3_SECRET = "wwc-test", "wwc-test-secret-key"
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import accounts
 from services.intake.errors import RegistrationLinkInvalid
 from services.intake.models import City, PendingRegistration, User
+from services.intake.throttle import RegistrationThrottle
 from shared.contracts.events import RegistrationRefused, RegistrationRequested, Subject, make_event
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow
@@ -67,10 +68,12 @@ async def _refuse(session: AsyncSession, *, email: str, language: str, city_name
 
 
 async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link_base: str, ttl: timedelta,
-                       correlation_id: str = "") -> ConfirmationSent:
-    """Ask to register a city: a link to the contact, or a note that it cannot be done."""
+                       limits: RegistrationThrottle, client: str, correlation_id: str = "") -> ConfirmationSent:
+    """Ask to register a city: a link to the contact, or a note that it cannot be done.
+    Throttled per address and per client (RateLimited) before anything is done."""
     accounts.check_region(data.country, data.state)  # a plain input error, nothing to reveal
     email = data.contact_email.lower()
+    await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)  # always: the same cost either way
     if await accounts.email_taken(session, email):
         await _refuse(session, email=email, language=data.language, city_name=data.name, reason="account_exists",
@@ -87,11 +90,14 @@ async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link
 
 
 async def request_staff(session: AsyncSession, principal: Principal, city_id: str, data: accounts.StaffCreate, *,
-                        link_base: str, ttl: timedelta, correlation_id: str = "") -> ConfirmationSent:
-    """A city's staff member invites a colleague to the same city (never to another one)."""
+                        link_base: str, ttl: timedelta, limits: RegistrationThrottle, client: str,
+                        correlation_id: str = "") -> ConfirmationSent:
+    """A city's staff member invites a colleague to the same city (never to another one);
+    throttled per address and per client like a registration."""
     city = await accounts.get_city(session, principal, city_id)
     accounts.ensure_city_staff(principal)
     email = data.email.lower()
+    await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)
     if await accounts.email_taken(session, email):
         await _refuse(session, email=email, language=data.language, city_name=city.name, reason="account_exists",

@@ -43,6 +43,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from shared.contracts.text import LINK_IN_NAME
 from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
@@ -302,7 +303,8 @@ class Page:
         """A form's values as the API's model, or the fields it refuses: one error per field,
         on its input (`inputs` maps a model field to its input's id where they differ), worded
         by the page's strings `<messages>.<field>` (`<messages>.<field>_long` for a text over
-        its limit, when there is one), formatted with `params`."""
+        its limit, `<messages>.<field>_link` for a name carrying a link, when there is one),
+        formatted with `params`."""
         try:
             return model.model_validate(values), []
         except ValidationError as exc:
@@ -312,6 +314,8 @@ class Page:
                 key = f"{messages}.{name}"
                 if error["type"] in ("string_too_long", "too_long") and self.t.has(f"{key}_long"):
                     key = f"{key}_long"
+                elif error["type"] == LINK_IN_NAME and self.t.has(f"{key}_link"):
+                    key = f"{key}_link"
                 errors.setdefault(name, FieldError((inputs or {}).get(name, name) or None, self.t(key, **params)))
             return None, list(errors.values())
 

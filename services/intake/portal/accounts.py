@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from datetime import timedelta
 
 from services.intake import accounts, registration
-from services.intake.deps import client_address, get_throttle
+from services.intake.deps import client_address, get_registration_throttle, get_throttle
 from services.intake.errors import (
     CityAlreadyRegistered,
     EmailTaken,
@@ -104,6 +104,7 @@ async def register(page: PageContext) -> Response:
                                                     "language": page.lang}, messages="register.errors")
     if values["password"] != str(form.get("password_confirm", "")):
         errors.append(FieldError("password_confirm", page.t("register.errors.password_confirm")))
+    status = 422
     if not errors and data is not None:
         options = options_of(page)
         try:
@@ -111,9 +112,13 @@ async def register(page: PageContext) -> Response:
                 sent = await registration.request_city(
                     session, data, link_base=page.runtime.settings.service.public_url or str(page.request.base_url),
                     ttl=timedelta(hours=options.registration_link_hours),
+                    limits=get_registration_throttle(page.request), client=client_address(page.request),
                     correlation_id=correlation_id(page.request) or "")
         except UnknownState as exc:
             errors.append(FieldError(exc.field, page.problem(exc)))
+        except RateLimited as exc:  # too many for this address or from this client
+            errors.append(FieldError("contact_email", page.problem(exc)))
+            status = 429
         else:
             page.runtime.wake_relay()
             # The same page whether or not the address or the city has an account already.
@@ -122,7 +127,7 @@ async def register(page: PageContext) -> Response:
     order = {name: i for i, name in enumerate((*REGISTER_FIELDS, "password_confirm"))}
     errors.sort(key=lambda e: order.get(e.field or "", 99))
     values.pop("password")
-    return page.render("register.html", status_code=422, title=page.t("register.title"), values=values,
+    return page.render("register.html", status_code=status, title=page.t("register.title"), values=values,
                        countries=countries(page), errors=errors)
 
 
