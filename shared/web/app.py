@@ -4,6 +4,7 @@ the request context. The runtime (shared/infra/runtime.py) knows nothing of HTTP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -61,7 +62,8 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/ops/parked", dependencies=[operator])
     async def parked(include_replayed: bool = False) -> list[dict]:
         rows = await list_parked(runtime.db, include_replayed=include_replayed)
-        return [{**r, "parked_at": r["parked_at"].isoformat() if r["parked_at"] else None,
+        return [{**r, "body": withhold_tokens(r["body"]),
+                 "parked_at": r["parked_at"].isoformat() if r["parked_at"] else None,
                  "replayed_at": r["replayed_at"].isoformat() if r["replayed_at"] else None} for r in rows]
 
     @router.post("/ops/parked/{parked_id}/replay", dependencies=[operator])
@@ -72,6 +74,15 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
             raise NotFound(str(exc)) from exc
 
     return router
+
+
+# A link's single-use token (a registration's confirmation, a signed download): operators
+# reading a parked message see that there was one, never the token itself.
+_TOKEN_IN_LINK = re.compile(r"([?&](?:token|signature|sig)=)[^&\"'\s<>]+")
+
+
+def withhold_tokens(text: str) -> str:
+    return _TOKEN_IN_LINK.sub(r"\1[withheld]", text or "")
 
 
 def check_secrets(auth: AuthSettings, common: CommonSettings) -> None:

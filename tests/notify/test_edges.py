@@ -127,3 +127,26 @@ async def test_call_links_are_https_urls_and_invites_keep_their_method(infra, ba
         assert str(invite_of(msg)["method"]) == "REQUEST"
     finally:
         await stack.stop()
+
+
+async def test_a_parked_registration_event_shows_operators_no_token(infra, backend, tmp_path):
+    """An event carrying a confirmation link that ends up parked is listed for operators
+    without its token (the replay still has the whole message)."""
+    from shared.infra.tables import parked_messages
+
+    stack = await notify_stack(infra, backend, tmp_path)
+    rt = stack.runtimes["notify"]
+    secret = secrets.token_urlsafe(32)
+    try:
+        body = ('{"subject": "wwc.intake.registration.requested", "payload": {"confirm_url": '
+                f'"http://127.0.0.1:8001/portal/register/confirm?token={secret}"}}}}')
+        async with rt.db.transaction() as session:
+            await session.execute(parked_messages.insert().values(
+                consumer="notify-intake-registration-requested", subject="wwc.intake.registration.requested",
+                event_id=str(uuid.uuid4()), body=body, headers={}, error="boom", deliveries=15))
+        ops = stack.client("notify", token(Role.OPERATOR))
+        r = await ops.get("/ops/parked")
+        assert r.status_code == 200 and "registration.requested" in r.text
+        assert secret not in r.text and "token=[withheld]" in r.text
+    finally:
+        await stack.stop()
