@@ -133,3 +133,18 @@ async def test_console_sign_ins_count_against_each_persons_own_address(infra, ba
         assert r.status_code == 429
     finally:
         await stack.stop()
+
+
+async def test_the_portal_says_in_the_readers_language_that_a_name_cannot_carry_a_link(intake):
+    words = {"en": "A city's name cannot contain a web or e-mail address",
+             "es": "El nombre de la ciudad no puede contener una dirección web ni de correo",
+             "pt": "O nome da cidade não pode conter um endereço web nem de e-mail"}
+    for lang, sentence in words.items():
+        async with intake.client("intake") as browser:
+            page = await browser.get(f"/portal/register?lang={lang}")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            form = {**city_data("Springfield"), "name": "Springfield, see https://evil.example/grant",
+                    "population": "116250", "password_confirm": "correct-horse-battery", "csrf_token": token}
+            r = await browser.post("/portal/register", data=form)
+        assert r.status_code == 422, r.status_code
+        assert sentence in r.text.replace("&#39;", "'"), lang
