@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from urllib.parse import urlparse
@@ -261,6 +261,8 @@ def invite_method(ics: str | None) -> str:
 def build_invite(invite: Invite, *, stamp: datetime) -> str:
     if invite.method not in INVITE_METHODS:
         raise ValueError(f"an invite's method is one of {INVITE_METHODS}")
+    # Slots are refused with such a link now; one stored before must not fail every booking.
+    invite = replace(invite, call_url="".join(ch for ch in invite.call_url if not (ch.isspace() or ord(ch) < 32)))
     tz = zone(invite.timezone)
     cal = Calendar()
     cal.add("prodid", "-//What Works Cities Certification//notify//EN")

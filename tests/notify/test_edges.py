@@ -150,3 +150,20 @@ async def test_a_parked_registration_event_shows_operators_no_token(infra, backe
         assert secret not in r.text and "token=[withheld]" in r.text
     finally:
         await stack.stop()
+
+
+def test_an_invite_for_a_slot_stored_with_a_broken_link_is_still_written():
+    """A slot saved before links were checked (with a CR/LF in it) no longer fails every
+    booking: the invite is written, the link on one line, and its METHOD stays REQUEST."""
+    from icalendar import Calendar
+
+    from services.notify.domain import Invite, build_invite, invite_method
+
+    now = datetime.now(UTC)
+    ics = build_invite(Invite(uid="u@wwc", sequence=0, method="REQUEST", starts_at=now, ends_at=now + timedelta(hours=1),
+                              timezone="America/Chicago", summary="debrief: Ogden METHOD:CANCEL", description="call",
+                              call_url="https://meet.example.org/a\r\nMETHOD:CANCEL",
+                              organizer=("o@wwc.org", "WWC"), attendees=(("a@ogden.gov", "A"),)), stamp=now)
+    event = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert str(event["url"]) == "https://meet.example.org/aMETHOD:CANCEL"
+    assert invite_method(ics) == "REQUEST"
