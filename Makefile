@@ -5,6 +5,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 UV_VERSION := 0.13.8
+# axe-core (npm registry), which the browser tests run on every page they visit.
+AXE_VERSION := 4.14.1
+AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -36,7 +39,10 @@ run: install
 # Debian's Chromium drives the browser tests (Playwright may not download its own).
 # The Certification Report's PDF is Typst's, set in Lato (fonts-lato); its tests read the
 # PDF with poppler's pdftotext and pdftoppm.
-browsers:
+$(AXE):
+	npm install --prefix $(TOOLS)/axe --no-package-lock --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
+browsers: $(AXE)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@(command -v pdftoppm && fc-list : family | grep -qx Lato) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-lato >/dev/null)
 

@@ -19,6 +19,7 @@ import nats
 from devtools.actors import CYCLE, Auditor, Change, City, eventually, staff_token
 from devtools.processes import ProcessStack
 from shared.catalog import load_catalog
+from shared.i18n import languages
 from shared.contracts.events import Subject
 from shared.infra.settings import S3Settings
 from shared.infra.storage import ObjectStore
@@ -113,7 +114,7 @@ class Cohort:
 
     async def ready_city(self, i: int, tag: str, *, files: int = 0) -> City:
         city = await City.register(self.stack, name=f"Bench City {tag}-{i}", email=f"staff-{tag}-{i}@city.example",
-                                   population=40_000 + 7_919 * i % 900_000, language=("en", "es", "pt")[i % 3])
+                                   population=40_000 + 7_919 * i % 900_000, language=languages()[i % len(languages())])
         answers = self.answers(i)
         yes = [cid for cid, a in answers.items() if a == "YES"]
         await city.prepare(answers, snapshot={q.id: True for q in CATALOG.snapshot},

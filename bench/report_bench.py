@@ -27,9 +27,10 @@ from services.reporting.report.charts import bar_chart
 from services.reporting.report.html import html_of
 from services.reporting.report.pdf import pdf_of
 from services.reporting.report.preview import preview_document, read_preview_file
+from shared.i18n import languages
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "report-preview.json"
-LANGS = ("en", "es", "pt")
+LANGS = languages()
 REPEATS = 5
 
 

@@ -19,8 +19,16 @@ from temporalio.exceptions import ApplicationError
 
 from shared.contracts.payloads.audit import AuditedChange
 from shared.contracts.submission import FrozenSubmission
-from shared.contracts.vocabulary import Answer
+from shared.contracts.vocabulary import (
+    Answer,
+    CallReminderKind,
+    DebriefEnding,
+    ReviewReminderKind,
+    RoundEnding,
+    WaitingFor,
+)
 from certification.contract import Stage, TaskQueue
+from shared.i18n import Lang
 from shared.scoring.benchmarks import PublishedBenchmarks
 from shared.scoring.engine import ScoreResult
 from shared.scoring.simulator import Path
@@ -48,7 +56,7 @@ class StatusRecord(Traced):
     previous: Stage | None = None
     detail: str = ""
     # Who or what the submission waits for now (shown to operators), e.g. "auditor".
-    waiting_for: str = ""
+    waiting_for: WaitingFor = WaitingFor.NOTHING
     # When the workflow entered the stage (None from runs started before it was sent).
     at: AwareDatetime | None = None
 
@@ -106,7 +114,7 @@ class ReviewDue(Traced):
 
 class ReviewReminder(Traced):
     case_id: str
-    kind: str  # due_soon | overdue
+    kind: ReviewReminderKind
     due_at: AwareDatetime
 
 
@@ -115,7 +123,7 @@ class RoundClosed(Traced):
 
     case_id: str
     request_id: str
-    outcome: str = "expired"
+    outcome: RoundEnding = RoundEnding.EXPIRED
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -176,7 +184,7 @@ class DebriefRequest(Traced):
     city_id: str
     contact_email: str | None = None
     city_name: str = ""
-    language: str = "en"
+    language: Lang = "en"
     tier: str | None = None
     report_url: str | None = None
 
@@ -202,14 +210,14 @@ class DebriefReminder(Traced):
     offer_id: str
     booking_id: str
     starts_at: AwareDatetime
-    kind: str  # day | hour
+    kind: CallReminderKind
 
 
 class DebriefClosed(Traced):
     """The offer ended without a call (declined, or nobody booked before it expired)."""
 
     offer_id: str
-    outcome: str  # declined | expired
+    outcome: DebriefEnding  # declined | expired
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -275,10 +283,3 @@ class Activities:
     @classmethod
     def all(cls) -> list[ActivitySpec]:
         return [v for v in vars(cls).values() if isinstance(v, ActivitySpec)]
-
-
-def spec_named(name: str) -> ActivitySpec:
-    for spec in Activities.all():
-        if spec.name == name:
-            return spec
-    raise KeyError(name)

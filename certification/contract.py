@@ -15,7 +15,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from shared.contracts.submission import FrozenSubmission
-from shared.contracts.vocabulary import DebriefEnding, ReviewMode
+from shared.contracts.vocabulary import DebriefEnding, ReviewMode, Stage, WaitingFor
+
 
 
 class TaskQueue(StrEnum):
@@ -67,18 +68,6 @@ class SearchAttributes:
     @classmethod
     def all(cls) -> list[SearchAttributeKey]:
         return [v for v in vars(cls).values() if isinstance(v, SearchAttributeKey)]
-
-
-class Stage(StrEnum):
-    SUBMITTED = "submitted"
-    EVIDENCE_CHECK = "evidence_check"
-    IN_REVIEW = "in_review"
-    CLARIFICATION = "clarification"
-    SCORING = "scoring"
-    REPORTING = "reporting"
-    DEBRIEF = "debrief"
-    COMPLETED = "completed"
-    WITHDRAWN = "withdrawn"
 
 
 # A city may withdraw until scoring starts; the workflow refuses a withdrawal afterwards.
@@ -179,7 +168,7 @@ class CertificationStatus(BaseModel):
     stage: Stage
     history: list[StageEntry]
     # Who or what the submission waits for (auditor, city, scoring, ...), for people.
-    waiting_for: str = ""
+    waiting_for: WaitingFor = WaitingFor.NOTHING
     open_clarifications: list[ClarificationRequest] = Field(default_factory=list)
     answered_clarifications: list[str] = Field(default_factory=list)
     expired_clarifications: list[str] = Field(default_factory=list)

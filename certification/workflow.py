@@ -37,7 +37,13 @@ with workflow.unsafe.imports_passed_through():
         StatusRecord,
         StepRecord,
     )
-    from shared.contracts.vocabulary import DebriefEnding, ReviewMode, WaitingFor
+    from shared.contracts.vocabulary import (
+        CallReminderKind,
+        DebriefEnding,
+        ReviewMode,
+        ReviewReminderKind,
+        WaitingFor,
+    )
     from certification.contract import (
         CERTIFICATION_WORKFLOW,
         WITHDRAWABLE_STAGES,
@@ -63,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
 # The city is reminded of an unanswered clarification request this long before it is due.
 CLARIFICATION_REMINDER = timedelta(days=2)
 # Debrief reminders: this long before the call.
-DEBRIEF_REMINDERS = (("day", timedelta(days=1)), ("hour", timedelta(hours=1)))
+DEBRIEF_REMINDERS = ((CallReminderKind.DAY, timedelta(days=1)), (CallReminderKind.HOUR, timedelta(hours=1)))
 WAITING_FOR = {Stage.SUBMITTED: WaitingFor.EVIDENCE_CHECK, Stage.EVIDENCE_CHECK: WaitingFor.EVIDENCE_CHECK,
                Stage.IN_REVIEW: WaitingFor.AUDITOR, Stage.CLARIFICATION: WaitingFor.CITY,
                Stage.SCORING: WaitingFor.SCORING, Stage.REPORTING: WaitingFor.REPORT, Stage.DEBRIEF: WaitingFor.CITY,
@@ -196,11 +202,11 @@ class CertificationWorkflow:
         if now >= self._due_at and self._escalated_for != self._due_at:
             self._escalated_for = self._reminded_for = self._due_at
             await self._call(Activities.REMIND_REVIEW, ReviewReminder(
-                **self._traced(), case_id=self._case_id, kind="overdue", due_at=self._due_at))
+                **self._traced(), case_id=self._case_id, kind=ReviewReminderKind.OVERDUE, due_at=self._due_at))
         elif now >= self._due_at - remind_before and self._reminded_for != self._due_at:
             self._reminded_for = self._due_at
             await self._call(Activities.REMIND_REVIEW, ReviewReminder(
-                **self._traced(), case_id=self._case_id, kind="due_soon", due_at=self._due_at))
+                **self._traced(), case_id=self._case_id, kind=ReviewReminderKind.DUE_SOON, due_at=self._due_at))
 
     async def _wait_for_clarifications(self) -> None:
         """The city answers (or a round expires). The review clock stops meanwhile: the due
@@ -346,7 +352,7 @@ class CertificationWorkflow:
         certification waits, visibly, until an operator corrects the cause and retries it."""
         self._failing = (step, error)
         waiting_before = self._waiting_for
-        self._waiting_for = WaitingFor.failed_step(step)
+        self._waiting_for = WaitingFor.OPERATOR
         await self._call(Activities.RECORD_STEP, StepRecord(
             **self._traced(), stage=self._stage, step=step, error=error))
         seen = len(self._retries)

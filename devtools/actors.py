@@ -27,6 +27,23 @@ class Endpoints(Protocol):
     async def registration_link(self, email: str) -> str: ...
 
 
+@dataclass
+class Served:
+    """Endpoints of services already running at `urls` (`make run`'s processes), with the
+    mail the SMTP sink saved under `var/mail`."""
+
+    urls: dict[str, str]
+    timeout: float = 30
+
+    def client(self, service: str, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.urls[service], headers=headers, timeout=self.timeout)
+
+    async def registration_link(self, email: str) -> str:
+        from devtools.mailbox import wait_for_link
+        return await wait_for_link(email)
+
+
 class ApiError(RuntimeError):
     def __init__(self, method: str, path: str, response: httpx.Response) -> None:
         self.status, self.body = response.status_code, response.text[:500]
@@ -69,7 +86,7 @@ class City:
     submission_id: str = ""
 
     @classmethod
-    async def register(cls, endpoints: Endpoints, *, name: str, email: str, state: str = "OH", country: str = "US",
+    async def register(cls, endpoints: Endpoints, *, name: str, email: str, state: str = "US-OH", country: str = "US",
                        population: int = 120_000, language: str = "en", password: str = PASSWORD) -> City:
         """Register, follow the mailed link, and be signed in."""
         async with endpoints.client("intake") as anon:
@@ -178,6 +195,12 @@ class Auditor:
         await eventually(lambda: self.case_ready(submission_id), timeout=timeout, interval=0.3,
                          what=f"the case of {submission_id}")
 
+    async def case_status(self, submission_id: str) -> str | None:
+        """The case's state once it is open and holds the submission, else None."""
+        async with self.audit() as audit:
+            r = await audit.get(f"/api/v1/cases/by-submission/{submission_id}")
+        return r.json()["status"] if r.status_code == 200 and r.json().get("received") else None
+
     async def claim(self, submission_id: str) -> None:
         async with self.audit() as audit:
             await call(audit, "POST", f"/api/v1/cases/{submission_id}/claim")
@@ -211,6 +234,10 @@ class Auditor:
     async def request_signoff(self, submission_id: str) -> str:
         async with self.audit() as audit:
             return (await call(audit, "POST", f"/api/v1/cases/{submission_id}/signoff/request"))["decisions_hash"]
+
+    async def return_signoff(self, submission_id: str, comments: str) -> None:
+        async with self.audit() as audit:
+            await call(audit, "POST", f"/api/v1/cases/{submission_id}/signoff/return", json={"comments": comments})
 
     async def approve(self, submission_id: str, decisions_hash: str) -> None:
         async with self.audit() as audit:

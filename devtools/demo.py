@@ -14,17 +14,20 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared.infra.auth import Role
+from devtools import actors
 from devtools.mailbox import wait_for_link
 from services.intake.errors import EmailTaken
 from shared.infra.settings import SERVICES, CommonSettings, S3Settings, SmtpSettings, TemporalSettings, service_urls
 
 DEMO_PASSWORD = "demo-password-2026"
-# (name, state, country, population): a spread of regions and population bands.
+# (name, state as its ISO 3166-2 code, country, population): a spread of regions and bands.
 DEMO_CITIES = [
-    ("Riverton", "IL", "US", 112_000), ("Lakeside", "OH", "US", 64_000), ("Harbor City", "MA", "US", 310_000),
-    ("Mesa Verde", "AZ", "US", 540_000), ("Pine Bluff", "GA", "US", 48_000), ("Cedar Falls", "TX", "US", 205_000),
-    ("Northbay", "ON", "CA", 150_000), ("San Telmo", "", "MX", 420_000), ("Puerto Azul", "", "CO", 260_000),
-    ("Bridgetown Norte", "", "BB", 33_000), ("Valle Alto", "", "CL", 95_000), ("Westfield", "WA", "US", 720_000),
+    ("Riverton", "US-IL", "US", 112_000), ("Lakeside", "US-OH", "US", 64_000),
+    ("Harbor City", "US-MA", "US", 310_000), ("Mesa Verde", "US-AZ", "US", 540_000),
+    ("Pine Bluff", "US-GA", "US", 48_000), ("Cedar Falls", "US-TX", "US", 205_000),
+    ("Northbay", "CA-ON", "CA", 150_000), ("San Telmo", "MX-JAL", "MX", 420_000),
+    ("Puerto Azul", "CO-BOL", "CO", 260_000), ("Bridgetown Norte", "BB-08", "BB", 33_000),
+    ("Valle Alto", "CL-RM", "CL", 95_000), ("Westfield", "US-WA", "US", 720_000),
 ]
 
 
@@ -142,18 +145,6 @@ CHANGES = [
 ]
 
 
-class Auditor:
-    def __init__(self, client: httpx.AsyncClient, audit: str, token: str) -> None:
-        self.client, self.audit = client, audit
-        self.headers = {"authorization": f"Bearer {token}"}
-
-    async def call(self, method: str, path: str, **kwargs) -> dict | list:
-        r = await self.client.request(method, f"{self.audit}/api/v1{path}", headers=self.headers, **kwargs)
-        if r.status_code >= 400:
-            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
-        return r.json() if r.content else {}
-
-
 async def sign_in(client: httpx.AsyncClient, intake: str, email: str) -> str:
     r = await client.post(f"{intake}/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
     r.raise_for_status()
@@ -161,45 +152,41 @@ async def sign_in(client: httpx.AsyncClient, intake: str, email: str) -> str:
 
 
 async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str]) -> None:
-    """Ana and Ben work through the cases of the cohort as SCRIPT says. A case that is no
-    longer waiting in the queue was scripted by an earlier run and is left as it is."""
-    ana = Auditor(client, urls["audit"], await sign_in(client, urls["intake"], STAFF[1][0]))
-    ben = Auditor(client, urls["audit"], await sign_in(client, urls["intake"], STAFF[2][0]))
+    """Ana and Ben work through the cases of the cohort as SCRIPT says, through audit's API
+    as `devtools.actors.Auditor` (the same scripted auditor the tests and benchmarks use).
+    A case that is no longer waiting in the queue was scripted by an earlier run and is
+    left as it is."""
+    served = actors.Served(urls)
+    ana = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[1][0]), name=STAFF[1][1])
+    ben = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[2][0]), name=STAFF[2][1])
     wanted = {submissions[DEMO_CITIES[i][0]]: plan for i, plan in SCRIPT.items() if DEMO_CITIES[i][0] in submissions}
-    ready: list[str] = []
-    deadline = asyncio.get_running_loop().time() + 120
-    while asyncio.get_running_loop().time() < deadline:  # cases open as each workflow passes its evidence check
-        ready, pending = [], 0
-        for sid in wanted:
-            r = await client.get(f"{urls['audit']}/api/v1/cases/by-submission/{sid}", headers=ana.headers)
-            if r.status_code != 200 or not r.json()["received"]:  # not opened (404) or not received yet
-                pending += 1
-            elif r.json()["status"] == "queued":
-                ready.append(sid)
-        if not pending:
-            break
-        await asyncio.sleep(1)
-    for sid in ready:
+
+    async def opened() -> dict[str, str | None] | None:
+        # Cases open as each workflow passes its evidence check.
+        states = {sid: await ana.case_status(sid) for sid in wanted}
+        return states if all(states.values()) else None
+
+    try:
+        states = await actors.eventually(opened, timeout=120, interval=1, what="the demo cases")
+    except TimeoutError:
+        states = {sid: await ana.case_status(sid) for sid in wanted}
+    for sid in (sid for sid, state in states.items() if state == "queued"):
         plan = wanted[sid]
-        await ana.call("POST", f"/cases/{sid}/claim")
-        case = await ana.call("GET", f"/cases/{sid}")
+        await ana.claim(sid)
+        case = await ana.case(sid)
         yes = [c["criterion_id"] for c in case["criteria"] if c["submitted"] == "YES"]
         for (response, reason, why, satisfy), cid in zip(CHANGES, yes, strict=False):
-            await ana.call("PUT", f"/cases/{sid}/decisions/{cid}", json={
-                "response": response, "reason_code": reason, "explanation": why, "what_would_satisfy": satisfy,
-                "version": 0})
+            await ana.decide(sid, actors.Change(cid, response, reason, why, satisfy))
         if plan == "clarification":
-            await ana.call("POST", f"/cases/{sid}/clarifications", json={
-                "criteria": yes[:1], "message": "Please send the adopted policy and the record of its adoption."})
+            await ana.ask_city(sid, yes[:1], "Please send the adopted policy and the record of its adoption.")
         if plan in ("signoff", "completed", "returned"):
-            await ana.call("POST", f"/cases/{sid}/decisions/confirm-remaining")
-            signoff = await ana.call("POST", f"/cases/{sid}/signoff/request")
+            await ana.confirm_remaining(sid)
+            decisions_hash = await ana.request_signoff(sid)
             if plan == "completed":
-                await ben.call("POST", f"/cases/{sid}/signoff/approve",
-                               json={"decisions_hash": signoff["decisions_hash"]})
+                await ben.approve(sid, decisions_hash)
             elif plan == "returned":
-                await ben.call("POST", f"/cases/{sid}/signoff/return", json={
-                    "comments": f"{yes[0]}: say which document you looked for, so the city knows what to send."})
+                await ben.return_signoff(
+                    sid, f"{yes[0]}: say which document you looked for, so the city knows what to send.")
         log(f"{case['case']['city_name']}: {plan.replace('_', ' ')}")
 
 

@@ -10,7 +10,7 @@ def frozen_submission(responses: dict[str, str] | None = None, *, city_id: str =
     responses = responses if responses is not None else {"DG1": "YES"}
     return FrozenSubmission(
         catalog_version="wwc-2019", cycle=cycle,
-        city=FrozenCity(id=city_id, name=name, state="IL", country="US", population=116_250, region="Midwest",
+        city=FrozenCity(id=city_id, name=name, state="US-IL", country="US", population=116_250, region="Midwest",
                         population_band="100K-250K", contact_email="staff@springfield.example"),
         responses={cid: FrozenResponse(response=answer, narrative=f"{cid}: {answer}") for cid, answer in responses.items()},
         evidence=evidence or [],

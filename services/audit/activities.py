@@ -29,9 +29,6 @@ from services.audit.config import AuditOptions
 from services.audit.errors import NotFound
 from shared.infra.runtime import ServiceRuntime
 
-REMINDER_KINDS = ("due_soon", "overdue")
-
-
 class AuditActivities:
     def __init__(self, runtime: ServiceRuntime, options: AuditOptions | None = None) -> None:
         self.runtime = runtime
@@ -81,8 +78,6 @@ class AuditActivities:
     async def remind_review(self, req: ReviewReminder) -> None:
         """`due_soon`: the holder is reminded; `overdue`: operators are told (notify mails
         both). Once per due date, however often the activity runs."""
-        if req.kind not in REMINDER_KINDS:
-            raise bad_data(f"unknown reminder kind {req.kind!r}")
         async with self.runtime.db.transaction() as session:
             await self._known(session, req.case_id)
             await cases.remind(session, req.case_id, req.kind, req.due_at, req.correlation_id)

@@ -3,10 +3,10 @@ queue, assignment, sign-off) and cities (their place, for conflicts of interest)
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit import domain
 from services.audit.domain import CLOSED
 from services.audit.models import City, ReviewCase, Staff
 from shared.contracts.events import CityProfile, UserRegistered
@@ -14,13 +14,6 @@ from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, utcnow
 
 STAFF_ROLES = (Role.AUDITOR.value, Role.OPERATOR.value)
-
-
-class StaffRead(BaseModel):
-    user_id: str
-    name: str
-    email: str
-    role: str
 
 
 async def record_user(session: AsyncSession, user: UserRegistered) -> None:
@@ -41,14 +34,16 @@ async def know(session: AsyncSession, principal: Principal) -> None:
 
 
 async def record_city(session: AsyncSession, city: CityProfile) -> None:
-    values = dict(name=city.name, state=city.state, country=city.country.upper(), population=city.population,
+    # Intake sends ISO 3166-2 codes; an older event replayed may carry a spelling ("Ontario").
+    state = domain.state_code(city.country, city.state)
+    values = dict(name=city.name, state=state, country=city.country.upper(), population=city.population,
                   region=city.region, population_band=city.population_band, updated_at=utcnow())
     if not await insert_if_absent(session, City, city_id=city.city_id, **values):
         await session.execute(update(City).where(City.city_id == city.city_id).values(**values))
     # Open cases show the city as it is now (name, place): conflicts follow a move too.
     await session.execute(
         update(ReviewCase).where(ReviewCase.city_id == city.city_id, ReviewCase.status.not_in([s.value for s in CLOSED]))
-        .values(city_name=city.name, state=city.state, country=city.country.upper(), region=city.region,
+        .values(city_name=city.name, state=state, country=city.country.upper(), region=city.region,
                 population_band=city.population_band)
         .execution_options(synchronize_session=False))
 

@@ -26,7 +26,7 @@ from services.audit.errors import (
     RoundOpen,
     WrongState,
 )
-from shared.catalog.geography import _US_STATE_NAMES  # one table of US state names, reused
+from shared.catalog import places
 from shared.contracts.vocabulary import Answer
 
 # --- the case's states ------------------------------------------------------------------------
@@ -100,12 +100,11 @@ class Place:
 
 
 def state_code(country: str, state: str) -> str:
-    """A comparable state or province: upper-case, US state names as their code
-    ("Illinois" and "IL" are one state)."""
-    state = (state or "").strip()
-    if (country or "").strip().upper() == "US" and len(state) > 2:
-        return _US_STATE_NAMES.get(state.lower(), state).upper()
-    return state.upper()
+    """A comparable state or province: its ISO 3166-2 code ("Ontario", "ON" and "CA-ON" are
+    one province of Canada). A value that names no subdivision of the country (a legacy row
+    the data migration could not place) is kept upper-cased, so it still equals itself."""
+    code = places.normalise(country, state)
+    return code if code is not None else (state or "").strip().upper()
 
 
 @dataclass(frozen=True)
@@ -117,11 +116,11 @@ class Conflict:
 
     @property
     def key(self) -> str:
-        """One string per conflict: `city:<id>`, `state:US/IL`, `country:MX`."""
+        """One string per conflict: `city:<id>`, `state:US-IL` (ISO 3166-2), `country:MX`."""
         if self.scope == ConflictScope.CITY:
             return f"city:{self.city_id}"
         if self.scope == ConflictScope.STATE:
-            return f"state:{self.country}/{self.state}"
+            return f"state:{self.state}"
         return f"country:{self.country}"
 
     def matches(self, place: Place) -> bool:
@@ -150,10 +149,11 @@ def make_conflict(scope: str, *, city_id: str = "", country: str = "", state: st
                               reason="a two-letter country code, e.g. US")
     if kind == ConflictScope.COUNTRY:
         return Conflict(kind, country=country)
-    code = state_code(country, state)
+    code = places.normalise(country, state)
     if not code:
-        raise InvalidInput("state: name the state or province", field="state",
-                              reason="name the state or province")
+        reason = (f"not a state or province of {country}: choose one of its ISO 3166-2 codes"
+                  if code is None else "choose the state or province")
+        raise InvalidInput(f"state: {reason}", field="state", reason=reason)
     return Conflict(kind, country=country, state=code)
 
 

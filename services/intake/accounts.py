@@ -22,6 +22,7 @@ from services.intake.errors import (
 )
 from services.intake.models import City, User
 from services.intake.throttle import SignInThrottle
+from shared.catalog import places
 from shared.catalog.geography import population_band, region_for
 from shared.catalog.timezones import timezone_for, valid_timezone
 from shared.contracts.events import CityProfile, Subject, UserRegistered, make_event
@@ -53,14 +54,16 @@ def _unknown_account_hash() -> str:
 
 class CityCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra={"examples": [{
-        "name": "Springfield", "state": "IL", "country": "US", "population": 116250,
+        "name": "Springfield", "state": "US-IL", "country": "US", "population": 116250,
         "contact_name": "Jordan Lee", "contact_email": "jordan.lee@springfield.gov",
         "password": "correct-horse-battery", "language": "en",
     }]})
 
     name: Name = Field(min_length=2, max_length=200, examples=["Springfield"])
-    state: SingleLine = Field(default="", max_length=100, examples=["IL"],
-                              description="state or province; required in the United States (code or name)")
+    state: SingleLine = Field(default="", max_length=100, examples=["US-IL"],
+                              description="state or province: its ISO 3166-2 code (e.g. US-IL, CA-ON); required "
+                                          "wherever the country has subdivisions, empty where it has none. An older "
+                                          "spelling (IL, Illinois) is read as its code; anything else is refused")
     country: str = Field(pattern="^[A-Za-z]{2}$", examples=["US"], description="ISO 3166-1 alpha-2")
     population: int = Field(gt=0, le=50_000_000, examples=[116250])
     contact_name: Name = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
@@ -74,7 +77,7 @@ class CityRead(BaseModel):
 
     id: str
     name: str
-    state: str
+    state: str = Field(description="ISO 3166-2 code (US-IL, CA-ON); empty where the country has none")
     country: str
     population: int
     region: str | None
@@ -86,11 +89,13 @@ class CityRead(BaseModel):
 
 
 class CityUpdate(BaseModel):
-    """What a city's staff may change about the city: the time zone its calls and dates are
-    shown in, and the language its mail and report are written in."""
+    """What a city's staff may change about the city: its state or province (an ISO 3166-2
+    code of its country), the time zone its calls and dates are shown in, and the language
+    its mail and report are written in."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
 
+    state: str | None = Field(default=None, max_length=100, description="ISO 3166-2 code of the city's country")
     timezone: str | None = Field(default=None, max_length=64, description="an IANA time zone")
     language: Lang | None = None
 
@@ -127,13 +132,33 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+def check_place(country: str, state: str) -> str:
+    """The city's state as its ISO 3166-2 code; an older spelling ("IL", "Ontario") is read as
+    its code. Refused (UnknownState, field `state`): a value that names no subdivision of the
+    country, none where the country has subdivisions, one where it has none."""
+    country = (country or "").strip().upper()
+    code = places.normalise(country, state)
+    if code:
+        return code
+    example = places.subdivisions(country)[0].code if places.has_subdivisions(country) else ""
+    if code is None and not places.has_subdivisions(country):
+        reason = f"{country} has no states or provinces: leave it empty"
+    elif code is None:
+        reason = f"not a state or province of {country}: choose one of its ISO 3166-2 codes, e.g. {example}"
+    elif places.has_subdivisions(country):
+        reason = f"choose the state or province (an ISO 3166-2 code of {country}, e.g. {example})"
+    else:
+        return ""
+    raise UnknownState(f"state: {reason}", field="state", reason=reason, country=country)
+
+
 def check_region(country: str, state: str):
-    """The city's region (from its country and state); a US city needs a US state."""
+    """The city's region (from its country and state code)."""
     try:
         return region_for(country.upper(), state)
-    except ValueError:
-        reason = "name a US state (e.g. IL or Illinois)" if state else "a US city needs its state"
-        raise UnknownState(f"state: {reason}", field="state", reason=reason) from None
+    except ValueError:  # a US state without a Census region: none in ISO 3166-2 today
+        reason = "a US city needs a US state"
+        raise UnknownState(f"state: {reason}", field="state", reason=reason, country=country.upper()) from None
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
@@ -150,17 +175,18 @@ async def register_city(session: AsyncSession, data: CityCreate, *, password_has
     """Create the city and its first staff account (once the contact's address is
     confirmed, see `registration`; also the CLI and fixtures)."""
     country = data.country.upper()
-    region = check_region(country, data.state)
-    if await city_taken(session, data.name, data.state, country):
+    state = check_place(country, data.state)
+    region = check_region(country, state)
+    if await city_taken(session, data.name, state, country):
         raise CityAlreadyRegistered(f"{data.name} is already registered; ask its staff to add you.", name=data.name)
     if await email_taken(session, data.contact_email):
         raise EmailTaken("contact_email: an account with this email already exists", field="contact_email",
                          reason="an account with this email already exists")
     city = City(
-        name=data.name.strip(), state=data.state.strip(), country=country, population=data.population,
+        name=data.name.strip(), state=state, country=country, population=data.population,
         region=region, population_band=population_band(data.population),
         contact_name=data.contact_name, contact_email=data.contact_email.lower(),
-        timezone=timezone_for(country, data.state), language=data.language,
+        timezone=timezone_for(country, state), language=data.language,
     )
     session.add(city)
     await session.flush()
@@ -218,10 +244,13 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
 
 
 async def update_city(session: AsyncSession, principal: Principal, city_id: str, data: CityUpdate) -> City:
-    """A city's staff change its time zone or mail language; other services learn it."""
+    """A city's staff change its state, time zone or mail language; other services learn it."""
     city = await get_city(session, principal, city_id)
     ensure_city_staff(principal)
     changes = data.model_dump(exclude_none=True)
+    if "state" in changes:
+        changes["state"] = check_place(city.country, changes["state"])
+        changes["region"] = check_region(city.country, changes["state"])
     if changes and any(getattr(city, k) != v for k, v in changes.items()):
         for key, value in changes.items():
             setattr(city, key, value)

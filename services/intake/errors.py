@@ -35,6 +35,13 @@ class RegistrationLinkInvalid(DomainError):
     code = "registration_link_invalid"
 
 
+class IneligibleCity(DomainError):
+    """The programme cannot certify this city (too small, or a country it does not serve):
+    said at registration, before anyone fills in a Data Snapshot."""
+
+    code = "ineligible_city"
+
+
 class UnknownState(DomainError):
     """A US city needs a US state (the region is derived from it)."""
 

@@ -159,6 +159,10 @@ class Submission(Base):
     debrief_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     debrief_sequence: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
     debrief_outcome: Mapped[str | None] = mapped_column(String(20))
+    # The review as audit approved it (its `review.completed`): every criterion's audited
+    # response and each change with its reason, for the city's pages.
+    # {"final": {criterion: answer}, "changes": {criterion: {...}}, "approved_at": iso}
+    audit: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ClarificationRequest(Base):

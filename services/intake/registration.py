@@ -19,11 +19,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import accounts
-from services.intake.errors import RegistrationLinkInvalid
+from services.intake import accounts, domain
+from services.intake.domain import EligibilityRule
+from services.intake.errors import IneligibleCity, RegistrationLinkInvalid
 from services.intake.models import City, PendingRegistration, User
 from services.intake.throttle import RegistrationThrottle
 from shared.contracts.events import RegistrationRefused, RegistrationRequested, Subject, make_event
+from shared.contracts.vocabulary import RegistrationRefusal
 from shared.infra.auth import Principal
 from shared.infra.orm import utcnow
 from shared.infra.outbox import add_event
@@ -61,25 +63,36 @@ async def _pending(session: AsyncSession, *, kind: str, email: str, data: dict, 
     ), correlation_id=correlation_id or pending.id))
 
 
-async def _refuse(session: AsyncSession, *, email: str, language: str, city_name: str, reason: str,
+async def _refuse(session: AsyncSession, *, email: str, language: str, city_name: str, reason: RegistrationRefusal,
                   correlation_id: str) -> None:
     await add_event(session, make_event(Subject.REGISTRATION_REFUSED, RegistrationRefused(
         email=email, language=language, city_name=city_name, reason=reason), correlation_id=correlation_id))
 
 
+def check_eligible(rule: EligibilityRule, data: accounts.CityCreate) -> None:
+    """The catalog's gate, at the door: a city the programme cannot certify is told so at
+    once (a plain input error: it reveals nothing about other accounts)."""
+    for reason in domain.eligibility(rule, city=data.name, population=data.population, country=data.country.upper()):
+        raise IneligibleCity(reason.english(), field=reason.kind, reason=reason.kind, **reason.params)
+
+
 async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link_base: str, ttl: timedelta,
-                       limits: RegistrationThrottle, client: str, correlation_id: str = "") -> ConfirmationSent:
+                       eligibility: EligibilityRule, limits: RegistrationThrottle, client: str,
+                       correlation_id: str = "") -> ConfirmationSent:
     """Ask to register a city: a link to the contact, or a note that it cannot be done.
     Throttled per address and per client (RateLimited) before anything is done."""
-    accounts.check_region(data.country, data.state)  # a plain input error, nothing to reveal
+    check_eligible(eligibility, data)
+    state = accounts.check_place(data.country, data.state)  # a plain input error, nothing to reveal
+    accounts.check_region(data.country, state)
+    data = data.model_copy(update={"state": state})
     email = data.contact_email.lower()
     await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)  # always: the same cost either way
     if await accounts.email_taken(session, email):
-        await _refuse(session, email=email, language=data.language, city_name=data.name, reason="account_exists",
+        await _refuse(session, email=email, language=data.language, city_name=data.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,
                       correlation_id=correlation_id)
     elif await accounts.city_taken(session, data.name, data.state, data.country):
-        await _refuse(session, email=email, language=data.language, city_name=data.name, reason="city_registered",
+        await _refuse(session, email=email, language=data.language, city_name=data.name, reason=RegistrationRefusal.CITY_REGISTERED,
                       correlation_id=correlation_id)
     else:
         form = data.model_dump(exclude={"password"})
@@ -100,7 +113,7 @@ async def request_staff(session: AsyncSession, principal: Principal, city_id: st
     await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)
     if await accounts.email_taken(session, email):
-        await _refuse(session, email=email, language=data.language, city_name=city.name, reason="account_exists",
+        await _refuse(session, email=email, language=data.language, city_name=city.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,
                       correlation_id=correlation_id)
     else:
         await _pending(session, kind=STAFF, email=email,

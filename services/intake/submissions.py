@@ -51,6 +51,9 @@ class SubmissionRead(BaseModel):
     debrief_starts_at: datetime | None = None
     debrief_outcome: str | None = None
     withdrawn_reason: str | None = None
+    audited: list[progress.AuditedLine] = Field(
+        default_factory=list, description="once the review is approved: every criterion as audited, beside "
+                                          "what the city submitted, with the reason for each change")
 
 
 class FrozenRead(BaseModel):
@@ -72,7 +75,8 @@ def read(sub: Submission) -> SubmissionRead:
                           status_changed_at=sub.status_changed_at, waiting_for=sub.waiting_for,
                           history=progress.stages_of(sub), score=progress.score_of(sub), report_id=sub.report_id,
                           report_url=sub.report_url, debrief_starts_at=sub.debrief_starts_at,
-                          debrief_outcome=sub.debrief_outcome, withdrawn_reason=sub.withdrawn_reason)
+                          debrief_outcome=sub.debrief_outcome, withdrawn_reason=sub.withdrawn_reason,
+                          audited=list(progress.audited_of(sub).values()))
 
 
 async def visible(session: AsyncSession, principal: Principal, submission_id: str) -> Submission:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import ClarificationRequest, Submission
-from services.intake.progress import ScoreRead
+from services.intake.progress import ScoreRead, audited_record
 from shared.contracts.events import (
     ClarificationClosed,
     ClarificationRequested,
@@ -16,6 +16,7 @@ from shared.contracts.events import (
     DebriefCompleted,
     Envelope,
     ReportReady,
+    ReviewCompleted,
     ScoreComputed,
     Subject,
 )
@@ -42,6 +43,13 @@ async def on_report(session: AsyncSession, envelope: Envelope) -> None:
     p = envelope.payload_as(ReportReady)
     sub = await _submission(session, p.submission_id)
     sub.report_id, sub.report_url = p.report_id, p.url
+
+
+async def on_review_completed(session: AsyncSession, envelope: Envelope) -> None:
+    """The review as approved: what the city's pages show beside what it submitted."""
+    p = envelope.payload_as(ReviewCompleted)
+    sub = await _submission(session, p.submission_id)
+    sub.audit = audited_record(p)
 
 
 async def on_debrief(session: AsyncSession, envelope: Envelope) -> None:
@@ -81,5 +89,6 @@ SUBSCRIPTIONS = {
     Subject.REPORT_READY: on_report,
     Subject.CLARIFICATION_REQUESTED: on_clarification_requested,
     Subject.CLARIFICATION_CLOSED: on_clarification_closed,
+    Subject.REVIEW_COMPLETED: on_review_completed,
 }
 DEBRIEF_SUBJECTS = Subject.every("notify", "debrief")

@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from shared.contracts.vocabulary import DebriefEnding
 from services.notify.errors import (
     CallNotStarted,
     InvalidInput,
@@ -80,6 +82,47 @@ class MailState(StrEnum):
     PENDING = "pending"  # recorded, waiting to be sent (or retried after a failure)
     SENT = "sent"        # the relay accepted it
     PARKED = "parked"    # failed `max_attempts` times: an operator looks, and may retry it
+
+
+class OfferState(StrEnum):
+    """A debrief offer: open -> booked (-> open again when the call is cancelled) ->
+    completed, or declined by the city, or expired unbooked."""
+
+    OPEN = "open"
+    BOOKED = "booked"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+CLOSED_OFFERS = frozenset({OfferState.COMPLETED, OfferState.DECLINED, OfferState.EXPIRED})
+
+
+class SlotState(StrEnum):
+    """An auditor's free time: open -> booked (-> open again) or withdrawn."""
+
+    OPEN = "open"
+    BOOKED = "booked"
+    WITHDRAWN = "withdrawn"
+
+
+class BookingState(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class BookingChange(StrEnum):
+    """What happened to a call, as the city and the auditor are told (mail and invite)."""
+
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+
+
+# What the auditor of a call records once it started (declined and expired end an offer
+# without a call).
+CallOutcome = Literal[DebriefEnding.HELD, DebriefEnding.NO_SHOW]
 
 
 # --- recipients and the sent-once ledger --------------------------------------------------------
@@ -161,9 +204,9 @@ def offer_expires(offered_at: datetime, window_days: float) -> datetime:
 
 def check_offer_open(state: str, expires_at: datetime | None, now: datetime) -> None:
     """A city books, moves or declines only while its offer is open and unexpired."""
-    if state not in ("open", "booked"):
+    if state not in (OfferState.OPEN, OfferState.BOOKED):
         raise OfferClosed(f"the debrief offer is {state}", state=state)
-    if expires_at is not None and now >= expires_at and state == "open":
+    if expires_at is not None and now >= expires_at and state == OfferState.OPEN:
         raise OfferExpired("the debrief offer has expired", expires_at=expires_at.isoformat())
 
 
@@ -210,7 +253,7 @@ def check_notice(starts_at: datetime, now: datetime, min_notice: timedelta) -> N
 
 
 def check_outcome(outcome: str, starts_at: datetime, now: datetime) -> None:
-    if outcome not in ("held", "no_show"):
+    if outcome not in (DebriefEnding.HELD, DebriefEnding.NO_SHOW):
         raise InvalidInput("outcome is held or no_show", field="outcome", reason="not held or no_show")
     if now < starts_at:
         raise CallNotStarted("the outcome is recorded once the call has started")

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.notify.domain import BookingState, OfferState, SlotState
 from shared.infra.orm import UTCDateTime, new_id, utcnow
 
 
@@ -149,7 +150,7 @@ class DebriefOffer(Base):
     tier: Mapped[str | None] = mapped_column(String(20))
     report_url: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    state: Mapped[str] = mapped_column(String(20), default=OfferState.OPEN, server_default=OfferState.OPEN.value)
     # The booking in force while `booked`.
     booking_id: Mapped[str | None] = mapped_column(String(36))
     outcome: Mapped[str | None] = mapped_column(String(20))
@@ -171,7 +172,7 @@ class Slot(Base):
     # The auditor's zone for this slot: their invite and pages show it in this zone.
     timezone: Mapped[str] = mapped_column(String(64))
     call_url: Mapped[str] = mapped_column(String(500))
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    state: Mapped[str] = mapped_column(String(20), default=SlotState.OPEN)
     booking_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -191,7 +192,7 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     call_url: Mapped[str] = mapped_column(String(500))
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(20), default="booked")  # booked | cancelled | completed
+    state: Mapped[str] = mapped_column(String(20), default=BookingState.BOOKED)
     booked_by: Mapped[str] = mapped_column(String(36), default="")
     changed_by: Mapped[str] = mapped_column(String(36), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

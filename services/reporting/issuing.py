@@ -34,8 +34,9 @@ def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], 
     sub = req.submission
     city = sub.city
     benchmarks = req.score.benchmarks or publish(BenchmarkBook(), sub.cycle)
-    if req.score.result is None:
-        raise ReportInputError("score.result", "scoring sent no explainable score (a run scored before it did)")
+    if req.score.result is None or req.score.path is None:
+        field = "score.result" if req.score.result is None else "score.path"
+        raise ReportInputError(field, "scoring sent no explainable score and path (a run scored before it did)")
     return build_document(
         catalog=load_catalog(sub.catalog_version), cycle=sub.cycle,
         city=CityInput(name=city.name, population=city.population, state=city.state or None, country=city.country,

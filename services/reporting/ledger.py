@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certification.contract import Stage
 from services.reporting.models import CityEntry, LedgerEntry, PipelineEntry
+from services.reporting.operations.service import UNDER_REVIEW
+from shared.catalog import places
 from shared.contracts.events import (
     CaseAssigned,
     CaseOpened,
@@ -22,6 +24,7 @@ from shared.contracts.events import (
     ReportReady,
     ReviewOverdue,
     ScoreComputed,
+    SignoffRequested,
     StatusChanged,
     StepFailed,
     Subject,
@@ -60,7 +63,9 @@ async def _city(session: AsyncSession, envelope: Envelope) -> None:
         session.add(city)
     elif envelope.occurred_at < city.updated_at:
         return
-    city.name, city.state, city.country = p.name, p.state, p.country
+    # Intake sends ISO 3166-2 codes; an older event replayed may carry a spelling ("Ontario").
+    code = places.normalise(p.country, p.state)
+    city.name, city.state, city.country = p.name, p.state if code is None else code, p.country
     city.region, city.population_band, city.updated_at = p.region, p.population_band, envelope.occurred_at
     # The pipeline follows a renamed or re-banded city.
     await session.execute(update(PipelineEntry).where(PipelineEntry.city_id == p.city_id).values(
@@ -97,20 +102,22 @@ async def _status(session: AsyncSession, envelope: Envelope) -> None:
     if envelope.occurred_at < entry.stage_since:
         return  # an older stage arriving late (a replayed event): the newer one stands
     entry.stage, entry.stage_since, entry.updated_at = p.status, envelope.occurred_at, envelope.occurred_at
-    entry.waiting_for, entry.detail, entry.failing = p.waiting_for, p.detail, ""
+    entry.waiting_for, entry.detail, entry.failing, entry.failing_step = p.waiting_for, p.detail, "", ""
+    if entry.signoff_by is not None and p.status in UNDER_REVIEW and p.waiting_for == WaitingFor.AUDITOR:
+        entry.waiting_for = WaitingFor.SIGNOFF  # back from a clarification round while sign-off was asked
 
 
 async def _step_failed(session: AsyncSession, envelope: Envelope) -> None:
     p = envelope.payload_as(StepFailed)
     entry = await _entry(session, envelope)
     if envelope.occurred_at >= entry.stage_since:
-        entry.failing = f"{p.step}: {p.error}"[:2000]
-        entry.waiting_for = WaitingFor.failed_step(p.step)
+        entry.failing, entry.failing_step = f"{p.step}: {p.error}"[:2000], p.step[:100]
+        entry.waiting_for = WaitingFor.OPERATOR
 
 
 async def _step_retried(session: AsyncSession, envelope: Envelope) -> None:
     entry = await _entry(session, envelope)
-    entry.failing = ""
+    entry.failing, entry.failing_step = "", ""
 
 
 async def _case_opened(session: AsyncSession, envelope: Envelope) -> None:
@@ -140,7 +147,21 @@ async def _overdue(session: AsyncSession, envelope: Envelope) -> None:
 
 async def _review_completed(session: AsyncSession, envelope: Envelope) -> None:
     entry = await _entry(session, envelope)
-    entry.overdue = False
+    entry.overdue, entry.signoff_by = False, None
+
+
+async def _signoff_requested(session: AsyncSession, envelope: Envelope) -> None:
+    """The review waits for a second auditor now, not for the one who holds the case."""
+    p = envelope.payload_as(SignoffRequested)
+    entry = await _entry(session, envelope)
+    if entry.stage in UNDER_REVIEW and envelope.occurred_at >= entry.updated_at:
+        entry.signoff_by, entry.waiting_for, entry.updated_at = p.reviewer_id, WaitingFor.SIGNOFF, envelope.occurred_at
+
+
+async def _signoff_returned(session: AsyncSession, envelope: Envelope) -> None:
+    entry = await _entry(session, envelope)
+    if entry.signoff_by is not None and envelope.occurred_at >= entry.updated_at:
+        entry.signoff_by, entry.waiting_for, entry.updated_at = None, WaitingFor.AUDITOR, envelope.occurred_at
 
 
 async def _scored(session: AsyncSession, envelope: Envelope) -> None:
@@ -180,6 +201,8 @@ PROJECTIONS = {
     Subject.CASE_RELEASED: _case_released,
     Subject.REVIEW_OVERDUE: _overdue,
     Subject.REVIEW_COMPLETED: _review_completed,
+    Subject.SIGNOFF_REQUESTED: _signoff_requested,
+    Subject.SIGNOFF_RETURNED: _signoff_returned,
     Subject.SCORE_COMPUTED: _scored,
     Subject.REPORT_READY: _report,
     Subject.DEBRIEF_BOOKED: _debrief_waits_for(WaitingFor.DEBRIEF_CALL),

@@ -100,6 +100,10 @@ class PipelineEntry(Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A step that failed on bad data and waits for an operator (cleared when it moves on).
     failing: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Who asked for sign-off, while the review waits for a second auditor.
+    signoff_by: Mapped[str | None] = mapped_column(String(36))
+    # The step that failed on bad data (an activity's name), while it waits for an operator.
+    failing_step: Mapped[str] = mapped_column(String(100), default="", server_default="")
     tier: Mapped[str | None] = mapped_column(String(20))
     percent: Mapped[int | None] = mapped_column(Integer)
     report_id: Mapped[str | None] = mapped_column(String(36))

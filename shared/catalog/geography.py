@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.catalog import places
+
 
 class PopulationBand(StrEnum):
     B30K_100K = "30K-100K"
@@ -56,21 +58,6 @@ US_STATE_REGION: dict[str, Region] = {
     **dict.fromkeys(("AZ", "CO", "ID", "MT", "NV", "NM", "UT", "WY", "AK", "CA", "HI", "OR",
                      "WA"), Region.WEST),
 }
-_US_STATE_NAMES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "district of columbia": "DC",
-    "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
-    "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI",
-    "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
-    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ",
-    "new mexico": "NM", "new york": "NY", "north carolina": "NC", "north dakota": "ND",
-    "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
-    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN",
-    "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
-    "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY", "puerto rico": "PR",
-    "u.s. virgin islands": "VI", "us virgin islands": "VI", "virgin islands": "VI",
-}
 # Caribbean US territories; the Pacific ones are outside the Americas.
 _US_CARIBBEAN_TERRITORIES = frozenset({"PR", "VI"})
 _US_PACIFIC_TERRITORIES = frozenset({"GU", "AS", "MP", "UM"})
@@ -91,13 +78,13 @@ SOUTH_AMERICA = frozenset({
 def region_for(country_code: str, state_or_province: str | None = None) -> Region | None:
     """The benchmark region of a city; None for a country outside the Americas.
 
-    For the United States the state (code or name) decides the Census region; a US
-    city without a recognisable state raises ValueError rather than being misfiled.
+    For the United States the state (its ISO 3166-2 code, or a legacy code or name) decides
+    the Census region; a US city without a recognisable state raises ValueError rather than
+    being misfiled.
     """
     country = (country_code or "").strip().upper()
     if country == "US":
-        state = (state_or_province or "").strip()
-        code = state.upper() if len(state) == 2 else _US_STATE_NAMES.get(state.lower(), "")
+        code = places.suffix(places.normalise("US", state_or_province or "") or "")
         if code in _US_CARIBBEAN_TERRITORIES:
             return Region.CARIBBEAN
         if code in US_STATE_REGION:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
-from shared.catalog.geography import _US_STATE_NAMES
+from shared.catalog import places
 
 _US = {
     **dict.fromkeys(("CT", "DE", "DC", "FL", "GA", "IN", "KY", "ME", "MD", "MA", "MI", "NH", "NJ", "NY", "NC",
@@ -26,11 +26,6 @@ _CANADA = {
     "ON": "America/Toronto", "QC": "America/Toronto", "NB": "America/Moncton", "NS": "America/Halifax",
     "PE": "America/Halifax", "NL": "America/St_Johns", "YT": "America/Whitehorse", "NT": "America/Yellowknife",
     "NU": "America/Iqaluit",
-}
-_CANADA_NAMES = {
-    "british columbia": "BC", "alberta": "AB", "saskatchewan": "SK", "manitoba": "MB", "ontario": "ON",
-    "quebec": "QC", "québec": "QC", "new brunswick": "NB", "nova scotia": "NS", "prince edward island": "PE",
-    "newfoundland and labrador": "NL", "yukon": "YT", "northwest territories": "NT", "nunavut": "NU",
 }
 # Countries of the programme by the zone of most of their people.
 _COUNTRY = {
@@ -54,12 +49,10 @@ _COUNTRY = {
 
 def timezone_for(country: str, state: str = "") -> str:
     country = (country or "").strip().upper()
-    place = (state or "").strip()
+    code = places.suffix(places.normalise(country, state) or "")  # "US-IL" (or "Illinois") -> "IL"
     if country == "US":
-        code = place.upper() if len(place) == 2 else _US_STATE_NAMES.get(place.lower(), "")
         return _US.get(code, _COUNTRY["US"])
     if country == "CA":
-        code = place.upper() if len(place) == 2 else _CANADA_NAMES.get(place.lower(), "")
         return _CANADA.get(code, _COUNTRY["CA"])
     return _COUNTRY.get(country, "UTC")
 

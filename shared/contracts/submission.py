@@ -20,7 +20,7 @@ class _Frozen(BaseModel):
 class FrozenCity(_Frozen):
     id: str
     name: str
-    state: str = ""
+    state: str = ""  # ISO 3166-2 code (US-IL); a submission frozen before codes may hold a spelling
     country: str
     population: int
     region: str | None = None

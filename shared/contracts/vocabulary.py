@@ -1,8 +1,9 @@
-"""Small facts every service spells the same way: one enum each, in one place.
+"""The words services exchange: one enum each, in one place, so every contract field that
+carries one is typed and the AsyncAPI document lists its allowed values.
 
-(Workflow stages and which of them a city may withdraw from live with the workflow
-contract in `certification.contract`; intake's own assessment states in
-`services.intake.domain`.)"""
+(Which stages a city may withdraw from lives with the workflow contract in
+`certification.contract`; a service's own states, such as intake's assessment states or
+notify's offer, slot and booking states, live in that service's domain module.)"""
 
 from __future__ import annotations
 
@@ -41,21 +42,82 @@ class DebriefEnding(StrEnum):
     EXPIRED = "expired"
 
 
+class Role(StrEnum):
+    """Who an account belongs to: a city's staff, an auditor or an operator."""
+
+    CITY = "city"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+
+
+class Stage(StrEnum):
+    """The stages of a certification, in order (the workflow's status and its
+    `status.changed` events)."""
+
+    SUBMITTED = "submitted"
+    EVIDENCE_CHECK = "evidence_check"
+    IN_REVIEW = "in_review"
+    CLARIFICATION = "clarification"
+    SCORING = "scoring"
+    REPORTING = "reporting"
+    DEBRIEF = "debrief"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class ReviewReminderKind(StrEnum):
+    """Which reminder about a review's due date the workflow asks audit to send."""
+
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+class CallReminderKind(StrEnum):
+    """How long before a booked debrief call its reminder goes out."""
+
+    DAY = "day"
+    HOUR = "hour"
+
+
+class RoundEnding(StrEnum):
+    """How a clarification round ended."""
+
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+
+
+class RegistrationRefusal(StrEnum):
+    """Why a registration could not be done (told only to the address's owner)."""
+
+    ACCOUNT_EXISTS = "account_exists"
+    CITY_REGISTERED = "city_registered"
+
+
+class ReplayStatus(StrEnum):
+    """What came of an operator's replay of a parked message."""
+
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"  # the consumer had handled it already
+    ALREADY_REPLAYED = "already_replayed"
+    FAILED = "failed"
+
+
 class WaitingFor(StrEnum):
     """Who or what a certification waits for (the workflow's status and its
     `status.changed` events); consoles translate these."""
 
     EVIDENCE_CHECK = "evidence check"
     AUDITOR = "auditor"
+    # A second auditor, to approve or return the review (audit's sign-off: the workflow
+    # itself only knows "auditor"; reporting's pipeline tells them apart from audit's events).
+    SIGNOFF = "second auditor (sign-off)"
     CITY = "city"
     SCORING = "scoring"
     REPORT = "report"
     CITY_BOOKING = "city (booking)"
     DEBRIEF_CALL = "debrief call"
     CALL_OUTCOME = "auditor (call outcome)"
+    # An operator, to correct the cause of a failed step and retry it (which step travels
+    # beside it: `StepFailed.step`, `CertificationStatus.failing_step`).
+    OPERATOR = "operator"
     NOTHING = ""
-
-    @staticmethod
-    def failed_step(step: str) -> str:
-        """An operator, to retry a step that failed on bad data."""
-        return f"operator (failed step {step})"

@@ -7,7 +7,6 @@ token travels in `Authorization: Bearer` (API) or the `wwc_token` cookie (pages)
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated
 
 import jwt
@@ -15,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
+from shared.contracts.vocabulary import Role
 from shared.errors import DomainError, Forbidden
 from shared.infra.settings import AuthSettings
 
@@ -31,12 +31,6 @@ class TokenExpired(DomainError):
 
 class InvalidToken(DomainError):
     code = "invalid_token"
-
-
-class Role(StrEnum):
-    CITY = "city"
-    AUDITOR = "auditor"
-    OPERATOR = "operator"
 
 
 class Principal(BaseModel):

@@ -16,6 +16,8 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, NatsMessage, NatsRouter
+from nats.aio.msg import Msg
+from nats.errors import NotJSMessageError
 from opentelemetry.trace import Tracer
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -23,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import PAYLOADS, Envelope, MessageParked, Subject, make_event
+from shared.contracts.vocabulary import ReplayStatus
 from shared.infra.db import Database
 from shared.infra import tracing
 from shared.infra.logging import bound_contextvars, get_logger
@@ -175,7 +178,7 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
     )
     async def _on_message(msg: NatsMessage) -> None:
         raw = msg.raw_message
-        deliveries = raw.metadata.num_delivered if raw.metadata else 1
+        deliveries = delivery_count(raw)
         headers = dict(raw.headers or {})
         with tracing.consumer_span(consumer.tracer, consumer=consumer.name, subject=raw.subject,
                                    headers=headers, deliveries=deliveries) as span:
@@ -207,6 +210,15 @@ def register(router: NatsRouter, consumer: EventConsumer, settings: NatsSettings
             await msg.ack()
 
 
+def delivery_count(raw: Msg) -> int:
+    """Which delivery of the message this is (1 for the first). A message that did not
+    come through JetStream (FastStream's in-memory test broker) is a first delivery."""
+    try:
+        return raw.metadata.num_delivered if raw.metadata else 1
+    except NotJSMessageError:
+        return 1
+
+
 def backoff(settings: NatsSettings, deliveries: int) -> float:
     """Doubling delay before the next delivery, capped (a dependency may be down a while)."""
     return min(settings.nack_backoff_seconds * 2 ** (deliveries - 1), settings.nack_backoff_max_seconds)
@@ -227,7 +239,7 @@ async def replay_parked(db: Database, consumers: dict[str, EventConsumer], parke
     if row is None:
         raise LookupError(f"no parked message {parked_id}")
     if row.replayed_at is not None:
-        return {"id": parked_id, "status": "already_replayed"}
+        return {"id": parked_id, "status": ReplayStatus.ALREADY_REPLAYED}
     consumer = consumers.get(row.consumer)
     if consumer is None:
         raise LookupError(f"consumer {row.consumer!r} is not registered in this service")
@@ -237,4 +249,4 @@ async def replay_parked(db: Database, consumers: dict[str, EventConsumer], parke
         await session.execute(
             update(parked_messages).where(parked_messages.c.id == parked_id).values(replayed_at=datetime.now(UTC))
         )
-    return {"id": parked_id, "status": "processed" if processed else "duplicate"}
+    return {"id": parked_id, "status": ReplayStatus.PROCESSED if processed else ReplayStatus.DUPLICATE}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shared.contracts.events import Envelope, MessageReplayed, ReplayRequested, Subject, make_event
+from shared.contracts.vocabulary import ReplayStatus
 from shared.infra.consumer import EventConsumer, register, replay_parked
 from shared.infra.logging import get_logger
 from shared.infra.outbox import add_event
@@ -36,9 +37,9 @@ class ReplayRequests(EventConsumer):
         try:
             status = (await replay_parked(self.db, self.runtime.consumers, request.parked_id))["status"]
         except LookupError as exc:
-            status, error = "failed", str(exc)
+            status, error = ReplayStatus.FAILED, str(exc)
         except Exception as exc:  # the consumer failed again: said to the operator, not retried here
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            status, error = ReplayStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
         log.info("event.replay_requested", parked_id=request.parked_id, status=status, by=request.requested_by)
         async with self.db.transaction() as session:
             await add_event(session, make_event(

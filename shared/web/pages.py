@@ -47,6 +47,7 @@ from shared.contracts.text import LINK_IN_NAME
 from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
+from shared.catalog import places
 from shared.i18n import Translator, language_name, languages
 from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
 
@@ -356,6 +357,8 @@ class Page:
             "console": self.console,
             "languages": [(code, language_name(code), self.url_with_lang(code)) for code in languages()],
             "language_name": language_name,
+            # A state or province by its ISO 3166-2 code, in the page's language.
+            "place_name": lambda code: places.name(code, self.lang),
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": format_datetime,
             "flash": self.t(flash_key) if done.isidentifier() and self.t.has(flash_key) else None,

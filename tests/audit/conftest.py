@@ -32,7 +32,7 @@ ANSWERS = {c.id: ("NO" if i % 9 == 8 else "IN_PROGRESS" if i % 7 == 6 else "YES"
 
 
 def submission(answers: dict[str, str] | None = None, *, city_id: str = "c-springfield", name: str = "Springfield",
-               state: str = "IL", country: str = "US", evidence: list[EvidenceItem] | None = None,
+               state: str = "US-IL", country: str = "US", evidence: list[EvidenceItem] | None = None,
                cycle: str = "2026") -> FrozenSubmission:
     answers = answers or ANSWERS
     if evidence is None:

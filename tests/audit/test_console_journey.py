@@ -44,6 +44,10 @@ CHANGES = {
     "GM1": ("IN_PROGRESS", "Still in development", "still_in_development",
             "The goals are drafted but not adopted by the council.", "The goals, adopted."),
 }
+def criterion_label(cid: str, lang: str = "en") -> str:
+    return f"{cid} — {CATALOG.text(CATALOG.criterion(cid), lang)}"
+
+
 FINAL = {**ANSWERS, **{cid: change[0] for cid, change in CHANGES.items()}}
 
 
@@ -212,10 +216,11 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     # --- a clarification round, answered by the city through its portal --------------------------
     await ana.goto(case_url)
     await ana.get_by_role("link", name="Clarification").click()
-    await expect(ana.get_by_label("DG1")).to_be_checked()  # the flagged criteria are proposed
+    # The flagged criteria are proposed, each named by its id and its text.
+    await expect(ana.get_by_label(criterion_label("DG1"), exact=True)).to_be_checked()
     for cid in ("DG2", "GM1"):
-        await ana.get_by_label(cid, exact=True).uncheck()
-    await ana.get_by_label("OD3", exact=True).check()
+        await ana.get_by_label(criterion_label(cid), exact=True).uncheck()
+    await ana.get_by_label(criterion_label("OD3"), exact=True).check()
     await ana.get_by_label("What the city should send or explain").fill(
         "Please send the data inventory updated this year, and the open data portal's usage report.")
     await check_page(ana, "clarification-form")
@@ -317,10 +322,18 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     # The trail holds every step, intact.
     await ana.goto(f"{case_url}/trail")
     await expect(ana.locator("#verification")).to_contain_text("is intact")
-    for action in ("case.claimed", "decision.saved", "round.requested", "round.answered", "signoff.returned",
-                   "signoff.approved"):
-        await expect(ana.locator("table.trail")).to_contain_text(action)
+    # In sentences: people's names, criterion titles, answers and reason names in words.
+    trail_lines = ana.locator("ol.trail-lines")
+    dg2 = CATALOG.text(CATALOG.criterion("DG2"), "en")
+    for sentence in ("Ana Auditor took the case.", f"Ana Auditor changed DG2 — {dg2} from Yes to No.",
+                     "Reason: Requirement not met", "Ana Auditor asked the city for clarification (round 1)",
+                     "answered clarification round 1", "Ben Auditor returned the review to its auditor.",
+                     "Ben Auditor approved the review (sign-off)."):
+        await expect(trail_lines).to_contain_text(sentence)
     await check_page(ana, "trail")
+    await ana.goto(f"{case_url}/trail?lang=es")
+    await expect(trail_lines).to_contain_text(f"Ana Auditor cambió DG2 — {CATALOG.text(CATALOG.criterion('DG2'), 'es')}")
+    await check_page(ana, "trail-es")
 
 
 @pytest.mark.parametrize("locale", ["es-ES", "pt-BR"])
@@ -341,7 +354,7 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     await check_page(page, f"queue-{lang}")
     sid = city["submission_id"]
     await page.goto(f"/audit/cases/{sid}")
-    place = {"es": "IL, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "IL, Estados Unidos · Meio-Oeste (EUA)"}[lang]
+    place = {"es": "Illinois, Estados Unidos · Medio Oeste (EE. UU.)", "pt": "Illinois, Estados Unidos · Meio-Oeste (EUA)"}[lang]
     await expect(page.locator("#case-facts")).to_contain_text(place)
     await check_page(page, f"case-{lang}")
     await page.goto(f"/audit/cases/{sid}/criteria/DG1")
@@ -371,18 +384,17 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     # A conflict with Illinois: the queue says why the case cannot be taken; withdrawn, it can.
     await page.goto("/audit/conflicts")
     await page.locator("#scope-state").check()
-    await page.locator("#country").select_option("US")
-    await page.locator("#state").fill("Illinois")
+    await page.locator("#state").select_option(label="Illinois")  # the list's code names the country
     await page.locator("#reason").fill("Family in the state government.")
     await page.locator("form.card button[type=submit]").click()
     await page.wait_for_url("**/audit/conflicts?done=conflict_declared")
-    await expect(page.locator("#my-conflicts")).to_contain_text("state:US/IL")
+    await expect(page.locator("#my-conflicts")).to_contain_text("Illinois (US-IL)")
     await check_page(page, f"conflicts-{lang}")
     await page.goto("/audit/queue")
-    await expect(page.locator(f"#conflict-{sid}")).to_contain_text("state:US/IL")
+    await expect(page.locator(f"#conflict-{sid}")).to_contain_text("Illinois (US-IL)")
     await expect(page.locator(f"#case-{sid} form")).to_have_count(0)  # no claim button
     await page.goto(f"/audit/cases/{sid}")
-    await expect(page.locator("#conflict-notice")).to_contain_text("state:US/IL")
+    await expect(page.locator("#conflict-notice")).to_contain_text("Illinois (US-IL)")
     await page.goto("/audit/conflicts")
     await page.locator("#my-conflicts button").click()
     await page.wait_for_url("**/audit/conflicts?done=conflict_withdrawn")

@@ -67,7 +67,7 @@ async def test_the_queue_is_ordered_by_due_date_then_age_and_filters(audit):
     async with audit.client("ana") as ana:
         listed = (await ana.get("/api/v1/cases")).json()
         assert [c["submission_id"] for c in listed] == ids  # opened one after the other: same SLA, oldest first
-        assert (await ana.get("/api/v1/cases", params={"state": "on"})).json()[0]["submission_id"] == ids[1]
+        assert (await ana.get("/api/v1/cases", params={"state": "CA-ON"})).json()[0]["submission_id"] == ids[1]
         assert [c["submission_id"] for c in (await ana.get("/api/v1/cases", params={"region": "Midwest"})).json()] \
             == [ids[0], ids[2]]
         assert (await ana.get("/api/v1/cases", params={"cycle": "2027"})).json() == []
@@ -90,18 +90,18 @@ async def test_a_conflicted_auditor_cannot_claim_be_assigned_or_sign_off(audit):
         r = await ben.post("/api/v1/me/conflicts", json={"scope": "state", "country": "US", "state": "IL",
                                                          "reason": "My spouse works for the State of Illinois."})
         assert r.status_code == 201, r.text
-        assert r.json()["conflict"]["key"] == "state:US/IL" and r.json()["released"] == [il]
+        assert r.json()["conflict"]["key"] == "state:US-IL" and r.json()["released"] == [il]
         queue = {c["submission_id"]: c for c in (await ben.get("/api/v1/cases")).json()}
-        assert queue[il]["conflict"] == "state:US/IL" and not queue[il]["can_claim"]
+        assert queue[il]["conflict"] == "state:US-IL" and not queue[il]["can_claim"]
         assert queue[on]["conflict"] is None and queue[on]["can_claim"]
         body = problem(await ben.post(f"/api/v1/cases/{il}/claim"), 403, "conflict_of_interest")
-        assert body["conflict"] == "state:US/IL"
+        assert body["conflict"] == "state:US-IL"
         [result] = (await ana.post("/api/v1/cases/assign", json={"submission_ids": [il], "auditor_id": "ben"})).json()
         assert (result["assigned"], result["code"]) == (False, "conflict_of_interest")
         # Operators see who is conflicted with what.
         async with audit.client(bearer=token(Role.OPERATOR, sub="op-1")) as op:
             staff = {a["user_id"]: a for a in (await op.get("/api/v1/auditors")).json()}
-        assert [c["key"] for c in staff["ben"]["conflicts"]] == ["state:US/IL"]
+        assert [c["key"] for c in staff["ben"]["conflicts"]] == ["state:US-IL"]
 
         # Sign-off: Ana reviews, Ben (conflicted) may not sign off, Cleo may.
         assert (await ana.post(f"/api/v1/cases/{il}/claim")).status_code == 200

@@ -141,7 +141,7 @@ async def test_the_event_and_the_activity_racing_open_one_case(audit):
         assert len(await audit.events(Subject.REVIEW_CASE_OPENED, sid)) == 1
         case = await audit.case(sid)
         assert case.received_at is not None and case.submitted_responses["DG1"] == "YES"
-        assert case.city_name == "Springfield" and case.state == "IL"
+        assert case.city_name == "Springfield" and case.state == "US-IL"
     assert verify_trail(audit).returncode == 0
 
 

@@ -26,7 +26,7 @@ YES_ALL = {q.id: True for q in CATALOG.snapshot}
 
 def city_data(name: str = "Springfield", **overrides) -> dict:
     slug = name.lower().replace(" ", "")
-    return {"name": name, "state": "IL", "country": "US", "population": 116_250,
+    return {"name": name, "state": "US-IL", "country": "US", "population": 116_250,
             "contact_name": f"{name} Data Office", "contact_email": f"data@{slug}.gov",
             "password": "correct-horse-battery", **overrides}
 
@@ -189,3 +189,13 @@ def problem(r: httpx.Response, status: int) -> dict:
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
     return r.json()
+
+
+async def portal_page(stack: Stack, client: httpx.AsyncClient, path: str) -> str:
+    """A portal page as the city's signed-in browser gets it (the API token as its session)."""
+    from shared.web.pages import TOKEN_COOKIE
+
+    token = client.headers["authorization"].split()[1]
+    r = await client.get(path, headers={"cookie": f"{TOKEN_COOKIE}={token}"})
+    assert r.status_code == 200, r.text[:500]
+    return r.text

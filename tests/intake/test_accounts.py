@@ -28,7 +28,9 @@ async def test_registration_validates_each_field(intake):
     assert all(reason for reason in fields.values())
 
     body = problem(await anon.post("/api/v1/cities", json=city_data(state="Atlantis")), 422)
-    assert body["errors"] == [{"field": "state", "reason": "name a US state (e.g. IL or Illinois)"}]
+    assert body["code"] == "unknown_state"
+    assert body["errors"] == [{"field": "state", "reason": "not a state or province of US: choose one of its "
+                                                          "ISO 3166-2 codes, e.g. US-AL"}]
     body = problem(await anon.post("/api/v1/cities", json=city_data(state="")), 422)
     assert body["errors"][0]["field"] == "state"
 
@@ -48,7 +50,8 @@ async def test_register_by_confirmed_address_derives_region_and_band(intake):
     r = await anon.post("/api/v1/cities/confirm", json={"token": token})
     assert r.status_code == 201, r.text
     city = r.json()["city"]
-    assert (city["region"], city["population_band"], city["state"]) == ("Midwest", "100K-250K", "Illinois")
+    # The legacy spelling is stored as its ISO 3166-2 code.
+    assert (city["region"], city["population_band"], city["state"]) == ("Midwest", "100K-250K", "US-IL")
     claims = jwt.decode(r.json()["token"]["access_token"], AuthSettings().secret, algorithms=["HS256"],
                         issuer="wwc-intake")
     assert claims["role"] == "city" and claims["city_id"] == city["id"]
@@ -58,8 +61,8 @@ async def test_register_by_confirmed_address_derives_region_and_band(intake):
     problem(await anon.post("/api/v1/cities/confirm", json={"token": "x" * 43}), 410)
 
     body = await intake.register_city(city_data("Northbay", state="ON", country="ca", population=45_000))
-    assert (body["city"]["region"], body["city"]["population_band"], body["city"]["country"]) == (
-        "Canada", "30K-100K", "CA")
+    assert (body["city"]["region"], body["city"]["population_band"], body["city"]["country"],
+            body["city"]["state"]) == ("Canada", "30K-100K", "CA", "CA-ON")
 
 
 async def test_registration_never_confirms_that_an_address_or_a_city_exists(intake, monkeypatch):
@@ -206,3 +209,37 @@ async def test_cli_creates_auditor_and_operator(intake, monkeypatch, backend):
     # Staff accounts cannot act as a city.
     auditor = intake.client("intake", r.json()["access_token"])
     problem(await auditor.post("/api/v1/snapshots/2026", json={"answers": {}}), 403)
+
+
+async def test_a_state_is_an_iso_code_of_the_citys_country(intake):
+    """Places, not spellings: what a city registers is its state's ISO 3166-2 code, the events
+    other services keep carry it, and the API refuses what names no subdivision of the country."""
+    anon = intake.client("intake")
+    for country, state, reason in [
+        ("US", "Atlantis", "not a state or province of US: choose one of its ISO 3166-2 codes, e.g. US-AL"),
+        ("US", "ON", "not a state or province of US: choose one of its ISO 3166-2 codes, e.g. US-AL"),
+        ("US", "CA-ON", "not a state or province of US: choose one of its ISO 3166-2 codes, e.g. US-AL"),
+        ("CA", "", "choose the state or province (an ISO 3166-2 code of CA, e.g. CA-AB)"),
+        ("BM", "Hamilton", "BM has no states or provinces: leave it empty"),
+    ]:
+        body = problem(await anon.post("/api/v1/cities", json=city_data("Elsewhere", country=country,
+                                                                        state=state)), 422)
+        assert (body["code"], body["errors"]) == ("unknown_state", [{"field": "state", "reason": reason}]), state
+
+    client, toronto = await register(intake, "Toronto", country="CA", state="Ontario", population=2_800_000)
+    assert (toronto["state"], toronto["region"], toronto["timezone"]) == ("CA-ON", "Canada", "America/Toronto")
+    _, hamilton = await register(intake, "Hamilton", country="BM", state="", population=40_000)
+    assert hamilton["state"] == ""
+
+    # A city moves to another province of its own country; never to one of another country.
+    r = await client.patch(f"/api/v1/cities/{toronto['id']}", json={"state": "CA-QC"})
+    assert r.status_code == 200 and r.json()["state"] == "CA-QC", r.text
+    body = problem(await client.patch(f"/api/v1/cities/{toronto['id']}", json={"state": "US-NY"}), 422)
+    assert body["code"] == "unknown_state" and body["errors"][0]["field"] == "state"
+
+    async with intake.runtimes["intake"].db.sessionmaker() as session:
+        assert (await session.get(City, toronto["id"])).state == "CA-QC"
+        told = [row.body["payload"]["state"] for row in (await session.execute(
+            select(outbox.c.body).where(outbox.c.subject.in_([Subject.CITY_REGISTERED, Subject.CITY_UPDATED]))
+            .order_by(outbox.c.seq))).all()]
+    assert told == ["CA-ON", "", "CA-QC"]

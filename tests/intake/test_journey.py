@@ -113,6 +113,16 @@ async def test_city_journey_to_certification(full_stack):
     score = body["score"]
     assert score["total"] == 45 and score["met"] <= 33
     assert body["report_url"] and body["debrief_outcome"] == "declined"
+    # The city reads the audited result beside what it submitted: the API and the portal.
+    audited = {a["criterion"]: a for a in body["audited"]}
+    assert len(audited) == 45
+    assert audited["GM1"] == {"criterion": "GM1", "submitted": "YES", "audited": "IN_PROGRESS", "changed": True,
+                              "reason_code": "documents_not_submitted", "explanation": "The memo names no owner.",
+                              "what_would_satisfy": "The memo naming the team."}
+    assert audited["DG1"]["audited"] == "YES" and not audited["DG1"]["changed"]
+    page = await h.portal_page(stack, client, "/portal/assessment/criteria/GM1")
+    assert "Audited result" in page and "The memo names no owner." in page and "The memo naming the team." in page
+    assert "documents_not_submitted" not in page  # the reason's name, not its code
     [answered] = (await client.get(f"/api/v1/submissions/{sid}/clarifications")).json()
     assert answered["state"] == "answered" and answered["answers"]["DG1"]["narrative"] == "Updated inventory attached."
     [listed] = (await client.get("/api/v1/submissions")).json()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from services.intake.models import Assessment
-from tests.intake.helpers import CATALOG, CYCLE, YES_ALL, draft, problem, register, save
+from services.intake.models import Assessment, City
+from tests.intake.helpers import CATALOG, CYCLE, YES_ALL, city_data, draft, problem, register, save
 
 
 async def test_snapshot_result_and_gate(intake):
@@ -46,7 +46,20 @@ async def test_snapshot_result_and_gate(intake):
 
 
 async def test_ineligible_cities_are_told_why(intake):
-    small, _ = await register(intake, "Smallville", population=12_000)
+    # At the door: too small, or in a country the programme does not serve.
+    async with intake.client("intake") as anon:
+        body = problem(await anon.post("/api/v1/cities", json=city_data("Smallville", population=12_000)), 422)
+        assert body["code"] == "ineligible_city" and body["errors"][0]["field"] == "population"
+        assert body["detail"] == "Cities need at least 30,000 residents; Smallville has 12,000."
+        body = problem(await anon.post("/api/v1/cities", json=city_data(
+            "Lyon", country="FR", state="FR-69", population=520_000)), 422)
+        assert body["code"] == "ineligible_city" and body["errors"][0]["field"] == "country"
+
+    # A city registered before the rule (or whose population was corrected since) meets it
+    # at its Data Snapshot, and cannot start an Assessment.
+    small, city = await register(intake, "Smallville", population=45_000)
+    async with intake.runtimes["intake"].db.transaction() as session:
+        await session.execute(update(City).where(City.id == city["id"]).values(population=12_000))
     r = await small.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": YES_ALL})
     assert r.status_code == 201
     elig = r.json()["eligibility"]
@@ -61,10 +74,6 @@ async def test_ineligible_cities_are_told_why(intake):
                                    json={"responses": {"DG1": {"response": "NO"}}}), 409)
     assert "12,000" in body["detail"]
 
-    lyon, _ = await register(intake, "Lyon", country="FR", state="", population=520_000)
-    elig = (await lyon.post(f"/api/v1/snapshots/{CYCLE}", json={"answers": YES_ALL})).json()["eligibility"]
-    assert not elig["eligible"] and len(elig["reasons"]) == 1 and "Lyon is in FR" in elig["reasons"][0]
-    problem(await lyon.post(f"/api/v1/assessments/{CYCLE}"), 409)
     async with intake.runtimes["intake"].db.sessionmaker() as session:
         assert (await session.scalars(select(Assessment))).all() == []
 

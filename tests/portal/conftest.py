@@ -21,6 +21,7 @@ from devtools import devstack
 from devtools.mailbox import wait_for_link
 from shared.infra import migrations
 from tests.conftest import S3_KEY, S3_SECRET
+from tests.readable import unreadable
 from tests.standins import audit_worker
 from devtools.harness import Infra, Stack, serve
 
@@ -28,6 +29,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "portal"
+# axe-core, from the npm registry (`make browsers` installs the pinned version there).
+AXE = Path(__file__).resolve().parents[2] / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 A and AA, and axe's best practices.
+AXE_RUN = """() => axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+  "wcag22aa", "best-practice"]}, resultTypes: ["violations"]}).then((r) => r.violations.map(
+  (v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`))"""
 CYCLE = "2026"
 PASSWORD = "correct-horse-battery"
 
@@ -110,7 +117,7 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
     the module's stack, else from the event intake recorded for notify)."""
     await page.get_by_label("City name").fill(name)
     await page.get_by_label("Country").select_option(country)
-    await page.get_by_label("State or province").fill(state)
+    await page.get_by_label("State or province").select_option(label=state)  # a list, by the place's name
     await page.get_by_label("Population").fill(population)
     await page.get_by_label("Your name").fill(contact)
     await page.get_by_label("Email address").fill(email)
@@ -126,11 +133,29 @@ async def register_in_browser(portal, page, *, name: str, state: str, population
     await page.get_by_role("button", name="Create the account").click()
 
 
+# The page's words, less what is marked as technical detail for operators (`data-raw`: an
+# error message quoted as the system gave it) and less scripts and styles.
+VISIBLE_WORDS = """() => {
+  const copy = document.body.cloneNode(true);
+  copy.querySelectorAll("[data-raw], script, style, template").forEach((e) => e.remove());
+  return copy.textContent;
+}"""
+
+
 async def check_page(page, screenshot: str | None = None, *, results: Path = RESULTS, top: bool = False) -> None:
-    """Accessibility basics of the current page, and a full-page screenshot (into `results`;
-    with `top`, also the first screen, what a person sees first). Every console's tests use it."""
+    """Accessibility basics of the current page, words people can read (no raw ids, codes,
+    ISO timestamps or "(s)"), and a full-page screenshot (into `results`; with `top`, also
+    the first screen, what a person sees first). Every console's tests use it."""
     problems = await page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
+    # axe-core in the page itself (evaluated through the browser's protocol, so the page's
+    # content security policy, which forbids inline scripts, still holds for the page).
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = await page.evaluate(AXE_RUN)
+    assert violations == [], f"{page.url}: axe-core found {violations}"
+    raw = unreadable(await page.evaluate(VISIBLE_WORDS))
+    assert raw == [], f"{page.url} shows {raw}"
     if screenshot:
         results.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(results / f"{screenshot}.png"), full_page=True)
@@ -173,7 +198,7 @@ class Portal:
     async def city(self, name: str, *, snapshot: bool = True, draft: bool = True, **overrides) -> dict:
         """A city registered through the API (fast set-up); its token, id and email."""
         slug = re.sub(r"[^a-z]", "", name.lower())
-        data = {"name": name, "state": "IL", "country": "US", "population": 116_250,
+        data = {"name": name, "state": "US-IL", "country": "US", "population": 116_250,
                 "contact_name": f"{name} Data Office", "contact_email": f"data@{slug}.gov",
                 "password": PASSWORD, **overrides}
         body = await self.stack.register_city(data)

@@ -49,7 +49,7 @@ async def test_a_city_goes_from_registration_to_a_result(portal):
     # --- register ----------------------------------------------------------------------------
     await page.goto("/portal/")
     await page.get_by_role("link", name="Register your city").click()
-    await register_in_browser(portal, page, name="Springfield", state="IL", population="116250", contact="Jordan Lee",
+    await register_in_browser(portal, page, name="Springfield", state="Illinois", population="116250", contact="Jordan Lee",
                               email="jordan.lee@springfield.gov", password=PASSWORD)
     await page.wait_for_url("**/portal/snapshot?done=registered")
     await check_page(page, "snapshot-form")

@@ -294,7 +294,7 @@ async def test_the_operator_console_updates_live_and_acts(ops, chromium):  # noq
         await eventually(in_debrief, timeout=120, interval=0.5)
         await page.reload()
         timeline = page.get_by_role("list").filter(has_text="Stage: Scoring.")
-        await expect(timeline).to_contain_text("failed")
+        await expect(timeline).to_contain_text("Failed: scoring the submission.")
         await expect(timeline).to_contain_text("Stage: Debrief offered.")
         await check(page, "timeline")
 
@@ -311,6 +311,16 @@ async def test_the_operator_console_updates_live_and_acts(ops, chromium):  # noq
         await page.get_by_role("button", name="Show").click()
         await expect(page.locator(".error-summary")).to_contain_text("d, h or m")
         await check(page, "submissions-error")
+
+        # The list follows live too: filtered by part of a name, it shows a city that
+        # submits while it is open.
+        await page.goto("/operator/submissions?city=capital")
+        await expect(page.locator("#live-bar[data-ready=true]")).to_have_count(1)
+        await submit(stack, "Capital Heights")
+        await expect(page.locator("#panel-list").get_by_role("link", name="Capital Heights")).to_be_visible(
+            timeout=90_000)
+        await expect(page.locator("#panel-list").get_by_role("link", name="Capital City")).to_be_visible()
+        await check(page, "submissions-live")
 
         # Spanish and Portuguese.
         await page.goto("/operator/?lang=es")

@@ -167,7 +167,7 @@ async def test_each_report_was_announced_and_its_numbers_are_the_scoring_apis(wo
         html = unescape((await pages.get(f"/reports/{springfield.report_id}")).text)
     assert f"/booking/{springfield.submission_id}" in html  # the debrief offer
     for criterion, (_, reason) in springfield.plan.changes.items():  # every audited change, as written
-        assert f"{reason} on {criterion}." in html and f"What would satisfy {criterion}." in html
+        assert f"The evidence sent for {criterion} does not show it in practice." in html and f"What would satisfy {criterion}." in html
         assert CATALOG.text(CATALOG.audit_reason(reason).text, "en") in html
 
 
@@ -267,13 +267,14 @@ async def test_the_roster_lists_exactly_the_certified_cities(world):
     async with world.client("reporting") as anyone:
         listed = (await anyone.get("/api/v1/roster")).json()
         assert [(e["city"], e["tier"], e["cycle"], e["state"], e["country"]) for e in listed] == [
-            ("Springfield", "platinum", CYCLE, "IL", "US"), ("Campinas", "gold", CYCLE, "SP", "BR")]
+            ("Springfield", "platinum", CYCLE, "US-IL", "US"), ("Campinas", "gold", CYCLE, "BR-SP", "BR")]
         assert set(listed[0]) == {"city", "state", "country", "cycle", "tier", "honor_roll"}  # no score, no id
         gold = (await anyone.get("/api/v1/roster", params={"tier": "gold"})).json()
         assert [e["city"] for e in gold] == ["Campinas"]
         assert (await anyone.get("/api/v1/roster", params={"cycle": "2019"})).json() == []
         page = (await anyone.get("/roster")).text
     assert "Springfield" in page and "Campinas" in page
+    assert "Illinois" in page and "São Paulo" in page and "BR-SP" not in page  # places by name, not code
     assert "Riverton" not in page and "Lakeside" not in page
 
 

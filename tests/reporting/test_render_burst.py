@@ -20,7 +20,9 @@ from services.reporting.models import Report
 from certification.activities import ReportRequest, ScoreOutcome
 from shared.catalog import load_catalog
 from shared.infra.tables import outbox
+from shared.scoring.benchmarks import BenchmarkBook, publish
 from shared.scoring.engine import score
+from shared.scoring.simulator import path_for
 from tests.factories import frozen_submission
 from tests.reporting.render_probe import RenderProbe, RenderProbeInput, slow_render_stored
 
@@ -40,10 +42,13 @@ def request(i: int) -> ReportRequest:
     responses = {c: ("YES" if k % 3 else "NO") for k, c in enumerate(
         ["DG1", "DG2", "DG3", "EVAL1", "EVAL2", "GM1", "GM2", "OD1", "PA1", "SE1"])}
     submission = frozen_submission(responses, city_id=f"city-{i}", name=f"Burst City {i}")
-    result = score(load_catalog(submission.catalog_version), responses)
+    catalog = load_catalog(submission.catalog_version)
+    result = score(catalog, responses)
+    benchmarks = publish(BenchmarkBook(), submission.cycle)
     return ReportRequest(submission_id=str(uuid.uuid4()), submission=submission,
                          score=ScoreOutcome(met=result.met, total=result.total, percent=result.percent,
-                                            tier=result.tier, result=result))
+                                            tier=result.tier, result=result, benchmarks=benchmarks,
+                                            path=path_for(catalog, result, benchmarks, None)))
 
 
 async def issue_all(stack: Stack, requests: list[ReportRequest], *, heartbeat_seconds: float | None = None):

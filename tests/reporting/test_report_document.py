@@ -24,7 +24,7 @@ from tests.reporting.helpers import RENDERED_AT, benchmarks, cohort, report
 MINI = Path(__file__).parents[1] / "scoring" / "data" / "mini-catalog.yaml"
 MIDWEST_100K = [(130_000, "MN", "US"), (150_000, "OH", "US"), (120_000, "IA", "US"),
                 (180_000, "WI", "US"), (210_000, "IL", "US"), (110_000, "MI", "US")]
-CITY = {"name": "Lakeside", "population": 140_000, "state": "MI", "country": "US"}
+CITY = {"name": "Lakeside", "population": 140_000, "state": "US-MI", "country": "US"}
 
 
 def _build(catalog, responses, bench, **kw):
@@ -205,6 +205,7 @@ def _change(**kw):
     ({"city": {**CITY, "population": "many"}}, "city.population"),
     ({"city": {**CITY, "country": "GB"}}, "city.country"),
     ({"city": {**CITY, "state": "Atlantis"}}, "city.state"),
+    ({"city": {**CITY, "state": "CA-ON"}}, "city.state"),  # a province, but of another country
     ({"city": {k: v for k, v in CITY.items() if k != "name"}}, "city.name"),
     ({"rendered_at": datetime(2026, 1, 1)}, "rendered_at"),
     ({"cycle": "2025"}, "benchmarks"),
@@ -235,3 +236,21 @@ def test_the_report_states_scorings_result_and_never_scores_again(wwc):
         build_document(catalog=wwc, cycle="2026", city=CITY, result=score(mini, {"A1": "YES"}),
                        path=None, benchmarks=bench, language="en", rendered_at=RENDERED_AT)
     assert info.value.field == "result"
+    # A path from another tier than the result's (or none) is refused: the report never
+    # states a way forward that does not start where the city stands.
+    for wrong in (None, Path_(simulation=next_tier(wwc, {cid: "YES" for cid in wwc.criterion_ids}),
+                              ranked_by="catalog")):
+        with pytest.raises(ReportInputError) as info:
+            build_document(catalog=wwc, cycle="2026", city=CITY, result=result, path=wrong,
+                           benchmarks=bench, language="en", rendered_at=RENDERED_AT)
+        assert info.value.field == "path"
+
+
+def test_the_city_is_placed_by_its_code_and_a_stored_legacy_value_still_renders(wwc):
+    from services.reporting.report.build import city_facts
+
+    assert city_facts({**CITY, "state": "Michigan"}, wwc).state == "US-MI"
+    # The service passes its own record with the region: a value the data migration could
+    # not place is shown as it is rather than failing the report.
+    kept = city_facts({**CITY, "state": "Atlantis", "region": "Midwest"}, wwc)
+    assert (kept.state, kept.region) == ("Atlantis", "Midwest")

@@ -181,7 +181,7 @@ def test_withheld_cohorts_are_words_never_numbers(wwc):
     assert ("Cities of your size: not shown (fewer than five cities, or it would reveal a "
             "group that small).") in html
     # Cities your size: words in every criterion row and overview line, never a number.
-    assert html.count("<td class=\"num\">not shown</td>") == len(wwc.criteria) + 9
+    assert len(re.findall(r"<td class=\"num\"[^>]*>not shown</td>", html)) == len(wwc.criteria) + 9
     for sentence in page.by_class["bench"]:
         band = sentence.split("Cities of your size")[1]
         assert not re.search(r"\d", band), sentence
@@ -296,3 +296,17 @@ def test_charts_are_plain_deterministic_svg_whatever_else_registered_namespaces(
     assert "ns0:" not in chart.svg and "<!DOCTYPE" not in chart.svg and "<script" not in chart.svg
     assert '<title id="chart-title">T &lt;1&gt;</title><desc id="chart-desc">D &amp; d</desc>' in chart.svg
     assert draw().svg == chart.svg
+
+
+@pytest.mark.parametrize("lang,state,where", [
+    ("en", "Ontario", "Ontario, Canada"), ("es", "CA-BC", "Columbia Británica, Canadá"),
+    ("pt", "ON", "Ontario, Canadá"),
+])
+def test_the_cover_names_the_province_in_the_readers_language(wwc, lang, state, where):
+    """The state travels as its ISO 3166-2 code and is named, never printed as a code."""
+    doc = report(wwc, cycle="2026", city={"name": "Lakeside", "population": 140_000, "state": state,
+                                          "country": "CA"},
+                 responses={}, benchmarks=benchmarks(wwc, []), language=lang, rendered_at=RENDERED_AT)
+    assert doc.city.state in ("CA-ON", "CA-BC")
+    html = render_html(doc, lang)
+    assert where in html and f"{doc.city.state}," not in html

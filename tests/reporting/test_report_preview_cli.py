@@ -80,7 +80,7 @@ def _mutate(change):
     (_mutate(lambda d: d["responses"].update(DG1="SURE")), "responses.DG1: criterion DG1: "
                                                            "invalid response 'SURE'"),
     (_mutate(lambda d: d["city"].update(population=12_000)), "city.population: 12,000 is below"),
-    (_mutate(lambda d: d["city"].update(state="ZZ")), "city.state: unknown US state 'ZZ'"),
+    (_mutate(lambda d: d["city"].update(state="ZZ")), "city.state: 'ZZ' is not a state or province of US"),
     (_mutate(lambda d: d["cohort"][3].update(population="big")), "cohort[3].population: "),
     (_mutate(lambda d: d["cohort"][4]["responses"].update(XX9="YES")),
      "cohort[4].responses.XX9: unknown criterion"),

@@ -145,7 +145,7 @@ async def review(world: World, city: City) -> None:
         await eventually(received, timeout=60, interval=0.3)
         assert (await ana.post(f"/api/v1/cases/{sid}/claim")).status_code == 200
         for cid, (response, reason) in city.plan.changes.items():
-            r = await decide(ana, sid, cid, response, reason=reason, explanation=f"{reason} on {cid}.",
+            r = await decide(ana, sid, cid, response, reason=reason, explanation=f"The evidence sent for {cid} does not show it in practice.",
                              satisfy=f"What would satisfy {cid}.")
             assert r.status_code == 200, r.text
         assert (await ana.post(f"/api/v1/cases/{sid}/decisions/confirm-remaining")).status_code == 200

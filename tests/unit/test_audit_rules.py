@@ -71,15 +71,26 @@ def test_a_conflict_covers_its_city_its_state_or_its_country():
     city = domain.make_conflict("city", city_id="c-springfield")
     state = domain.make_conflict("state", country="us", state="Illinois")
     country = domain.make_conflict("country", country="US")
-    assert state == Conflict(ConflictScope.STATE, country="US", state="IL") and state.key == "state:US/IL"
+    assert state == Conflict(ConflictScope.STATE, country="US", state="US-IL") and state.key == "state:US-IL"
     assert city.key == "city:c-springfield" and country.key == "country:US"
     for c in (city, state, country):
         assert c.matches(SPRINGFIELD)
     elsewhere = Place(city_id="c-toronto", country="CA", state="ON")
     assert not any(c.matches(elsewhere) for c in (city, state, country))
     assert not state.matches(Place(city_id="c-x", country="US", state="OH"))
-    # A state is a state of its country: Ontario, California and "ON" in another country differ.
-    assert not domain.make_conflict("state", country="MX", state="IL").matches(SPRINGFIELD)
+    # A state is a state of its country: "IL" names none in Mexico, and a code of another
+    # country's is refused rather than read as a spelling.
+    for other in (("MX", "IL"), ("CA", "US-IL")):
+        with pytest.raises(InvalidInput):
+            domain.make_conflict("state", country=other[0], state=other[1])
+    # One province however the case spells it: ISO code, the code's tail, its name, accents or not.
+    ontario = domain.make_conflict("state", country="CA", state="ON")
+    assert ontario.key == "state:CA-ON"
+    for spelled in ("Ontario", "ON", "CA-ON", "ontario "):
+        assert ontario.matches(Place(city_id="c-toronto", country="CA", state=spelled)), spelled
+    assert domain.make_conflict("state", country="CA", state="Quebec").matches(
+        Place(city_id="c-montreal", country="CA", state="Québec"))
+    assert not ontario.matches(Place(city_id="c-x", country="US", state="ON"))
     assert domain.conflict_with([country, city], SPRINGFIELD) == city  # the most specific is named
 
 
@@ -87,7 +98,7 @@ def test_conflicts_are_checked_and_named():
     with pytest.raises(ConflictOfInterest) as exc:
         domain.ensure_not_conflicted([domain.make_conflict("state", country="US", state="IL")], SPRINGFIELD,
                                      who="You", action="claim")
-    assert exc.value.params["conflict"] == "state:US/IL" and exc.value.params["action"] == "claim"
+    assert exc.value.params["conflict"] == "state:US-IL" and exc.value.params["action"] == "claim"
     domain.ensure_not_conflicted([domain.make_conflict("country", country="CA")], SPRINGFIELD, who="You",
                                  action="claim")
 

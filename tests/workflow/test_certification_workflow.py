@@ -21,6 +21,7 @@ from temporalio.testing import TimeSkipper
 from certification.contract import (
     CERTIFICATION_WORKFLOW,
     CaseHolder,
+    WaitingFor,
     CertificationStatus,
     ClarificationAnswer,
     DebriefBooking,
@@ -292,7 +293,7 @@ async def test_bad_data_fails_the_step_once_and_waits_for_an_operator_to_retry_i
 
     s = await wait_for(failing)
     assert s.stage == Stage.SCORING and s.failing_step == "scoring.score_submission"
-    assert "wwc-1999" in s.failure and s.waiting_for == "operator (failed step scoring.score_submission)"
+    assert "wwc-1999" in s.failure and s.waiting_for == WaitingFor.OPERATOR
     assert stubs.calls.count("scoring") == 1  # not retried: retrying cannot fix bad data
     assert stubs.steps == [("scoring.score_submission", "catalog wwc-1999 does not exist")]
     # The operator corrects the cause and retries the step: the certification goes on.

@@ -23,7 +23,8 @@ class QueueFilter(BaseModel):
     cycle: str | None = Field(default=None, max_length=20)
     region: str | None = Field(default=None, max_length=40)
     population_band: str | None = Field(default=None, max_length=20)
-    state: str | None = Field(default=None, max_length=100, description="state or province, e.g. IL")
+    state: str | None = Field(default=None, max_length=100,
+                              description="state or province: its ISO 3166-2 code, e.g. US-IL or CA-ON")
     status: list[CaseState] = Field(default_factory=list, description="default: every open state")
     assignee: str | None = Field(default=None, max_length=64,
                                  description="`me`, `none` (nobody holds it) or an auditor's id")
@@ -115,7 +116,7 @@ async def cases(session: AsyncSession, principal: Principal, f: QueueFilter) -> 
     if f.population_band:
         q = q.where(ReviewCase.population_band == f.population_band)
     if f.state:
-        q = q.where(func.upper(ReviewCase.state) == f.state.strip().upper())
+        q = q.where(func.upper(ReviewCase.state) == f.state.strip().upper())  # codes; a legacy value as itself
     if f.assignee == "me":
         q = q.where(ReviewCase.holder_id == principal.sub)
     elif f.assignee == "none":
@@ -128,12 +129,16 @@ async def cases(session: AsyncSession, principal: Principal, f: QueueFilter) -> 
 
 
 async def facets(session: AsyncSession) -> dict[str, list[str]]:
-    """The values the filters can take (cycles, regions, bands, states of open cases)."""
+    """The values the filters can take (cycles, regions, bands, states of the cases): one
+    ISO 3166-2 code per state or province, however a row spelled it."""
     out = {}
     for name, column in (("cycle", ReviewCase.cycle), ("region", ReviewCase.region),
-                         ("population_band", ReviewCase.population_band), ("state", ReviewCase.state)):
+                         ("population_band", ReviewCase.population_band)):
         rows = await session.scalars(select(column).distinct().where(column.is_not(None), column != ""))
         out[name] = sorted(rows.all())
+    places = await session.execute(select(ReviewCase.country, ReviewCase.state).distinct()
+                                   .where(ReviewCase.state != ""))
+    out["state"] = sorted({domain.state_code(country, state) for country, state in places.all()})
     return out
 
 

@@ -39,6 +39,7 @@ from shared.contracts.events import (
     make_event,
 )
 from shared.contracts.submission import FrozenSubmission
+from shared.contracts.vocabulary import ReviewReminderKind
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, new_id, utcnow
 from shared.infra.outbox import add_event
@@ -148,7 +149,7 @@ async def receive(session: AsyncSession, case: ReviewCase, sub: FrozenSubmission
     locked.submission = sub.model_dump(mode="json")
     locked.submitted_responses = {k: str(v) for k, v in sub.answers().items()}
     locked.received_at = utcnow()
-    locked.city_id, locked.city_name, locked.state = city.id, city.name, city.state
+    locked.city_id, locked.city_name, locked.state = city.id, city.name, domain.state_code(city.country, city.state)
     locked.country, locked.region, locked.population_band = city.country.upper(), city.region, city.population_band
     locked.cycle, locked.catalog_version = sub.cycle, sub.catalog_version
     await record(session, locked, actor, "case.received", after={
@@ -282,16 +283,16 @@ async def set_due(session: AsyncSession, case_id: str, due_at: datetime) -> None
                  after={"due_at": _iso(due_at)}, reason="the review clock stopped during a clarification round")
 
 
-async def remind(session: AsyncSession, case_id: str, kind: str, due_at: datetime, correlation_id: str = "") -> bool:
+async def remind(session: AsyncSession, case_id: str, kind: ReviewReminderKind, due_at: datetime, correlation_id: str = "") -> bool:
     """A reminder to the holder before the due date (`due_soon`) or an escalation to
     operators once it passed (`overdue`): published once per due date (the activity may
     be retried). False when nothing was sent (already sent, or the case is closed)."""
-    column = ReviewCase.reminded_for if kind == "due_soon" else ReviewCase.escalated_for
+    column = ReviewCase.reminded_for if kind == ReviewReminderKind.DUE_SOON else ReviewCase.escalated_for
     open_ = ReviewCase.status.not_in([s.value for s in CLOSED])
     case = await lock(session, case_id, open_, (column.is_(None)) | (column != due_at))
     if case is None:
         return False
-    if kind == "due_soon":
+    if kind == ReviewReminderKind.DUE_SOON:
         case.reminded_for = due_at
         payload: Any = ReviewDueSoon(submission_id=case.submission_id, case_id=case.id, auditor_id=case.holder_id,
                                      due_at=due_at)

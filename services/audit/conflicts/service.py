@@ -6,7 +6,6 @@ auditor holds. Every declaration and withdrawal is on the auditor's trail."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from shared.infra.orm import utcnow
 
 
 class ConflictCreate(BaseModel):
-    scope: Literal["city", "state", "country"]
+    scope: domain.ConflictScope
     city_id: SingleLine = Field(default="", max_length=36, description="for scope `city`")
     country: SingleLine = Field(default="", max_length=2, description="two-letter code, for `state` and `country`")
     state: SingleLine = Field(default="", max_length=100, description="state or province, for `state`")

@@ -14,6 +14,7 @@ from services.audit.cases import service as cases
 from services.audit.config import AuditOptions
 from services.audit.errors import Forbidden
 from services.audit.models import ReviewCase
+from shared.catalog import places
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import COOKIE, Role
 from shared.web.pages import Console, NavItem, Page, signed_in
@@ -29,11 +30,37 @@ def _globals(page: Page) -> dict:
     def ctext(obj, version: str = "wwc-2019") -> str:
         return load_catalog(version).text(obj, page.lang)
 
+    def crit_title(criterion_id: str, version: str = "wwc-2019") -> str:
+        """A criterion as auditors pick it: its id and its text (ids alone mean little)."""
+        catalog = load_catalog(version)
+        try:
+            return f"{criterion_id} — {catalog.text(catalog.criterion(criterion_id), page.lang)}"
+        except KeyError:
+            return criterion_id
+
     def region_label(region: str) -> str:
         key = f"regions.{region}"
         return page.t(key) if page.t.has(key) else region
 
-    return {"ctext": ctext, "region_label": region_label, "is_auditor": page.principal is not None and page.principal.role == Role.AUDITOR,
+    def conflict_label(key: str) -> str:
+        """A conflict as people read it: `state:CA-ON` is "Ontario (CA-ON)", `country:MX` is
+        Mexico's name; a city's stays its key."""
+        scope, _, value = (key or "").partition(":")
+        if scope == "state":
+            name = places.name(value, page.lang)
+            return f"{name} ({value})" if name != value else value
+        if scope == "country" and page.t.has(f"countries.{value}"):
+            return page.t(f"countries.{value}")
+        return key
+
+    def state_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """Every programme country's states and provinces, for a list grouped by country."""
+        countries = load_catalog("wwc-2019").eligibility.countries
+        return [(c, page.t(f"countries.{c}"), places.choices(c, page.lang)) for c in countries
+                if places.has_subdivisions(c)]
+
+    return {"ctext": ctext, "crit_title": crit_title, "region_label": region_label, "conflict_label": conflict_label,
+            "state_groups": state_groups, "is_auditor": page.principal is not None and page.principal.role == Role.AUDITOR,
             "me": page.principal.sub if page.principal else None}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
 from services.audit.signoff import service as signoff
+from services.audit.console.trail_text import Words, describe
 from services.audit.trail import service as trail
 from services.audit.console.case import case_context
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, staff_names
@@ -30,7 +31,7 @@ from services.audit.errors import (
 )
 from services.audit.models import City
 from shared.catalog.loader import load_catalog
-from shared.web.pages import FieldError, Page, redirect_on
+from shared.web.pages import FieldError, Page, format_datetime, redirect_on
 
 router = AUDIT.router()
 
@@ -125,8 +126,13 @@ async def trail_page(submission_id: str, page: StaffPage) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
     data = await _export(page, submission_id)
     names = {**ctx["names"], **await staff_names(page, {r.actor_id for r in data.records})}
+    ids = {v for r in data.records for v in ((r.after or {}).get("holder_id") if isinstance(r.after, dict) else None,)
+           if v}
+    names |= await staff_names(page, ids - set(names))
+    words = Words(t=page.t, names=names, catalog=ctx["catalog"], fmt_dt=format_datetime,
+                  city_name=ctx["case"].city_name)
     return page.render("trail.html", title=page.t("trail.title"), nav="queue", **{**ctx, "names": names},
-                       data=data)
+                       data=data, lines=[describe(r, words) for r in data.records])
 
 
 @router.get("/cases/{submission_id}/trail.json")
@@ -170,6 +176,8 @@ async def declare(page: StaffPage) -> Response:
     form = await page.form()
     ensure_auditor(page)
     values = {k: str(form.get(k, "")).strip() for k in ("scope", "city_id", "country", "state", "reason")}
+    if values["scope"] == "state" and not values["country"]:  # the list's code names its country
+        values["country"] = values["state"].partition("-")[0]
     data, errors = page.parse(conflicts.ConflictCreate, values, messages="conflicts.errors")
     if data is None:
         return await render_conflicts(page, status_code=422, values=values, errors=errors)

@@ -11,6 +11,7 @@ from services.intake import accounts, registration
 from services.intake.api.docs import AUTH, problems
 from services.intake.deps import ClientAddress, CurrentCity, Options, RegistrationLimits, Throttle
 from services.intake.errors import NotFound
+from shared.catalog.loader import load_catalog
 from services.intake.models import City, User
 from shared.infra.auth import CurrentPrincipal, issue_token
 from shared.web.deps import Runtime, Session
@@ -56,13 +57,14 @@ def link_base(runtime, request: Request) -> str:
                          "/api/v1/cities/confirm` with its token) creates the account and returns a token. Every "
                          "well-formed request answers the same, so no one learns from it whether an address or a "
                          "city is registered already: the address's owner is told by mail instead.",
-             responses=problems("unknown_state", "invalid_input", "rate_limited"))
+             responses=problems("unknown_state", "ineligible_city", "invalid_input", "rate_limited"))
 async def register_city(data: accounts.CityCreate, runtime: Runtime, options: Options,
                         request: Request, limits: RegistrationLimits,
                         client: ClientAddress) -> registration.ConfirmationSent:
     async with runtime.db.transaction() as session:
         sent = await registration.request_city(session, data, link_base=link_base(runtime, request),
                                                ttl=timedelta(hours=options.registration_link_hours),
+                                               eligibility=load_catalog(options.catalog_version).eligibility,
                                                limits=limits, client=client,
                                                correlation_id=correlation_id(request) or "")
     runtime.wake_relay()
@@ -113,10 +115,12 @@ async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) 
     return accounts.CityRead.model_validate(await accounts.get_city(session, principal, city_id))
 
 
-@router.patch("/cities/{city_id}", response_model=accounts.CityRead, summary="Change the city's time zone or language",
-              description="The time zone the city's calls and dates are shown in (derived from its place at "
+@router.patch("/cities/{city_id}", response_model=accounts.CityRead,
+              summary="Change the city's state, time zone or language",
+              description="Its state or province (an ISO 3166-2 code of its country; its region follows), the "
+                          "time zone the city's calls and dates are shown in (derived from its place at "
                           "registration), and the language of its mail and report.",
-              responses=problems(*AUTH, NotFound, "invalid_input"))
+              responses=problems(*AUTH, NotFound, "invalid_input", "unknown_state"))
 async def update_city(city_id: str, data: accounts.CityUpdate, principal: CurrentCity,
                       runtime: Runtime) -> accounts.CityRead:
     async with runtime.db.transaction() as session:

@@ -13,9 +13,11 @@ from services.intake.errors import (
     EmailTaken,
     RegistrationLinkInvalid,
     SignInFailed,
+    IneligibleCity,
     UnknownState,
 )
 from services.intake.portal.console import PORTAL, catalog_of, options_of
+from shared.catalog import places
 from shared.errors import RateLimited
 from shared.infra.auth import Role, issue_token
 from shared.web.pages import FieldError, Page, PageContext, safe_next
@@ -83,9 +85,27 @@ def countries(page: Page) -> list[tuple[str, str]]:
     return sorted(((c, page.t(f"countries.{c}")) for c in codes), key=lambda item: item[1])
 
 
+def state_groups(page: Page, country: str) -> list[tuple[str, str | None, list[tuple[str, str]]]]:
+    """The states and provinces to choose from (`_state.html`): the country's own once it is
+    chosen, else every programme country's, grouped and named in the page language."""
+    if country:
+        return [(country, None, places.choices(country, page.lang))]
+    return [(code, name, places.choices(code, page.lang)) for code, name in countries(page)
+            if places.has_subdivisions(code)]
+
+
+def render_register(page: Page, values: dict, *, status_code: int = 200, errors: list[FieldError] | None = None
+                    ) -> HTMLResponse:
+    known = {code for code, _ in countries(page)}
+    country = values.get("country", "").upper()
+    return page.render("register.html", status_code=status_code, title=page.t("register.title"), values=values,
+                       countries=countries(page), state_groups=state_groups(page, country if country in known else ""),
+                       errors=errors or [])
+
+
 @router.get("/register")
-async def register_form(page: PageContext) -> HTMLResponse:
-    return page.render("register.html", title=page.t("register.title"), values={}, countries=countries(page))
+async def register_form(page: PageContext, country: str = "") -> HTMLResponse:
+    return render_register(page, {"country": country[:2].upper()} if country else {})
 
 
 def parse_population(text: str) -> int | None:
@@ -100,6 +120,11 @@ async def register(page: PageContext) -> Response:
     form = await page.form()
     values = {name: str(form.get(name, "")).strip() for name in REGISTER_FIELDS}
     values["password"] = str(form.get("password", ""))
+    if form.get("action") == "choose_country":  # no scripts: the list of the chosen country's states
+        values.pop("password")
+        if places.normalise(values["country"], values["state"]) is None:
+            values["state"] = ""
+        return render_register(page, values)
     data, errors = page.parse(accounts.CityCreate, {**values, "population": parse_population(values["population"]),
                                                     "language": page.lang}, messages="register.errors")
     if values["password"] != str(form.get("password_confirm", "")):
@@ -112,10 +137,15 @@ async def register(page: PageContext) -> Response:
                 sent = await registration.request_city(
                     session, data, link_base=page.runtime.settings.service.public_url or str(page.request.base_url),
                     ttl=timedelta(hours=options.registration_link_hours),
+                    eligibility=catalog_of(page).eligibility,
                     limits=get_registration_throttle(page.request), client=client_address(page.request),
                     correlation_id=correlation_id(page.request) or "")
         except UnknownState as exc:
             errors.append(FieldError(exc.field, page.problem(exc)))
+        except IneligibleCity as exc:  # said beside the population or the country
+            kind = exc.errors[0]["field"]
+            params = {k: page.t.number(v) if isinstance(v, int) else v for k, v in exc.params.items()}
+            errors.append(FieldError(kind, page.t(f"register.errors.ineligible_{kind}", **params)))
         except RateLimited as exc:  # too many for this address or from this client
             errors.append(FieldError("contact_email", page.problem(exc)))
             status = 429
@@ -127,8 +157,7 @@ async def register(page: PageContext) -> Response:
     order = {name: i for i, name in enumerate((*REGISTER_FIELDS, "password_confirm"))}
     errors.sort(key=lambda e: order.get(e.field or "", 99))
     values.pop("password")
-    return page.render("register.html", status_code=status, title=page.t("register.title"), values=values,
-                       countries=countries(page), errors=errors)
+    return render_register(page, values, status_code=status, errors=errors)
 
 
 @router.get("/register/confirm")

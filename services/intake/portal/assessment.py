@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 
-from services.intake import domain, drafts, snapshot
+from services.intake import domain, drafts, progress, snapshot
 from services.intake.domain import AssessmentState
 from services.intake.errors import (
     AssessmentLocked,
@@ -27,6 +27,7 @@ from services.intake.portal.console import (
     options_of,
     require_assessment,
 )
+from shared.catalog import texts as catalog_texts
 from shared.catalog.loader import load_catalog
 from shared.web.pages import FieldError, Page, redirect_on
 
@@ -42,7 +43,7 @@ async def assessment_page(page: CityPage) -> HTMLResponse:
             return page.render("assessment_start.html", title=page.t("assessment.title", cycle=cycle_of(page)),
                                nav="assessment", snapshot=snap, cycle=cycle_of(page))
         catalog = load_catalog(assessment.catalog_version)
-        progress = await drafts.progress(session, assessment)
+        draft_progress = await drafts.progress(session, assessment)
         proposal = None
         if assessment.status == AssessmentState.DRAFT:
             try:
@@ -51,7 +52,7 @@ async def assessment_page(page: CityPage) -> HTMLResponse:
                 proposal = None  # no earlier cycle
     copyable = [i for i in proposal.items if i.will_copy] if proposal else []
     return page.render("assessment.html", title=page.t("assessment.title", cycle=assessment.cycle),
-                       nav="assessment", assessment=assessment, progress=progress, catalog=catalog,
+                       nav="assessment", assessment=assessment, progress=draft_progress, catalog=catalog,
                        proposal=proposal, copyable=copyable)
 
 
@@ -85,6 +86,7 @@ async def area_page(area_id: str, page: CityPage) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
         assessment = await require_assessment(page, session)
         view = await drafts.read(session, assessment)
+        audited = progress.audited_of(await progress.submission_of(session, assessment))
     catalog = load_catalog(assessment.catalog_version)
     try:
         area = catalog.area(area_id)
@@ -92,9 +94,10 @@ async def area_page(area_id: str, page: CityPage) -> HTMLResponse:
         raise NotFound(area_id) from None
     by_id = {r.criterion_id: r for r in view.responses}
     rows = [(c, by_id[c.id]) for c in catalog.criteria_in_area(area_id)]
-    progress = next(a for a in view.progress.areas if a.area == area_id)
+    area_progress = next(a for a in view.progress.areas if a.area == area_id)
     return page.render("area.html", title=catalog.text(area, page.lang), nav="assessment", assessment=assessment,
-                       area=area, rows=rows, progress=progress)
+                       area=area, rows=rows, progress=area_progress, audited=audited,
+                       draft=assessment.status == AssessmentState.DRAFT)
 
 
 def criterion_url(criterion_id: str) -> str:
@@ -109,6 +112,7 @@ async def render_criterion(page: Page, criterion_id: str, *, status_code: int = 
     async with page.runtime.db.sessionmaker() as session:
         assessment = await require_assessment(page, session)
         saved = await drafts.response_read(session, assessment, criterion_id)  # NotFound for an unknown id
+        audited = progress.audited_of(await progress.submission_of(session, assessment)).get(criterion_id)
     catalog = load_catalog(assessment.catalog_version)
     crit = catalog.criterion(criterion_id)
     ids = catalog.criterion_ids
@@ -121,7 +125,9 @@ async def render_criterion(page: Page, criterion_id: str, *, status_code: int = 
         area=catalog.area(crit.area), assessment=assessment, position=index + 1, total=len(ids),
         previous_id=ids[index - 1] if index > 0 else None, next_id=ids[index + 1] if index + 1 < len(ids) else None,
         editable=assessment.status == AssessmentState.DRAFT, max_file_mb=f"{options_of(page).max_file_mb:g}",
-        components=[catalog.text(catalog.component(c), page.lang) for c in crit.components], **extra,
+        components=[catalog.text(catalog.component(c), page.lang) for c in crit.components],
+        audited=audited, reason=catalog_texts.reason(audited.reason_code, page.lang) if audited and audited.changed
+        else None, **extra,
     )
 
 

@@ -20,6 +20,7 @@ from services.notify.errors import (
     TooSoon,
 )
 from services.notify.models import DebriefOffer, Slot
+from services.notify.domain import OfferState
 from shared.web.pages import FieldError, Page, Redirect, redirect_on
 
 router = BOOKING.router()
@@ -66,7 +67,7 @@ async def render(page: Page, submission_id: str, *, status_code: int = 200,
         found = await debriefs.visible_offer(session, page.principal, submission_id)
         booking = await debriefs.current_booking(session, found)
         city = await directory.city(session, found.city_id)
-        free = await debriefs.bookable_slots(session, cfg) if found.state in ("open", "booked") else []
+        free = await debriefs.bookable_slots(session, cfg) if found.state in (OfferState.OPEN, OfferState.BOOKED) else []
         slot = await session.get(Slot, booking.slot_id) if booking else None
     tz = city.timezone if city else "UTC"
     options = [(s.id, page.t("booking.slot_label", when=when(s.starts_at, tz, page.lang),

@@ -16,7 +16,17 @@ from certification import gateway
 from certification.contract import DebriefBooking, DebriefCancellation, DebriefResult, Signal
 from services.notify import directory, domain, mails
 from services.notify.config import NotifyOptions
-from services.notify.domain import Invite, Kind, Recipient
+from services.notify.domain import (
+    CLOSED_OFFERS,
+    BookingChange,
+    BookingState,
+    CallOutcome,
+    Invite,
+    Kind,
+    OfferState,
+    Recipient,
+    SlotState,
+)
 from services.notify.errors import (
     AlreadyBooked,
     Forbidden,
@@ -37,6 +47,7 @@ from shared.contracts.events import (
     Subject,
     make_event,
 )
+from shared.contracts.vocabulary import DebriefEnding
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import new_id, utcnow
 from shared.infra.outbox import add_event
@@ -101,11 +112,11 @@ class DebriefRead(BaseModel):
     offer_id: str
     city_id: str
     city_name: str
-    state: str  # open | booked | completed | declined | expired
+    state: OfferState
     expires_at: AwareDatetime | None
     booking_url: str
     booking: BookingRead | None = None
-    outcome: str | None = None
+    outcome: DebriefEnding | None = None
     notes: str | None = None
 
 
@@ -114,7 +125,7 @@ class BookingCreate(BaseModel):
 
 
 class OutcomeCreate(BaseModel):
-    outcome: str = Field(pattern="^(held|no_show)$")
+    outcome: CallOutcome
     notes: str = Field(default="", max_length=20000)
 
 
@@ -129,7 +140,7 @@ async def offer(session: AsyncSession, cfg: DebriefConfig, req: DebriefRequest) 
         found = DebriefOffer(id=new_id(), submission_id=req.submission_id, city_id=req.city_id,
                              email=req.contact_email, city_name=req.city_name, tier=req.tier,
                              report_url=req.report_url, created_at=now,
-                             expires_at=domain.offer_expires(now, cfg.options.offer_window_days), state="open")
+                             expires_at=domain.offer_expires(now, cfg.options.offer_window_days), state=OfferState.OPEN)
         session.add(found)
         await session.flush()
         await add_event(session, make_event(Subject.DEBRIEF_OFFERED, DebriefOffered(
@@ -149,7 +160,7 @@ async def close(session: AsyncSession, req: DebriefClosed) -> None:
     """Nobody booked before the offer expired (the workflow's timer)."""
     found = await _offer_by_id(session, req.offer_id)
     result = await session.execute(update(DebriefOffer).where(DebriefOffer.id == found.id,
-                                                              DebriefOffer.state == "open")
+                                                              DebriefOffer.state == OfferState.OPEN)
                                    .values(state=req.outcome, outcome=req.outcome, closed_at=utcnow())
                                    .execution_options(synchronize_session=False))
     if result.rowcount == 1:
@@ -162,7 +173,7 @@ async def remind(session: AsyncSession, cfg: DebriefConfig, req: DebriefReminder
     """A day or an hour before the call; nothing for a call that moved or was cancelled
     since the workflow armed the timer (it re-arms for the new time)."""
     booking = await session.get(Booking, req.booking_id)
-    if booking is None or booking.state != "booked" or booking.starts_at != req.starts_at:
+    if booking is None or booking.state != BookingState.BOOKED or booking.starts_at != req.starts_at:
         return 0
     found = await _offer_by_id(session, booking.offer_id)
     staff = await directory.city_staff(session, found.city_id, Kind.DEBRIEF_REMINDER, fallback=found.email)
@@ -192,13 +203,13 @@ async def publish_slot(session: AsyncSession, principal: Principal, data: SlotCr
     now = utcnow()
     domain.check_slot(starts_at, ends_at, data.call_url, now)
     mine = (await session.execute(select(Slot.starts_at, Slot.ends_at).where(
-        Slot.auditor_id == principal.sub, Slot.state != "withdrawn", Slot.ends_at > now))).all()
+        Slot.auditor_id == principal.sub, Slot.state != SlotState.WITHDRAWN, Slot.ends_at > now))).all()
     domain.check_no_overlap(starts_at, ends_at, [(r.starts_at, r.ends_at) for r in mine])
     me = await session.get(Person, principal.sub)
     if me is not None:
         me.timezone = data.timezone  # the zone the slot page offers next time
     slot = Slot(id=new_id(), auditor_id=principal.sub, auditor_name=principal.name or (me.name if me else ""),
-                starts_at=starts_at, ends_at=ends_at, timezone=data.timezone, call_url=data.call_url, state="open")
+                starts_at=starts_at, ends_at=ends_at, timezone=data.timezone, call_url=data.call_url, state=SlotState.OPEN)
     session.add(slot)
     await session.flush()
     return slot
@@ -208,9 +219,9 @@ async def withdraw_slot(session: AsyncSession, principal: Principal, slot_id: st
     slot = await session.get(Slot, slot_id)
     if slot is None or (principal.role == Role.AUDITOR and slot.auditor_id != principal.sub):
         raise NotFound(f"no slot {slot_id}")
-    result = await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == "open")
-                                   .values(state="withdrawn").execution_options(synchronize_session=False))
-    if result.rowcount != 1 and slot.state != "withdrawn":
+    result = await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == SlotState.OPEN)
+                                   .values(state=SlotState.WITHDRAWN).execution_options(synchronize_session=False))
+    if result.rowcount != 1 and slot.state != SlotState.WITHDRAWN:
         raise SlotBooked("the slot is booked: move or cancel the call first")
     await session.refresh(slot)
     return slot
@@ -223,11 +234,11 @@ async def slots(session: AsyncSession, principal: Principal, *, mine: bool = Fal
     now = utcnow()
     q = select(Slot).order_by(Slot.starts_at)
     if principal.role == Role.CITY:
-        q = q.where(Slot.state == "open", Slot.starts_at > now)
+        q = q.where(Slot.state == SlotState.OPEN, Slot.starts_at > now)
     else:
         if mine:
             q = q.where(Slot.auditor_id == principal.sub)
-        q = q.where(Slot.state != "withdrawn")
+        q = q.where(Slot.state != SlotState.WITHDRAWN)
         if not include_past:
             q = q.where(Slot.ends_at > now)
     return list((await session.scalars(q)).all())
@@ -235,7 +246,7 @@ async def slots(session: AsyncSession, principal: Principal, *, mine: bool = Fal
 
 async def bookable_slots(session: AsyncSession, cfg: DebriefConfig) -> list[Slot]:
     earliest = utcnow() + timedelta(minutes=cfg.options.min_notice_minutes)
-    return list((await session.scalars(select(Slot).where(Slot.state == "open", Slot.starts_at >= earliest)
+    return list((await session.scalars(select(Slot).where(Slot.state == SlotState.OPEN, Slot.starts_at >= earliest)
                                        .order_by(Slot.starts_at))).all())
 
 
@@ -290,11 +301,11 @@ def _may_change(principal: Principal, found: DebriefOffer, booking: Booking | No
 async def _claim_slot(session: AsyncSession, slot_id: str, booking_id: str, cfg: DebriefConfig) -> Slot:
     """The one conditional UPDATE that decides a race for a slot: exactly one wins."""
     slot = await session.get(Slot, slot_id)
-    if slot is None or slot.state == "withdrawn":
+    if slot is None or slot.state == SlotState.WITHDRAWN:
         raise SlotTaken("the slot is no longer available", field="slot_id", reason="not available")
     domain.check_notice(slot.starts_at, utcnow(), timedelta(minutes=cfg.options.min_notice_minutes))
-    result = await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == "open")
-                                   .values(state="booked", booking_id=booking_id)
+    result = await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == SlotState.OPEN)
+                                   .values(state=SlotState.BOOKED, booking_id=booking_id)
                                    .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise SlotTaken("someone booked this slot first", field="slot_id", reason="taken")
@@ -303,8 +314,8 @@ async def _claim_slot(session: AsyncSession, slot_id: str, booking_id: str, cfg:
 
 
 async def _release_slot(session: AsyncSession, slot_id: str, *, withdraw: bool = False) -> None:
-    await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == "booked")
-                          .values(state="withdrawn" if withdraw else "open", booking_id=None)
+    await session.execute(update(Slot).where(Slot.id == slot_id, Slot.state == SlotState.BOOKED)
+                          .values(state=SlotState.WITHDRAWN if withdraw else SlotState.OPEN, booking_id=None)
                           .execution_options(synchronize_session=False))
 
 
@@ -314,13 +325,13 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
     if principal.role != Role.CITY:
         raise Forbidden("the city books its call")
     domain.check_offer_open(found.state, found.expires_at, utcnow())
-    if found.state == "booked":
+    if found.state == OfferState.BOOKED:
         raise AlreadyBooked("a call is booked already: move or cancel it")
     booking_id = new_id()
     # The offer first: two staff members of one city cannot both book.
     result = await session.execute(update(DebriefOffer).where(DebriefOffer.id == found.id,
-                                                              DebriefOffer.state == "open")
-                                   .values(state="booked", booking_id=booking_id)
+                                                              DebriefOffer.state == OfferState.OPEN)
+                                   .values(state=OfferState.BOOKED, booking_id=booking_id)
                                    .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise AlreadyBooked("a call was booked meanwhile")
@@ -328,7 +339,7 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
     now = utcnow()
     booking = Booking(id=booking_id, offer_id=found.id, submission_id=submission_id, city_id=found.city_id,
                       slot_id=slot.id, auditor_id=slot.auditor_id, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                      call_url=slot.call_url, sequence=0, state="booked", booked_by=principal.sub,
+                      call_url=slot.call_url, sequence=0, state=BookingState.BOOKED, booked_by=principal.sub,
                       changed_by=principal.sub, created_at=now, updated_at=now)
     session.add(booking)
     await session.flush()
@@ -337,7 +348,7 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
                                         submission_id=submission_id, city_id=found.city_id,
                                         correlation_id=booking.id))
     await _tell_booked(session, booking)
-    await _mail_change(session, cfg, found, booking, slot, "booked", by=principal)
+    await _mail_change(session, cfg, found, booking, slot, BookingChange.BOOKED, by=principal)
     return booking
 
 
@@ -346,7 +357,7 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
     found = await visible_offer(session, principal, submission_id)
     booking = await current_booking(session, found)
     _may_change(principal, found, booking)
-    if found.state != "booked" or booking is None or booking.state != "booked":
+    if found.state != OfferState.BOOKED or booking is None or booking.state != BookingState.BOOKED:
         domain.check_offer_open(found.state, found.expires_at, utcnow())
         raise NotBooked("no call is booked: book one")
     if slot_id == booking.slot_id:
@@ -356,7 +367,7 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
     if principal.role == Role.AUDITOR and slot.auditor_id != principal.sub:
         raise Forbidden("an auditor moves a call to one of their own slots")
     await _release_slot(session, booking.slot_id)
-    result = await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == "booked",
+    result = await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == BookingState.BOOKED,
                                                           Booking.sequence == booking.sequence)
                                    .values(slot_id=slot.id, auditor_id=slot.auditor_id, starts_at=slot.starts_at,
                                            ends_at=slot.ends_at, call_url=slot.call_url,
@@ -370,7 +381,7 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
         **_booked_fields(booking), previous_starts_at=previous, by=principal.role.value),
         submission_id=submission_id, city_id=found.city_id, correlation_id=booking.id))
     await _tell_booked(session, booking)
-    await _mail_change(session, cfg, found, booking, slot, "rescheduled", by=principal, previous=previous)
+    await _mail_change(session, cfg, found, booking, slot, BookingChange.RESCHEDULED, by=principal, previous=previous)
     return booking
 
 
@@ -381,15 +392,15 @@ async def cancel(session: AsyncSession, cfg: DebriefConfig, principal: Principal
     found = await visible_offer(session, principal, submission_id)
     booking = await current_booking(session, found)
     _may_change(principal, found, booking)
-    if found.state != "booked" or booking is None:
+    if found.state != OfferState.BOOKED or booking is None:
         raise NotBooked("no call is booked")
-    return await _cancel(session, cfg, found, booking, principal, reason=reason, reopen="open")
+    return await _cancel(session, cfg, found, booking, principal, reason=reason, reopen=OfferState.OPEN)
 
 
 async def _cancel(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer, booking: Booking,
-                  principal: Principal, *, reason: str, reopen: str) -> Booking:
-    result = await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == "booked")
-                                   .values(state="cancelled", sequence=booking.sequence + 1,
+                  principal: Principal, *, reason: str, reopen: OfferState) -> Booking:
+    result = await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == BookingState.BOOKED)
+                                   .values(state=BookingState.CANCELLED, sequence=booking.sequence + 1,
                                            changed_by=principal.sub, updated_at=utcnow())
                                    .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -407,8 +418,8 @@ async def _cancel(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer
                          DebriefCancellation(booking_id=booking.id))
     slot = await session.get(Slot, booking.slot_id)
     assert slot is not None
-    await _mail_change(session, cfg, found, booking, slot, "cancelled", by=principal,
-                       still_open=reason != "declined")
+    await _mail_change(session, cfg, found, booking, slot, BookingChange.CANCELLED, by=principal,
+                       still_open=reason != DebriefEnding.DECLINED)
     return booking
 
 
@@ -420,9 +431,9 @@ async def decline(session: AsyncSession, cfg: DebriefConfig, principal: Principa
         raise Forbidden("the city declines its call")
     domain.check_offer_open(found.state, found.expires_at, utcnow())
     booking = await current_booking(session, found)
-    if found.state == "booked" and booking is not None:
-        await _cancel(session, cfg, found, booking, principal, reason="declined", reopen="open")
-    return await _complete(session, found, "declined", "", expected="open")
+    if found.state == OfferState.BOOKED and booking is not None:
+        await _cancel(session, cfg, found, booking, principal, reason=DebriefEnding.DECLINED, reopen=OfferState.OPEN)
+    return await _complete(session, found, DebriefEnding.DECLINED, "", expected=OfferState.OPEN)
 
 
 async def record_outcome(session: AsyncSession, principal: Principal, submission_id: str,
@@ -431,23 +442,23 @@ async def record_outcome(session: AsyncSession, principal: Principal, submission
     found = await visible_offer(session, principal, submission_id)
     booking = await current_booking(session, found)
     if principal.role != Role.AUDITOR or booking is None or booking.auditor_id != principal.sub:
-        if found.state in ("completed", "declined", "expired"):
+        if found.state in CLOSED_OFFERS:
             raise OfferClosed(f"the debrief is {found.state}", state=found.state)
         if booking is None:
             raise NotBooked("no call is booked")
         raise Forbidden("the auditor of the call records its outcome")
     domain.check_outcome(data.outcome, booking.starts_at, utcnow())
-    await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == "booked")
-                          .values(state="completed", updated_at=utcnow())
+    await session.execute(update(Booking).where(Booking.id == booking.id, Booking.state == BookingState.BOOKED)
+                          .values(state=BookingState.COMPLETED, updated_at=utcnow())
                           .execution_options(synchronize_session=False))
-    return await _complete(session, found, data.outcome, data.notes, expected="booked")
+    return await _complete(session, found, data.outcome, data.notes, expected=OfferState.BOOKED)
 
 
-async def _complete(session: AsyncSession, found: DebriefOffer, outcome: str, notes: str, *,
-                    expected: str) -> DebriefOffer:
+async def _complete(session: AsyncSession, found: DebriefOffer, outcome: DebriefEnding, notes: str, *,
+                    expected: OfferState) -> DebriefOffer:
     result = await session.execute(update(DebriefOffer).where(DebriefOffer.id == found.id,
                                                               DebriefOffer.state == expected)
-                                   .values(state="declined" if outcome == "declined" else "completed",
+                                   .values(state=OfferState.DECLINED if outcome == DebriefEnding.DECLINED else OfferState.COMPLETED,
                                            outcome=outcome, notes=notes, closed_at=utcnow())
                                    .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -470,7 +481,7 @@ async def _tell_booked(session: AsyncSession, booking: Booking) -> None:
 
 async def bookings_of(session: AsyncSession, principal: Principal, *, include_past: bool = False) -> list[Booking]:
     """An auditor's booked calls (an operator: everyone's)."""
-    q = select(Booking).where(Booking.state == "booked").order_by(Booking.starts_at)
+    q = select(Booking).where(Booking.state == BookingState.BOOKED).order_by(Booking.starts_at)
     if principal.role == Role.AUDITOR:
         q = q.where(Booking.auditor_id == principal.sub)
     if not include_past:
@@ -491,14 +502,14 @@ def _prefs(cfg: DebriefConfig) -> dict:
     return {"preferences_url": f"{cfg.public_url}/booking/preferences"}
 
 
-CITY_KIND = {"booked": Kind.DEBRIEF_BOOKED, "rescheduled": Kind.DEBRIEF_RESCHEDULED,
-             "cancelled": Kind.DEBRIEF_CANCELLED}
-AUDITOR_KIND = {"booked": Kind.AUDITOR_DEBRIEF_BOOKED, "rescheduled": Kind.AUDITOR_DEBRIEF_RESCHEDULED,
-                "cancelled": Kind.AUDITOR_DEBRIEF_CANCELLED}
+CITY_KIND = {BookingChange.BOOKED: Kind.DEBRIEF_BOOKED, BookingChange.RESCHEDULED: Kind.DEBRIEF_RESCHEDULED,
+             BookingChange.CANCELLED: Kind.DEBRIEF_CANCELLED}
+AUDITOR_KIND = {BookingChange.BOOKED: Kind.AUDITOR_DEBRIEF_BOOKED, BookingChange.RESCHEDULED: Kind.AUDITOR_DEBRIEF_RESCHEDULED,
+                BookingChange.CANCELLED: Kind.AUDITOR_DEBRIEF_CANCELLED}
 
 
 async def _mail_change(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer, booking: Booking, slot: Slot,
-                       what: str, *, by: Principal, previous: datetime | None = None,
+                       what: BookingChange, *, by: Principal, previous: datetime | None = None,
                        still_open: bool = True) -> None:
     """The city's staff and the auditor each get the news and the invite (REQUEST with the
     booking's SEQUENCE, or CANCEL), the call's times in their own zone."""
@@ -509,7 +520,7 @@ async def _mail_change(session: AsyncSession, cfg: DebriefConfig, found: Debrief
         auditor = Recipient(email="", name=slot.auditor_name, user_id=booking.auditor_id)
     auditor = Recipient(email=auditor.email, language=auditor.language, name=auditor.name or slot.auditor_name,
                         user_id=auditor.user_id, timezone=slot.timezone)
-    method = "CANCEL" if what == "cancelled" else "REQUEST"
+    method = "CANCEL" if what == BookingChange.CANCELLED else "REQUEST"
     attendees = tuple((p.email, p.name) for p in everyone) + ((auditor.email, auditor.name),) * bool(auditor.email)
 
     def ics(person: Recipient) -> str:
@@ -523,7 +534,7 @@ async def _mail_change(session: AsyncSession, cfg: DebriefConfig, found: Debrief
     context = {"city_name": found.city_name, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
                "previous_starts_at": previous, "call_url": booking.call_url, "auditor_name": auditor.name,
                "by": by.role.value, "booking_url": cfg.booking_url(found.submission_id),
-               "slots_url": cfg.slots_url(found.submission_id), "offer_open": found.state == "open" and still_open,
+               "slots_url": cfg.slots_url(found.submission_id), "offer_open": found.state == OfferState.OPEN and still_open,
                "expires_at": found.expires_at, **_prefs(cfg)}
     cause = domain.debrief_cause(booking.id, booking.sequence, what)
     await mails.queue(session, cause=cause, kind=CITY_KIND[what], recipients=staff, context=context,

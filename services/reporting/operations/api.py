@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from certification.contract import TaskQueue
+from certification.contract import Stage, TaskQueue, WaitingFor
 from services.reporting.operations import service as operations
 from services.reporting.errors import NoFailedStep
 from services.reporting.models import PipelineEntry
@@ -66,9 +66,9 @@ class Certification(BaseModel):
     city_name: str
     cycle: str
     region: str | None
-    stage: str
+    stage: Stage
     stage_since: datetime
-    waiting_for: str
+    waiting_for: WaitingFor
     detail: str
     auditor_id: str | None
     auditor_name: str | None = None
@@ -76,6 +76,7 @@ class Certification(BaseModel):
     due_at: datetime | None
     overdue: bool
     failing: str
+    failing_step: str = ""  # the activity's name, while `waiting_for` is an operator
     tier: str | None
     percent: int | None
     report_id: str | None

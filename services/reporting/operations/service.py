@@ -7,6 +7,7 @@ knows (an activity retrying, a workflow task failing), from Temporal itself."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from certification.contract import SearchAttributes, Signal, Stage, StepRetry
 from shared.errors import NotFound
 from shared.infra.outbox import add_event
 
+REFERENCE = re.compile(r"[0-9a-f]{8}")
 FINISHED = (Stage.COMPLETED.value, Stage.WITHDRAWN.value)
 # The review clock runs in these stages (paused in clarification, but still owed).
 UNDER_REVIEW = (Stage.IN_REVIEW.value, Stage.CLARIFICATION.value)
@@ -48,13 +50,23 @@ async def waiting(session: AsyncSession, *, older_than: timedelta | None = None,
 
 
 async def listing(session: AsyncSession, *, now: datetime, stage: str | None = None, cycle: str | None = None,
-                  older_than: timedelta | None = None, limit: int = 500) -> list[PipelineEntry]:
-    """Certifications by stage (open ones when no stage is chosen) and cycle, longest in
-    their stage first."""
+                  older_than: timedelta | None = None, city: str | None = None, auditor: str | None = None,
+                  limit: int = 500) -> list[PipelineEntry]:
+    """Certifications by stage (open ones when no stage is chosen), cycle, a part of the
+    city's name (any case) and the auditor who holds the review or asked for its sign-off,
+    longest in their stage first."""
     query = select(PipelineEntry)
     query = query.where(PipelineEntry.stage == stage) if stage else query.where(PipelineEntry.stage.not_in(FINISHED))
     if cycle:
         query = query.where(PipelineEntry.cycle == cycle)
+    if city and city.strip():
+        by_name = PipelineEntry.city_name.icontains(city.strip(), autoescape=True)
+        # The reference a city quotes from its portal ("0635-6B6B": its submission's first 8 hex digits).
+        ref = city.strip().replace("-", "").lower()
+        query = query.where(by_name | PipelineEntry.submission_id.startswith(ref) if REFERENCE.fullmatch(ref)
+                            else by_name)
+    if auditor:
+        query = query.where((PipelineEntry.auditor_id == auditor) | (PipelineEntry.signoff_by == auditor))
     if older_than is not None:
         query = query.where(PipelineEntry.stage_since <= now - older_than)
     return list((await session.scalars(query.order_by(PipelineEntry.stage_since).limit(limit))).all())
@@ -158,6 +170,16 @@ async def timeline_of(session: AsyncSession, submission_id: str) -> tuple[list[t
     lines = [timeline.describe(r.subject, r.payload, r.occurred_at) for r in rows]
     return lines, await people(session, {line.actor_id for line in lines if line.actor_id}
                                | {line.params.get("auditor_id", "") for line in lines} - {""})
+
+
+async def auditors(session: AsyncSession) -> dict[str, str]:
+    """Everyone who holds a review or asked for a sign-off in an open certification, by
+    name (for the filter)."""
+    rows = (await session.execute(select(PipelineEntry.auditor_id, PipelineEntry.signoff_by).where(
+        PipelineEntry.stage.not_in(FINISHED)))).all()
+    ids = {i for row in rows for i in row if i}
+    names = await people(session, ids)
+    return dict(sorted(((i, names.get(i, i)) for i in ids), key=lambda kv: kv[1].casefold()))
 
 
 async def people(session: AsyncSession, ids: set[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from shared.catalog import Catalog, Resource
+from shared.catalog import Catalog, Resource, places
 from shared.catalog.geography import POPULATION_BANDS, REGIONS, population_band, region_for
 from shared.i18n import languages
 from shared.scoring.benchmarks import MIN_COHORT, CohortSnapshot, PublishedBenchmarks
@@ -79,7 +79,7 @@ def build_document(
     cycle: str,
     city: CityInput | Mapping[str, Any],
     result: ScoreResult,
-    path: Path | None,
+    path: Path,
     changes: Iterable[ChangeInput | Mapping[str, Any]] = (),
     benchmarks: PublishedBenchmarks,
     language: str,
@@ -100,6 +100,9 @@ def build_document(
     if result.catalog_version != catalog.version:
         raise ReportInputError("result", f"was scored on catalog {result.catalog_version!r}, "
                                          f"the report is for {catalog.version!r}")
+    if path is None or path.simulation.current_tier != result.tier:
+        raise ReportInputError("path", "must be the path from the tier scoring gave "
+                                       f"({result.tier or 'not certified'})")
     facts = city_facts(city, catalog)
     audited = _changes(catalog, changes, result)
 
@@ -183,15 +186,23 @@ def city_facts(city: CityInput | Mapping[str, Any], catalog: Catalog, field: str
                                f"{catalog.eligibility.min_population:,} residents required")
     if band not in POPULATION_BANDS:
         raise ReportInputError(f"{field}.population_band", f"unknown population band {band!r}")
+    # The state as its ISO 3166-2 code. What names no subdivision of the country is refused
+    # when the region has to be derived from it; with the region given (the service's own
+    # record) a legacy value the data migration could not place is shown as it is.
+    state = places.normalise(city.country, city.state or "")
+    if state is None and city.region is None:
+        raise ReportInputError(f"{field}.state", f"{city.state!r} is not a state or province of {city.country} "
+                                                 f"(an ISO 3166-2 code, e.g. US-IL)")
+    state = (city.state if state is None else state) or None
     region = city.region
     if region is None:
         try:
-            region = region_for(city.country, city.state)
+            region = region_for(city.country, state)
         except ValueError as exc:
             raise ReportInputError(f"{field}.state", str(exc)) from None
     if region is not None and region not in REGIONS:
         raise ReportInputError(f"{field}.region", f"unknown region {region!r}")
-    return CityFacts(name=city.name, population=city.population, state=city.state,
+    return CityFacts(name=city.name, population=city.population, state=state,
                      country=city.country, region=region, population_band=str(band))
 
 
@@ -254,11 +265,11 @@ def _area_average(snapshot: CohortSnapshot, area_id: str) -> int | None:
     return snapshot.area_average.get(area_id)  # missing: not every city scored on it
 
 
-def _next_tier(catalog: Catalog, path: Path | None, band: CohortSnapshot,
+def _next_tier(catalog: Catalog, path: Path, band: CohortSnapshot,
                everyone: CohortSnapshot, audited: Mapping[str, list[AuditedChange]],
                offered: list[Resource]) -> NextTier | None:
     """Scoring's way to the next tier, with each step's texts, adoption and resources."""
-    if path is None or path.simulation.target_tier is None:
+    if path.simulation.target_tier is None:
         return None
     sim, ranked_by = path.simulation, path.ranked_by
     steps = tuple(

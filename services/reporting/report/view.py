@@ -14,6 +14,7 @@ from pathlib import Path
 
 from services.reporting.report.charts import COLORS, Chart, Series, bar_chart
 from services.reporting.report.document import AreaSection, CriterionLine, ReportDocument, Text
+from shared.catalog import places
 from shared.i18n import Translator, languages
 from shared.scoring.engine import Response
 
@@ -211,6 +212,7 @@ class Closing:
     debrief_intro: str
     debrief_action: str
     debrief_url: str | None
+    debrief_link: str  # the link's words on screens (paper prints the address itself)
     about_heading: str
     verification: Verification | None
     about_code_note: str | None  # said instead of a code
@@ -327,7 +329,8 @@ class _Words:
         doc, t = self.doc, self.t
         city = doc.city
         country = self.locale.territories.get(city.country, city.country)
-        where = " · ".join([f"{city.state}, {country}" if city.state else country,
+        state = places.name(city.state, self.lang) if city.state else ""
+        where = " · ".join([f"{state}, {country}" if state else country,
                             t("cover.population", population=t.number(city.population)),
                             t("cover.issued", date=t.date(doc.rendered_at))])
         tier_ids = [x.id for x in doc.tiers]
@@ -499,6 +502,7 @@ class _Words:
         return Closing(
             debrief_heading=t("debrief.heading"), debrief_intro=t("debrief.intro"),
             debrief_action=t("debrief.book") if doc.debrief_url else t("debrief.ask"), debrief_url=doc.debrief_url,
+            debrief_link=t("debrief.link"),
             about_heading=t("about.heading"), verification=self.verification(), about_code_note=code_note,
             about=(t("about.scoring", total=t.number(doc.total)),
                    t("about.benchmarks", cycle=doc.cycle, count=t.words(doc.min_cohort)),

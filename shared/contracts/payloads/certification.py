@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from shared.contracts.vocabulary import ReplayStatus, Stage, WaitingFor
+
 
 class StatusChanged(BaseModel):
     submission_id: str
-    status: str
-    previous: str | None = None
+    status: Stage
+    previous: Stage | None = None
     detail: str = ""
     # Who or what the submission waits for now (auditor, city, ...): for operators.
-    waiting_for: str = ""
+    waiting_for: WaitingFor = WaitingFor.NOTHING
 
 
 class StepFailed(BaseModel):
@@ -19,7 +21,7 @@ class StepFailed(BaseModel):
     at its stage for an operator to correct the cause and retry the step."""
 
     submission_id: str
-    stage: str
+    stage: Stage
     step: str  # the activity's name, e.g. scoring.score_submission
     error: str
 
@@ -28,7 +30,7 @@ class StepRetried(BaseModel):
     """An operator asked the workflow to run a failed step again."""
 
     submission_id: str
-    stage: str
+    stage: Stage
     step: str
     by: str = ""
 
@@ -58,7 +60,6 @@ class ReplayRequested(BaseModel):
 class MessageReplayed(BaseModel):
     service: str
     parked_id: int
-    # processed | duplicate (already handled) | already_replayed | failed
-    status: str
+    status: ReplayStatus
     error: str = ""
     requested_by: str = ""

@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from shared.contracts.submission import EvidenceItem
+from shared.contracts.vocabulary import RegistrationRefusal, Role
+from shared.i18n import Lang
 
 
 class RegistrationRequested(BaseModel):
@@ -16,7 +18,7 @@ class RegistrationRequested(BaseModel):
     email: str
     contact_name: str
     city_name: str
-    language: str = "en"
+    language: Lang = "en"
     confirm_url: str
     expires_at: datetime
 
@@ -27,9 +29,9 @@ class RegistrationRefused(BaseModel):
     mail); the API answers every registration request the same way."""
 
     email: str
-    language: str = "en"
+    language: Lang = "en"
     city_name: str
-    reason: str  # account_exists | city_registered
+    reason: RegistrationRefusal
 
 
 class UserRegistered(BaseModel):
@@ -39,9 +41,9 @@ class UserRegistered(BaseModel):
     user_id: str
     email: str
     name: str = ""
-    role: str
+    role: Role
     city_id: str | None = None
-    language: str = "en"
+    language: Lang = "en"
 
 
 class CityProfile(BaseModel):
@@ -49,13 +51,14 @@ class CityProfile(BaseModel):
 
     city_id: str
     name: str
-    state: str = ""
+    state: str = Field(default="", description="ISO 3166-2 subdivision code (US-IL, CA-ON); empty where the "
+                                               "country has none (shared.catalog.places)")
     country: str
     population: int
     region: str | None = None
     population_band: str | None = None
     timezone: str = "UTC"
-    language: str = "en"
+    language: Lang = "en"
 
 
 class SubmissionSubmitted(BaseModel):

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from shared.contracts.vocabulary import DebriefEnding
+
 
 class DebriefOffered(BaseModel):
     submission_id: str
@@ -47,7 +49,7 @@ class DebriefCompleted(BaseModel):
 
     submission_id: str
     offer_id: str
-    outcome: str  # held | no_show | declined | expired
+    outcome: DebriefEnding
     notes: str = ""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from shared.i18n import Lang
+
 
 class ReportReady(BaseModel):
     submission_id: str
@@ -11,7 +13,7 @@ class ReportReady(BaseModel):
     object_key: str | None = None
     city_id: str | None = None
     cycle: str = ""
-    language: str = "en"
+    language: Lang = "en"
     tier: str | None = None
     url: str | None = None
     verification_code: str | None = None

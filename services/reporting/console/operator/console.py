@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +16,6 @@ from shared.infra.auth import Role
 from shared.web.pages import CSP, Console, NavItem, Page, signed_in
 
 HERE = Path(__file__).parent
-_FAILED_STEP = re.compile(r"^operator \(failed step (.+)\)$")
 # The live page runs its one script (static/operator.js: server-sent events, panel
 # refresh); every other console forbids scripts. Same origin only.
 LIVE_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
@@ -37,12 +35,18 @@ def _globals(page: Page) -> dict:
     def tier(tier_id: str | None) -> str:
         return catalog_texts.tier_name(tier_id, page.lang) if tier_id else page.t("operator.no_tier")
 
-    def wait_text(value: str | None) -> str:
-        """What a certification waits for, in the page's language."""
+    def step_name(step: str | None) -> str:
+        """A workflow step (an activity's name) in words."""
+        key = f"steps.{step}"
+        return page.t(key) if step and page.t.has(key) else page.t("operator.a_step")
+
+    def wait_text(value: str | None, step: str = "") -> str:
+        """What a certification waits for, in the page's language (for an operator: which
+        failed step, when the page knows it)."""
         if not value:
             return "—"
-        if failed := _FAILED_STEP.match(value):
-            return page.t("waiting.failed_step", step=failed[1])
+        if value == WaitingFor.OPERATOR and step:
+            return page.t("waiting.failed_step", step=step_name(step))
         try:
             return page.t(f"waiting.{WaitingFor(value).name.lower()}")
         except ValueError:
@@ -53,7 +57,7 @@ def _globals(page: Page) -> dict:
         return page.t(key) if value and page.t.has(key) else (value or "—")
 
     return {"age": age, "stage_name": stage_name, "tier_name": tier, "under_review": UNDER_REVIEW,
-            "wait_text": wait_text, "outcome": outcome}
+            "wait_text": wait_text, "outcome": outcome, "step_name": step_name, "signoff": WaitingFor.SIGNOFF.value}
 
 
 OPERATOR = Console(

@@ -51,7 +51,8 @@ async def overview(page: OperatorPage, cycle: str | None = None) -> HTMLResponse
         parked = await operations.parked(session)
         mails = await operations.mail_failures(session, limit=20)
         changed = await operations.last_change(session)
-        names = await operations.people(session, {e.auditor_id for e in [*waiting, *breaches] if e.auditor_id})
+        names = await operations.people(session, {i for e in [*waiting, *breaches] for i in (e.auditor_id, e.signoff_by)
+                                                  if i})
     problems, engine_error = await _engine_problems(page)
     cycles = sorted({c for c, _, _ in counts}, reverse=True)
     matrix = {(c, s): n for c, s, n in counts}
@@ -63,7 +64,8 @@ async def overview(page: OperatorPage, cycle: str | None = None) -> HTMLResponse
 
 @router.get("/submissions")
 async def submissions(page: OperatorPage, stage: str | None = None, cycle: str | None = None,
-                      older_than: str | None = None) -> HTMLResponse:
+                      older_than: str | None = None, city: str | None = None,
+                      auditor: str | None = None) -> HTMLResponse:
     errors, age = [], None
     if older_than:
         try:
@@ -72,13 +74,18 @@ async def submissions(page: OperatorPage, stage: str | None = None, cycle: str |
             errors.append(FieldError("older_than", page.t("operator.older_than_invalid")))
     async with page.runtime.db.sessionmaker() as session:
         rows = await operations.listing(session, now=datetime.now(UTC), stage=stage or None, cycle=cycle or None,
-                                        older_than=age)
+                                        older_than=age, city=(city or "")[:200] or None, auditor=auditor or None)
         cycles = sorted({c for c, _, _ in await operations.stage_counts(session)}, reverse=True)
-        names = await operations.people(session, {e.auditor_id for e in rows if e.auditor_id})
-    return page.render("operator_submissions.html", names=names, status_code=422 if errors else 200,
-                       title=page.t("operator.submissions_title"), nav="submissions", rows=rows, stages=STAGES,
-                       cycles=cycles, errors=errors,
-                       chosen={"stage": stage or "", "cycle": cycle or "", "older_than": older_than or ""})
+        auditors = await operations.auditors(session)
+        names = {**auditors, **await operations.people(
+            session, {i for e in rows for i in (e.auditor_id, e.signoff_by) if i and i not in auditors})}
+    return _live(page.render(
+        "operator_submissions.html", names=names, status_code=422 if errors else 200,
+        title=page.t("operator.submissions_title"), nav="submissions", rows=rows, stages=STAGES,
+        cycles=cycles, auditors=auditors, errors=errors, live=True, now=datetime.now(UTC),
+        refresh_url=page.request.url.path + (f"?{page.request.url.query}" if page.request.url.query else ""),
+        chosen={"stage": stage or "", "cycle": cycle or "", "older_than": older_than or "", "city": city or "",
+                "auditor": auditor or ""}))
 
 
 @router.get("/submissions/{submission_id}")
@@ -91,12 +98,17 @@ async def submission(page: OperatorPage, submission_id: str) -> HTMLResponse:
             if entry is None:
                 raise
             lines, names = [], {}
+        if entry is not None:
+            names = {**names, **await operations.people(
+                session, {i for i in (entry.auditor_id, entry.signoff_by) if i and i not in names})}
     temporal_ui = page.runtime.settings.temporal.ui_url
-    return page.render("operator_timeline.html", title=page.t("operator.timeline_title",
-                                                               city=entry.city_name if entry else submission_id),
-                       nav="submissions", entry=entry, lines=lines, names=names, submission_id=submission_id,
-                       temporal_url=f"{temporal_ui}/namespaces/{page.runtime.settings.temporal.namespace}"
-                                    f"/workflows/certification-{submission_id}" if temporal_ui else None)
+    return _live(page.render(
+        "operator_timeline.html", title=page.t("operator.timeline_title",
+                                               city=entry.city_name if entry else submission_id),
+        nav="submissions", entry=entry, lines=lines, names=names, submission_id=submission_id, live=True,
+        now=datetime.now(UTC),
+        temporal_url=f"{temporal_ui}/namespaces/{page.runtime.settings.temporal.namespace}"
+                     f"/workflows/certification-{submission_id}" if temporal_ui else None))
 
 
 @router.post("/submissions/{submission_id}/retry-step")

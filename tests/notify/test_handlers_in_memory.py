@@ -1,0 +1,62 @@
+"""Notify's event handlers on FastStream's in-memory broker: the same subscribers the
+service registers (durable, idempotent, parking), fed without a NATS server. Fast checks of
+what each handler does; tests/notify/test_notify_end_to_end.py and the resilience suite
+prove the same wiring over a real JetStream."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.notify import directory
+from services.notify.main import build
+from services.notify.models import Mail
+from shared.contracts.events import RegistrationRequested, Subject, UserRegistered, make_event
+from shared.contracts.vocabulary import Role
+from shared.infra.tables import parked_messages, processed_events
+from tests.inmemory import deliver, on_test_broker
+
+
+@pytest.fixture
+async def notify(tmp_path):
+    async with on_test_broker(build, "notify", tmp_path) as service:
+        yield service
+
+
+async def count(runtime, query) -> int:
+    async with runtime.db.sessionmaker() as session:
+        return (await session.execute(query)).scalar_one()
+
+
+async def test_a_registered_auditor_becomes_someone_notify_can_mail(notify):
+    runtime, broker = notify
+    await deliver(broker, make_event(Subject.USER_REGISTERED, UserRegistered(
+        user_id="u-1", email="ana@audit.example", name="Ana Ramos", role=Role.AUDITOR, language="es")))
+    async with runtime.db.sessionmaker() as session:
+        person = await directory.person(session, "u-1")
+    assert person is not None and (person.email, person.name, person.language) == ("ana@audit.example",
+                                                                                   "Ana Ramos", "es")
+
+
+async def test_a_redelivered_registration_queues_one_mail(notify):
+    runtime, broker = notify
+    event = make_event(Subject.REGISTRATION_REQUESTED, RegistrationRequested(
+        registration_id="r-1", email="mayor@springfield.example", contact_name="Lisa", city_name="Springfield",
+        confirm_url="https://portal.example/confirm/t", expires_at=datetime.now(UTC) + timedelta(days=1)))
+    await deliver(broker, event)
+    await deliver(broker, event)  # JetStream redelivers after a lost ack
+    assert await count(runtime, select(func.count()).select_from(Mail)
+                       .where(Mail.to == "mayor@springfield.example")) == 1
+    assert await count(runtime, select(func.count()).select_from(processed_events)
+                       .where(processed_events.c.event_id == str(event.event_id))) == 1
+
+
+async def test_a_message_that_is_no_event_is_parked_for_an_operator(notify):
+    runtime, broker = notify
+    await broker.publish(b"{not json", Subject.USER_REGISTERED, headers={"Nats-Msg-Id": "junk-1"})
+    async with runtime.db.sessionmaker() as session:
+        parked = (await session.execute(select(parked_messages))).mappings().all()
+    assert [(p["consumer"], p["event_id"]) for p in parked] == [("notify-people", "junk-1")]
+    assert "not a valid event envelope" in parked[0]["error"]
