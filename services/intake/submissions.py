@@ -166,7 +166,7 @@ async def freeze(session: AsyncSession, assessment: Assessment, city: City, subm
         SubmissionSubmitted(submission_id=sub.id, city_id=city.id, cycle=sub.cycle,
                             catalog_version=sub.catalog_version, answered=len(responses),
                             evidence_count=len(frozen.evidence), city_name=city.name,
-                            contact_email=city.contact_email),
+                            contact_email=city.contact_email, submitted_by=sub.submitted_by),
         submission_id=sub.id, city_id=city.id, correlation_id=sub.id,
     ))
     return sub

@@ -174,6 +174,9 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     assert served.ok and served.headers["content-type"] == "application/pdf"
     assert served.headers["content-disposition"].startswith("inline") and await served.body() == FILES["DG1"][1]
     await check_page(ana, "criterion")
+    # Where explanations are written, the language the city reads them in.
+    await expect(ana.get_by_text("The city reads its report in English: write the explanation in English.")
+                 ).to_be_visible()
     await decide_with_mouse(ana, "DG1")
     await ana.get_by_role("button", name="Save and next").click()
     await ana.wait_for_url(f"**{case_url}/criteria/DG2?done=saved_previous")

@@ -139,3 +139,16 @@ async def test_operators_find_certifications_by_city_name_and_by_auditor(reporti
         await deliver(broker, e)
     found = await operator_page(runtime, "/operator/submissions?city=0635-AB6B")
     assert rows(found) == set() and "Quoted City" in found
+
+
+async def test_the_timeline_names_the_city_staff_member_who_submitted(reporting):
+    runtime, broker = reporting
+    lisa = make_event(Subject.USER_REGISTERED, UserRegistered(
+        user_id="u-lisa", email="lisa@springfield.gov", name="Lisa Simpson", role=Role.CITY, city_id="c-s-9"))
+    submitted = make_event(Subject.SUBMISSION_SUBMITTED, SubmissionSubmitted(
+        submission_id="s-9", city_id="c-s-9", cycle="2026", catalog_version="wwc-2019", answered=45,
+        evidence_count=20, city_name="Springfield", submitted_by="u-lisa"), submission_id="s-9", city_id="c-s-9")
+    for e in (lisa, submitted):
+        await deliver(broker, e)
+    page = await operator_page(runtime, "/operator/submissions/s-9")
+    assert "Submitted for cycle 2026" in page and "by Lisa Simpson" in page

@@ -14,7 +14,7 @@ from shared.contracts.events import Subject
 
 # subject -> (key, the payload field naming who acted, the payload fields shown)
 _LINES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    Subject.SUBMISSION_SUBMITTED: ("submitted", None, ("cycle", "answered", "evidence_count")),
+    Subject.SUBMISSION_SUBMITTED: ("submitted", "submitted_by", ("cycle", "answered", "evidence_count")),
     Subject.SUBMISSION_WITHDRAWN: ("withdrawn", None, ("reason",)),
     Subject.STATUS_CHANGED: ("stage", None, ("status", "waiting_for", "detail")),
     Subject.STEP_FAILED: ("step_failed", None, ("step", "error")),

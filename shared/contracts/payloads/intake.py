@@ -70,6 +70,8 @@ class SubmissionSubmitted(BaseModel):
     evidence_count: int
     city_name: str = ""
     contact_email: str | None = None
+    # The city's staff member who submitted (operators' timelines name them).
+    submitted_by: str | None = None
 
 
 class SubmissionWithdrawn(BaseModel):
