@@ -29,9 +29,12 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# The first start writes this install's own secret into var/auth-secret (a set
+# WWC_AUTH_SECRET wins); services refuse the one published in the repository.
 run: install
 	@mkdir -p var
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+	@$(VENV)/bin/python -m devtools.devsecret var/auth-secret
+	WWC_AUTH_SECRET="$${WWC_AUTH_SECRET:-$$(cat var/auth-secret)}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 # Debian's Chromium drives the browser tests (Playwright may not download its own).
 # The Certification Report's PDF is Typst's, set in Lato (fonts-lato); its tests read the

@@ -56,6 +56,8 @@ class ProcessStack:
             "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
             "WWC_VAR_DIR": str(root / "var"), "WWC_PUBLIC_HOST": devstack.HOST,
             "WWC_AUTH_SECRET": secrets.token_hex(32),
+            # Cohorts register from this one client: registration's per-client windows open.
+            "WWC_INTAKE_REGISTRATION_LIMITS_PER_CLIENT": "100000/minute",
             "WWC_NATS_URL": infra["nats"].url, "WWC_TEMPORAL_ADDRESS": infra["temporal"].address,
             "WWC_S3_ENDPOINT": infra["s3"].endpoint, "WWC_S3_ACCESS_KEY": s3_key, "WWC_S3_SECRET_KEY": s3_secret,
             "WWC_SMTP_HOST": devstack.HOST, "WWC_SMTP_PORT": str(infra["smtp"].port),

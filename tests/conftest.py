@@ -4,6 +4,7 @@ an SMTP sink, started from their PyPI packages on free ports; PostgreSQL when re
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,13 @@ from devtools import devstack
 from shared.infra.auth import Principal, Role, issue_token
 from shared.infra.settings import AuthSettings
 from devtools.harness import Infra, Stack, postgres_available
+
+# The one environment where services accept the development secret published in the
+# repository (tests mint tokens with it); subprocesses inherit it.
+os.environ.setdefault("WWC_ENV", "test")
+# Tests register many cities from one client (the test process): registration's per-client
+# windows are wide open unless a test sets them (tests/intake/test_edges.py does).
+os.environ.setdefault("WWC_INTAKE_REGISTRATION_LIMITS_PER_CLIENT", "100000/minute")
 
 S3_KEY, S3_SECRET = "wwc-test", "wwc-test-secret-key"
 

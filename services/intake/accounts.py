@@ -27,7 +27,7 @@ from shared.catalog.geography import population_band, region_for
 from shared.catalog.timezones import timezone_for, valid_timezone
 from shared.contracts.events import CityProfile, Subject, UserRegistered, make_event
 from shared.infra.outbox import add_event
-from shared.contracts.text import SingleLine
+from shared.contracts.text import Name, SingleLine
 from shared.i18n import Lang
 from shared.infra.auth import Principal, Role
 
@@ -59,14 +59,14 @@ class CityCreate(BaseModel):
         "password": "correct-horse-battery", "language": "en",
     }]})
 
-    name: SingleLine = Field(min_length=2, max_length=200, examples=["Springfield"])
+    name: Name = Field(min_length=2, max_length=200, examples=["Springfield"])
     state: SingleLine = Field(default="", max_length=100, examples=["US-IL"],
                               description="state or province: its ISO 3166-2 code (e.g. US-IL, CA-ON); required "
                                           "wherever the country has subdivisions, empty where it has none. An older "
                                           "spelling (IL, Illinois) is read as its code; anything else is refused")
     country: str = Field(pattern="^[A-Za-z]{2}$", examples=["US"], description="ISO 3166-1 alpha-2")
     population: int = Field(gt=0, le=50_000_000, examples=[116250])
-    contact_name: SingleLine = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
+    contact_name: Name = Field(min_length=1, max_length=200, examples=["Jordan Lee"])
     contact_email: EmailStr = Field(examples=["jordan.lee@springfield.gov"])
     password: str = Field(min_length=10, max_length=200, description="for the first staff account")
     language: Lang = "en"
@@ -115,7 +115,7 @@ class StaffCreate(BaseModel):
     }]})
 
     email: EmailStr
-    name: SingleLine = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     password: str = Field(min_length=10, max_length=200)
     language: Lang = "en"
 
@@ -291,15 +291,15 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
 
 async def sign_in(session: AsyncSession, throttle: SignInThrottle, *, email: str, password: str,
                   client: str) -> User:
-    """Authenticate unless the account or the client is throttled (RateLimited), counting
-    failures; a success clears the account's count."""
+    """Authenticate unless this (account, client) waits or the client is over its windows
+    (RateLimited), counting failures; a success clears the pair's."""
     await throttle.check(email, client)
     try:
         user = await authenticate(session, email, password)
     except SignInFailed:
         await throttle.failed(email, client)
         raise
-    await throttle.succeeded(email)
+    await throttle.succeeded(email, client)
     return user
 
 

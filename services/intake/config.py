@@ -19,10 +19,18 @@ class IntakeOptions(BaseSettings):
     download_link_minutes: float = 5
     # How long the link that confirms a new account's address works.
     registration_link_hours: float = 48
-    # Failed sign-ins allowed per account and per client address, in moving windows
-    # (`limits` notation, ';'-separated); past any of them sign-in answers 429 until the
-    # window frees. Counters live in memory unless a shared storage is given, e.g.
-    # async+redis://redis:6379 when several intake replicas run.
-    sign_in_limits_per_account: str = "5/minute;10/hour;20/day"
+    # Failed sign-ins: per (account, client) pair, a few are free, then each further one
+    # doubles the pair's wait (from `sign_in_delay_seconds`, at most `..._max_seconds`);
+    # the same account from another client is not slowed. A client failing on many
+    # accounts is stopped by its own moving windows (`limits` notation, ';'-separated).
+    sign_in_free_failures: int = 3
+    sign_in_delay_seconds: float = 2
+    sign_in_delay_max_seconds: float = 900
     sign_in_limits_per_client: str = "20/minute;100/hour;300/day"
+    # Registrations and invitations (each mails an address): per address asked for and
+    # per client asking, in moving windows; past one, 429 before anything is done.
+    registration_limits_per_address: str = "3/hour;6/day"
+    registration_limits_per_client: str = "20/minute;100/hour;300/day"
+    # Counters live in memory unless a shared storage is given, e.g.
+    # async+redis://redis:6379 when several intake replicas run.
     throttle_storage: str = "async+memory://"

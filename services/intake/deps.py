@@ -9,9 +9,11 @@ from fastapi import Depends, Request
 from services.intake import domain, submissions
 from services.intake.config import IntakeOptions
 from services.intake.models import Submission
-from services.intake.throttle import SignInThrottle
+from services.intake.throttle import RegistrationThrottle, SignInThrottle
+from shared.catalog import load_catalog
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Session
+from shared.web.signin import vouched_client
 
 
 def get_options(request: Request) -> IntakeOptions:
@@ -27,8 +29,20 @@ def get_throttle(request: Request) -> SignInThrottle:
 Throttle = Annotated[SignInThrottle, Depends(get_throttle)]
 
 
+def get_registration_throttle(request: Request) -> RegistrationThrottle:
+    return request.app.state.registration_throttle
+
+
+RegistrationLimits = Annotated[RegistrationThrottle, Depends(get_registration_throttle)]
+
+
 def client_address(request: Request) -> str:
-    """The caller's address (the real one behind a trusted proxy, see ProxyHeadersMiddleware)."""
+    """The caller's address: the person's own when a console signs in for them (vouched for
+    with the platform secret, see shared.web.signin), else the connection's (the real one
+    behind a trusted proxy, see ProxyHeadersMiddleware)."""
+    vouched = vouched_client(request, request.app.state.auth_settings.secret)
+    if vouched:
+        return vouched
     return request.client.host if request.client else "unknown"
 
 
@@ -44,6 +58,15 @@ def valid_cycle(cycle: str) -> str:
 
 # The `{cycle}` path parameter, checked to be a cycle name.
 Cycle = Annotated[str, Depends(valid_cycle)]
+
+
+def open_cycle(cycle: str, options: Options) -> str:
+    return domain.check_open_cycle(cycle, load_catalog(options.catalog_version))
+
+
+# The `{cycle}` of a write (snapshot, draft, evidence, submission): one of the current
+# catalog's open cycles, else 422 `invalid_cycle` on the field `cycle`.
+OpenCycle = Annotated[str, Depends(open_cycle)]
 
 
 async def visible_submission(submission_id: str, principal: CurrentPrincipal, session: Session) -> Submission:

@@ -47,6 +47,15 @@ def check_cycle(cycle: str) -> str:
     return cycle
 
 
+def check_open_cycle(cycle: str, catalog: Catalog) -> str:
+    """A cycle cities may write to: one of the catalog's open cycles (closed vocabulary)."""
+    check_cycle(cycle)
+    if cycle not in catalog.cycles:
+        raise InvalidCycle(f"cycle: {cycle!r} is not an open cycle", field="cycle",
+                           reason=f"not an open cycle; open: {', '.join(catalog.cycles) or 'none'}")
+    return cycle
+
+
 # --- eligibility ------------------------------------------------------------------------------
 
 

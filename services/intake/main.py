@@ -12,7 +12,8 @@ from services.intake import api, portal, subscribers
 from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions
 from services.intake.problems import ERRORS
-from services.intake.throttle import SignInThrottle
+from services.intake.throttle import RegistrationThrottle, SignInThrottle
+from shared.infra.throttle import Throttle
 from certification.workflow import CertificationWorkflow
 
 
@@ -29,7 +30,7 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
     runtime.consume(subscribers.DEBRIEF_SUBJECTS, subscribers.on_debrief, name="intake-debrief")
     app = create_app(runtime, [api.router, portal.router], title="WWC Intake", errors=ERRORS)
     app.state.intake_options = options
-    app.state.sign_in_throttle = SignInThrottle(storage_uri=options.throttle_storage,
-                                                per_account=options.sign_in_limits_per_account,
-                                                per_client=options.sign_in_limits_per_client)
+    throttle = Throttle(options.throttle_storage)  # one store for every intake throttle
+    app.state.sign_in_throttle = SignInThrottle(throttle, options)
+    app.state.registration_throttle = RegistrationThrottle(throttle, options)
     return runtime, app

@@ -23,6 +23,7 @@ from services.intake import accounts, domain
 from services.intake.domain import EligibilityRule
 from services.intake.errors import IneligibleCity, RegistrationLinkInvalid
 from services.intake.models import City, PendingRegistration, User
+from services.intake.throttle import RegistrationThrottle
 from shared.contracts.events import RegistrationRefused, RegistrationRequested, Subject, make_event
 from shared.contracts.vocabulary import RegistrationRefusal
 from shared.infra.auth import Principal
@@ -76,13 +77,16 @@ def check_eligible(rule: EligibilityRule, data: accounts.CityCreate) -> None:
 
 
 async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link_base: str, ttl: timedelta,
-                       eligibility: EligibilityRule, correlation_id: str = "") -> ConfirmationSent:
-    """Ask to register a city: a link to the contact, or a note that it cannot be done."""
+                       eligibility: EligibilityRule, limits: RegistrationThrottle, client: str,
+                       correlation_id: str = "") -> ConfirmationSent:
+    """Ask to register a city: a link to the contact, or a note that it cannot be done.
+    Throttled per address and per client (RateLimited) before anything is done."""
     check_eligible(eligibility, data)
     state = accounts.check_place(data.country, data.state)  # a plain input error, nothing to reveal
     accounts.check_region(data.country, state)
     data = data.model_copy(update={"state": state})
     email = data.contact_email.lower()
+    await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)  # always: the same cost either way
     if await accounts.email_taken(session, email):
         await _refuse(session, email=email, language=data.language, city_name=data.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,
@@ -99,11 +103,14 @@ async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link
 
 
 async def request_staff(session: AsyncSession, principal: Principal, city_id: str, data: accounts.StaffCreate, *,
-                        link_base: str, ttl: timedelta, correlation_id: str = "") -> ConfirmationSent:
-    """A city's staff member invites a colleague to the same city (never to another one)."""
+                        link_base: str, ttl: timedelta, limits: RegistrationThrottle, client: str,
+                        correlation_id: str = "") -> ConfirmationSent:
+    """A city's staff member invites a colleague to the same city (never to another one);
+    throttled per address and per client like a registration."""
     city = await accounts.get_city(session, principal, city_id)
     accounts.ensure_city_staff(principal)
     email = data.email.lower()
+    await limits.hit(email, client)
     password_hash = accounts.hash_password(data.password)
     if await accounts.email_taken(session, email):
         await _refuse(session, email=email, language=data.language, city_name=city.name, reason=RegistrationRefusal.ACCOUNT_EXISTS,

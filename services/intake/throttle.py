@@ -1,50 +1,66 @@
-"""Sign-in throttling with the `limits` library: failed attempts are counted per account
-(the email) and per client (its address), in moving windows of growing length, so the wait
-grows with the failures (e.g. 5 a minute, then 10 an hour, then 20 a day).
+"""Intake's throttles, over the platform's one throttle interface (`shared.infra.throttle`).
 
-While either is over a limit, sign-in is refused *before* the password is checked — the
-right password included — with 429 `rate_limited` and how long to wait. A successful
-sign-in clears the account's failures. Storage is in memory by default; several intake
-replicas share counters through a storage URI such as `async+redis://host:6379`.
+**Sign-in: growing delays, never a lockout.** Failures are counted per (account, client)
+pair: after a few free ones, each further failure makes that pair wait twice as long
+(2 s, 4 s, 8 s, ... at most 15 minutes by default) before sign-in is even tried — the right
+password included, 429 `rate_limited` with `Retry-After`. The account's owner signing in
+from another client is not slowed at all, so nobody can lock an auditor out by failing on
+their address; and a client that fails on many accounts is stopped by its own windows
+(`per_client`). A success clears the pair.
+
+**Registration and invitations** (each mails a stranger's address) are counted per address
+and per client in moving windows; past one, 429 `rate_limited` before any work is done.
 """
 
 from __future__ import annotations
 
-from limits import RateLimitItem, parse_many
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
-
+from services.intake.config import IntakeOptions
 from shared.errors import RateLimited
-from shared.infra.throttle import seconds_to_wait
+from shared.infra.throttle import Throttle, parse
 
 
 class SignInThrottle:
-    def __init__(self, *, storage_uri: str, per_account: str, per_client: str) -> None:
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
-        self.per_account: list[RateLimitItem] = parse_many(per_account)
-        self.per_client: list[RateLimitItem] = parse_many(per_client)
+    def __init__(self, throttle: Throttle, options: IntakeOptions) -> None:
+        self.throttle, self.options = throttle, options
+        self.per_client = parse(options.sign_in_limits_per_client)
 
-    def _keys(self, email: str, client: str) -> list[tuple[RateLimitItem, str, str]]:
-        account = email.strip().lower()
-        return ([(item, "sign-in:account", account) for item in self.per_account]
-                + [(item, "sign-in:client", client) for item in self.per_client])
+    @staticmethod
+    def _pair(email: str, client: str) -> tuple[str, str, str]:
+        return "sign-in:pair", email.strip().lower(), client
 
     async def check(self, email: str, client: str) -> None:
-        """Refuse while the account or the client has used up an allowance of failures."""
-        waits = []
-        for item, scope, key in self._keys(email, client):
-            if not await self.limiter.test(item, scope, key):
-                waits.append(await seconds_to_wait(self.limiter, item, scope, key))
+        """Refuse while this client is over its windows or this (account, client) waits."""
+        waits = [w for w in (await self.throttle.over(self.per_client, "sign-in:client", client),
+                             await self.throttle.delay(*self._pair(email, client))) if w]
         if waits:
             retry_after = max(waits)
             raise RateLimited(f"Too many failed sign-ins; try again in {retry_after} seconds.",
                               retry_after=retry_after)
 
     async def failed(self, email: str, client: str) -> None:
-        for item, scope, key in self._keys(email, client):
-            await self.limiter.hit(item, scope, key)
+        await self.throttle.hit(self.per_client, "sign-in:client", client)
+        o = self.options
+        await self.throttle.fail(*self._pair(email, client), free=o.sign_in_free_failures,
+                                 base_seconds=o.sign_in_delay_seconds, most_seconds=o.sign_in_delay_max_seconds)
 
-    async def succeeded(self, email: str) -> None:
-        for item, scope, key in self._keys(email, ""):
-            if scope == "sign-in:account":
-                await self.limiter.clear(item, scope, key)
+    async def succeeded(self, email: str, client: str) -> None:
+        await self.throttle.forget(*self._pair(email, client))
+
+
+class RegistrationThrottle:
+    """Registrations and invitations, per address asked for and per client asking."""
+
+    def __init__(self, throttle: Throttle, options: IntakeOptions) -> None:
+        self.throttle = throttle
+        self.per_address = parse(options.registration_limits_per_address)
+        self.per_client = parse(options.registration_limits_per_client)
+
+    async def hit(self, email: str, client: str) -> None:
+        waits = [w for w in (await self.throttle.over(self.per_address, "registration:address", email.lower()),
+                             await self.throttle.over(self.per_client, "registration:client", client)) if w]
+        if waits:
+            retry_after = max(waits)
+            raise RateLimited(f"Too many registrations or invitations; try again in {retry_after} seconds.",
+                              retry_after=retry_after)
+        await self.throttle.hit(self.per_address, "registration:address", email.lower())
+        await self.throttle.hit(self.per_client, "registration:client", client)

@@ -22,3 +22,7 @@ class NotifyOptions(BaseSettings):
     batch_size: int = 20
     # The sender looks for due mail at least this often (it is also woken on new mail).
     poll_seconds: float = 5
+    # Mail anyone can cause without signing in (a registration's confirmation link, the note
+    # that an address has an account already) reaches one address at most this often per
+    # hour; past it the mail is not recorded (logged): no one can flood a stranger's inbox.
+    address_mail_per_hour: int = 5

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -217,9 +217,22 @@ def check_slot(starts_at: datetime, ends_at: datetime, call_url: str, now: datet
                           field="duration_minutes", reason="out of range")
     if starts_at <= now:
         raise TooSoon("the slot starts in the past", field="starts_at", reason="in the past")
-    url = urlparse(call_url)
-    if url.scheme not in ("https", "http") or not url.netloc or len(call_url) > 500:
-        raise InvalidInput("the call link must be an http(s) URL", field="call_url", reason="not an http(s) URL")
+    check_call_url(call_url)
+
+
+def check_call_url(call_url: str) -> None:
+    """A call link is one https URL with a host: no whitespace or control character (a CR/LF
+    would otherwise reach the invite and the mail), at most 500 characters."""
+    if (len(call_url) > 500 or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in call_url)):
+        raise InvalidInput("the call link must be one https URL", field="call_url",
+                           reason="not an https URL (spaces or control characters)")
+    try:
+        url = urlparse(call_url)
+        host = url.hostname
+    except ValueError:
+        host = None
+    if url.scheme != "https" or not host:
+        raise InvalidInput("the call link must be an https URL", field="call_url", reason="not an https URL")
 
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
@@ -257,7 +270,7 @@ def debrief_cause(booking_id: str, sequence: int, what: str) -> str:
 class Invite:
     uid: str
     sequence: int
-    method: str  # REQUEST | CANCEL
+    method: str  # REQUEST | CANCEL: chosen by the change (cancelled or not), never by text
     starts_at: datetime
     ends_at: datetime
     timezone: str  # the reader's zone: DTSTART/DTEND carry it (the same instant for everyone)
@@ -273,7 +286,26 @@ def invite_uid(booking_id: str) -> str:
     return f"debrief-{booking_id}@wwc.notify"
 
 
+INVITE_METHODS = ("REQUEST", "CANCEL")
+
+
+def invite_method(ics: str | None) -> str:
+    """The METHOD property of an invite, read as iCalendar data (never by searching its text:
+    a city named "METHOD:CANCEL" is a summary, not a method)."""
+    if not ics:
+        return "REQUEST"
+    try:
+        method = str(Calendar.from_ical(ics).get("method", "REQUEST")).upper()
+    except ValueError:
+        return "REQUEST"
+    return method if method in INVITE_METHODS else "REQUEST"
+
+
 def build_invite(invite: Invite, *, stamp: datetime) -> str:
+    if invite.method not in INVITE_METHODS:
+        raise ValueError(f"an invite's method is one of {INVITE_METHODS}")
+    # Slots are refused with such a link now; one stored before must not fail every booking.
+    invite = replace(invite, call_url="".join(ch for ch in invite.call_url if not (ch.isspace() or ord(ch) < 32)))
     tz = zone(invite.timezone)
     cal = Calendar()
     cal.add("prodid", "-//What Works Cities Certification//notify//EN")

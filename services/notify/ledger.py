@@ -34,6 +34,7 @@ class Outgoing:
     ics: str | None
     message_id: str
     attempts: int
+    secrets: dict[str, str] | None = None  # put into the message by the sender only
 
 
 async def claim(session: AsyncSession, options: NotifyOptions, *, now: datetime | None = None) -> list[Outgoing]:
@@ -53,13 +54,14 @@ async def claim(session: AsyncSession, options: NotifyOptions, *, now: datetime 
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             taken.append(Outgoing(id=mail.id, kind=mail.kind, to=mail.to, subject=mail.subject, text=mail.text, html=mail.html,
-                                  ics=mail.ics, message_id=mail.message_id, attempts=mail.attempts + 1))
+                                  ics=mail.ics, message_id=mail.message_id, attempts=mail.attempts + 1,
+                                  secrets=mail.secrets))
     return taken
 
 
 async def mark_sent(session: AsyncSession, mail_id: str) -> None:
     await session.execute(update(Mail).where(Mail.id == mail_id, Mail.state == MailState.PENDING.value)
-                          .values(state=MailState.SENT.value, sent_at=utcnow(), last_error=None)
+                          .values(state=MailState.SENT.value, sent_at=utcnow(), last_error=None, secrets=None)
                           .execution_options(synchronize_session=False))
 
 

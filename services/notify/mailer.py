@@ -15,6 +15,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from services.notify.domain import invite_method
 from shared.contracts.text import strip_controls
 from shared.infra.settings import SmtpSettings
 
@@ -45,7 +46,8 @@ def compose(sender: str, to: str, subject: str, body: str, *, html: str | None =
 
 
 def ics_method(ics: str | None) -> str:
-    return "CANCEL" if ics and "METHOD:CANCEL" in ics else "REQUEST"
+    """The invite's METHOD as iCalendar data (`services.notify.domain.invite_method`)."""
+    return invite_method(ics)
 
 
 class SmtpConnection:

@@ -58,8 +58,8 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     consume(Subject.CLARIFICATION_REQUESTED, subscribers.remember_round, "notify-clarification-rounds")
     # Mail (durables named after their subject).
     city = subscribers.city_mail(cfg)
-    consume(Subject.REGISTRATION_REQUESTED, subscribers.on_registration_requested)
-    consume(Subject.REGISTRATION_REFUSED, subscribers.on_registration_refused)
+    for subject, handler in subscribers.address_mail(options).items():
+        consume(subject, handler)
     consume(Subject.SUBMISSION_SUBMITTED, city["submitted"])
     consume(Subject.CLARIFICATION_REQUESTED, city["clarification_requested"])
     consume(Subject.REVIEW_COMPLETED, city["review_completed"])

@@ -113,6 +113,9 @@ class Mail(Base):
     html: Mapped[str] = mapped_column(Text)
     # An iCalendar invite attached (METHOD:REQUEST or CANCEL), or none.
     ics: Mapped[str | None] = mapped_column(Text)
+    # What only the sent message carries (a confirmation link), by the name of its mark in
+    # `text`/`html`; never shown, and emptied once the relay accepted the mail.
+    secrets: Mapped[dict | None] = mapped_column(JSON)
     message_id: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

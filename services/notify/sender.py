@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from services.notify import ledger
+from services.notify import ledger, mails
 from services.notify.config import NotifyOptions
 from services.notify.mailer import SmtpConnection, compose, ics_method
 from shared.infra.db import Database
@@ -65,7 +65,8 @@ class MailSender:
         conn = SmtpConnection(self.smtp)
         try:
             for out in batch:
-                msg = compose(self.smtp.sender, out.to, out.subject, out.text, html=out.html,
+                msg = compose(self.smtp.sender, out.to, out.subject, mails.reveal(out.text, out.secrets),
+                              html=mails.reveal(out.html, out.secrets, html=True),
                               message_id=out.message_id, ics=out.ics, ics_method=ics_method(out.ics), kind=out.kind)
                 try:
                     await asyncio.to_thread(conn.send, msg)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import directory, mails
+from services.notify.config import NotifyOptions
 from services.notify.debriefs.service import DebriefConfig
 from services.notify.domain import Kind, Recipient
 from shared.contracts.events import (
@@ -19,6 +20,7 @@ from shared.contracts.events import (
     ClarificationAnswered,
     ClarificationRequested,
     Envelope,
+    Subject,
     MessageParked,
     RegistrationRefused,
     RegistrationRequested,
@@ -32,7 +34,11 @@ from shared.contracts.events import (
     SubmissionSubmitted,
     UserRegistered,
 )
+from shared.infra.logging import get_logger
+from shared.infra.orm import utcnow
 from shared.infra.settings import service_urls
+
+log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
@@ -80,22 +86,45 @@ async def remember_round(session: AsyncSession, envelope: Envelope) -> None:
 # --- mail to an address -------------------------------------------------------------------
 
 
-async def on_registration_requested(session: AsyncSession, envelope: Envelope) -> None:
-    """The link that confirms a new account's address (it creates the account)."""
-    p = envelope.payload_as(RegistrationRequested)
-    await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REQUESTED,
-                      recipients=[Recipient(email=p.email, language=p.language, name=p.contact_name)],
-                      context={"contact_name": p.contact_name, "city_name": p.city_name,
-                               "confirm_url": p.confirm_url, "expires_at": p.expires_at})
+# Mail anyone can cause for any address, without signing in: capped per address and hour.
+ADDRESS_KINDS = (Kind.REGISTRATION_REQUESTED, Kind.REGISTRATION_REFUSED)
 
 
-async def on_registration_refused(session: AsyncSession, envelope: Envelope) -> None:
-    """Only the address's owner learns that it has an account already (or that the city is
-    registered); the API said the same to everyone."""
-    p = envelope.payload_as(RegistrationRefused)
-    await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REFUSED,
-                      recipients=[Recipient(email=p.email, language=p.language)],
-                      context={"reason": p.reason, "city_name": p.city_name, "sign_in_url": portal("/sign-in")})
+def address_mail(options: NotifyOptions) -> dict[str, Handler]:
+    """Registration's mail to an address (the link, or the note that it cannot go on), at
+    most `options.address_mail_per_hour` to one address an hour."""
+
+    async def capped(session: AsyncSession, envelope: Envelope, email: str) -> bool:
+        sent = await mails.recent_to(session, email, ADDRESS_KINDS, now=utcnow())
+        if sent >= options.address_mail_per_hour:
+            log.warning("mail.address_capped", kind=envelope.subject, per_hour=options.address_mail_per_hour,
+                        event_id=envelope.event_id)
+            return True
+        return False
+
+    async def requested(session: AsyncSession, envelope: Envelope) -> None:
+        """The link that confirms a new account's address (it creates the account)."""
+        p = envelope.payload_as(RegistrationRequested)
+        if await capped(session, envelope, p.email):
+            return
+        await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REQUESTED,
+                          recipients=[Recipient(email=p.email, language=p.language, name=p.contact_name)],
+                          context={"contact_name": p.contact_name, "city_name": p.city_name,
+                                   "confirm_url": p.confirm_url, "expires_at": p.expires_at},
+                          secrets=("confirm_url",))
+
+    async def refused(session: AsyncSession, envelope: Envelope) -> None:
+        """Only the address's owner learns that it has an account already (or that the city is
+        registered); the API said the same to everyone."""
+        p = envelope.payload_as(RegistrationRefused)
+        if await capped(session, envelope, p.email):
+            return
+        await mails.queue(session, cause=cause(envelope), kind=Kind.REGISTRATION_REFUSED,
+                          recipients=[Recipient(email=p.email, language=p.language)],
+                          context={"reason": p.reason, "city_name": p.city_name,
+                                   "sign_in_url": portal("/sign-in")})
+
+    return {Subject.REGISTRATION_REQUESTED: requested, Subject.REGISTRATION_REFUSED: refused}
 
 
 # --- mail to a city's staff ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from shared.i18n import DEFAULT_LANGUAGE, languages
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
+CycleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -117,6 +118,9 @@ class Catalog(_Item):
     version: Id
     title: Localized
     eligibility: Eligibility
+    # The cycles cities may start, edit and submit an assessment for on this catalog (its
+    # open cycles); any other cycle is refused at the edge (`invalid_cycle`).
+    cycles: tuple[CycleName, ...] = Field(default=(), max_length=20)
     components: tuple[Component, ...] = Field(min_length=1)
     tiers: tuple[Tier, ...] = Field(min_length=1)  # ascending
     areas: tuple[Area, ...] = Field(min_length=1)

@@ -8,6 +8,7 @@ import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 # C0/C1 controls (tab and newline included: a single line), DEL, and the Unicode
 # bidi embedding/override/isolate controls that can make text display reversed.
@@ -26,3 +27,22 @@ def strip_controls(value: str) -> str:
 
 
 SingleLine = Annotated[str, AfterValidator(single_line)]
+
+
+# A web address in a name: a scheme ("https://", "ftp:"), "www.", an e-mail address, or a
+# host name ending in a lower-case top-level domain ("evil.example", "bit.ly/x"). Names
+# travel into mail and pages where a link is an invitation to click; "St. Louis",
+# "Winston-Salem" or "Jordan J. Lee" stay names.
+_LINK = re.compile(r"(?i:[a-z][a-z0-9+.-]*:/+|\bwww\.|[\w.+-]+@[\w-]+\.)"
+                   r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,63}(?:[/:?#]|\b)(?!\.\s)", re.UNICODE)
+LINK_IN_NAME = "link_in_name"
+
+
+def no_link(value: str) -> str:
+    if _LINK.search(value):
+        raise PydanticCustomError(LINK_IN_NAME, "must not contain a web or e-mail address")
+    return value
+
+
+# A name people give (a city's, a person's): one line, and no link.
+Name = Annotated[str, AfterValidator(single_line), AfterValidator(no_link)]

@@ -27,8 +27,10 @@ class CommonSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_", extra="ignore")
     var_dir: Path = Path("var")
     public_host: str = "127.0.0.1"
-    # "production" makes services refuse the built-in development secrets.
-    env: Literal["dev", "production"] = "dev"
+    # "test" (the test suite and in-process benchmarks only) is the one environment where
+    # services start with the development secret published in the repository; "production"
+    # also closes /metrics without a token.
+    env: Literal["dev", "production", "test"] = "dev"
     # Addresses (or CIDRs, comma-separated) of TLS-terminating proxies whose
     # X-Forwarded-For/-Proto are believed: behind them the client address is the real one
     # (rate limits) and cookies are Secure. Empty: believe no one (direct connections).
@@ -82,6 +84,8 @@ class S3Settings(_Base):
     bucket_prefix: str = "wwc"
 
 
+# Published in the repository: services refuse it outside the test suite (`make run`
+# generates var/auth-secret per install, see devtools/devsecret.py).
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 

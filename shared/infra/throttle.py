@@ -1,15 +1,92 @@
-"""What the services' throttles (`limits` moving windows) share: how long a caller over a
-limit must wait, as the `Retry-After` of the 429 they answer."""
+"""The services' one throttle interface: `Throttle`, over a counter store from the `limits`
+library (in memory by default; several replicas share counters through a storage URI
+such as `async+redis://host:6379`). Everything a service throttles goes through these few
+calls, so moving the counters to a shared store changes the URI, not the callers:
+
+- `hit(items, *key)`: count one request against moving windows (`limits` notation, e.g.
+  "3/minute;10/hour"); the seconds to wait when one of them is used up (nothing counted);
+- `over(items, *key)`: the same test without counting;
+- `fail(*key, ...)` / `delay(*key)` / `forget(*key)`: growing delays after failures (free
+  failures first, then a delay that doubles per failure up to a cap);
+- `seconds_to_wait`: the `Retry-After` of a 429.
+"""
 
 from __future__ import annotations
 
 import time
 
-from limits import RateLimitItem
+from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+DAY = 24 * 3600
+
+
+def parse(limits: str) -> list[RateLimitItem]:
+    """Windows in `limits` notation, ';'-separated (e.g. "3/minute;10/hour")."""
+    return parse_many(limits) if limits.strip() else []
 
 
 async def seconds_to_wait(limiter: MovingWindowRateLimiter, item: RateLimitItem, *identifiers: str) -> int:
     """Whole seconds until `item`'s window for these identifiers lets one more through (at least 1)."""
     stats = await limiter.get_window_stats(item, *identifiers)
     return max(1, int(stats.reset_time - time.time()) + 1)
+
+
+class Throttle:
+    def __init__(self, storage_uri: str = "async+memory://") -> None:
+        self.storage = storage_from_string(storage_uri)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+
+    @staticmethod
+    def _key(*parts: str) -> str:
+        return "wwc-throttle/" + "/".join(p.replace("/", "%2F") for p in parts)
+
+    async def hit(self, items: list[RateLimitItem], *key: str) -> int | None:
+        """Count one against every window; None, or the seconds to wait when a window is used up."""
+        waits = []
+        for item in items:
+            if not await self.limiter.test(item, *key):
+                waits.append(await seconds_to_wait(self.limiter, item, *key))
+        if waits:
+            return max(waits)
+        for item in items:
+            await self.limiter.hit(item, *key)
+        return None
+
+    async def over(self, items: list[RateLimitItem], *key: str) -> int | None:
+        """None, or the seconds to wait when a window is used up (nothing counted)."""
+        waits = [await seconds_to_wait(self.limiter, item, *key)
+                 for item in items if not await self.limiter.test(item, *key)]
+        return max(waits) if waits else None
+
+    async def clear(self, items: list[RateLimitItem], *key: str) -> None:
+        for item in items:
+            await self.limiter.clear(item, *key)
+
+    async def fail(self, *key: str, free: int, base_seconds: float, most_seconds: float,
+                   memory_seconds: int = DAY) -> int:
+        """Count a failure for `key` (remembered `memory_seconds` after the first); past
+        `free` failures, block it for `base_seconds` doubled per further failure, at most
+        `most_seconds`. Returns the delay set (0: none)."""
+        failures = await self.storage.incr(self._key("failures", *key), memory_seconds)
+        if failures <= free:
+            return 0
+        delay = int(min(most_seconds, base_seconds * 2 ** (failures - free - 1)))
+        if delay > 0:
+            blocked = self._key("blocked", *key)
+            await self.storage.clear(blocked)
+            await self.storage.incr(blocked, delay)
+        return delay
+
+    async def delay(self, *key: str) -> int:
+        """Seconds `key` is still blocked for (0: not blocked)."""
+        blocked = self._key("blocked", *key)
+        if not await self.storage.get(blocked):
+            return 0
+        return max(1, int(await self.storage.get_expiry(blocked) - time.time()) + 1)
+
+    async def forget(self, *key: str) -> None:
+        """A success: the failures and any delay of `key` are gone."""
+        await self.storage.clear(self._key("failures", *key))
+        await self.storage.clear(self._key("blocked", *key))

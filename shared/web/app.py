@@ -4,6 +4,7 @@ the request context. The runtime (shared/infra/runtime.py) knows nothing of HTTP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -61,7 +62,8 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/ops/parked", dependencies=[operator])
     async def parked(include_replayed: bool = False) -> list[dict]:
         rows = await list_parked(runtime.db, include_replayed=include_replayed)
-        return [{**r, "parked_at": r["parked_at"].isoformat() if r["parked_at"] else None,
+        return [{**r, "body": withhold_tokens(r["body"]),
+                 "parked_at": r["parked_at"].isoformat() if r["parked_at"] else None,
                  "replayed_at": r["replayed_at"].isoformat() if r["replayed_at"] else None} for r in rows]
 
     @router.post("/ops/parked/{parked_id}/replay", dependencies=[operator])
@@ -74,14 +76,25 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+# A link's single-use token (a registration's confirmation, a signed download): operators
+# reading a parked message see that there was one, never the token itself.
+_TOKEN_IN_LINK = re.compile(r"([?&](?:token|signature|sig)=)[^&\"'\s<>]+")
+
+
+def withhold_tokens(text: str) -> str:
+    return _TOKEN_IN_LINK.sub(r"\1[withheld]", text or "")
+
+
 def check_secrets(auth: AuthSettings, common: CommonSettings) -> None:
-    """Anyone can mint tokens with a secret from the repository: refuse it in production."""
+    """Anyone can mint tokens with a secret from the repository: refuse it everywhere but in
+    the test suite (`WWC_ENV=test`). `make run` generates one per install (var/auth-secret)."""
     if not auth.is_development_secret:
         return
-    if common.env == "production":
-        raise RuntimeError("WWC_AUTH_SECRET is a development placeholder; set a real secret "
-                           "(at least 32 random characters) before running with WWC_ENV=production")
-    log.warning("auth.development_secret", hint="set WWC_AUTH_SECRET and WWC_ENV=production in production")
+    if common.env != "test":
+        raise RuntimeError("WWC_AUTH_SECRET is a placeholder published in the repository; set a real secret "
+                           "(at least 32 random characters, e.g. `openssl rand -hex 32`); `make run` writes one "
+                           "to var/auth-secret on its first start")
+    log.warning("auth.development_secret", hint="tests only: the published development secret")
 
 
 def create_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str = "",

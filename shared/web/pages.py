@@ -11,14 +11,20 @@ strings), its navigation and its sign-in rule. Its router answers in HTML:
   console's security headers.
 
 Handlers take the typed `PageContext` (or a console's own `signed_in(...)` dependency).
-Forms work without JavaScript (POST-redirect-GET); every POST carries a CSRF token that
-must match the console's `wwc_csrf` cookie (double submit). A form's fields are parsed into
+Forms work without JavaScript (POST-redirect-GET); every POST carries a CSRF token bound
+to the session: an HMAC, under a key derived from the platform secret, of the session
+cookie (signed in) or of the anonymous nonce in `wwc_csrf` (before signing in). A cookie
+tossed from another port of the same host cannot make a token that passes, and every
+state-changing request whose `Origin` (or, without it, `Referer`) names another origin is
+refused before its handler runs. A form's fields are parsed into
 the same pydantic model the JSON API takes (`Page.parse`), so both refuse the same input;
 the page words what was refused by field, in its language.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates as babel_dates
@@ -38,6 +44,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from shared.contracts.text import LINK_IN_NAME
 from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
@@ -51,6 +58,8 @@ SHARED_STATIC = HERE / "static"
 CSRF_COOKIE = "wwc_csrf"
 CSRF_FIELD = "csrf_token"
 FORM_LIMITS = {"max_files": 0, "max_fields": 50}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 M = TypeVar("M", bound=BaseModel)  # the API model a form is parsed into
 # No scripts at all; inline styles only for the width of progress bars.
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -67,6 +76,38 @@ class Redirect(Exception):
 
 class CsrfFailed(DomainError):
     code = "csrf_failed"
+
+
+def csrf_token(secret: str, *, session: str | None, nonce: str) -> str:
+    """The CSRF token of a session: an HMAC of the session cookie (the signed-in person's
+    token) or, before signing in, of the anonymous nonce; the key is derived from the
+    platform secret, so no one without it can make a token for a cookie they tossed."""
+    key = hmac.new(secret.encode(), b"wwc-console-csrf", hashlib.sha256).digest()
+    bound = f"session:{hashlib.sha256(session.encode()).hexdigest()}" if session else f"nonce:{nonce}"
+    return hmac.new(key, bound.encode(), hashlib.sha256).hexdigest()
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+def check_origin(request: Request) -> None:
+    """A state-changing request must come from a page of this origin: its `Origin` (or,
+    when a browser sends none, its `Referer`) must name this scheme, host and port. A
+    request with neither (not from a browser) is judged by its CSRF token alone."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if claimed is None:
+        return
+    own = _origin(str(request.base_url))
+    if claimed == "null" or _origin(claimed) != own:
+        raise CsrfFailed("The form was posted from another site.")
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,8 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             request.state.console = console
             try:
+                if request.method not in SAFE_METHODS:
+                    check_origin(request)
                 response = await handler(request)
             except Redirect as redirect:
                 response = RedirectResponse(redirect.url, status_code=303)
@@ -179,8 +222,9 @@ class Page:
     request: Request
     lang: str
     t: Translator
-    csrf: str
+    csrf: str  # the token this page's forms carry (bound to the session, see csrf_token)
     principal: Principal | None
+    nonce: str = ""  # the anonymous nonce (cookie `wwc_csrf`)
     new_csrf: bool = False
     remember_lang: bool = False
     cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
@@ -203,7 +247,7 @@ class Page:
 
     def set_cookies(self, response: Response) -> None:
         if self.new_csrf:
-            response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="lax", path=self.console.prefix,
+            response.set_cookie(CSRF_COOKIE, self.nonce, httponly=True, samesite="lax", path=self.console.prefix,
                                 secure=self._secure())
         if self.remember_lang:
             response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 24 * 3600, samesite="lax", path="/",
@@ -214,14 +258,23 @@ class Page:
             else:
                 response.set_cookie(name, value, secure=self._secure(), **kwargs)
 
-    def rotate_csrf(self) -> None:
-        self.csrf, self.new_csrf = secrets.token_urlsafe(32), True
+    def _secret(self) -> str:
+        return self.request.app.state.auth_settings.secret
+
+    def bind_csrf(self, session: str | None) -> None:
+        """The forms' token for this session (None: the anonymous nonce)."""
+        self.csrf = csrf_token(self._secret(), session=session, nonce=self.nonce)
+
+    def rotate_csrf(self, session: str | None = None) -> None:
+        """A fresh anonymous nonce (no fixation) and the token for `session`."""
+        self.nonce, self.new_csrf = secrets.token_urlsafe(32), True
+        self.bind_csrf(session)
 
     def sign_in_as(self, principal: Principal, token: str, ttl_seconds: int, language: str | None = None) -> None:
         """Start a session: the token cookie, a fresh CSRF token (no fixation) and, unless the
         person chose a language here already, their preferred one."""
         self.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=ttl_seconds)
-        self.rotate_csrf()
+        self.rotate_csrf(session=token)
         self.principal = principal
         if LANG_COOKIE not in self.request.cookies and not self.remember_lang and language in languages():
             self.lang, self.t, self.remember_lang = language, self.console.translator(language), True
@@ -239,16 +292,24 @@ class Page:
         return form
 
     def check_csrf(self, token: str) -> None:
-        cookie = self.request.cookies.get(CSRF_COOKIE, "")
-        if not cookie or not token or not secrets.compare_digest(cookie, token):
+        """The form's token must be the one of this request's session (and its origin ours)."""
+        check_origin(self.request)
+        expected = csrf_token(self._secret(), session=self._session(), nonce=self.request.cookies.get(CSRF_COOKIE, ""))
+        if not token or (self._session() is None and len(self.request.cookies.get(CSRF_COOKIE, "")) < 32) \
+                or not hmac.compare_digest(expected, token):
             raise CsrfFailed("The form could not be accepted.")
+
+    def _session(self) -> str | None:
+        """The session a request's forms are bound to: its (valid) session cookie."""
+        return self.request.cookies.get(TOKEN_COOKIE) if self.principal is not None else None
 
     def parse(self, model: type[M], values: dict[str, Any], *, messages: str,
               inputs: dict[str, str] | None = None, **params: Any) -> tuple[M | None, list[FieldError]]:
         """A form's values as the API's model, or the fields it refuses: one error per field,
         on its input (`inputs` maps a model field to its input's id where they differ), worded
         by the page's strings `<messages>.<field>` (`<messages>.<field>_long` for a text over
-        its limit, when there is one), formatted with `params`."""
+        its limit, `<messages>.<field>_link` for a name carrying a link, when there is one),
+        formatted with `params`."""
         try:
             return model.model_validate(values), []
         except ValidationError as exc:
@@ -258,6 +319,8 @@ class Page:
                 key = f"{messages}.{name}"
                 if error["type"] in ("string_too_long", "too_long") and self.t.has(f"{key}_long"):
                     key = f"{key}_long"
+                elif error["type"] == LINK_IN_NAME and self.t.has(f"{key}_link"):
+                    key = f"{key}_link"
                 errors.setdefault(name, FieldError((inputs or {}).get(name, name) or None, self.t(key, **params)))
             return None, list(errors.values())
 
@@ -326,12 +389,14 @@ def page_for(request: Request) -> Page:
     console: Console = request.state.console
     query_lang = request.query_params.get("lang")
     lang = choose_language(query_lang, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
-    csrf = request.cookies.get(CSRF_COOKIE, "")
-    page = Page(console=console, request=request, lang=lang, t=console.translator(lang), csrf=csrf,
-                principal=optional_principal(request),
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    page = Page(console=console, request=request, lang=lang, t=console.translator(lang), csrf="",
+                principal=optional_principal(request), nonce=nonce,
                 remember_lang=bool(query_lang) and query_lang.lower() in languages())
-    if len(csrf) < 32:
-        page.rotate_csrf()
+    if len(nonce) < 32:
+        page.rotate_csrf(session=page._session())
+    else:
+        page.bind_csrf(page._session())
     request.state.page = page
     return page
 

@@ -10,7 +10,7 @@ from devtools.harness import Stack
 from services.audit.config import AuditOptions
 from shared.contracts.submission import EvidenceItem
 from shared.infra.auth import Role
-from tests.audit.conftest import Audit, submission
+from tests.audit.conftest import ANSWERS, Audit, submission
 from tests.conftest import token
 from tests.security.access import probe, routes
 
@@ -22,6 +22,8 @@ def expected(path: str, method: str) -> tuple[str, ...]:
     """The policy: (city, auditor, operator, anonymous)."""
     if path in PUBLIC:
         return ("allow",) * 4
+    if (method, path) == ("DELETE", "/api/v1/me/conflicts"):  # a conflict no one declared
+        return ("deny", "hidden", "deny", "deny")
     reads = method == "GET"
     return ("deny", "allow", "allow" if reads else "deny", "deny")
 
@@ -41,7 +43,8 @@ async def test_every_audit_route_answers_each_kind_of_caller_as_intended(audit_o
     inventory = EvidenceItem(id="ev-file", criterion_id="DG1", kind="file", filename="inventory.pdf",
                              object_key="c-a/2026/DG1/x.pdf", size=10, sha256="0" * 64,
                              content_type="application/pdf")
-    sid = await audit.open(submission(city_id="c-a", evidence=[inventory]))
+    # DG1 answered NO: the probe's valid decision (NO) confirms it.
+    sid = await audit.open(submission({**ANSWERS, "DG1": "NO"}, city_id="c-a", evidence=[inventory]))
     ids = {"submission_id": sid, "criterion_id": "DG1", "evidence_id": "ev-file", "request_id": "none",
            "parked_id": "1", "name": "audit.css", "city_id": "c-a"}
     credentials = {"city": token(Role.CITY, city_id="c-a", sub="city-user"),

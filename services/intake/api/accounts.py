@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from services.intake import accounts, registration
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import ClientAddress, CurrentCity, Options, Throttle
+from services.intake.deps import ClientAddress, CurrentCity, Options, RegistrationLimits, Throttle
 from services.intake.errors import NotFound
 from shared.catalog.loader import load_catalog
 from services.intake.models import City, User
@@ -57,13 +57,15 @@ def link_base(runtime, request: Request) -> str:
                          "/api/v1/cities/confirm` with its token) creates the account and returns a token. Every "
                          "well-formed request answers the same, so no one learns from it whether an address or a "
                          "city is registered already: the address's owner is told by mail instead.",
-             responses=problems("unknown_state", "ineligible_city", "invalid_input"))
+             responses=problems("unknown_state", "ineligible_city", "invalid_input", "rate_limited"))
 async def register_city(data: accounts.CityCreate, runtime: Runtime, options: Options,
-                        request: Request) -> registration.ConfirmationSent:
+                        request: Request, limits: RegistrationLimits,
+                        client: ClientAddress) -> registration.ConfirmationSent:
     async with runtime.db.transaction() as session:
         sent = await registration.request_city(session, data, link_base=link_base(runtime, request),
                                                ttl=timedelta(hours=options.registration_link_hours),
                                                eligibility=load_catalog(options.catalog_version).eligibility,
+                                               limits=limits, client=client,
                                                correlation_id=correlation_id(request) or "")
     runtime.wake_relay()
     return sent
@@ -140,13 +142,15 @@ async def list_city_users(city_id: str, principal: CurrentPrincipal, session: Se
                          "signs in with the email and password given here. Several staff may edit the same draft "
                          "(see optimistic concurrency). The answer is the same whether or not the address has an "
                          "account already.",
-             responses=problems(*AUTH, NotFound, "invalid_input"))
+             responses=problems(*AUTH, NotFound, "invalid_input", "rate_limited"))
 async def add_city_user(city_id: str, data: accounts.StaffCreate, principal: CurrentCity, runtime: Runtime,
-                        options: Options, request: Request) -> registration.ConfirmationSent:
+                        options: Options, request: Request, limits: RegistrationLimits,
+                        client: ClientAddress) -> registration.ConfirmationSent:
     async with runtime.db.transaction() as session:
         sent = await registration.request_staff(session, principal, city_id, data,
                                                 link_base=link_base(runtime, request),
                                                 ttl=timedelta(hours=options.registration_link_hours),
+                                                limits=limits, client=client,
                                                 correlation_id=correlation_id(request) or "")
     runtime.wake_relay()
     return sent

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Response, status
 
 from services.intake import domain, drafts
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import CurrentCity, Cycle, Options
+from services.intake.deps import CurrentCity, Cycle, OpenCycle, Options
 from services.intake.errors import NotFound
 from shared.web.deps import Runtime, Session
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["assessment"])
              description="One draft per city and cycle, on the catalog version current now. Needs an eligible "
                          "Data Snapshot for the cycle. Starting again returns the existing draft (200).",
              responses=problems(*AUTH, "snapshot_needed", "not_eligible", "invalid_cycle"))
-async def start_draft(cycle: Cycle, principal: CurrentCity, runtime: Runtime, options: Options,
+async def start_draft(cycle: OpenCycle, principal: CurrentCity, runtime: Runtime, options: Options,
                       response: Response) -> drafts.AssessmentRead:
     async with runtime.db.transaction() as session:
         assessment, created = await drafts.start(session, city_id=principal.city_id or "", cycle=cycle,
@@ -65,7 +65,7 @@ async def get_response(cycle: Cycle, criterion_id: str, principal: CurrentCity, 
                         "silently.",
             responses=problems(*AUTH, NotFound, "edit_conflict", "assessment_locked", "version_required",
                                "invalid_version", "invalid_cycle", "invalid_input"))
-async def save_response(cycle: Cycle, criterion_id: str, data: drafts.ResponseUpdate, principal: CurrentCity,
+async def save_response(cycle: OpenCycle, criterion_id: str, data: drafts.ResponseUpdate, principal: CurrentCity,
                         runtime: Runtime, response: Response,
                         if_match: Annotated[str | None, Header(max_length=40)] = None) -> drafts.ResponseRead:
     expected = domain.required_version(data.version, if_match)
@@ -83,7 +83,7 @@ async def save_response(cycle: Cycle, criterion_id: str, data: drafts.ResponseUp
                         "if needed (the city must be eligible). Replaces what it names without a version check.",
             responses=problems(*AUTH, "assessment_locked", "snapshot_needed", "not_eligible", "invalid_cycle",
                                "invalid_input"))
-async def import_responses(cycle: Cycle, body: drafts.BulkResponses, principal: CurrentCity, runtime: Runtime,
+async def import_responses(cycle: OpenCycle, body: drafts.BulkResponses, principal: CurrentCity, runtime: Runtime,
                            options: Options) -> dict:
     async with runtime.db.transaction() as session:
         assessment = await drafts.import_responses(session, city_id=principal.city_id or "", cycle=cycle,
@@ -106,7 +106,7 @@ async def carry_over_proposal(cycle: Cycle, principal: CurrentCity, session: Ses
              description="Evidence files are not copied. Criteria already answered in the draft are kept unless "
                          "`overwrite` is true.",
              responses=problems(*AUTH, NotFound, "nothing_to_carry_over", "assessment_locked", "invalid_cycle"))
-async def carry_over(cycle: Cycle, data: drafts.CarryOverApply, principal: CurrentCity,
+async def carry_over(cycle: OpenCycle, data: drafts.CarryOverApply, principal: CurrentCity,
                      runtime: Runtime) -> drafts.CarryOverResult:
     async with runtime.db.transaction() as session:
         assessment = await drafts.get(session, principal.city_id or "", cycle)

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from services.intake import drafts, evidence
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import CurrentCity, Cycle, Options
+from services.intake.deps import CurrentCity, Cycle, OpenCycle, Options
 from services.intake.errors import FileRejected, NotFound
 from shared.infra.auth import CurrentPrincipal
 from shared.web.deps import Runtime, Session
@@ -46,7 +46,7 @@ UPLOAD_ERRORS = (*AUTH, NotFound, FileRejected, "assessment_locked")
              response_model=drafts.EvidenceRead, summary="Upload an evidence file",
              description=UPLOAD_DESCRIPTION, openapi_extra=UPLOAD_BODY,
              responses=problems(*UPLOAD_ERRORS, "invalid_cycle"))
-async def upload_file(cycle: Cycle, criterion_id: str, principal: CurrentCity, runtime: Runtime, options: Options,
+async def upload_file(cycle: OpenCycle, criterion_id: str, principal: CurrentCity, runtime: Runtime, options: Options,
                       request: Request) -> drafts.EvidenceRead:
     ev = await evidence.add_file(runtime, options, principal, cycle, criterion_id, request)
     return drafts.EvidenceRead.model_validate(ev)
@@ -55,7 +55,7 @@ async def upload_file(cycle: Cycle, criterion_id: str, principal: CurrentCity, r
 @router.post("/assessments/{cycle}/criteria/{criterion_id}/links", status_code=status.HTTP_201_CREATED,
              response_model=drafts.EvidenceRead, summary="Add a link as evidence",
              responses=problems(*AUTH, NotFound, "assessment_locked", "invalid_cycle", "invalid_input"))
-async def add_link(cycle: Cycle, criterion_id: str, data: evidence.LinkCreate, principal: CurrentCity,
+async def add_link(cycle: OpenCycle, criterion_id: str, data: evidence.LinkCreate, principal: CurrentCity,
                    runtime: Runtime) -> drafts.EvidenceRead:
     async with runtime.db.transaction() as session:
         ev = await evidence.add_link(session, principal, cycle, criterion_id, data)

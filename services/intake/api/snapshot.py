@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from services.intake import snapshot
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import CurrentCity, Cycle, Options
+from services.intake.deps import CurrentCity, Cycle, OpenCycle, Options
 from services.intake.errors import NotFound
 from shared.catalog.loader import load_catalog
 from shared.i18n import Lang
@@ -30,7 +30,7 @@ async def snapshot_questions(options: Options, lang: Lang = "en"):
                          "Assessment (population and country, from the catalog).",
              responses=problems(*AUTH, "snapshot_already_taken", "snapshot_incomplete", "invalid_cycle",
                                 "invalid_input"))
-async def take_snapshot(cycle: Cycle, data: snapshot.SnapshotCreate, principal: CurrentCity, runtime: Runtime,
+async def take_snapshot(cycle: OpenCycle, data: snapshot.SnapshotCreate, principal: CurrentCity, runtime: Runtime,
                         options: Options, lang: Lang = "en") -> snapshot.SnapshotRead:
     async with runtime.db.transaction() as session:
         snap, city = await snapshot.take(session, city_id=principal.city_id or "", cycle=cycle,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from services.intake import submissions
 from services.intake.api.docs import AUTH, problems
-from services.intake.deps import CurrentCity, Cycle, Options, VisibleSubmission
+from services.intake.deps import CurrentCity, OpenCycle, Options, VisibleSubmission
 from services.intake.errors import NotFound
 from shared.infra.auth import CurrentPrincipal
 from shared.web.deps import Runtime, Session
@@ -22,7 +22,7 @@ router = APIRouter(tags=["submission"])
                          "`wwc.intake.submission.submitted`; starts the CertificationWorkflow. Submitting again "
                          "returns the same submission (200).",
              responses=problems(*AUTH, NotFound, "submission_incomplete", "invalid_cycle"))
-async def submit(cycle: Cycle, principal: CurrentCity, runtime: Runtime, options: Options,
+async def submit(cycle: OpenCycle, principal: CurrentCity, runtime: Runtime, options: Options,
                  response: Response) -> submissions.SubmissionRead:
     sub, created = await submissions.submit(runtime, city_id=principal.city_id or "", cycle=cycle,
                                             user_id=principal.sub, review_mode=options.review_mode)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from datetime import timedelta
 
 from services.intake import accounts, registration
-from services.intake.deps import client_address, get_throttle
+from services.intake.deps import client_address, get_registration_throttle, get_throttle
 from services.intake.errors import (
     CityAlreadyRegistered,
     EmailTaken,
@@ -129,6 +129,7 @@ async def register(page: PageContext) -> Response:
                                                     "language": page.lang}, messages="register.errors")
     if values["password"] != str(form.get("password_confirm", "")):
         errors.append(FieldError("password_confirm", page.t("register.errors.password_confirm")))
+    status = 422
     if not errors and data is not None:
         options = options_of(page)
         try:
@@ -137,6 +138,7 @@ async def register(page: PageContext) -> Response:
                     session, data, link_base=page.runtime.settings.service.public_url or str(page.request.base_url),
                     ttl=timedelta(hours=options.registration_link_hours),
                     eligibility=catalog_of(page).eligibility,
+                    limits=get_registration_throttle(page.request), client=client_address(page.request),
                     correlation_id=correlation_id(page.request) or "")
         except UnknownState as exc:
             errors.append(FieldError(exc.field, page.problem(exc)))
@@ -144,6 +146,9 @@ async def register(page: PageContext) -> Response:
             kind = exc.errors[0]["field"]
             params = {k: page.t.number(v) if isinstance(v, int) else v for k, v in exc.params.items()}
             errors.append(FieldError(kind, page.t(f"register.errors.ineligible_{kind}", **params)))
+        except RateLimited as exc:  # too many for this address or from this client
+            errors.append(FieldError("contact_email", page.problem(exc)))
+            status = 429
         else:
             page.runtime.wake_relay()
             # The same page whether or not the address or the city has an account already.
@@ -152,7 +157,7 @@ async def register(page: PageContext) -> Response:
     order = {name: i for i, name in enumerate((*REGISTER_FIELDS, "password_confirm"))}
     errors.sort(key=lambda e: order.get(e.field or "", 99))
     values.pop("password")
-    return render_register(page, values, status_code=422, errors=errors)
+    return render_register(page, values, status_code=status, errors=errors)
 
 
 @router.get("/register/confirm")

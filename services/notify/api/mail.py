@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from services.notify import ledger
+from services.notify import ledger, mails
 from services.notify.api.deps import AUTH, Operator, Sender
 from services.notify.errors import MailNotParked, NotFound
 from services.notify.problems import problems
@@ -40,9 +40,17 @@ class MailRead(BaseModel):
 
 
 class MailDetail(MailRead):
+    """The mail as stored: a secret it carried (a confirmation link) reads "[link withheld]";
+    only the message sent to its recipient had it."""
+
     text: str
     html: str
     ics: str | None
+
+    @classmethod
+    def of(cls, mail) -> "MailDetail":
+        detail = cls.model_validate(mail)
+        return detail.model_copy(update={"text": mails.redact(detail.text), "html": mails.redact(detail.html)})
 
 
 class MailPage(BaseModel):
@@ -69,7 +77,7 @@ async def list_mail(_: Operator, session: Session, city_id: str | None = Query(N
 @router.get("/mail/{mail_id}", response_model=MailDetail, summary="One mail, as written",
             responses=problems(*AUTH, NotFound))
 async def get_mail(mail_id: str, _: Operator, session: Session) -> MailDetail:
-    return MailDetail.model_validate(await ledger.get(session, mail_id))
+    return MailDetail.of(await ledger.get(session, mail_id))
 
 
 @router.post("/mail/{mail_id}/retry", response_model=MailRead, summary="Retry a parked mail",
