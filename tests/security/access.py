@@ -180,6 +180,8 @@ BODIES = {
         lambda ids: {"criteria": [ids["criterion_id"]], "message": "Please send the inventory."},
     ("audit", "POST", "/api/v1/cases/{submission_id}/calls"):
         lambda ids: {"held_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "notes": "We talked."},
+    ("audit", "POST", "/api/v1/cases/{submission_id}/decisions/{criterion_id}/confirm"):
+        lambda ids: {"version": 1, "note": "The new answer changes nothing: the policy is still a draft."},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/approve"): lambda ids: {"decisions_hash": "0" * 64},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/return"): lambda ids: {"comments": "Look again."},
     # A country none of the matrix's cities is in: the auditor stays free to act on them.
@@ -251,6 +253,8 @@ FORMS: dict = {
     ("reporting", "POST", "/programme/sign-in"): OPERATOR_SIGN_IN,
     ("reporting", "POST", "/reports/sign-in"): CITY_SIGN_IN,
     ("intake", "POST", "/portal/sign-in"): CITY_SIGN_IN,
+    ("audit", "POST", "/audit/cases/{submission_id}/criteria/{criterion_id}/confirm"):
+        {"version": "1", "note": "The new answer changes nothing: the policy is still a draft."},
     ("audit", "POST", "/audit/cases/{submission_id}/calls"):
         {"held_date": "2026-01-05", "held_time": "10:00", "attendees": "Ana, Jordan", "notes": "We talked."},
     ("audit", "POST", "/audit/cases/{submission_id}/clarification"):
