@@ -15,6 +15,7 @@ from services.audit.config import AuditOptions
 from services.audit.errors import Forbidden
 from services.audit.models import ReviewCase
 from shared.catalog import places
+from services.audit.console.trail_text import criterion_label
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import COOKIE, Role
 from shared.web.pages import Console, NavItem, Page, signed_in
@@ -31,12 +32,7 @@ def _globals(page: Page) -> dict:
         return load_catalog(version).text(obj, page.lang)
 
     def crit_title(criterion_id: str, version: str = "wwc-2019") -> str:
-        """A criterion as auditors pick it: its id and its text (ids alone mean little)."""
-        catalog = load_catalog(version)
-        try:
-            return f"{criterion_id} — {catalog.text(catalog.criterion(criterion_id), page.lang)}"
-        except KeyError:
-            return criterion_id
+        return criterion_label(load_catalog(version), criterion_id, page.lang)
 
     def region_label(region: str) -> str:
         key = f"regions.{region}"

@@ -24,6 +24,16 @@ SYSTEM_REASONS = {
 SYSTEM_ROLES = ("workflow", "intake", "system")
 
 
+def criterion_label(catalog: Catalog | None, criterion_id: str, lang: str) -> str:
+    """A criterion as people read it: its id and its text (ids alone mean little)."""
+    if catalog is None:
+        return criterion_id
+    try:
+        return f"{criterion_id} — {catalog.text(catalog.criterion(criterion_id), lang)}"
+    except KeyError:
+        return criterion_id
+
+
 @dataclass(frozen=True)
 class Line:
     seq: int
@@ -49,12 +59,7 @@ class Words:
         return self.names.get(user_id or "", "") or self.t("trail.someone")
 
     def criterion(self, cid: str) -> str:
-        if self.catalog is None:
-            return cid
-        try:
-            return f"{cid} — {self.catalog.text(self.catalog.criterion(cid), self.t.lang)}"
-        except KeyError:
-            return cid
+        return criterion_label(self.catalog, cid, self.t.lang)
 
     def criteria(self, ids: list[str]) -> str:
         return ", ".join(ids)
