@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
+import subprocess
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from devtools import devstack
-from devtools.harness import Infra, Stack
+from devtools.harness import PG_URL, Infra, Stack
 from services.audit.cli import verify as verify_trail
 from services.intake.config import IntakeOptions
 from shared.contracts.vocabulary import ReviewMode
@@ -46,11 +47,12 @@ OPTIONS = {"intake": {"options": IntakeOptions(review_mode=ReviewMode.AUDITOR)}}
 
 
 class Platform:
-    """NATS, Temporal (file-backed), an SMTP sink of its own and the five services, which
-    can all be stopped and started again on the same ports, files and task queues."""
+    """NATS, Temporal (file-backed), an SMTP sink of its own and the five services on SQLite
+    files or PostgreSQL schemas, which can all be stopped and started again on the same
+    ports, databases and task queues."""
 
-    def __init__(self, tmp: Path, s3) -> None:
-        self.tmp = tmp
+    def __init__(self, tmp: Path, s3, backend: str) -> None:
+        self.tmp, self.backend = tmp, backend
         self.nats_dir, self.temporal_db, self.mail_dir = tmp / "nats", tmp / "temporal" / "temporal.db", tmp / "mail"
         self.nats_port, self.temporal_port = devstack.free_port(), devstack.free_port()
         self.smtp = devstack.start_smtp(devstack.free_port(), self.mail_dir)
@@ -65,11 +67,19 @@ class Platform:
     def db_file(self, service: str) -> Path:
         return self.tmp / f"{service}.db"
 
+    def schema(self, service: str) -> str:
+        return f"t{self.tag}_{service}"  # the harness's schema names
+
+    def database(self, service: str) -> Database:
+        if self.backend == "postgres":
+            return Database(PG_URL, self.schema(service))
+        return Database(f"sqlite+aiosqlite:///{self.db_file(service)}")
+
     async def start(self) -> Stack:
         self.nats = devstack.start_nats(self.nats_port, self.nats_dir)
         self.temporal = devstack.start_temporal(self.temporal_port, db_file=self.temporal_db)
         kwargs = {"tag": self.tag} if self.tag else {}  # the same task queues as before
-        self.stack = await Stack(infra=self.infra, backend="sqlite", tmp=self.tmp, build_kwargs=OPTIONS,
+        self.stack = await Stack(infra=self.infra, backend=self.backend, tmp=self.tmp, build_kwargs=OPTIONS,
                                  **kwargs).start()
         self.tag = self.stack.tag
         patient(self.stack)
@@ -77,7 +87,7 @@ class Platform:
 
     async def stop(self) -> None:
         if self.stack is not None:
-            await self.stack.stop()
+            await self.stack.stop()  # (PostgreSQL: the schemas are dropped too, as in a disaster)
             self.stack = None
         for svc in (self.temporal, self.nats):
             if svc is not None:
@@ -89,8 +99,8 @@ class Platform:
 
 
 @pytest.fixture
-async def platform(s3_server, tmp_path):
-    p = Platform(tmp_path, s3_server)
+async def platform(s3_server, tmp_path, backend):
+    p = Platform(tmp_path, s3_server, backend)
     try:
         yield p
     finally:
@@ -104,26 +114,40 @@ def mails(mail_dir: Path) -> list[tuple[str, str]]:
             for msg in devstack.read_mail(mail_dir)]
 
 
+PG = ["-h", "127.0.0.1", "-U", "postgres"]
+
+
 async def backup_all(platform: Platform, target: Path) -> None:
     """Temporal first, then the services: a service's database is never older than the
     workflows, so what a workflow did is in the services' records, and what the services
-    told the workflows after Temporal's copy is sent again by `requeue_since`."""
+    told the workflows after Temporal's copy is sent again by `requeue_since`. SQLite: the
+    online backup API; PostgreSQL: `pg_dump --schema` per service, as deploy/README.md says."""
     await asyncio.to_thread(backup_sqlite, platform.temporal_db, target / "temporal.db")
     for name in SERVICES:
-        await asyncio.to_thread(backup_sqlite, platform.db_file(name), target / f"{name}.db")
+        if platform.backend == "postgres":
+            await asyncio.to_thread(subprocess.run, ["pg_dump", *PG, "--format=custom",
+                                                     f"--schema={platform.schema(name)}",
+                                                     "-f", str(target / f"{name}.dump"), "test"], check=True)
+        else:
+            await asyncio.to_thread(backup_sqlite, platform.db_file(name), target / f"{name}.db")
 
 
 def restore_all(platform: Platform, source: Path) -> None:
     restore_sqlite(source / "temporal.db", platform.temporal_db)
     for name in SERVICES:
-        restore_sqlite(source / f"{name}.db", platform.db_file(name))
+        if platform.backend == "postgres":
+            subprocess.run(["psql", *PG, "-d", "test", "-qc",
+                            f'DROP SCHEMA IF EXISTS "{platform.schema(name)}" CASCADE'], check=True)
+            subprocess.run(["pg_restore", *PG, "-d", "test", str(source / f"{name}.dump")], check=True)
+        else:
+            restore_sqlite(source / f"{name}.db", platform.db_file(name))
 
 
 async def republish_all(platform: Platform, since: datetime) -> dict[str, tuple[int, int]]:
     """What each service's operator runs before starting it: `wwc db republish NAME --since`."""
     out = {}
     for name in SERVICES:
-        db = Database(f"sqlite+aiosqlite:///{platform.db_file(name)}")
+        db = platform.database(name)
         try:
             out[name] = await requeue_since(db, since)
         finally:
@@ -138,7 +162,7 @@ async def stage_of(stack: Stack, sid: str) -> str:
         return await session.scalar(select(Submission.status).where(Submission.id == sid))
 
 
-async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(platform):
+async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(platform, backend):
     stack = await platform.start()
     people = People(stack, await stack.create_staff("ana@auditors.example.org", "Ana Ramos", Role.AUDITOR),
                     await stack.create_staff("ben@auditors.example.org", "Ben Okafor", Role.AUDITOR))
@@ -214,7 +238,7 @@ async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(plat
     assert all(first_sent[mid] >= cut for mid in doubled), "a mail the backup knew as sent went again"
     assert max(copies.values()) <= 2
 
-    print(f"\nrestore drill: in flight {len(sids)}, completed {len(sids)}, lost 0, "
+    print(f"\nrestore drill ({backend}): in flight {len(sids)}, completed {len(sids)}, lost 0, "
           f"events doubled per consumer 0, mails {len(sent)} ({len(copies)} distinct, "
           f"{len(doubled)} sent after the backup went again), time to recover {recovered:.0f} s "
           f"(stop to every certification completed), requeued (events, calls) {requeued}")
