@@ -225,6 +225,19 @@ async def timeline(submission_id: str, _: Operator, session: Session) -> Timelin
                               text=operations.timeline.english(line, names)) for line in lines])
 
 
+class Gap(BaseModel):
+    submission_id: str
+    workflow_stage: str
+    recorded_stage: str | None
+    workflow_is: str
+
+
+@router.get("/gaps", response_model=list[Gap],
+            summary="Certifications whose workflow stage differs from the services' records (after a restore)")
+async def gaps(_: Operator, session: Session, runtime: Runtime) -> list[Gap]:
+    return [Gap.model_validate(g, from_attributes=True) for g in await operations.gaps(session, engine(runtime))]
+
+
 @router.get("/workflows", summary="Certifications by search attribute (as in the Temporal UI)")
 async def workflows(_: Operator, runtime: Runtime, stage: str | None = None, cycle: str | None = None,
                     city: str | None = None, auditor: str | None = None,

@@ -9,6 +9,7 @@
     wwc ops retry SUBMISSION_ID            run a submission's failed step again
     wwc ops timeline SUBMISSION_ID         what happened, when, by whom
     wwc ops find [--stage S] [--cycle C] [--city N] [--auditor ID]   by search attribute
+    wwc ops gaps                           workflows at another stage than the services' records
 
 Signs in with an operator token (`--token` or WWC_OPS_TOKEN), or asks for the operator's
 email and password and gets one from intake."""
@@ -231,8 +232,23 @@ def find(args, http) -> None:
     out.print(table if rows else "No certification matches.")
 
 
+def gaps(args, http) -> None:
+    rows = _call(http, "GET", "/api/v1/ops/gaps")
+    if not rows:
+        out.print("Every workflow is at the stage the services recorded.")
+        return
+    table = Table(title="Workflows at another stage than the services recorded", title_justify="left")
+    for col in ("submission", "workflow", "recorded", "workflow is"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["submission_id"], r["workflow_stage"], r["recorded_stage"] or "(no record)", r["workflow_is"])
+    out.print(table)
+    out.print("A workflow ahead of the records after a restore: see deploy/README.md, \"Workflows that moved on\".")
+
+
 COMMANDS = {"status": status, "stuck": stuck, "breaches": breaches, "failing": failing, "parked": parked,
-            "replay": replay, "retry": retry, "timeline": timeline, "find": find}
+            "replay": replay, "retry": retry, "timeline": timeline, "find": find,
+            "gaps": gaps}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -290,5 +306,6 @@ def register(subparsers) -> None:
     s = command("find", help="certifications by search attribute")
     for name in ("stage", "cycle", "city", "auditor"):
         s.add_argument(f"--{name}")
+    command("gaps", help="workflows at another stage than the services' records (after a restore)")
     p.set_defaults(func=run)
 

@@ -272,6 +272,33 @@ class Engine:
         return out
 
 
+@dataclass(frozen=True)
+class Gap:
+    submission_id: str
+    workflow_stage: str
+    recorded_stage: str | None  # None: the services have no record of it at all
+    workflow_is: str            # ahead | behind
+
+
+async def gaps(session: AsyncSession, engine: Engine, limit: int = 1000) -> list[Gap]:
+    """Certifications whose workflow stands at another stage than the services recorded
+    (the pipeline, built from their events): after the databases were restored to an older
+    point without Temporal, the workflows that moved on. A stage change in progress shows
+    here for a second or two; a gap that stays is one (deploy/README.md)."""
+    flows = [f for f in await engine.find(limit=limit) if f["stage"]]
+    recorded = dict((await session.execute(select(PipelineEntry.submission_id, PipelineEntry.stage).where(
+        PipelineEntry.submission_id.in_([f["submission_id"] for f in flows])))).all())
+    order = [s.value for s in Stage]
+    out = []
+    for f in flows:
+        theirs, ours = f["stage"], recorded.get(f["submission_id"])
+        if theirs == ours:
+            continue
+        ahead = ours is None or (theirs in order and ours in order and order.index(theirs) > order.index(ours))
+        out.append(Gap(f["submission_id"], theirs, ours, "ahead" if ahead else "behind"))
+    return out
+
+
 async def retry_step(db: Database, submission_id: str, *, by: str) -> None:
     """The operator corrected what made a step fail: the workflow runs it again (told after
     commit, certification.gateway)."""
