@@ -35,7 +35,7 @@ from shared.infra.db import Database
 from shared.infra.restore import backup_sqlite, requeue_since, restore_sqlite
 from shared.infra.settings import SERVICES
 from shared.infra.tables import workflow_calls
-from tests.conftest import S3_KEY, S3_SECRET
+from tests.conftest import S3_KEY, S3_SECRET, token
 from tests.e2e.conftest import People
 from tests.e2e.test_resilience import all_at, all_completed, patient, ready_city
 from tests.e2e.test_walking_skeleton import assert_each_event_consumed_once
@@ -117,12 +117,13 @@ def mails(mail_dir: Path) -> list[tuple[str, str]]:
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 
 
-async def backup_all(platform: Platform, target: Path) -> None:
+async def backup_all(platform: Platform, target: Path, *, temporal: bool = True) -> None:
     """Temporal first, then the services: a service's database is never older than the
     workflows, so what a workflow did is in the services' records, and what the services
     told the workflows after Temporal's copy is sent again by `requeue_since`. SQLite: the
     online backup API; PostgreSQL: `pg_dump --schema` per service, as deploy/README.md says."""
-    await asyncio.to_thread(backup_sqlite, platform.temporal_db, target / "temporal.db")
+    if temporal:
+        await asyncio.to_thread(backup_sqlite, platform.temporal_db, target / "temporal.db")
     for name in SERVICES:
         if platform.backend == "postgres":
             await asyncio.to_thread(subprocess.run, ["pg_dump", *PG, "--format=custom",
@@ -132,8 +133,9 @@ async def backup_all(platform: Platform, target: Path) -> None:
             await asyncio.to_thread(backup_sqlite, platform.db_file(name), target / f"{name}.db")
 
 
-def restore_all(platform: Platform, source: Path) -> None:
-    restore_sqlite(source / "temporal.db", platform.temporal_db)
+def restore_all(platform: Platform, source: Path, *, temporal: bool = True) -> None:
+    if temporal:
+        restore_sqlite(source / "temporal.db", platform.temporal_db)
     for name in SERVICES:
         if platform.backend == "postgres":
             subprocess.run(["psql", *PG, "-d", "test", "-qc",
@@ -242,3 +244,65 @@ async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(plat
           f"events doubled per consumer 0, mails {len(sent)} ({len(copies)} distinct, "
           f"{len(doubled)} sent after the backup went again), time to recover {recovered:.0f} s "
           f"(stop to every certification completed), requeued (events, calls) {requeued}")
+
+
+async def ops(stack: Stack, method: str, path: str, **kwargs):
+    async with stack.client("reporting", token(Role.OPERATOR, sub="operator-1")) as reporting:
+        r = await reporting.request(method, f"/api/v1/ops/{path}", **kwargs)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_workflows_that_moved_on_past_a_restore_are_shown_and_rewound(platform):
+    """Temporal not restored with the services: approvals given after the backup moved two
+    workflows on to the debrief while the restored services have them in review. `wwc ops
+    gaps` lists them; `wwc ops rewind --to <backup time>` resets them to that point; the
+    auditors approve again and both complete, each event consumed once."""
+    stack = await platform.start()
+    people = People(stack, await stack.create_staff("ana@auditors.example.org", "Ana Ramos", Role.AUDITOR),
+                    await stack.create_staff("ben@auditors.example.org", "Ben Okafor", Role.AUDITOR))
+    ids: dict[str, str] = {}
+    for i in range(2):
+        client, tok = await ready_city(stack, i, "g")
+        r = await client.post("/api/v1/assessments/2026/submit")
+        assert r.status_code == 201, r.text
+        ids[r.json()["id"]] = tok
+    sids = list(ids)
+    await asyncio.gather(*(people.ana.wait_for_case(sid) for sid in sids))
+    await eventually(lambda: all_at(stack, sids, "in_review"), timeout=90, interval=0.3)
+    await eventually(lambda: no_gaps(stack), timeout=30, interval=0.5)
+
+    backup_at = datetime.now(UTC)
+    await backup_all(platform, platform.tmp / "backup", temporal=False)
+    await asyncio.gather(*(people.review(sid) for sid in sids))  # after the backup
+    await eventually(lambda: all_at(stack, sids, "debrief"), timeout=120, interval=0.3)
+
+    await platform.stop()
+    shutil.rmtree(platform.nats_dir)
+    restore_all(platform, platform.tmp / "backup", temporal=False)  # Temporal keeps its own state
+    await republish_all(platform, backup_at - timedelta(minutes=5))
+    stack = await platform.start()
+    people = People(stack, people.ana.token, people.ben.token)
+
+    async def moved_on():
+        gaps = await ops(stack, "GET", "gaps")
+        return gaps if {g["submission_id"] for g in gaps} == set(sids) else None
+
+    gaps = await eventually(moved_on, timeout=60, interval=0.5)
+    assert {(g["workflow_stage"], g["recorded_stage"], g["workflow_is"]) for g in gaps} == {
+        ("debrief", "in_review", "ahead")}
+    rewound = await ops(stack, "POST", "rewind", json={"to": backup_at.isoformat()})
+    assert sorted((r["submission_id"], r["action"]) for r in rewound) == sorted((sid, "rewound") for sid in sids)
+    await eventually(lambda: no_gaps(stack), timeout=60, interval=0.5)
+
+    await asyncio.gather(*(people.review(sid) for sid in sids))  # the approvals the restore lost
+    await asyncio.gather(*(people.decline_debrief(tok, sid) for sid, tok in ids.items()))
+    await eventually(lambda: all_completed(stack, sids), timeout=120, interval=0.5)
+    await assert_each_event_consumed_once(stack.runtimes, timeout=90)
+    for name, runtime in stack.runtimes.items():
+        assert await list_parked(runtime.db) == [], f"{name} parked messages"
+
+
+async def no_gaps(stack: Stack) -> bool:
+    return await ops(stack, "GET", "gaps") == []

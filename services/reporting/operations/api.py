@@ -238,6 +238,25 @@ async def gaps(_: Operator, session: Session, runtime: Runtime) -> list[Gap]:
     return [Gap.model_validate(g, from_attributes=True) for g in await operations.gaps(session, engine(runtime))]
 
 
+class RewindRequest(BaseModel):
+    to: datetime  # the time the services' databases were restored to (their backup's)
+
+
+class Rewound(BaseModel):
+    submission_id: str
+    action: str
+    to_event: int | None
+
+
+@router.post("/rewind", response_model=list[Rewound],
+             summary="After a restore without Temporal: reset workflows to the restored point",
+             responses=problems("unavailable"))
+async def rewind(body: RewindRequest, principal: Operator, runtime: Runtime) -> list[Rewound]:
+    to = body.to if body.to.tzinfo else body.to.replace(tzinfo=UTC)
+    done = await operations.rewind(engine(runtime), to, reason=f"restored to {to.isoformat()} by {principal.sub}")
+    return [Rewound.model_validate(r, from_attributes=True) for r in done]
+
+
 @router.get("/workflows", summary="Certifications by search attribute (as in the Temporal UI)")
 async def workflows(_: Operator, runtime: Runtime, stage: str | None = None, cycle: str | None = None,
                     city: str | None = None, auditor: str | None = None,

@@ -10,6 +10,7 @@
     wwc ops timeline SUBMISSION_ID         what happened, when, by whom
     wwc ops find [--stage S] [--cycle C] [--city N] [--auditor ID]   by search attribute
     wwc ops gaps                           workflows at another stage than the services' records
+    wwc ops rewind --to TIME               after a restore without Temporal: workflows back to TIME
 
 Signs in with an operator token (`--token` or WWC_OPS_TOKEN), or asks for the operator's
 email and password and gets one from intake."""
@@ -246,9 +247,17 @@ def gaps(args, http) -> None:
     out.print("A workflow ahead of the records after a restore: see deploy/README.md, \"Workflows that moved on\".")
 
 
+def rewind(args, http) -> None:
+    rows = _call(http, "POST", "/api/v1/ops/rewind", json={"to": args.to})
+    for r in rows:
+        out.print(f"{r['submission_id']}: {r['action']}" + (f" (to event {r['to_event']})" if r["to_event"] else ""))
+    out.print(f"{len(rows)} workflow(s) changed. Now run `wwc db republish SERVICE --since {args.to}` "
+              "for each service, if not done yet.")
+
+
 COMMANDS = {"status": status, "stuck": stuck, "breaches": breaches, "failing": failing, "parked": parked,
             "replay": replay, "retry": retry, "timeline": timeline, "find": find,
-            "gaps": gaps}
+            "gaps": gaps, "rewind": rewind}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -307,5 +316,7 @@ def register(subparsers) -> None:
     for name in ("stage", "cycle", "city", "auditor"):
         s.add_argument(f"--{name}")
     command("gaps", help="workflows at another stage than the services' records (after a restore)")
+    s = command("rewind", help="after a restore without Temporal: reset workflows to the restored time")
+    s.add_argument("--to", required=True, help="the backup's time, ISO, UTC unless it says")
     p.set_defaults(func=run)
 

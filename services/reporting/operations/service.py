@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, ResetReapplyType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from certification import gateway
@@ -285,7 +289,8 @@ async def gaps(session: AsyncSession, engine: Engine, limit: int = 1000) -> list
     (the pipeline, built from their events): after the databases were restored to an older
     point without Temporal, the workflows that moved on. A stage change in progress shows
     here for a second or two; a gap that stays is one (deploy/README.md)."""
-    flows = [f for f in await engine.find(limit=limit) if f["stage"]]
+    # (A reset leaves its base run terminated; the new run is the one that counts.)
+    flows = [f for f in await engine.find(limit=limit) if f["stage"] and f["status"] != "TERMINATED"]
     recorded = dict((await session.execute(select(PipelineEntry.submission_id, PipelineEntry.stage).where(
         PipelineEntry.submission_id.in_([f["submission_id"] for f in flows])))).all())
     order = [s.value for s in Stage]
@@ -296,6 +301,47 @@ async def gaps(session: AsyncSession, engine: Engine, limit: int = 1000) -> list
             continue
         ahead = ours is None or (theirs in order and ours in order and order.index(theirs) > order.index(ours))
         out.append(Gap(f["submission_id"], theirs, ours, "ahead" if ahead else "behind"))
+    return out
+
+
+@dataclass(frozen=True)
+class Rewound:
+    submission_id: str
+    action: str                  # rewound | terminated
+    to_event: int | None = None  # the workflow task it was reset to
+
+
+async def rewind(engine: Engine, to: datetime, *, reason: str, limit: int = 1000) -> list[Rewound]:
+    """After the services' databases were restored to `to` but Temporal was not: every
+    workflow with history after `to` is reset to its last workflow task completed by then,
+    without the signals it received later (the services forgot sending them; the ones they
+    remember are sent again by `wwc db republish --since`). A workflow started after `to`
+    belongs to a submission no service remembers: it is terminated. Run once, after the
+    restore and before people work again."""
+    client, out = engine.client, []
+    async for wf in client.list_workflows(engine._query('ExecutionStatus != "Terminated"'), limit=limit):
+        handle = client.get_workflow_handle(wf.id, run_id=wf.run_id)
+        if wf.start_time > to:
+            if wf.status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate(reason=reason)
+                out.append(Rewound(_submission_of(wf.id), "terminated"))
+            continue
+        point, later = None, False
+        async for event in handle.fetch_history_events():
+            after = event.event_time.ToDatetime(tzinfo=UTC) > to
+            later = later or after
+            # The last task completed by then (or the first, when none was completed yet).
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and (not after or point is None):
+                point = event.event_id
+            if later and point is not None:
+                break
+        if not later or point is None:
+            continue
+        await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=wf.id, run_id=wf.run_id),
+            reason=reason, workflow_task_finish_event_id=point, request_id=str(uuid.uuid4()),
+            reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_NONE))
+        out.append(Rewound(_submission_of(wf.id), "rewound", point))
     return out
 
 
