@@ -219,6 +219,8 @@ BODIES = {
     ("notify", "POST", "/api/v1/debriefs/{submission_id}/outcome"): lambda ids: {"outcome": "held"},
     ("notify", "PUT", "/api/v1/me/mail-preferences"): lambda ids: {"opted_out": []},
     ("reporting", "PUT", "/api/v1/reports/{report_id}/honor-roll"): lambda ids: {"honor_roll": True},
+    # A point after all history: allowed, and rewinds nothing.
+    ("reporting", "POST", "/api/v1/ops/rewind"): lambda ids: {"to": "2100-01-01T00:00:00+00:00"},
     ("scoring", "POST", "/api/v1/what-if"): lambda ids: {"catalog": "wwc-2019", "responses": {"DG1": "YES"}},
     ("scoring", "POST", "/api/v1/simulate"): lambda ids: {"catalog": "wwc-2019", "responses": {"DG1": "YES"},
                                                           "cycle": "2026"},
