@@ -25,7 +25,7 @@ def backup_sqlite(source: Path, target: Path) -> None:
     """An online, consistent copy of a live SQLite database (the writers keep writing).
     The copy is one step, under one read lock, so it is a single point in time."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    src, dst = sqlite3.connect(source, timeout=30), sqlite3.connect(target)
     try:
         src.backup(dst)
     finally:
@@ -34,12 +34,10 @@ def backup_sqlite(source: Path, target: Path) -> None:
 
 
 def restore_sqlite(backup: Path, target: Path) -> None:
-    """Put a backup in place of a (stopped) service's database file; the old write-ahead
-    log must go with it, or SQLite would replay it over the restored pages."""
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    """Put a backup in place of a (stopped) service's database, through SQLite: the target's
+    write-ahead log is honoured and superseded (copying the file over it would not be)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(backup), sqlite3.connect(target)
+    src, dst = sqlite3.connect(backup), sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -26,7 +27,8 @@ import pytest
 from sqlalchemy import select
 
 from devtools import devstack
-from devtools.harness import PG_URL, Infra, Stack
+from devtools.harness import PG_URL, Infra, Stack, serve
+from services.cli import main as wwc
 from services.audit.cli import read_checkpoints, verify as verify_trail
 from services.intake.models import Submission
 from services.reporting.models import LedgerEntry
@@ -282,7 +284,7 @@ async def ops(stack: Stack, method: str, path: str, **kwargs):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_workflows_that_moved_on_past_a_restore_are_shown_and_rewound(platform):
+async def test_workflows_that_moved_on_past_a_restore_are_shown_and_rewound(platform, capsys):
     """Temporal not restored with the services: approvals given after the backup moved two
     workflows on to the debrief while the restored services have them in review. `wwc ops
     gaps` lists them; `wwc ops rewind --to <backup time>` resets them to that point; the
@@ -320,9 +322,18 @@ async def test_workflows_that_moved_on_past_a_restore_are_shown_and_rewound(plat
     gaps = await eventually(moved_on, timeout=60, interval=0.5)
     assert {(g["workflow_stage"], g["recorded_stage"], g["workflow_is"]) for g in gaps} == {
         ("debrief", "in_review", "ahead")}
-    rewound = await ops(stack, "POST", "rewind", json={"to": backup_at.isoformat()})
-    assert sorted((r["submission_id"], r["action"]) for r in rewound) == sorted((sid, "rewound") for sid in sids)
-    await eventually(lambda: no_gaps(stack), timeout=60, interval=0.5)
+    # What the operator types (deploy/README.md): `wwc ops gaps`, `wwc ops rewind --to`.
+    url, server, task = await serve(stack.apps["reporting"])
+    try:
+        listed = await ops_cli(capsys, url, "gaps")
+        assert all(sid in listed for sid in sids) and listed.count("│ ahead") == 2, listed
+        rewound = await ops_cli(capsys, url, "rewind", "--to", backup_at.isoformat())
+        assert all(f"{sid}: rewound" in rewound for sid in sids) and "2 workflow(s) changed" in rewound, rewound
+        await eventually(lambda: no_gaps(stack), timeout=60, interval=0.5)
+        assert "Every workflow is at the stage the services recorded" in await ops_cli(capsys, url, "gaps")
+    finally:
+        server.should_exit = True
+        await task
 
     await asyncio.gather(*(people.review(sid) for sid in sids))  # the approvals the restore lost
     await asyncio.gather(*(people.decline_debrief(tok, sid) for sid, tok in ids.items()))
@@ -331,7 +342,17 @@ async def test_workflows_that_moved_on_past_a_restore_are_shown_and_rewound(plat
     for name, runtime in stack.runtimes.items():
         assert await list_parked(runtime.db) == [], f"{name} parked messages"
     print(f"\nrestore without Temporal: in flight {len(sids)}, workflows ahead of the records {len(gaps)}, "
-          f"rewound {len(rewound)}, completed {len(sids)}, approvals done again {len(sids)}")
+          f"rewound {rewound.count(': rewound')}, completed {len(sids)}, approvals done again {len(sids)}")
+
+
+async def ops_cli(capsys, url: str, *argv: str) -> str:
+    """`wwc ops ...` in a wide terminal (in a thread: the served app runs on this loop)."""
+    os.environ["COLUMNS"] = "200"
+    code = await asyncio.to_thread(wwc, ["ops", "--url", url, "--token", token(Role.OPERATOR, sub="operator-1"),
+                                         *argv])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    return text
 
 
 async def no_gaps(stack: Stack) -> bool:
