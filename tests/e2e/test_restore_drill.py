@@ -1,8 +1,10 @@
 """The restore drill (deploy/README.md, "Backups and restore"): certifications in flight
 through real review; mid-cycle, Temporal's database and then every service's database are
-backed up online; the cycle goes on (auditors approve, a city declines its debrief); then
-everything stops, the NATS store is wiped, the databases are restored and everything
-starts again after `wwc db republish --since <backup time>` on each service.
+backed up online (SQLite's backup API, or `pg_dump --schema` per service); the cycle goes on
+(auditors approve, a city declines its debrief); then everything stops, the NATS store is
+wiped, the databases are restored and everything starts again after `wwc db republish
+--since <backup time>` on each service. A second drill restores the services but not
+Temporal: `wwc ops gaps` shows the workflows that moved on, `wwc ops rewind` repairs them.
 
 What the backup did not see is lost and done again (auditors approve again, the city
 declines again); nothing the backup saw is lost or doubled: every certification completes,
@@ -252,6 +254,7 @@ async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(plat
     # may go once more, with the same Message-ID (mail clients show it once).
     sent = mails(platform.mail_dir)
     cut = backup_started.strftime("%Y%m%dT%H%M%S.%fZ")
+    subjects = {str(msg["Message-ID"]): str(msg["Subject"]) for msg in devstack.read_mail(platform.mail_dir)}
     copies = Counter(mid for _, mid in sent)
     doubled = {mid for mid, n in copies.items() if n > 1}
     first_sent = {}
@@ -270,7 +273,8 @@ async def test_restore_from_backup_loses_and_doubles_nothing_the_backup_saw(plat
         twice += len(got) - len(set(got))
     print(f"\nrestore drill ({backend}): in flight {len(sids)}, completed {len(completed)}, "
           f"events lost {lost}, events processed twice {twice}, "
-          f"mails {len(sent)} ({len(doubled)} first sent after the backup went again, same Message-ID; "
+          f"mails {len(sent)} ({len(doubled)} first sent after the backup went again, same Message-ID: "
+          f"{sorted(subjects[mid] for mid in doubled)}; "
           f"none sent before it went again), done again by people: {len(waiting)} approvals, 1 debrief declined; "
           f"platform up {up_after:.0f} s after the stop, every certification completed {recovered:.0f} s after; "
           f"republished (events, workflow calls) {requeued}")
