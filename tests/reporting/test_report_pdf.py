@@ -137,3 +137,58 @@ def test_every_page_draws(pdfs, tmp_path):
         grey = Image.open(png).convert("L")
         inked = sum(grey.histogram()[:200])
         assert inked > 0.005 * grey.width * grey.height, png.name
+
+
+# -- layout on paper ------------------------------------------------------------------------
+
+BODY_BOTTOM = 1 - 20 / 279.4  # the bottom margin of a US letter page (report.typ): the footer is below
+
+
+def _pages(pdf: bytes, tmp_path) -> tuple[list[str], list[float]]:
+    """Each page's text as laid out (footer left off), and how far down its body is inked
+    (0: blank, 1: down to the bottom margin)."""
+    path = tmp_path / "layout.pdf"
+    path.write_bytes(pdf)
+    count = len(PdfReader(io.BytesIO(pdf)).pages)
+    texts = []
+    for page in range(1, count + 1):
+        layout = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(path), "-"],
+                                check=True, capture_output=True, text=True).stdout
+        lines = [x.strip() for x in layout.splitlines() if x.strip()]
+        texts.append([x for x in lines if not re.search(r"\d+ (of|de) \d+$", x)])
+    subprocess.run(["pdftoppm", "-r", "24", "-gray", "-png", str(path), str(tmp_path / "fill")], check=True)
+    filled = []
+    for png in sorted(tmp_path.glob("fill-*.png")):
+        grey = Image.open(png).convert("L")
+        w, h = grey.size
+        px = grey.load()
+        inked = [y for y in range(int(h * BODY_BOTTOM)) if any(px[x, y] < 200 for x in range(w))]
+        filled.append((max(inked) if inked else 0) / (h * BODY_BOTTOM))
+    assert len(texts) == len(filled) == count
+    return texts, filled
+
+
+def _headings(view) -> set[str]:
+    heads = {view.overview.heading, view.field.heading, view.next.heading, view.next.resources_heading,
+             view.closing.debrief_heading, view.closing.about_heading, *(a.name for a in view.areas)}
+    heads |= {f"{i}. {s.criterion} {s.area}" for i, s in enumerate(view.next.steps, 1)}
+    return heads
+
+
+def _check_layout(doc, lang, tmp_path):
+    texts, filled = _pages(render_pdf(doc, lang), tmp_path)
+    heads = _headings(report_view(doc, lang))
+    for number, (lines, fill) in enumerate(zip(texts, filled, strict=True), 1):
+        assert lines, f"page {number} is empty"
+        # A heading with at most one line under it at the foot of a page is orphaned too.
+        orphans = heads.intersection(lines[-2:])
+        assert not orphans, f"page {number} ends with the heading {orphans}"
+        if number < len(texts):
+            assert fill >= 0.5, f"page {number} is only {fill:.0%} full"
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+def test_no_heading_ends_a_page_and_no_page_is_left_half_empty(example_doc, lang, tmp_path):
+    """Headings stay with what they introduce; long tables run on (their header repeated)
+    instead of being pushed whole to the next page."""
+    _check_layout(example_doc, lang, tmp_path)
