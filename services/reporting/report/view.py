@@ -83,9 +83,7 @@ class Cover:
 @dataclass(frozen=True)
 class AreaRow:
     name: str
-    city: str
-    all: str
-    band: str
+    cells: tuple[str, ...]  # your city, then each cohort compared (one not shown has no column)
 
 
 @dataclass(frozen=True)
@@ -394,16 +392,20 @@ class _Words:
             # the table under the chart has the numbers: not read out twice
             alt=f'{title}. {t("overview.figcaption")}')
         withheld = doc.your_size.withheld or doc.all_cities.withheld or any(a.average_all is None for a in areas)
+        # A column for each cohort shown: a withheld one would be a column of "not shown".
+        cohorts = [(t("chart.all"), doc.all_cities, "average_all")] if not doc.all_cities.withheld else []
+        if not doc.your_size.withheld:
+            cohorts.append((t("chart.band", band=self.band(doc.city.population_band)), doc.your_size, "average_band"))
         return Overview(
             heading=t("overview.heading"),
             intro=t(f"overview.intro_{compared}"),
             chart=chart, figcaption=t("overview.figcaption"), caption=t("overview.table_caption"),
-            heads=(t("common.area"), t("chart.city"), t("chart.all"),
-                   t("chart.band", band=self.band(doc.city.population_band))),
-            rows=tuple(AreaRow(name=self.tx(a.name), city=self.pct(a.percent), all=self.pct(a.average_all),
-                               band=self.pct(a.average_band)) for a in areas),
-            total=AreaRow(name=t("overview.overall"), city=t.percent(doc.percent),
-                          all=self.pct(doc.all_cities.average_percent), band=self.pct(doc.your_size.average_percent)),
+            heads=(t("common.area"), t("chart.city"), *(head for head, _, _ in cohorts)),
+            rows=tuple(AreaRow(name=self.tx(a.name), cells=(self.pct(a.percent),
+                                                            *(self.pct(getattr(a, key)) for _, _, key in cohorts)))
+                       for a in areas),
+            total=AreaRow(name=t("overview.overall"), cells=(t.percent(doc.percent),
+                                                             *(self.pct(c.average_percent) for _, c, _ in cohorts))),
             note=t("field.note", count=t.words(doc.min_cohort)) if withheld else None)
 
     def field(self) -> PlayingField:
