@@ -42,6 +42,11 @@ class CommonSettings(_Base):
     # together would otherwise race to apply the same migration. Off, a service waits at
     # start-up until its database has every migration it knows.
     migrate_on_start: bool = True
+    # Where every throttle of every service keeps its counters (sign-in, registration,
+    # verification look-ups), in `limits` storage notation. In memory, each process counts
+    # alone: right for `make run` and compose (one process per service). With replicas, a
+    # store they share, e.g. async+redis://redis:6379, or a limit counts once per replica.
+    throttle_storage: str = "async+memory://"
 
 
 class NatsSettings(_Base):
