@@ -136,7 +136,7 @@ async def test_relay_killed_between_commit_and_publish_delivers_once(db, jetstre
         await add_event(session, withdrawn(20))
     relay.notify()
     await asyncio.wait_for(publish_started.wait(), 5)
-    task.cancel()  # the process dies here
+    task.cancel()  # stopped here (a stop gives its claim back: the restart need not wait)
     await asyncio.gather(task, return_exceptions=True)
     assert await stream_events(js, Subject.SUBMISSION_WITHDRAWN) == []
 
