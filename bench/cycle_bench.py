@@ -19,6 +19,7 @@ own event times), each service's memory as the cycle goes, and the databases' si
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -74,6 +75,12 @@ async def run(cities: int = DEFAULT_CITIES) -> str:
         stack = ProcessStack.start(Path(tmp))
         try:
             return await _cycle(stack, cities)
+        except BaseException:
+            # The services' logs outlive a failed run: they say why a certification stalled.
+            kept = Path("var") / f"bench-failure-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+            shutil.copytree(Path(tmp) / "logs", kept, dirs_exist_ok=True)
+            progress(f"cycle failed; the services' logs are in {kept}")
+            raise
         finally:
             stack.stop()
 

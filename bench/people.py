@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,16 +50,21 @@ class Moments:
 
 
 class EventWatch:
-    """A plain NATS subscription to every event (core NATS sees what JetStream stores)."""
+    """A plain NATS subscription to every event (core NATS sees what JetStream stores).
+
+    Waiters are kept per certification, so an event wakes only those waiting on its own
+    certification: with a thousand in flight, waking every waiter on every event cost the
+    watcher more CPU than the events and left it minutes behind the stream."""
 
     def __init__(self) -> None:
         self.moments: dict[str, Moments] = defaultdict(Moments)
-        self._changed = asyncio.Condition()
+        self._waiters: dict[str, list[tuple[Callable[[Moments], bool], asyncio.Future]]] = defaultdict(list)
         self._nc = None
 
     async def start(self, url: str) -> None:
         self._nc = await nats.connect(url)
-        await self._nc.subscribe("wwc.>", cb=self._on_message)
+        # No pending limits (0 = none): the watcher must never drop events as a slow consumer.
+        await self._nc.subscribe("wwc.>", cb=self._on_message, pending_msgs_limit=0, pending_bytes_limit=0)
 
     async def _on_message(self, msg) -> None:
         body = json.loads(msg.data)
@@ -70,17 +76,32 @@ class EventWatch:
         m.subjects.setdefault(msg.subject, at)
         if msg.subject == Subject.STATUS_CHANGED:
             m.stages.setdefault(body["payload"]["status"], at)
-        async with self._changed:
-            self._changed.notify_all()
+        waiting = self._waiters.get(sid)
+        if waiting:
+            still = []
+            for there, done in waiting:
+                if there(m):
+                    if not done.done():
+                        done.set_result(None)
+                elif not done.done():
+                    still.append((there, done))
+            self._waiters[sid] = still
 
     async def until(self, sid: str, *, stage: str | None = None, subject: str | None = None,
                     timeout: float = 600) -> None:
-        def there() -> bool:
-            m = self.moments.get(sid)
-            return m is not None and (stage in m.stages if stage else subject in m.subjects)
+        def there(m: Moments) -> bool:
+            return stage in m.stages if stage else subject in m.subjects
 
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(there), timeout=timeout)
+        if sid in self.moments and there(self.moments[sid]):
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._waiters[sid].append((there, done))
+        try:
+            await asyncio.wait_for(done, timeout=timeout)
+        except TimeoutError:
+            seen = self.moments.get(sid, Moments())
+            raise TimeoutError(f"certification {sid}: no {stage or subject} within {timeout:.0f} s; "
+                               f"stages seen {list(seen.stages)}, events seen {list(seen.subjects)}") from None
 
     async def stop(self) -> None:
         if self._nc is not None:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.common import WorkflowIDReusePolicy
@@ -45,6 +45,7 @@ from certification.contract import (
     certification_workflow_id,
     initial_search_attributes,
 )
+from shared.infra.claims import Claim
 from shared.infra.db import Database
 from shared.infra.logging import get_logger
 from shared.infra.tables import workflow_calls
@@ -96,7 +97,7 @@ class WorkflowCalls:
         self.db, self._client = db, client
         self.task_queue = f"{task_queue_prefix}{TaskQueue.INTAKE}"  # the workflow's host
         self.poll_interval, self.batch_size = poll_interval, batch_size
-        self.owner = uuid.uuid4().hex
+        self.claim = Claim(db, workflow_calls, workflow_calls.c.delivered_at, lease=CLAIM)
         self._wake = asyncio.Event()
         self.delivered = 0
         self.deferred = 0  # rounds in a row that Temporal could not take a call
@@ -114,6 +115,8 @@ class WorkflowCalls:
         rows = await self._claim()
         done = 0
         for row in rows:
+            if not self.claim.holds():  # the rest is claimed afresh next round
+                break
             try:
                 outcome = await self._deliver(client, row)
             except Exception as exc:  # Temporal unreachable or refusing: keep the row
@@ -121,7 +124,8 @@ class WorkflowCalls:
                 if self.deferred == 1 or self.deferred % 30 == 0:  # said once, then now and then
                     log.warning("workflow_call.deferred", workflow_id=row.workflow_id, call=row.name,
                                 rounds=self.deferred, error=str(exc)[:300])
-                await self._mark(row.seq, attempts=row.attempts + 1, last_error=str(exc)[:2000], claimed_until=None)
+                await self._mark(row.seq, attempts=row.attempts + 1, last_error=str(exc)[:2000])
+                await self.claim.release()  # any replica may try again
                 break
             self.deferred = 0
             if outcome is CallOutcome.NOT_RUNNING:
@@ -132,20 +136,7 @@ class WorkflowCalls:
         return done
 
     async def _claim(self) -> list:
-        now = datetime.now(UTC)
-        free = and_(workflow_calls.c.delivered_at.is_(None),
-                    or_(workflow_calls.c.claimed_until.is_(None), workflow_calls.c.claimed_until < now))
-        due = select(workflow_calls.c.seq).where(free).order_by(workflow_calls.c.seq).limit(self.batch_size)
-        async with self.db.transaction() as session:
-            # The condition is checked again on each row as it is updated: of two relays
-            # racing for a row, one takes it.
-            await session.execute(update(workflow_calls).where(workflow_calls.c.seq.in_(due.scalar_subquery()), free)
-                                  .values(claimed_by=self.owner, claimed_until=now + CLAIM))
-        async with self.db.sessionmaker() as session:
-            return list((await session.execute(
-                select(workflow_calls).where(workflow_calls.c.claimed_by == self.owner,
-                                             workflow_calls.c.delivered_at.is_(None))
-                .order_by(workflow_calls.c.seq))).all())
+        return await self.claim.take(self.batch_size)
 
     async def _mark(self, seq: int, **values) -> None:
         async with self.db.transaction() as session:
@@ -171,6 +162,15 @@ class WorkflowCalls:
         return CallOutcome.DELIVERED
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:  # stopped on purpose: another replica need not wait for the claim to expire
+            try:
+                await self.claim.release()
+            except Exception as exc:
+                log.warning("workflow_call.release_failed", error=str(exc)[:300])
+
+    async def _run(self) -> None:
         while True:
             try:
                 done = await self.deliver_once()

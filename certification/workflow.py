@@ -388,6 +388,11 @@ class CertificationWorkflow:
     def clarification_answered(self, answer: ClarificationAnswer) -> None:
         if answer.request_id in self._clarifications:
             self._answered.add(answer.request_id)
+        elif workflow.patched("answer-before-request"):
+            # The answer can overtake its request: audit signals the request and intake the
+            # answer, each through its own relay. Dropped, the request arriving next would
+            # hold the review until the round's due date, weeks away.
+            self._answered.add(answer.request_id)
 
     @workflow.signal(name=Signal.REVIEW_COMPLETED)
     def review_completed(self, outcome: ReviewOutcome) -> None:

@@ -9,7 +9,7 @@ from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unavai
 __all__ = [
     "CaseTaken", "ChangedSinceDecided", "ConflictOfInterest", "DecisionConflict", "DecisionInvalid", "DecisionsChanged",
     "DecisionsIncomplete", "EvidenceMismatch", "EvidenceTooLarge", "EvidenceUnavailable", "Forbidden", "FourEyes",
-    "InvalidInput", "NotFound", "NotHolder", "NothingChanged", "RoundInvalid", "RoundLimitReached", "RoundOpen",
+    "InvalidInput", "NoEligibleAuditor", "NotFound", "NotHolder", "NothingChanged", "RoundInvalid", "RoundLimitReached", "RoundOpen",
     "SubmissionNotReceived", "Unavailable", "UnknownAuditor", "WrongState",
 ]
 
@@ -39,6 +39,12 @@ class UnknownAuditor(DomainError):
     """Cases are assigned to auditors the platform knows (from intake's accounts)."""
 
     code = "unknown_auditor"
+
+
+class NoEligibleAuditor(DomainError):
+    """Automatic assignment found no auditor free of a conflict with the case's place."""
+
+    code = "no_eligible_auditor"
 
 
 class ConflictOfInterest(DomainError):

@@ -12,6 +12,7 @@ ERRORS = ErrorTable({
     "not_holder": (409, "You do not hold this case"),
     "unknown_auditor": (422, "Unknown auditor"),
     "conflict_of_interest": (403, "Conflict of interest"),
+    "no_eligible_auditor": (409, "No auditor free of a conflict"),
     "submission_not_received": (409, "Submission not received yet"),
     "decision_invalid": (422, "Decision not valid"),
     "decision_conflict": (409, "Decision changed meanwhile"),

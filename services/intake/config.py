@@ -31,6 +31,4 @@ class IntakeOptions(BaseSettings):
     # per client asking, in moving windows; past one, 429 before anything is done.
     registration_limits_per_address: str = "3/hour;6/day"
     registration_limits_per_client: str = "20/minute;100/hour;300/day"
-    # Counters live in memory unless a shared storage is given, e.g.
-    # async+redis://redis:6379 when several intake replicas run.
-    throttle_storage: str = "async+memory://"
+    # The counters live where WWC_THROTTLE_STORAGE says (shared.infra.settings).

@@ -13,7 +13,7 @@ from services.intake.activities import EVIDENCE_BUCKET, IntakeActivities
 from services.intake.config import IntakeOptions
 from services.intake.problems import ERRORS
 from services.intake.throttle import RegistrationThrottle, SignInThrottle
-from shared.infra.throttle import Throttle
+from shared.infra.throttle import platform_throttle
 from certification.workflow import CertificationWorkflow
 
 
@@ -30,7 +30,7 @@ def build(settings: Settings | None = None, options: IntakeOptions | None = None
     runtime.consume(subscribers.DEBRIEF_SUBJECTS, subscribers.on_debrief, name="intake-debrief")
     app = create_app(runtime, [api.router, portal.router], title="WWC Intake", errors=ERRORS)
     app.state.intake_options = options
-    throttle = Throttle(options.throttle_storage)  # one store for every intake throttle
+    throttle = platform_throttle()  # one store for every intake throttle
     app.state.sign_in_throttle = SignInThrottle(throttle, options)
     app.state.registration_throttle = RegistrationThrottle(throttle, options)
     return runtime, app

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from certification.activities import ReportRequest
 from services.reporting.models import LedgerEntry, Report
+from services.reporting.programme import applied_in
 from services.reporting.renders import CONTENT_TYPES, Renders, keys
 from services.reporting.report import ChangeInput, CityInput, ReportInputError, ReportDocument, build_document
 from services.reporting.report.document import TrailCheckpoint
@@ -42,7 +43,7 @@ async def trail_checkpoint(session, submission_id: str) -> TrailCheckpoint | Non
 
 
 def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], at: datetime,
-                 checkpoint: TrailCheckpoint | None = None) -> ReportDocument:
+                 checkpoint: TrailCheckpoint | None = None, applied: int | None = None) -> ReportDocument:
     sub = req.submission
     city = sub.city
     benchmarks = req.score.benchmarks or publish(BenchmarkBook(), sub.cycle)
@@ -61,6 +62,7 @@ def document_for(req: ReportRequest, *, code: str | None, urls: dict[str, str], 
         rendered_at=at, verification_code=code,
         verification_url=f"{urls['reporting']}/verify?code={code}" if code else None,
         debrief_url=f"{urls['notify']}/booking/{req.submission_id}", trail_checkpoint=checkpoint,
+        applied=applied,
     )
 
 
@@ -70,11 +72,14 @@ async def issue_report(db: Database, renders: Renders, req: ReportRequest, *, ur
     async with db.sessionmaker() as session:
         existing = await _issued(session, req.submission_id)
         checkpoint = await trail_checkpoint(session, req.submission_id)
+        # The dashboard's count of the cycle's applicants, as it stands at issue.
+        applied = await applied_in(session, req.submission.cycle)
     if existing is not None:
         return existing
     report_id = new_id()
     code = verification_code() if req.score.tier is not None else None
-    doc = document_for(req, code=code, urls=urls, at=datetime.now(UTC).replace(microsecond=0), checkpoint=checkpoint)
+    doc = document_for(req, code=code, urls=urls, at=datetime.now(UTC).replace(microsecond=0), checkpoint=checkpoint,
+                       applied=applied)
     lang = doc.language
     rendered = await renders.render(doc, lang, ("html", "pdf"))
     where = keys(req.submission.cycle, req.city_id, req.submission_id, report_id)

@@ -18,6 +18,7 @@ from services.reporting.problems import ERRORS
 from services.reporting.renders import PRELOAD, REPORTS_BUCKET, Renders
 from shared.infra.cpu_pool import CpuPool
 from services.reporting.throttle import LookupThrottle
+from shared.infra.throttle import platform_throttle
 
 
 def build(settings: Settings | None = None, options: ReportingOptions | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -34,6 +35,5 @@ def build(settings: Settings | None = None, options: ReportingOptions | None = N
     runtime.consume(Subject.every(), subscribers.on_any_event, name="reporting-ledger")
     app = create_app(runtime, [api.router, ops_api.router, console.router, operator.router], title="WWC Reporting", errors=ERRORS)
     app.state.renders = renders
-    app.state.verify_throttle = LookupThrottle(storage_uri=options.throttle_storage,
-                                               per_client=options.verify_limits_per_client)
+    app.state.verify_throttle = LookupThrottle(platform_throttle(), per_client=options.verify_limits_per_client)
     return runtime, app

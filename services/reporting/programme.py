@@ -17,6 +17,7 @@ from services.reporting.programme_stats import (
     Scored,
     StageEntered,
     Submitted,
+    cities_applied,
     figures,
 )
 from shared.catalog import texts as catalog_texts
@@ -85,6 +86,25 @@ class ProgrammeRead(BaseModel):
     as_of: datetime | None  # the latest event counted
 
 
+def _submitted(payload: dict, at: datetime) -> Submitted:
+    p = SubmissionSubmitted.model_validate(payload)
+    return Submitted(p.submission_id, p.city_id, p.cycle, at)
+
+
+async def applied_in(session: AsyncSession, cycle: str) -> int:
+    """Cities that applied in the cycle, read off the ledger as the dashboard reads them
+    (the report prints this count; `programme_stats.cities_applied` defines it)."""
+    rows = (await session.execute(select(LedgerEntry.payload, LedgerEntry.occurred_at)
+                                  .where(LedgerEntry.subject == Subject.SUBMISSION_SUBMITTED))).all()
+    submitted = []
+    for payload, at in rows:
+        try:
+            submitted.append(_submitted(payload, at))
+        except ValidationError:  # skipped by the dashboard too
+            continue
+    return cities_applied(submitted, cycle)
+
+
 async def programme(session: AsyncSession, *, cycle: str | None = None, lang: str = "en") -> ProgrammeRead:
     submitted, scored, reviewed, entered = [], [], [], []
     as_of = None
@@ -96,8 +116,7 @@ async def programme(session: AsyncSession, *, cycle: str | None = None, lang: st
         as_of = at
         try:
             if subject == Subject.SUBMISSION_SUBMITTED:
-                p = SubmissionSubmitted.model_validate(payload)
-                submitted.append(Submitted(p.submission_id, p.city_id, p.cycle, at))
+                submitted.append(_submitted(payload, at))
             elif subject == Subject.SCORE_COMPUTED:
                 s = ScoreComputed.model_validate(payload)
                 scored.append(Scored(s.submission_id, s.tier, s.percent, dict(s.area_percent), s.computed_at or at))

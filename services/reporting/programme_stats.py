@@ -67,10 +67,17 @@ class StageEntered:
 # --- figures ----------------------------------------------------------------------------------
 
 
+def cities_applied(submitted: Iterable[Submitted], cycle: str) -> int:
+    """The programme's one count of applicants: cities that submitted an application in
+    the cycle (each city once, whatever became of its submissions). The dashboard and the
+    Certification Report both say this number."""
+    return len({s.city_id for s in submitted if s.cycle == cycle})
+
+
 @dataclass(frozen=True)
 class CycleApplicants:
     cycle: str
-    cities: int  # applicants: cities with a submission in the cycle
+    cities: int  # cities_applied
     submissions: int
     scored: int
     certified: int
@@ -193,7 +200,7 @@ def figures(*, submitted: Iterable[Submitted], scored: Iterable[Scored], reviewe
         in_cycle = [scores[sid] for sid in ids if sid in scores]
         withdrawn = sum(1 for sid in ids if history_of.get(sid) and history_of[sid][-1][0] == Stage.WITHDRAWN.value)
         tiers[c] = Counter(s.tier for s in in_cycle)
-        applicants.append(CycleApplicants(cycle=c, cities=len({subs[sid].city_id for sid in ids}), submissions=len(ids),
+        applicants.append(CycleApplicants(cycle=c, cities=cities_applied(subs.values(), c), submissions=len(ids),
                                           scored=len(in_cycle), certified=sum(1 for s in in_cycle if s.tier),
                                           withdrawn=withdrawn))
 

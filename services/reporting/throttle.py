@@ -13,8 +13,8 @@ SCOPE = "verify:client"
 
 
 class LookupThrottle:
-    def __init__(self, *, storage_uri: str, per_client: str) -> None:
-        self.throttle = Throttle(storage_uri)
+    def __init__(self, throttle: Throttle, *, per_client: str) -> None:
+        self.throttle = throttle
         self.per_client = parse(per_client)
 
     async def hit(self, client: str) -> None:

@@ -13,6 +13,12 @@ from shared.infra.logging import get_logger
 from shared.infra.settings import NatsSettings
 
 
+async def connect_once(settings: NatsSettings) -> nats.NATS:
+    """A short-lived connection to whichever of the servers answers (each tried twice)."""
+    return await nats.connect(servers=settings.servers, connect_timeout=2, allow_reconnect=False,
+                              max_reconnect_attempts=1)
+
+
 def stream_config(settings: NatsSettings) -> StreamConfig:
     return StreamConfig(
         name=settings.stream,
@@ -26,7 +32,7 @@ def stream_config(settings: NatsSettings) -> StreamConfig:
 
 async def declare_stream(settings: NatsSettings) -> None:
     """Create (or bring up to date) the stream before subscribers bind or the relay publishes."""
-    nc = await nats.connect(settings.url, connect_timeout=2, allow_reconnect=False)
+    nc = await connect_once(settings)
     try:
         js = nc.jetstream()
         cfg = stream_config(settings)
@@ -46,7 +52,7 @@ async def reconcile_consumers(settings: NatsSettings, names: list[str], *, servi
     `<service>-...`) that the service no longer has are deleted too: a retired consumer
     would otherwise keep its messages forever."""
     removed = []
-    nc = await nats.connect(settings.url, connect_timeout=2, allow_reconnect=False)
+    nc = await connect_once(settings)
     try:
         js = nc.jetstream()
         if service:
@@ -78,7 +84,7 @@ def wwc_stream(settings: NatsSettings) -> JStream:
 
 def make_broker(settings: NatsSettings) -> NatsBroker:
     return NatsBroker(
-        settings.url,
+        settings.servers,
         logger=get_logger("faststream"),
         # Per-message "Received/Processed" lines at DEBUG; our consumers log outcomes.
         log_level=logging.DEBUG,

@@ -4,6 +4,10 @@ a relay publishes it to JetStream with `Nats-Msg-Id = event_id`, then marks it s
 A crash between publish and mark means the row is published again on restart; JetStream's
 duplicate window drops the second copy, so the fact arrives once.
 
+Replicas of a service share its outbox: a relay claims the rows it publishes
+(`shared.infra.claims`), so two relays never publish the same row at the same time, and the
+rows of a relay that died are taken by another once its claim expires (`CLAIM`).
+
 When tracing is on, the producer's trace context is kept with the row (under `TRACE_KEY`
 in the stored body, taken out before publishing) and travels on as the `traceparent`
 message header, so a consumer's span continues the trace of the request that wrote it.
@@ -21,6 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.events import Envelope
+from shared.infra.claims import Claim
 from shared.infra.db import Database
 from shared.infra.logging import get_logger
 from shared.infra.tables import outbox
@@ -33,6 +38,9 @@ Publisher = Callable[[str, bytes, dict[str, str]], Awaitable[bool]]
 
 # The producer's W3C trace context in a stored body: never published as part of the event.
 TRACE_KEY = "_trace"
+# How long a relay holds the rows it took (a JetStream publish times out well within a
+# third of it); what a restarted service waits, at most, for its previous process's rows.
+CLAIM = timedelta(seconds=30)
 
 
 async def add_event(session: AsyncSession, envelope: Envelope) -> None:
@@ -62,6 +70,7 @@ class OutboxRelay:
         before_mark: Callable[[str], Awaitable[None]] | None = None,
         retention: timedelta = timedelta(days=7),
         tracer: Tracer | None = None,
+        claim: timedelta = CLAIM,
     ) -> None:
         self.db = db
         self.publish = publish
@@ -71,6 +80,7 @@ class OutboxRelay:
         self.before_mark = before_mark
         self.retention = retention
         self.tracer = tracer
+        self.claim = Claim(db, outbox, outbox.c.published_at, lease=claim)
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self.published = 0
@@ -80,17 +90,11 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self) -> int:
-        async with self.db.sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body, outbox.c.correlation_id)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.seq)
-                    .limit(self.batch_size)
-                )
-            ).all()
+        rows = await self.claim.take(self.batch_size)
         sent = 0
         for row in rows:
+            if not self.claim.holds():  # the rest is claimed afresh next round
+                break
             # The row was validated when written; publish it as stored (re-validating here
             # would let one row that no longer fits a changed model block the whole outbox).
             stored = dict(row.body)
@@ -111,6 +115,7 @@ class OutboxRelay:
                         .where(outbox.c.seq == row.seq)
                         .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:2000])
                     )
+                await self.claim.release()  # any replica may try again, at once
                 break
             if self.before_mark is not None:
                 await self.before_mark(row.event_id)
@@ -134,6 +139,15 @@ class OutboxRelay:
         return result.rowcount or 0
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:  # stopped on purpose: another replica need not wait for the claim to expire
+            try:
+                await self.claim.release()
+            except Exception as exc:
+                log.warning("outbox.release_failed", error=str(exc))
+
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             if loop.time() - self._last_prune > 3600:  # hourly is plenty

@@ -51,7 +51,7 @@ async def requeue_since(db: Database, since: datetime) -> tuple[int, int]:
     async with db.transaction() as session:
         events = await session.execute(
             update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since)
-            .values(published_at=None))
+            .values(published_at=None, claimed_by=None, claimed_until=None))
         calls = await session.execute(
             update(workflow_calls).where(workflow_calls.c.delivered_at.is_not(None),
                                          workflow_calls.c.delivered_at >= since)

@@ -42,10 +42,18 @@ class CommonSettings(_Base):
     # together would otherwise race to apply the same migration. Off, a service waits at
     # start-up until its database has every migration it knows.
     migrate_on_start: bool = True
+    # Where every throttle of every service keeps its counters (sign-in, registration,
+    # verification look-ups), in `limits` storage notation. In memory, each process counts
+    # alone: right for `make run` and compose (one process per service). With replicas, a
+    # store they share, e.g. async+redis://redis:6379, or a limit counts once per replica.
+    throttle_storage: str = "async+memory://"
 
 
 class NatsSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="WWC_NATS_", extra="ignore")
+    # One server, or every server of a cluster comma-separated
+    # (nats://n1:4222,nats://n2:4222,nats://n3:4222): a client connects to any of them and
+    # moves to another when its server goes (it also learns the others from the cluster).
     url: str = "nats://127.0.0.1:4322"
     stream: str = "WWC"
     # Copies of the stream JetStream keeps (1 on a single server; 3 on a three-node cluster).
@@ -62,6 +70,10 @@ class NatsSettings(_Base):
     # Published outbox rows are deleted after this long (JetStream holds the events;
     # it must exceed the duplicate window so a re-published row is still de-duplicated).
     outbox_retention_hours: float = 7 * 24
+
+    @property
+    def servers(self) -> list[str]:
+        return [u.strip() for u in self.url.split(",") if u.strip()]
 
 
 class TemporalSettings(_Base):

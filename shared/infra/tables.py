@@ -25,6 +25,9 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+    # A relay's claim on the row (replicas share the outbox): `shared.infra.claims`.
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
 )
 
 processed_events = Table(
@@ -73,7 +76,7 @@ workflow_calls = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     # A relay's claim on the row (several replicas share one database); an expired claim
-    # (a relay that died) is taken by the next relay.
+    # (a relay that died) is taken by the next relay: `shared.infra.claims`.
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_until", DateTime(timezone=True), nullable=True),
 )

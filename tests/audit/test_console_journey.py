@@ -418,3 +418,22 @@ async def test_the_console_speaks_spanish_and_portuguese(consoles, locale):
     await page.wait_for_url("**/audit/conflicts?done=conflict_withdrawn")
     await page.goto("/audit/queue")
     await expect(page.locator(f"#case-{sid} form")).to_have_count(1)
+
+
+async def test_a_manager_assigns_cases_by_workload_and_sees_the_balance(consoles):
+    await consoles.staff("eve@auditors.wwc.org", "Eve Manager")
+    cities = [await submitted_city(consoles, name) for name in ("Brookfield", "Clearwater")]
+    page = await consoles.person(consoles.audit_url)
+    await consoles.sign_in(page, "eve@auditors.wwc.org")
+    await page.goto("/audit/queue?assignee=none")
+    for city in cities:
+        await page.get_by_label(f"Select {city['name']}").check()
+    await page.get_by_role("button", name="Assign by workload").click()
+    await page.wait_for_url("**/audit/queue?done=auto_assigned")
+    await expect(page.get_by_role("status")).to_contain_text("fewest open cases")
+    for city in cities:  # each now held by someone
+        await expect(page.locator(f"#case-{city['submission_id']} td").nth(4)).not_to_have_text("—")
+    work = page.locator("#workload")
+    await expect(work.get_by_role("heading", name="Auditors' work")).to_be_visible()
+    await expect(work.get_by_role("row").filter(has_text="Eve Manager")).to_be_visible()
+    await check_page(page, "queue-workload")

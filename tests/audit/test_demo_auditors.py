@@ -15,13 +15,13 @@ from devtools import demo
 from devtools.harness import Stack, serve
 from services.audit.models import ReviewCase
 from services.intake.config import IntakeOptions
-from shared.infra.auth import Role
+from shared.infra.auth import COOKIE, Role
 from shared.infra.settings import SERVICES
 from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.intake.helpers import draft, fill_bulk
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def served(infra, tmp_path):
     stack = Stack(infra=infra, backend="sqlite", tmp=tmp_path, services=SERVICES,
                   build_kwargs={"intake": {"options": IntakeOptions(review_mode="auditor")}})
     await stack.start()
-    servers = {name: await serve(stack.apps[name]) for name in ("intake", "audit", "notify")}
+    servers = {name: await serve(stack.apps[name]) for name in ("intake", "audit", "notify", "reporting")}
     yield stack, {name: url for name, (url, _, _) in servers.items()}
     for _, server, task in servers.values():
         server.should_exit = True
@@ -37,7 +37,7 @@ async def served(infra, tmp_path):
     await stack.stop()
 
 
-async def test_the_scripted_auditors_leave_cases_in_every_state(served):
+async def test_the_scripted_auditors_leave_cases_in_every_state(served, chromium):
     stack, urls = served
     from services.intake import accounts
 
@@ -93,6 +93,47 @@ async def test_the_scripted_auditors_leave_cases_in_every_state(served):
         return status if status.stage.value == "completed" else None
 
     assert (await eventually(completed, timeout=60, interval=0.5)).debrief_outcome == "declined"
+
+    # Every page of every console a person can reach in this world, in every language.
+    async with httpx.AsyncClient(timeout=30) as client:
+        staff = {role: await demo.sign_in(client, urls["intake"], email) for email, _, role in demo.STAFF[:2]}
+    people = [
+        (tokens[demo.DEMO_CITIES[8][0]], [f"{urls['intake']}/portal/", f"{urls['notify']}/booking/",
+                                          f"{urls['reporting']}/reports/"]),
+        (staff[Role.AUDITOR], [f"{urls['audit']}/audit/queue", f"{urls['notify']}/slots/",
+                               f"{urls['reporting']}/programme"]),
+        (staff[Role.OPERATOR], [f"{urls['reporting']}/operator/"]),
+        (None, [f"{urls['reporting']}/verify", f"{urls['reporting']}/roster"]),
+    ]
+    await every_page_reads_well(chromium, people)
+
+
+async def every_page_reads_well(chromium, people: list[tuple[str | None, list[str]]]) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.crawl import check_everywhere, reachable
+    from tests.portal.conftest import LAUNCH_ARGS, check_page
+
+    checked, routes = 0, set()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS, headless=True)
+        for bearer, starts in people:
+            pages = []
+            for start in starts:  # each console on its own origin, signed in there
+                context = await browser.new_context(viewport={"width": 1280, "height": 900})
+                context.set_default_timeout(20_000)
+                if bearer:
+                    await context.add_cookies([{"name": COOKIE, "value": bearer, "url": start, "httpOnly": True,
+                                                "sameSite": "Lax"}])
+                page = await context.new_page()
+                found = await reachable(page, [start])
+                pages += found
+                checked += await check_everywhere(page, found, check_page)
+                await context.close()
+            routes |= set(pages)
+            assert pages, starts
+        await browser.close()
+    assert checked >= 3 * 20, (checked, sorted(routes))  # a floor: the consoles have more pages than that
 
 
 async def case_states(stack) -> Counter:

@@ -80,6 +80,12 @@ def signs_in_through_intake(service: str) -> bool:
     return service != "intake" and any(s in _source(service) for s in ("sign_in_router", "state.identity"))
 
 
+@cache
+def throttles(service: str) -> bool:
+    """Services with throttles (their counters live where WWC_THROTTLE_STORAGE says)."""
+    return "platform_throttle" in _source(service)
+
+
 def classes_read_by(service: str) -> list[type[BaseSettings]]:
     """The settings classes whose values matter to one service."""
     out: list[type[BaseSettings]] = [CommonSettings, TelemetrySettings, NatsSettings, TemporalSettings, AuthSettings]
@@ -150,8 +156,7 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
                         "registration_link_hours": _LIMIT, "sign_in_free_failures": _LIMIT,
                         "sign_in_delay_seconds": _LIMIT, "sign_in_delay_max_seconds": _LIMIT,
                         "sign_in_limits_per_client": _LIMIT, "registration_limits_per_address": _LIMIT,
-                        "registration_limits_per_client": _LIMIT,
-                        "throttle_storage": "per-process counters unless a shared store is given"},
+                        "registration_limits_per_client": _LIMIT},
     OPTIONS["audit"]: {"review_sla_days": _RULE, "remind_before_days": _RULE, "max_clarification_rounds": _RULE,
                        "round_days": _RULE, "min_round_days": _RULE, "max_round_days": _RULE,
                        "preview_max_mb": _LIMIT,
@@ -162,8 +167,7 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
                         "claim_seconds": _RETRY, "batch_size": _LIMIT, "poll_seconds": _LIMIT,
                         "address_mail_per_hour": _LIMIT},
     OPTIONS["reporting"]: {"verify_limits_per_client": _LIMIT,
-                           "render_processes": "one per core the container is given",
-                           "throttle_storage": "per-process counters unless a shared store is given"},
+                           "render_processes": "one per core the container is given"},
 }
 
 

@@ -46,6 +46,7 @@ from tests.deploy.settings_catalog import (
     SETTINGS,
     image_environment,
     signs_in_through_intake,
+    throttles,
     uses_smtp,
     uses_storage,
 )
@@ -289,6 +290,10 @@ def test_environment_lands_in_settings(name, which, settings_from):
     if uses_smtp(name):
         assert built[SmtpSettings].security in ("starttls", "tls")
 
+    storage = urlsplit(common.throttle_storage)  # the replicas count together
+    assert (storage.scheme, storage.hostname, storage.port) == (
+        "async+redis", f"{PEERS['redis'].release}-haproxy.{PEERS['redis'].namespace}.svc.cluster.local",
+        PEERS["redis"].port)
     identity = urlsplit(common.identity_url)
     assert (identity.hostname, identity.port) == ("intake", DEFAULT_HTTP_PORTS["intake"]), \
         "consoles reach intake's Service inside the cluster"
@@ -374,6 +379,7 @@ PEERS: dict[str, Peer] = {
     "temporal": Peer("temporal", {"app.kubernetes.io/name": "temporal", "app.kubernetes.io/instance": "temporal",
                                   "app.kubernetes.io/component": "frontend"}, 7233, release="temporal"),
     "s3": Peer("wwc-s3", {"v1.min.io/tenant": "wwc-s3"}, 9000),
+    "redis": Peer("wwc-redis", {"app": "redis-ha-haproxy", "release": "redis-ha"}, 6379, release="redis-ha"),
     "ingress-controller": Peer("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx",
                                                  "app.kubernetes.io/component": "controller"}, 0),
     "prometheus": Peer("monitoring", {"app.kubernetes.io/name": "prometheus"}, 0),
@@ -472,6 +478,8 @@ def _expected_egress(name: str) -> set[tuple[str, int, str]]:
         out.add(("s3", PEERS["s3"].port, "TCP"))
     if uses_smtp(name):
         out |= {(OUTSIDE, port, "TCP") for port in SMTP_PORTS}
+    if throttles(name):
+        out.add(("redis", PEERS["redis"].port, "TCP"))
     if signs_in_through_intake(name):
         out.add(("Deployment/intake", DEFAULT_HTTP_PORTS["intake"], "TCP"))
     return out

@@ -1,6 +1,7 @@
 """A process that dies by SIGKILL at a chosen point of the outbox flow (used by
 test_outbox.py): `after-commit` commits an event and dies before any publish;
-`after-publish` publishes through the relay and dies before marking the row sent."""
+`after-publish` publishes through the relay and dies before marking the row sent, its claim
+on the row held for `CLAIM` (short, so the test's next relay soon takes the row over)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import timedelta
 
 from shared.contracts.events import Subject, SubmissionWithdrawn, make_event
 from shared.infra.broker import jetstream_publisher, make_broker
 from shared.infra.db import Database
 from shared.infra.outbox import OutboxRelay, add_event
 from shared.infra.settings import NatsSettings
+
+
+CLAIM = timedelta(seconds=2)
 
 
 def die(*_args) -> None:
@@ -35,7 +40,8 @@ async def main(mode: str, db_url: str, schema: str, nats_url: str, submission_id
     async def before_mark(_event_id: str) -> None:
         die()
 
-    await OutboxRelay(db, await jetstream_publisher(broker, settings), before_mark=before_mark).relay_once()
+    await OutboxRelay(db, await jetstream_publisher(broker, settings), before_mark=before_mark,
+                      claim=CLAIM).relay_once()
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ async def test_migrations_match_models(service, backend, tmp_path):
     assert diff == [], f"{service}: models and migrations differ; run `wwc db revision {service} -m ...`"
     # One head per source: the service's own and the shared infra tables'.
     assert len(versions["alembic_version"]) == 1 and versions[migrations.INFRA_VERSION_TABLE] == [
-        "0003_workflow_calls"]
+        "0004_outbox_claims"]
 
 
 async def test_a_database_from_before_the_shared_source_keeps_its_rows(backend, tmp_path):
@@ -51,6 +51,7 @@ async def test_a_database_from_before_the_shared_source_keeps_its_rows(backend, 
             await conn.execute(text(f"DROP TABLE {migrations.INFRA_VERSION_TABLE}"))
             await conn.execute(text("DROP TABLE workflow_calls"))
             await conn.run_sync(lambda c: _drop_columns(c, "parked_messages", ["submission_id", "correlation_id"]))
+            await conn.run_sync(lambda c: _drop_columns(c, "outbox", ["claimed_by", "claimed_until"]))
             event_id = str(uuid.uuid4())
             await conn.execute(outbox.insert().values(event_id=event_id, subject="wwc.audit.case.opened",
                                                       body={"x": 1}, correlation_id="c1", attempts=0))
@@ -64,6 +65,8 @@ async def test_a_database_from_before_the_shared_source_keeps_its_rows(backend, 
         async with db.engine.connect() as conn:
             columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("parked_messages")})
             assert {"submission_id", "correlation_id"} <= columns
+            outbox_columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("outbox")})
+            assert {"claimed_by", "claimed_until"} <= outbox_columns
             assert (await conn.execute(select(outbox.c.event_id))).scalars().all() == [event_id]
             assert (await conn.execute(select(processed_events.c.consumer))).scalars().all() == ["audit-x"]
             parked = (await conn.execute(select(parked_messages))).one()

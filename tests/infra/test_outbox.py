@@ -10,7 +10,7 @@ from pathlib import Path
 import nats
 import pytest
 from sqlalchemy import func, select
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.contracts.events import Envelope, Subject, SubmissionWithdrawn, make_event
 from shared.infra.broker import declare_stream, jetstream_publisher, make_broker
@@ -18,6 +18,7 @@ from shared.infra.outbox import OutboxRelay, add_event
 from shared.infra.settings import NatsSettings
 from shared.infra.tables import outbox
 from devtools.harness import migrated_database
+from tests.infra.test_consumer import eventually
 
 
 class RelayCrashed(Exception):
@@ -92,8 +93,9 @@ async def test_rolled_back_transaction_publishes_nothing(db, jetstream):
 
 
 async def test_relay_killed_between_publish_and_mark_delivers_once(db, jetstream):
-    """The relay dies after JetStream has the event but before the row is marked sent; a
-    new relay publishes it again and the duplicate window (Nats-Msg-Id) keeps one copy."""
+    """The relay dies after JetStream has the event but before the row is marked sent; once
+    its claim expires a new relay publishes it again and the duplicate window (Nats-Msg-Id)
+    keeps one copy."""
     settings, broker, js = jetstream
     async with db.transaction() as session:
         for i in range(3):
@@ -103,12 +105,14 @@ async def test_relay_killed_between_publish_and_mark_delivers_once(db, jetstream
         raise RelayCrashed(event_id)
 
     publish = await jetstream_publisher(broker, settings)
-    doomed = OutboxRelay(db, publish, before_mark=crash)
+    doomed = OutboxRelay(db, publish, before_mark=crash, claim=timedelta(seconds=1))
     with pytest.raises(RelayCrashed):
         await doomed.relay_once()
     assert await doomed.pending() == 3  # nothing marked
 
-    await OutboxRelay(db, publish).relay_once()
+    survivor = OutboxRelay(db, publish)
+    assert await survivor.relay_once() == 0  # the dead relay's claim still holds
+    assert await eventually(survivor.relay_once) == 3
     events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)
     assert sorted(e.submission_id for e in events) == ["s10", "s11", "s12"]
 
@@ -132,7 +136,7 @@ async def test_relay_killed_between_commit_and_publish_delivers_once(db, jetstre
         await add_event(session, withdrawn(20))
     relay.notify()
     await asyncio.wait_for(publish_started.wait(), 5)
-    task.cancel()  # the process dies here
+    task.cancel()  # stopped here (a stop gives its claim back: the restart need not wait)
     await asyncio.gather(task, return_exceptions=True)
     assert await stream_events(js, Subject.SUBMISSION_WITHDRAWN) == []
 
@@ -176,14 +180,12 @@ async def test_relay_process_killed_then_restarted_delivers_once(db, jetstream, 
 
     relay = OutboxRelay(db, await jetstream_publisher(broker, settings))
     assert await relay.pending() == 1  # the row was never marked sent
-    assert await relay.relay_once() == 1
+    assert await eventually(relay.relay_once) == 1  # once the victim's claim has expired
     events = await stream_events(js, Subject.SUBMISSION_WITHDRAWN)  # the whole stream
     assert [e.submission_id for e in events] == [f"killed-{moment}"]
 
 
 async def test_published_rows_are_pruned_after_retention_and_pending_ones_never(db, jetstream):
-    from datetime import timedelta
-
     from sqlalchemy import update
 
     settings, broker, _ = jetstream

@@ -22,6 +22,7 @@ from services.intake.config import IntakeOptions
 from services.reporting.models import HonorRollChange, Report
 from services.reporting.programme_stats import percentile
 from services.reporting.throttle import LookupThrottle
+from shared.infra.throttle import Throttle
 from shared.catalog.loader import load_catalog
 from shared.contracts.events import Subject
 from shared.infra.auth import Role
@@ -244,7 +245,7 @@ async def test_verification_says_the_same_about_every_other_code(world):
 async def test_verification_is_throttled_per_client(world):
     app = world.stack.apps["reporting"]
     kept = app.state.verify_throttle
-    app.state.verify_throttle = LookupThrottle(storage_uri="async+memory://", per_client="3/minute")
+    app.state.verify_throttle = LookupThrottle(Throttle(), per_client="3/minute")
     try:
         async with world.client("reporting") as anyone:
             for _ in range(3):

@@ -174,25 +174,46 @@ def test_withheld_cohorts_are_words_never_numbers(wwc):
     assert doc.your_size.withheld
     html = render_html(doc, "en")
     page = Page(html)
-    withheld = page.by_class["withheld"]
-    assert len(withheld) == 7 + 3  # 7 of 8 regions, 3 of 4 bands
-    for words in withheld:
-        assert words == "not shown (fewer than five cities, or it would reveal a group that small)"
     assert ("Cities of your size: not shown (fewer than five cities, or it would reveal a "
             "group that small).") in html
-    # Cities your size: words in every criterion row and overview line, never a number.
-    assert len(re.findall(r"<td class=\"num\"[^>]*>not shown</td>", html)) == len(wwc.criteria) + 9
+    # Cities your size: words in every criterion row, never a number; the overview table
+    # has no column for them (it would be nine rows of "not shown").
+    assert len(re.findall(r"<td class=\"num\"[^>]*>not shown</td>", html)) == len(wwc.criteria)
+    table = _section(html, "overview").split("<table", 1)[1]
+    assert "Cities your size" not in table and "not shown" not in table
     for sentence in page.by_class["bench"]:
         band = sentence.split("Cities of your size")[1]
         assert not re.search(r"\d", band), sentence
-    # The South is shown (6 cities); its numbers are the published ones.
+    # The intro promises only the comparison the chart draws.
+    assert "next to the average of all applicant cities. Cities your size are too few" in html
+    assert "and of cities your size" not in html
+    # The playing field: the South and the 500K+ band, the only groups that may be shown,
+    # with their published numbers; no row for any other group.
     south = next(r for r in doc.regions if r.id == "South")
     assert south.cohort.applicants == 6 and f">{south.cohort.average_percent}%<" in html
+    field = _field_rows(html)
+    assert field == {"South": ["6", f"{south.cohort.average_percent}%"],
+                     "500K+": ["6", f"{south.cohort.average_percent}%"]}
+    assert "not shown" not in _section(html, "field")
+    assert ("A region or population band is shown when it has at least five cities with a published "
+            "score (and no smaller group can be worked out from it); this cycle has 6 such cities in all.") in html
 
 
-def test_every_withheld_row_is_words_only(wwc):
+def _section(html: str, name: str) -> str:
+    return html.split(f'<section class="{name}"', 1)[1].split("</section>", 1)[0]
+
+
+def _field_rows(html: str) -> dict[str, list[str]]:
+    """The playing field's table rows: name -> the numbers in the row."""
+    rows = re.findall(r'<th scope="row">(.*?)</th>\s*(.*?)</tr>', _section(html, "field"), re.S)
+    return {re.sub(r"<.*", "", name).strip(): re.findall(r'<td class="num">([^<]*)</td>', cells)
+            for name, cells in rows}
+
+
+def test_every_withheld_group_is_left_out_of_the_playing_field(wwc):
     """Whatever publish withholds (small cohorts, or ones that would let a small one be
-    worked out by subtraction), the row shows words and no number."""
+    worked out by subtraction) is no row of the playing field; one sentence tells how many
+    applicants the rest hold together (publish keeps that at 0 or at least five)."""
     places = [(600_000, "TX", "US")] * 6 + [(45_000, "PR", "US")] * 2 + [(70_000, "ON", "CA")]
     bench = benchmarks(wwc, cohort(wwc, places, seed=3))
     doc = report(wwc, cycle="2026",
@@ -200,11 +221,66 @@ def test_every_withheld_row_is_words_only(wwc):
                                "country": "US"},
                          responses={}, benchmarks=bench, language="pt", rendered_at=RENDERED_AT)
     rows = (*doc.regions, *doc.bands)
-    page = Page(render_html(doc, "pt"))
-    cells = page.by_class["withheld"]
-    assert len(cells) == sum(r.cohort.withheld for r in rows) > 0
-    for words in cells:
-        assert words.startswith("não exibido (menos de cinco cidades") and not re.search(r"\d", words)
+    html = render_html(doc, "pt")
+    field = _field_rows(html)
+    assert len(field) == sum(not r.cohort.withheld for r in rows)
+    # The South's six would give away the three elsewhere: no region may be shown.
+    assert all(r.cohort.withheld for r in doc.regions)
+    assert "Nenhuma região tem ainda cinco ou mais candidatas com pontuação publicada" in html
+    # Likewise the 500K+ band's six would give away the three of 30K–100K.
+    assert all(b.cohort.withheld for b in doc.bands)
+    assert "Nenhuma faixa de população tem ainda cinco ou mais candidatas" in html
+    assert "<table" not in _section(html, "field")
+    assert "não exibido" not in _section(html, "field")
+
+
+def test_a_small_cohort_says_what_is_shown_and_why(wwc):
+    """Four scored cities: nothing of other cities may be shown. The playing field says so
+    once, with the cycle's count of applicants, and prints no table of withheld rows."""
+    bench = benchmarks(wwc, cohort(wwc, [(600_000, "TX", "US")] * 3))
+    doc = report(wwc, cycle="2026", city={"name": "Early", "population": 90_000, "state": "IL", "country": "US"},
+                 responses={}, benchmarks=bench, language="en", rendered_at=RENDERED_AT, applied=17)
+    assert doc.all_cities.withheld
+    html = render_html(doc, "en")
+    field = _section(html, "field")
+    assert ("17 cities applied in the 2026 cycle (cities that submitted an application for the cycle, "
+            "counted on November 21, 2026).") in field
+    assert ("Comparisons appear once at least five cities have a published audited score in the 2026 "
+            "cycle.") in field
+    assert "<table" not in field and "not shown" not in field and "<img" not in field
+    for lang, words in (("es", "17 ciudades se presentaron al ciclo 2026"),
+                        ("pt", "17 cidades se candidataram no ciclo 2026")):
+        assert words in render_html(doc, lang)
+    few = report(wwc, cycle="2026", city={"name": "Early", "population": 90_000, "state": "IL", "country": "US"},
+                 responses={}, benchmarks=bench, language="en", rendered_at=RENDERED_AT, applied=3)
+    assert "Fewer than five cities had applied in the 2026 cycle" in render_html(few, "en")
+
+
+def test_the_region_map_shows_where_applicants_come_from(example_doc):
+    """The seed report's map of applicants by region: a chart of the regions that may be
+    shown (applicants and average score), with a text alternative and the same numbers in a
+    table."""
+    html = render_html(example_doc, "en")
+    field = _section(html, "field")
+    page = Page(field)
+    (img,) = page.images
+    assert img["alt"].startswith("Where applicants come from: average score by region.")
+    svg = base64.b64decode(img["src"].split(",", 1)[1]).decode()
+    shown = [r for r in example_doc.regions if not r.cohort.withheld]
+    assert shown and any(r.cohort.withheld for r in example_doc.regions)
+    for r in shown:
+        assert f"{r.id} ({r.cohort.applicants} applicants)" in svg
+        assert f"{r.id}: {r.cohort.applicants} applicants, average score {r.cohort.average_percent}%" in svg
+        assert _field_rows(html)[r.id] == [str(r.cohort.applicants), f"{r.cohort.average_percent}%"]
+    for r in example_doc.regions:
+        if r.cohort.withheld:
+            assert r.id not in svg
+    assert "· Your region" in svg  # named in words, not by colour alone
+    # The withheld regions and the cities outside them, together (publish keeps that at 0
+    # or at least five): a count in one sentence, never a row each.
+    rest = example_doc.all_cities.applicants - sum(r.cohort.applicants for r in shown)
+    assert rest >= example_doc.min_cohort
+    assert f"{rest} more applicants are in regions with too few cities to show on their own" in field
 
 
 def test_breadth_is_explained_when_the_percentage_is_not_enough():

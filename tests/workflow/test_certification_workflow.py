@@ -329,3 +329,16 @@ async def test_operators_find_a_certification_by_stage_cycle_city_and_auditor(en
     await wait_stage(handle, Stage.DEBRIEF)
     moved = f'WwcStage = "debrief" AND WorkflowId = "{handle.id}"'
     assert await wait_for(lambda: listed(moved)) == [handle.id]
+
+
+async def test_an_answer_that_overtakes_its_request_does_not_hold_the_review(env):
+    # Audit signals the request and intake the answer, each through its own relay: under
+    # load the answer can arrive first (seen in the 1,000-city benchmark).
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix, review_mode="auditor")
+    await wait_stage(handle, Stage.IN_REVIEW)
+    await handle.signal(Signal.CLARIFICATION_ANSWERED, ClarificationAnswer(request_id="q1", answered_at=datetime.now(UTC)))
+    await handle.signal(Signal.REQUEST_CLARIFICATION, clarification(days=14))
+    await handle.signal(Signal.REVIEW_COMPLETED, approved())
+    s = await wait_stage(handle, Stage.DEBRIEF)
+    assert s.open_clarifications == [] and s.answered_clarifications == ["q1"]

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from services.audit import directory
 from services.audit.cases import service as cases
-from services.audit.cases import evidence
+from services.audit.cases import balance, evidence
+from services.audit.cases.balance import LoadRead
 from services.audit.cases import queue
 from services.audit.rounds import service as rounds
 from services.audit.cases import views
@@ -39,6 +40,7 @@ class Release(BaseModel):
 class AssignResult(BaseModel):
     submission_id: str
     assigned: bool
+    auditor_id: str | None = Field(default=None, description="who got the case (automatic assignment)")
     code: str | None = Field(default=None, description="why not (a problem code), e.g. `case_taken`")
     detail: str = ""
 
@@ -126,6 +128,36 @@ async def assign(data: cases.AssignCreate, principal: Auditor, runtime: Runtime)
             out.append(AssignResult(submission_id=submission_id, assigned=True))
     runtime.wake_relay()
     return out
+
+
+class AutoAssigned(BaseModel):
+    results: list[AssignResult]
+    balance: list[LoadRead] = Field(description="every auditor's open cases and nearest due date, afterwards")
+
+
+@router.post("/cases/auto-assign", response_model=AutoAssigned, summary="Assign cases automatically",
+             description="Each case goes to the auditor holding the fewest open cases (`workload`; ties by name) "
+                         "or to one drawn at random (`random`, reproducible with `seed`: a calibration sample), "
+                         "never to an auditor with a conflict of interest covering the case. Each case on its own: "
+                         "`results` says who got it or why not (`case_taken`, `case_state`, `not_found`, "
+                         "`no_eligible_auditor`); `balance` is the workload afterwards.",
+             responses=problems(*AUTH, "invalid_input"))
+async def auto_assign(data: balance.AutoAssignCreate, principal: Auditor, runtime: Runtime) -> AutoAssigned:
+    outcomes, loads = await balance.auto_assign(runtime.db, principal, data)
+    runtime.wake_relay()
+    return AutoAssigned(
+        results=[AssignResult(submission_id=o.submission_id, assigned=o.auditor is not None,
+                              auditor_id=o.auditor.auditor_id if o.auditor else None,
+                              code=o.error.code if o.error else None, detail=o.error.detail if o.error else "")
+                 for o in outcomes],
+        balance=[LoadRead(**vars(load)) for load in loads])
+
+
+@router.get("/workload", response_model=list[LoadRead], summary="Each auditor's open work",
+            description="Every auditor with the open cases they hold and the nearest due date among them.",
+            responses=problems(*AUTH))
+async def workload(_: Staff, session: Session) -> list[LoadRead]:
+    return [LoadRead(**vars(load)) for load in await balance.loads(session)]
 
 
 @router.get("/cases/{submission_id}/evidence/{evidence_id}/link", response_model=evidence.EvidenceLink,

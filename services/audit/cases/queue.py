@@ -140,12 +140,3 @@ async def facets(session: AsyncSession) -> dict[str, list[str]]:
                                    .where(ReviewCase.state != ""))
     out["state"] = sorted({domain.state_code(country, state) for country, state in places.all()})
     return out
-
-
-async def workload(session: AsyncSession) -> dict[str, int]:
-    """Open cases each auditor holds."""
-    rows = await session.execute(
-        select(ReviewCase.holder_id, func.count())
-        .where(ReviewCase.status.in_([s.value for s in domain.OPEN_STATES]), ReviewCase.holder_id.is_not(None))
-        .group_by(ReviewCase.holder_id))
-    return dict(rows.all())

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.audit import directory
 from services.audit.conflicts import service as conflicts
-from services.audit.cases import queue
+from services.audit.cases import balance
 from services.audit.cases import service as cases
 from services.audit.conflicts.service import ConflictRead
 from services.audit.deps import Auditor, Staff
@@ -38,7 +38,7 @@ class Declared(BaseModel):
 @router.get("/auditors", response_model=list[AuditorRead], summary="Auditors, their conflicts and workload",
             responses=problems(*AUTH))
 async def list_auditors(_: Staff, session: Session) -> list[AuditorRead]:
-    holds = await queue.workload(session)
+    holds = {load.auditor_id: load.open_cases for load in await balance.loads(session)}
     out = []
     for a in await directory.auditors(session):
         out.append(AuditorRead(user_id=a.user_id, name=a.name, email=a.email, holds=holds.get(a.user_id, 0),

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from services.audit import directory
 from services.audit.cases import service as cases
-from services.audit.cases import queue
+from services.audit.cases import balance, queue
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.domain import CaseState
 from services.audit.errors import CaseTaken, DomainError, UnknownAuditor, WrongState
@@ -41,11 +41,13 @@ async def render_queue(page: Page, *, status_code: int = 200, errors: list[Field
         items = await queue.summaries(session, page.principal, rows, options_of(page))
         facets = await queue.facets(session)
         auditors = await directory.auditors(session)
+        work = await balance.loads(session)
     nav = "mine" if chosen["assignee"] == "me" else "signoff" if chosen["status"] == "signoff" else "queue"
     return page.render("queue.html", status_code=status_code, title=page.t(f"queue.title_{nav}"), nav=nav,
                        items=items, chosen=chosen, facets=facets, regions=[r for r in REGIONS if r in facets["region"]]
                        or facets["region"], bands=[b for b in POPULATION_BANDS if b in facets["population_band"]],
-                       states=[s.value for s in CaseState], auditors=auditors, errors=errors or [])
+                       states=[s.value for s in CaseState], auditors=auditors, work=work,
+                       errors=errors or [])
 
 
 @router.get("/queue")
@@ -101,3 +103,23 @@ async def assign(page: StaffPage) -> Response:
     if errors:
         return await render_queue(page, status_code=409, errors=errors)
     raise Redirect("/audit/queue?done=assigned")
+
+
+@router.post("/queue/auto-assign")
+async def auto_assign(page: StaffPage) -> Response:
+    """The selected cases to the least loaded auditors without a conflict; the queue then
+    shows who holds each and the balance of everyone's work."""
+    form = await page.form()
+    ensure_auditor(page)
+    data, errors = page.parse(balance.AutoAssignCreate,
+                              {"submission_ids": [str(v) for v in form.getlist("submission_id")][:200]},
+                              messages="queue.errors", inputs={"submission_ids": "assign-cases"})
+    if data is None:
+        return await render_queue(page, status_code=422, errors=errors)
+    outcomes, _ = await balance.auto_assign(page.runtime.db, page.principal, data)
+    page.runtime.wake_relay()
+    errors = [FieldError(None, page.t("queue.errors.not_assigned", city=o.city_name, why=page.problem(o.error)))
+              for o in outcomes if o.error]
+    if errors:
+        return await render_queue(page, status_code=409, errors=errors)
+    raise Redirect("/audit/queue?done=auto_assigned")

@@ -90,12 +90,15 @@ def build_document(
     trail_checkpoint: TrailCheckpoint | None = None,
     debrief_url: str | None = None,
     preview: bool = False,
+    applied: int | None = None,
 ) -> ReportDocument:
     """Everything the report shows, frozen. Raises ReportInputError naming the field."""
     if language not in languages():
         raise ReportInputError("language", f"{language!r} is not one of {', '.join(languages())}")
     if rendered_at.tzinfo is None or rendered_at.utcoffset() is None:
         raise ReportInputError("rendered_at", "must carry a time zone")
+    if applied is not None and applied < 0:
+        raise ReportInputError("applied", "must be a count of cities (0 or more)")
     if benchmarks.cycle != cycle:
         raise ReportInputError("benchmarks", f"are for cycle {benchmarks.cycle!r}, "
                                              f"the report for {cycle!r}")
@@ -146,7 +149,7 @@ def build_document(
         components=tuple(ComponentFacts(id=c.id, name=text(c.name),
                                         met=c.id in result.components)
                          for c in catalog.components),
-        min_cohort=MIN_COHORT,
+        min_cohort=MIN_COHORT, applied=applied,
         all_cities=_cohort(everyone), your_size=_cohort(band), areas=tuple(areas),
         regions=tuple(FieldRow(id=r, cohort=_cohort(benchmarks.regions.get(r)),
                                yours=r == facts.region) for r in REGIONS),

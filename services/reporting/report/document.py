@@ -152,6 +152,10 @@ class ReportDocument(_Frozen):
     components: tuple[ComponentFacts, ...]
     min_cohort: int  # cohorts smaller than this are never shown
 
+    # Cities that applied in the cycle (submitted an application for it), counted when the
+    # report was issued by the dashboard's own definition (`programme_stats.cities_applied`);
+    # None: not known (a preview, or a report issued before it was recorded).
+    applied: int | None = None
     all_cities: CohortFacts
     your_size: CohortFacts
     areas: tuple[AreaSection, ...]

@@ -83,9 +83,7 @@ class Cover:
 @dataclass(frozen=True)
 class AreaRow:
     name: str
-    city: str
-    all: str
-    band: str
+    cells: tuple[str, ...]  # your city, then each cohort compared (one not shown has no column)
 
 
 @dataclass(frozen=True)
@@ -105,24 +103,30 @@ class Overview:
 class FieldLine:
     name: str
     you: str | None
-    withheld: str | None  # words instead of both numbers
     applicants: str
     average: str
 
 
 @dataclass(frozen=True)
 class FieldTable:
+    """The regions (or population bands) that may be shown; those that may not are never
+    rows: one sentence (``rest``) says how many applicants they hold together."""
+
     kind: str  # region | band
     caption: str
     heads: tuple[str, ...]
     rows: tuple[FieldLine, ...]
+    rest: str | None
 
 
 @dataclass(frozen=True)
 class PlayingField:
     heading: str
     intro: str
-    tables: tuple[FieldTable, ...]
+    shown: str  # what is shown and why, said once
+    map: Chart | None  # applicants' average score by region (the seed report's region map)
+    map_caption: str
+    tables: tuple[FieldTable, ...]  # only those with a row to show
     note: str
 
 
@@ -366,8 +370,6 @@ class _Words:
     def _series(self, city, everyone, band, short: bool = False) -> list[Series]:
         t = self.t
         label = t("chart.band_short") if short else t("chart.band", band=self.band(self.doc.city.population_band))
-        if self.doc.your_size.withheld:
-            label = f"{label}: {t('common.not_shown')}"
         return [Series(t("chart.city"), COLORS["city"], city), Series(t("chart.all"), COLORS["all"], everyone),
                 Series(label, COLORS["band"], band)]
 
@@ -379,7 +381,9 @@ class _Words:
     def overview(self) -> Overview:
         doc, t = self.doc, self.t
         areas = doc.areas
-        title = t("chart.overview_title")
+        # The intro and the title name only the comparisons the chart draws.
+        compared = "band" if not doc.your_size.withheld else "all" if not doc.all_cities.withheld else "alone"
+        title = t(f"chart.overview_title_{compared}")
         chart = bar_chart(
             [self.tx(a.name) for a in areas],
             self._series([a.percent for a in areas], [a.average_all for a in areas], [a.average_band for a in areas]),
@@ -388,38 +392,80 @@ class _Words:
             # the table under the chart has the numbers: not read out twice
             alt=f'{title}. {t("overview.figcaption")}')
         withheld = doc.your_size.withheld or doc.all_cities.withheld or any(a.average_all is None for a in areas)
+        # A column for each cohort shown: a withheld one would be a column of "not shown".
+        cohorts = [(t("chart.all"), doc.all_cities, "average_all")] if not doc.all_cities.withheld else []
+        if not doc.your_size.withheld:
+            cohorts.append((t("chart.band", band=self.band(doc.city.population_band)), doc.your_size, "average_band"))
         return Overview(
             heading=t("overview.heading"),
-            intro=t("overview.intro_alone" if doc.all_cities.withheld and doc.your_size.withheld else "overview.intro"),
+            intro=t(f"overview.intro_{compared}"),
             chart=chart, figcaption=t("overview.figcaption"), caption=t("overview.table_caption"),
-            heads=(t("common.area"), t("chart.city"), t("chart.all"),
-                   t("chart.band", band=self.band(doc.city.population_band))),
-            rows=tuple(AreaRow(name=self.tx(a.name), city=self.pct(a.percent), all=self.pct(a.average_all),
-                               band=self.pct(a.average_band)) for a in areas),
-            total=AreaRow(name=t("overview.overall"), city=t.percent(doc.percent),
-                          all=self.pct(doc.all_cities.average_percent), band=self.pct(doc.your_size.average_percent)),
+            heads=(t("common.area"), t("chart.city"), *(head for head, _, _ in cohorts)),
+            rows=tuple(AreaRow(name=self.tx(a.name), cells=(self.pct(a.percent),
+                                                            *(self.pct(getattr(a, key)) for _, _, key in cohorts)))
+                       for a in areas),
+            total=AreaRow(name=t("overview.overall"), cells=(t.percent(doc.percent),
+                                                             *(self.pct(c.average_percent) for _, c, _ in cohorts))),
             note=t("field.note", count=t.words(doc.min_cohort)) if withheld else None)
 
     def field(self) -> PlayingField:
         doc, t = self.doc, self.t
-        if doc.all_cities.withheld:
-            intro = t("field.intro_withheld", withheld=self.withheld())
+        everyone = doc.all_cities
+        intro = []
+        if doc.applied is not None:
+            # The dashboard's count, by its definition; a handful of applicants is not shown.
+            intro.append(t.plural("field.applied", doc.applied, cycle=doc.cycle, date=t.date(doc.rendered_at))
+                         if doc.applied >= doc.min_cohort else
+                         t("field.applied_few", count=t.words(doc.min_cohort), cycle=doc.cycle,
+                           date=t.date(doc.rendered_at)))
+        min_words = t.words(doc.min_cohort)
+        if everyone.withheld:
+            shown = t("field.shown_none", count=min_words, cycle=doc.cycle)
         else:
-            intro = t.plural("field.intro", doc.all_cities.applicants, cycle=doc.cycle,
-                             average=t.percent(doc.all_cities.average_percent))
+            intro.append(t.plural("field.scored", everyone.applicants, cycle=doc.cycle,
+                                  average=t.percent(everyone.average_percent)))
+            shown = t.plural("field.shown", everyone.applicants, min=min_words)
         tables = []
-        for kind, rows in (("region", doc.regions), ("band", doc.bands)):
-            lines = tuple(FieldLine(
-                name=self.region(r.id) if kind == "region" else self.band(r.id),
-                you=t(f"field.yours_{kind}") if r.yours else None,
-                withheld=self.withheld() if r.cohort.withheld else None,
-                applicants="" if r.cohort.withheld else t.number(r.cohort.applicants),
-                average="" if r.cohort.withheld else t.percent(r.cohort.average_percent)) for r in rows)
-            tables.append(FieldTable(kind=kind, caption=t(f"field.{kind}_caption"),
-                                     heads=(t(f"field.{kind}"), t("field.applicants"), t("field.average")),
-                                     rows=lines))
-        return PlayingField(heading=t("field.heading"), intro=intro, tables=tuple(tables),
-                     note=t("field.note", count=t.words(doc.min_cohort)))
+        if not everyone.withheld:
+            for kind, cells in (("region", doc.regions), ("band", doc.bands)):
+                visible = [r for r in cells if not r.cohort.withheld]
+                # The withheld cells (and, for regions, the cities outside the eight) together:
+                # publish keeps that residual at 0 or at least min_cohort cities.
+                rest = everyone.applicants - sum(r.cohort.applicants for r in visible)
+                lines = tuple(FieldLine(
+                    name=self.region(r.id) if kind == "region" else self.band(r.id),
+                    you=t(f"field.yours_{kind}") if r.yours else None,
+                    applicants=t.number(r.cohort.applicants), average=t.percent(r.cohort.average_percent))
+                    for r in visible)
+                rest_text = (t.plural(f"field.rest_{kind}", rest) if visible else
+                             t(f"field.none_{kind}", count=min_words)) if rest > 0 else None
+                tables.append(FieldTable(kind=kind, caption=t(f"field.{kind}_caption"),
+                                         heads=(t(f"field.{kind}"), t("field.applicants"), t("field.average")),
+                                         rows=lines, rest=rest_text))
+        return PlayingField(heading=t("field.heading"), intro=" ".join(intro), shown=shown,
+                            map=self.region_map(), map_caption=t("field.map_caption"), tables=tuple(tables),
+                            note=t("field.note", count=min_words))
+
+    def region_map(self) -> Chart | None:
+        """Where applicants come from: a bar per region that may be shown, labelled with its
+        applicants, its length the region's average score (decisions: a labelled chart,
+        not a drawn map). None when no region may be shown."""
+        doc, t = self.doc, self.t
+        shown = [r for r in doc.regions if not r.cohort.withheld] if not doc.all_cities.withheld else []
+        if not shown:
+            return None
+        # Your region is named in words as well as in colour.
+        labels = [t.plural("field.map_label", r.cohort.applicants, region=self.region(r.id))
+                  + (f' · {t("field.yours_region")}' if r.yours else "") for r in shown]
+        title = t("field.map_title")
+        return bar_chart(
+            labels, [Series(t("field.average"), [COLORS["city"] if r.yours else COLORS["all"] for r in shown],
+                            [r.cohort.average_percent for r in shown])],
+            title=title, desc="; ".join(t.plural("field.map_numbers", r.cohort.applicants, region=self.region(r.id),
+                                                 average=t.percent(r.cohort.average_percent)) for r in shown) + ".",
+            width_in=7.0, bar_height_in=0.22, legend=False, value_label=t.percent,
+            # the table under the chart has the numbers: not read out twice
+            alt=f'{title}. {t("field.map_caption")}')
 
     # -- practice areas ----------------------------------------------------------------
     def area(self, area: AreaSection) -> AreaView:
