@@ -37,7 +37,8 @@ async def _seed(db: Database) -> None:
         for name, published in (("old", OLD), ("recent", RECENT), ("pending", None)):
             await session.execute(outbox.insert().values(
                 event_id=str(uuid.uuid4()), subject=f"wwc.test.{name}", body={"name": name}, correlation_id="",
-                attempts=1, published_at=published))
+                attempts=1, published_at=published, claimed_by="relay-1" if published else None,
+                claimed_until=NOW + timedelta(minutes=1) if published else None))
         for name, delivered in (("old", OLD), ("recent", RECENT)):
             await session.execute(workflow_calls.insert().values(
                 id=str(uuid.uuid4()), workflow_id=f"certification-{name}", kind="signal", name=name, payload={},
@@ -46,8 +47,8 @@ async def _seed(db: Database) -> None:
 
 async def _state(db: Database) -> tuple[dict, dict]:
     async with db.sessionmaker() as session:
-        events = {r.subject.rsplit(".", 1)[1]: r.published_at
-                  for r in (await session.execute(select(outbox.c.subject, outbox.c.published_at))).all()}
+        events = {r.subject.rsplit(".", 1)[1]: (r.published_at, r.claimed_by)
+                  for r in (await session.execute(select(outbox))).all()}
         calls = {r.name: (r.delivered_at, r.outcome, r.claimed_by)
                  for r in (await session.execute(select(workflow_calls))).all()}
     return events, calls
@@ -63,8 +64,8 @@ def test_republish_sends_again_only_what_went_out_since(tmp_path, monkeypatch, c
     assert wwc(["db", "republish", "scoring", "--since", since]) == 0
     assert "1 event(s) and 1 workflow call(s)" in capsys.readouterr().out
     events, calls = asyncio.run(_run(_state)(url))
-    assert events["recent"] is None and events["pending"] is None  # both wait for the relay
-    assert events["old"] is not None  # older than the restored point: the stream had it
+    assert events["recent"] == (None, None) and events["pending"] == (None, None)  # free for any relay
+    assert events["old"][0] is not None  # older than the restored point: the stream had it
     assert calls["recent"] == (None, "", None)  # free for any relay to deliver again
     assert calls["old"][0] is not None and calls["old"][1] == "delivered"
 
