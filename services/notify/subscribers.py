@@ -97,7 +97,7 @@ def address_mail(options: NotifyOptions) -> dict[str, Handler]:
     async def capped(session: AsyncSession, envelope: Envelope, email: str) -> bool:
         sent = await mails.recent_to(session, email, ADDRESS_KINDS, now=utcnow())
         if sent >= options.address_mail_per_hour:
-            log.warning("mail.address_capped", kind=envelope.subject, per_hour=options.address_mail_per_hour,
+            log.warning("mail.address_capped", kind=envelope.type, per_hour=options.address_mail_per_hour,
                         event_id=envelope.event_id)
             return True
         return False

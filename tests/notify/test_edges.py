@@ -16,6 +16,8 @@ from services.notify.debriefs import service as debriefs
 from services.notify.models import Mail
 from shared.contracts.events import RegistrationRequested, Subject
 from shared.infra.auth import Role
+from shared.infra.consumer import list_parked
+from shared.infra.tables import processed_events
 from tests.conftest import token
 from tests.infra.test_consumer import eventually
 from tests.notify.helpers import invite_of, mails_to, publish, text_of, user
@@ -81,8 +83,17 @@ async def test_one_address_gets_a_handful_of_registration_mails_an_hour(infra, b
                 processed = await session.scalar(select(func.count()).select_from(Mail).where(Mail.to == victim))
             return processed if other else None
 
-        await eventually(recorded, timeout=30)  # events are consumed in order: all 16 were handled
+        await eventually(recorded, timeout=30)
         assert await recorded() == FAST.address_mail_per_hour
+
+        async def handled():  # every request handled (the capped ones too), none parked
+            async with rt.db.sessionmaker() as session:
+                n = await session.scalar(select(func.count()).select_from(processed_events).where(
+                    processed_events.c.subject == Subject.REGISTRATION_REQUESTED))
+            return n if n >= 16 else None
+
+        await eventually(handled, timeout=30)
+        assert await list_parked(rt.db) == []
     finally:
         await stack.stop()
 

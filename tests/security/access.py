@@ -173,6 +173,7 @@ def _soon(days: int = 3) -> str:
 BODIES = {
     ("audit", "POST", "/api/v1/cases/assign"): lambda ids: {"submission_ids": [ids["submission_id"]],
                                                             "auditor_id": "auditor-1"},
+    ("audit", "POST", "/api/v1/cases/auto-assign"): lambda ids: {"submission_ids": [ids["submission_id"]]},
     ("audit", "POST", "/api/v1/cases/{submission_id}/release"): lambda ids: {"reason": "handing it back"},
     ("audit", "PUT", "/api/v1/cases/{submission_id}/decisions/{criterion_id}"):
         lambda ids: {"response": "NO", "version": 0},
@@ -268,6 +269,7 @@ FORMS: dict = {
     ("audit", "POST", "/audit/conflicts"): {"scope": "country", "country": "CL", "reason": "a consultancy there"},
     ("audit", "POST", "/audit/queue/assign"): lambda ids: {"submission_id": ids["submission_id"],
                                                            "auditor_id": "auditor-1"},
+    ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},
     ("intake", "POST", "/portal/register"): {
         "name": "Shelbyville", "state": "IL", "country": "US", "population": "66000", "contact_name": "Sam Ortiz",
         "contact_email": "sam@shelbyville.gov", "password": "correct-horse-battery",
