@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
-from services.audit.config import AuditOptions
-from devtools.harness import Stack
-from tests.audit.conftest import ANSWERS, Audit, decide
+from tests.audit.conftest import ANSWERS, decide
 
 # A change's reason, explanation and (when it lowers the response) what would satisfy it.
 WHY = {"NO": ("requirement_not_met", "The requirement is not met.", "The missing policy."),
        "IN_PROGRESS": ("still_in_development", "It is still a draft.", "The adopted policy."),
        "YES": ("clarified_on_review_call", "The call showed it is in place.", "")}
-
-
-@pytest.fixture
-async def doubled(infra, backend, tmp_path):
-    """Audit with every case in the double-review sample (and a quick bootstrap)."""
-    options = AuditOptions(double_review_share=1.0, bootstrap_resamples=200)
-    stack = Stack(infra=infra, backend=backend, tmp=tmp_path, services=("audit",),
-                  build_kwargs={"audit": {"options": options}})
-    await stack.start()
-    yield Audit(stack, options)
-    await stack.stop()
 
 
 def change(response: str, submitted: str) -> dict:

@@ -10,7 +10,7 @@ from services.audit import domain
 from services.audit.config import AuditOptions
 from shared.contracts.events import Subject
 from tests.audit.conftest import ANSWERS, decide, problem
-from tests.audit.doubles import doubled, first_review, second_review  # noqa: F401 - fixture
+from tests.audit.doubles import first_review, second_review
 
 AUDITORS = ("ana", "ben", "cleo", "dora")
 
