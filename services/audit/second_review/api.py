@@ -23,6 +23,7 @@ from services.audit.errors import (
 )
 from services.audit.problems import AUTH, problems
 from services.audit.second_review import service as second_review
+from services.audit.signoff import service as signoff
 from shared.web.deps import Runtime, Session
 
 router = APIRouter(tags=["double review"])
@@ -89,7 +90,8 @@ async def decide(submission_id: str, criterion_id: str, data: second_review.Blin
 async def resolve(submission_id: str, criterion_id: str, data: second_review.ResolutionWrite, principal: Auditor,
                   runtime: Runtime) -> second_review.SecondReviewRead:
     async with runtime.db.transaction() as session:
-        await second_review.resolve(session, principal, await cases.by_submission(session, submission_id),
-                                    criterion_id, data)
+        case = await cases.by_submission(session, submission_id)
+        locked = await signoff.lock_for_approver(session, principal, case, "resolved")
+        await second_review.resolve(session, principal, locked, criterion_id, data)
     runtime.wake_relay()
     return await _read(runtime, principal, submission_id)

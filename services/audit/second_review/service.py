@@ -308,12 +308,11 @@ async def disclose(session: AsyncSession, case: ReviewCase, made: dict[str, Deci
         "second": seconds, "differences": domain.differences(first, seconds)})
 
 
-async def resolve(session: AsyncSession, principal: Principal, case: ReviewCase, criterion_id: str,
+async def resolve(session: AsyncSession, principal: Principal, locked: ReviewCase, criterion_id: str,
                   data: ResolutionWrite) -> Resolution:
-    """The approver settles one difference (the same person who may approve: four eyes)."""
-    from services.audit.signoff import service as signoff  # sign-off calls this module too
-
-    locked = await signoff.lock_for_approver(session, principal, case, "resolved")
+    """The approver settles one difference: `locked` by `signoff.lock_for_approver` (whoever
+    may approve may resolve: four eyes, no conflict, in sign-off)."""
+    case = locked
     found = {d.criterion_id: d for d in await differences(session, locked)}
     if criterion_id not in found:
         raise NotFound(f"{criterion_id}: the two reviews do not differ on it")
