@@ -219,9 +219,10 @@ def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: flo
         for key in (("overall", ""), ("area", p.area), ("criterion", p.criterion), ("auditor", p.first_auditor),
                     ("auditor", p.second_auditor)):
             groups[key][0].append(p)
-    for a in audited:
+    for a in audited:  # a review confirmed automatically has no auditor
         for key in (("overall", ""), ("area", a.area), ("criterion", a.criterion), ("auditor", a.auditor)):
-            groups[key][1].append(a)
+            if key[0] != "auditor" or key[1]:
+                groups[key][1].append(a)
     report = Report(threshold=threshold, resamples=resamples, seed=seed,
                     cases=len({p.case_id for p in pairs}))
     for (scope, key), (ps, aus) in sorted(groups.items(), key=lambda kv: (SCOPES.index(kv[0][0]), kv[0][1])):
