@@ -39,7 +39,7 @@ async def render(page: Page, submission_id: str, *, status_code: int = 200, erro
     names = {**ctx["names"], **await staff_names(page, {second.second_reviewer_id})}
     mine = page.principal.sub == case.second_reviewer_id and case.first_review is None
     stored = {d.criterion_id: d for d in second.decisions or []} if mine else {}
-    rows = [{"id": c.criterion_id, "text": c.text, "submitted": c.submitted.value,
+    rows = [{"id": c.criterion_id, "area": c.area, "text": c.text, "submitted": c.submitted.value,
              **(values or {}).get(c.criterion_id, {
                  "response": stored[c.criterion_id].response.value if c.criterion_id in stored else c.submitted.value,
                  "reason_code": stored[c.criterion_id].reason_code if c.criterion_id in stored else "",
@@ -50,7 +50,10 @@ async def render(page: Page, submission_id: str, *, status_code: int = 200, erro
                                                                                     "clarification")
     reasons = [(r.id, ctx["catalog"].text(r.name, page.lang)) for r in ctx["catalog"].audit_reasons] \
         if ctx["catalog"] else []
-    return page.render("second_review.html", status_code=status_code, title=page.t("second.title"), nav="queue",
+    catalog = ctx["catalog"]
+    areas = [(a.id, catalog.text(a.name, page.lang), [r for r in rows if r["area"] == a.id])
+             for a in (catalog.areas if catalog else ())]
+    return page.render("second_review.html", areas=[a for a in areas if a[2]], status_code=status_code, title=page.t("second.title"), nav="queue",
                        **{**ctx, "names": names}, second=second, mine=mine, rows=rows, can_assign=can_assign,
                        reasons=reasons, errors=errors or [])
 
@@ -76,12 +79,13 @@ async def assign(submission_id: str, page: StaffPage) -> Response:
 
 @router.post("/cases/{submission_id}/second-review")
 async def save(submission_id: str, page: StaffPage) -> Response:
-    """Every criterion of the form, each saved on its own: what is valid is kept, what is
-    not comes back with its message."""
+    """One area's criteria (a form per area: a page's form takes at most 50 fields), each
+    saved on its own: what is valid is kept, what is not comes back with its message."""
     form = await page.form()
     ensure_auditor(page)
     async with page.runtime.db.sessionmaker() as session:
-        criteria = list((await cases.by_submission(session, submission_id)).submitted_responses)
+        criteria = [c for c in (await cases.by_submission(session, submission_id)).submitted_responses
+                    if f"response-{c}" in form]
     values = {cid: {k: str(form.get(f"{k}-{cid}", "")).strip()
                     for k in ("response", "reason_code", "note", "what_would_satisfy")} for cid in criteria}
     errors: list[FieldError] = []
