@@ -104,12 +104,18 @@ async def test_a_blind_second_review_is_resolved_at_sign_off(doubled):
     assert actions.index("second_review.disclosed") < actions.index("signoff.requested")
 
 
-async def test_a_case_outside_the_sample_has_no_second_review(audit):
+async def test_a_case_outside_the_sample_has_no_second_review(doubled):
+    audit = doubled
+    audit.options.double_review_share = 0.1  # the programme's share (the fixture picks every case)
     await audit.auditor("ana")
     sid = next(s for s in (f"sub-{i}" for i in range(100))
                if not domain.picked_for_double_review(AuditOptions().double_review_seed, s, 0.1))
     await audit.open(submission_id=sid)
     assert not (await audit.case(sid)).double_review
+    picked = next(s for s in (f"sub-{i}" for i in range(100))
+                  if domain.picked_for_double_review(AuditOptions().double_review_seed, s, 0.1))
+    await audit.open(submission_id=picked)
+    assert (await audit.case(picked)).double_review
     async with audit.client("ana") as ana:
         problem(await ana.post(f"/api/v1/cases/{sid}/second-review/assign", json={}), 409, "not_double_review")
         assert (await ana.post(f"/api/v1/cases/{sid}/claim")).status_code == 200
