@@ -53,6 +53,8 @@ async def test_a_blind_second_review_is_resolved_at_sign_off(doubled):
         assert all(c["decision"] is None for c in case["criteria"])
         problem(await sec.get(f"/api/v1/cases/{sid}/trail"), 403, "blind_review")
         problem(await sec.get(f"/api/v1/cases/{sid}/signoff"), 403, "blind_review")
+        problem(await sec.get(f"/api/v1/cases/{sid}/agenda"), 403, "blind_review")  # it lists the changes
+        assert case["case"]["decided"] == len(ANSWERS) and case["case"]["changed"] == 0
         problem(await ana.put(f"/api/v1/cases/{sid}/second-review/DG1", json={"response": "YES"}), 403,
                 "not_second_reviewer")
         r = await sec.put(f"/api/v1/cases/{sid}/second-review/GM1", json={"response": "NO"})
