@@ -36,6 +36,17 @@ class AuditOptions(BaseSettings):
     # key and keep the old ones, which the records they sealed still name.
     trail_keys: str = ""
     trail_key_file: Path | None = None
+    # Calibration: this share of cases is picked, when opened, for a blind second review
+    # (reproducibly: the same seed picks the same submissions, `domain.picked_for_double_review`).
+    # Off unless the programme sets it (e.g. 0.1): a sampled case cannot be signed off before its
+    # second review, which automated reviewers (the demo's, `make run`) do not perform yet.
+    double_review_share: float = Field(default=0.0, ge=0, le=1)
+    double_review_seed: str = Field(default="wwc-calibration", min_length=1)
+    # Criteria whose agreement (Cohen's kappa) on the double-reviewed sample is below this are flagged.
+    agreement_threshold: float = Field(default=0.6, ge=-1, le=1)
+    # Bootstrap confidence intervals: resamples of the sample's cases, from a fixed seed.
+    bootstrap_resamples: int = Field(default=1000, ge=100, le=20000)
+    bootstrap_seed: int = 21
 
     def trail_keyring(self) -> Keyring:
         text = self.trail_keys

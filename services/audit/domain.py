@@ -195,6 +195,19 @@ def ensure_four_eyes(approver: str, *, reviewer: str | None, decided_by: Iterabl
         raise FourEyes("An auditor who decided criteria of this case cannot sign it off.", role="decider")
 
 
+def picked_for_double_review(seed: str, submission_id: str, share: float) -> bool:
+    """Whether a case is in the blind double-review sample: sha256(seed:submission) read as
+    a number in [0, 1) below the share. Reproducible (the same seed picks the same cases)
+    and independent of the order cases arrive in."""
+    digest = hashlib.sha256(f"{seed}:{submission_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def differences(first: Mapping[str, str], second: Mapping[str, str]) -> list[str]:
+    """The criteria the two reviewers of a double-reviewed case answered differently."""
+    return sorted(c for c in first if c in second and first[c] != second[c])
+
+
 def took_part(*, deciders: Iterable[str], requesters: Iterable[str]) -> list[str]:
     """Everyone who may not sign the review off, sorted (what the case keeps and shows)."""
     return sorted(set(deciders) | set(requesters))

@@ -11,6 +11,8 @@ __all__ = [
     "DecisionsIncomplete", "EvidenceMismatch", "EvidenceTooLarge", "EvidenceUnavailable", "Forbidden", "FourEyes",
     "InvalidInput", "NoEligibleAuditor", "NotFound", "NotHolder", "NothingChanged", "RoundInvalid", "RoundLimitReached", "RoundOpen",
     "SubmissionNotReceived", "Unavailable", "UnknownAuditor", "WrongState",
+    "AlreadyResolved", "BlindReview", "DifferencesUnresolved", "NotDoubleReview", "NotSecondReviewer",
+    "SecondReviewIncomplete", "SecondReviewerAssigned",
 ]
 
 
@@ -103,6 +105,52 @@ class DecisionsChanged(DomainError):
     """The decisions differ from the set the approver read (their hash no longer matches)."""
 
     code = "decisions_changed"
+
+
+# --- double review (calibration) --------------------------------------------------------------
+
+
+class NotDoubleReview(DomainError):
+    """The case is not in the double-review sample: it has no second review."""
+
+    code = "not_double_review"
+
+
+class SecondReviewerAssigned(DomainError):
+    """The case already has its second reviewer (another auditor)."""
+
+    code = "second_reviewer_assigned"
+
+
+class NotSecondReviewer(DomainError):
+    """Only the case's second reviewer records the blind second review."""
+
+    code = "not_second_reviewer"
+
+
+class BlindReview(DomainError):
+    """The second reviewer does not see the first auditor's decisions (nor the case's trail,
+    which records them) until the sign-off request discloses both reviews."""
+
+    code = "blind_review"
+
+
+class SecondReviewIncomplete(DomainError):
+    """A double-reviewed case is submitted for sign-off once the second reviewer decided
+    every criterion (`errors` name what is missing)."""
+
+    code = "second_review_incomplete"
+
+
+class DifferencesUnresolved(DomainError):
+    """Each criterion the two reviewers answered differently needs a resolution (keep the
+    first decision or take the second, with a note) before approval."""
+
+    code = "differences_unresolved"
+
+
+class AlreadyResolved(DomainError):
+    code = "already_resolved"
 
 
 # --- clarification rounds ---------------------------------------------------------------------

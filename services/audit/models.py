@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.infra.orm import UTCDateTime, new_id, utcnow
@@ -63,6 +63,12 @@ class ReviewCase(Base):
     # none of them may sign it off (four eyes over the whole review, not the latest state).
     deciders: Mapped[list | None] = mapped_column(JSON, default=list)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Calibration: picked for a blind second review when opened (`domain.picked_for_double_review`),
+    # its second reviewer, and the first review as it stood when the two were disclosed to
+    # each other (the sign-off request): {"reviewer_id", "responses": {criterion: response}}.
+    double_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    second_reviewer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_review: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # Bumped by every change of the row: the lock every write of the case takes first.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -92,6 +98,47 @@ class Decision(Base):
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class BlindDecision(Base):
+    """The second reviewer's decision on a criterion of a double-reviewed case, kept apart
+    from `decisions` (which are the city's): neither reviewer sees the other's until the
+    sign-off request discloses both."""
+
+    __tablename__ = "blind_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "criterion_id", name="uq_blind_decisions_case_criterion"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_blind_decisions_case"),
+                                         index=True)
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    auditor_id: Mapped[str] = mapped_column(String(64))
+    submitted: Mapped[str] = mapped_column(String(20))
+    response: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    what_would_satisfy: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Resolution(Base):
+    """How a difference between the two reviewers was settled at sign-off: keep the first
+    auditor's decision or take the second's (which then becomes the decision), with a note."""
+
+    __tablename__ = "double_review_resolutions"
+    __table_args__ = (UniqueConstraint("case_id", "criterion_id", name="uq_resolutions_case_criterion"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), ForeignKey("review_cases.id", name="fk_resolutions_case"),
+                                         index=True)
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    first_response: Mapped[str] = mapped_column(String(20))
+    second_response: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))  # keep_first | take_second
+    note: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ClarificationRound(Base):

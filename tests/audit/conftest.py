@@ -99,6 +99,17 @@ async def audit(infra, backend, tmp_path):
     await stack.stop()
 
 
+@pytest.fixture
+async def doubled(infra, backend, tmp_path):
+    """Audit with every case in the double-review sample (and a quicker bootstrap)."""
+    options = AuditOptions(double_review_share=1.0, bootstrap_resamples=200)
+    stack = Stack(infra=infra, backend=backend, tmp=tmp_path, services=("audit",),
+                  build_kwargs={"audit": {"options": options}})
+    await stack.start()
+    yield Audit(stack, options)
+    await stack.stop()
+
+
 def problem(r: httpx.Response, status: int, code: str) -> dict:
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]

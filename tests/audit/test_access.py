@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.harness import Stack
+from services.audit import domain
 from services.audit.config import AuditOptions
 from shared.contracts.submission import EvidenceItem
 from shared.infra.auth import Role
@@ -44,7 +45,11 @@ async def test_every_audit_route_answers_each_kind_of_caller_as_intended(audit_o
                              object_key="c-a/2026/DG1/x.pdf", size=10, sha256="0" * 64,
                              content_type="application/pdf")
     # DG1 answered NO: the probe's valid decision (NO) confirms it.
-    sid = await audit.open(submission({**ANSWERS, "DG1": "NO"}, city_id="c-a", evidence=[inventory]))
+    # A case outside the double-review sample: its second-review routes answer the same each run.
+    sid = next(s for s in (f"access-{i}" for i in range(100))
+               if not domain.picked_for_double_review(audit.options.double_review_seed, s,
+                                                       audit.options.double_review_share))
+    await audit.open(submission({**ANSWERS, "DG1": "NO"}, city_id="c-a", evidence=[inventory]), submission_id=sid)
     ids = {"submission_id": sid, "criterion_id": "DG1", "evidence_id": "ev-file", "request_id": "none",
            "parked_id": "1", "name": "audit.css", "city_id": "c-a"}
     credentials = {"city": token(Role.CITY, city_id="c-a", sub="city-user"),

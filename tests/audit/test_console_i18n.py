@@ -40,7 +40,8 @@ def test_every_key_the_console_uses_exists():
     used |= {f"states.{s.value}" for s in CaseState} | {f"calls.reason_{r.value}" for r in AgendaReason}
     used |= {f"clarification.status_{s}" for s in ("open", "answered", "expired")}
     used |= {f"signoff.action_{a}" for a in ("requested", "returned", "approved")}
-    used |= {f"case.tab_{k}" for k in ("overview", "clarification", "calls", "signoff", "trail")}
+    used |= {f"case.tab_{k}" for k in ("overview", "clarification", "calls", "second", "signoff", "trail")}
+    used |= {f"second.outcome_{o}" for o in ("keep_first", "take_second")}
     used |= {f"queue.title_{k}" for k in ("queue", "mine", "signoff")} | {f"nav.{i.key}" for i in AUDIT.nav}
     used |= {f"conflicts.scope_{s}" for s in ("city", "state", "country")}
     used |= {f"conflicts.errors.{f}" for f in ("scope", "city_id", "country", "state", "reason")}

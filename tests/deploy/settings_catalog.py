@@ -159,7 +159,9 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
                         "registration_limits_per_client": _LIMIT},
     OPTIONS["audit"]: {"review_sla_days": _RULE, "remind_before_days": _RULE, "max_clarification_rounds": _RULE,
                        "round_days": _RULE, "min_round_days": _RULE, "max_round_days": _RULE,
-                       "preview_max_mb": _LIMIT,
+                       "preview_max_mb": _LIMIT, "double_review_share": _RULE, "agreement_threshold": _RULE,
+                       "double_review_seed": "a programme rule; any fixed value makes the sample reproducible",
+                       "bootstrap_resamples": _LIMIT, "bootstrap_seed": "a fixed seed makes intervals reproducible",
                        "trail_key_file": "an alternative to WWC_AUDIT_TRAIL_KEYS (a mounted secret file), which "
                                          "is required"},
     OPTIONS["notify"]: {"offer_window_days": _RULE, "min_notice_minutes": _RULE, "max_attempts": _RETRY,

@@ -185,6 +185,11 @@ BODIES = {
         lambda ids: {"version": 1, "note": "The new answer changes nothing: the policy is still a draft."},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/approve"): lambda ids: {"decisions_hash": "0" * 64},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/return"): lambda ids: {"comments": "Look again."},
+    ("audit", "POST", "/api/v1/cases/auto-assign"): lambda ids: {"submission_ids": [ids["submission_id"]]},
+    ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/assign"): lambda ids: {"seed": 1},
+    ("audit", "PUT", "/api/v1/cases/{submission_id}/second-review/{criterion_id}"): lambda ids: {"response": "NO"},
+    ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/{criterion_id}/resolve"):
+        lambda ids: {"outcome": "keep_first", "note": "The first reading stands."},
     # A country none of the matrix's cities is in: the auditor stays free to act on them.
     ("audit", "POST", "/api/v1/me/conflicts"): lambda ids: {"scope": "country", "country": "CL",
                                                             "reason": "a consultancy there"},
@@ -266,7 +271,10 @@ FORMS: dict = {
     ("audit", "POST", "/audit/cases/{submission_id}/criteria/{criterion_id}"):
         {"response": "NO", "version": "0", "action": "save"},
     ("audit", "POST", "/audit/cases/{submission_id}/signoff/return"): {"comments": "Look again."},
+    ("audit", "POST", "/audit/cases/{submission_id}/second-review/{criterion_id}/resolve"):
+        {"outcome": "keep_first", "note": "The first reading stands."},
     ("audit", "POST", "/audit/conflicts"): {"scope": "country", "country": "CL", "reason": "a consultancy there"},
+    ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},
     ("audit", "POST", "/audit/queue/assign"): lambda ids: {"submission_id": ids["submission_id"],
                                                            "auditor_id": "auditor-1"},
     ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},

@@ -9,8 +9,10 @@ from services.audit.calls import service as calls
 from services.audit.cases import service as cases
 from services.audit.decisions import service as decisions
 from services.audit.rounds import service as rounds
+from services.audit.second_review import service as second_review
 from services.audit.deps import Auditor, Options, Staff
 from services.audit.errors import (
+    BlindReview,
     ConflictOfInterest,
     DecisionConflict,
     DecisionInvalid,
@@ -114,9 +116,11 @@ async def request_round(submission_id: str, data: rounds.RoundCreate, principal:
             summary="The review call's agenda: every criterion flagged so far",
             description="Changed responses, criteria asked about in rounds (answered: walk through the answer; "
                         "expired: no answer came), and YES responses without evidence, in catalog order.",
-            responses=problems(*AUTH, NotFound, SubmissionNotReceived))
-async def agenda(submission_id: str, _: Staff, session: Session) -> list[calls.AgendaItemRead]:
-    return await calls.agenda(session, await cases.by_submission(session, submission_id))
+            responses=problems(*AUTH, NotFound, SubmissionNotReceived, BlindReview))
+async def agenda(submission_id: str, principal: Staff, session: Session) -> list[calls.AgendaItemRead]:
+    case = await cases.by_submission(session, submission_id)
+    second_review.ensure_not_blind(case, principal)  # it lists the first auditor's changes
+    return await calls.agenda(session, case)
 
 
 @router.get("/cases/{submission_id}/calls", response_model=list[calls.CallNoteRead],

@@ -76,9 +76,11 @@ def pick(candidates: list[Load], rng: random.Random | None = None) -> Load | Non
 
 
 def eligible(all_loads: list[Load], rules: dict[str, list[ConflictRule]], case: ReviewCase) -> list[Load]:
-    """The auditors who may take this case: none with a conflict covering its place."""
+    """The auditors who may take this case: none with a conflict covering its place, nor its
+    second reviewer (a double-reviewed case has two different reviewers)."""
     place = conflicts.place_of(case)
-    return [load for load in all_loads if domain.conflict_with(rules.get(load.auditor_id, []), place) is None]
+    return [load for load in all_loads if domain.conflict_with(rules.get(load.auditor_id, []), place) is None
+            and load.auditor_id != case.second_reviewer_id]
 
 
 def generator(strategy: Strategy, seed: int | None) -> random.Random | None:

@@ -91,6 +91,8 @@ async def summaries(session: AsyncSession, principal: Principal, rows: list[Revi
             c.status not in CLOSED else (False, False)
         found = domain.conflict_with(mine, conflicts.place_of(c)) if mine else None
         decided, changed = counts.get(c.id, (0, 0))
+        if c.double_review and c.second_reviewer_id == principal.sub and c.first_review is None:
+            changed = 0  # the blind second reviewer does not learn how many responses the first changed
         out.append(CaseSummary(
             case_id=c.id, submission_id=c.submission_id, city_id=c.city_id, city_name=c.city_name, state=c.state,
             country=c.country, region=c.region, population_band=c.population_band, cycle=c.cycle,

@@ -26,7 +26,7 @@ from services.audit.conflicts import service as conflicts
 from services.audit.trail import service as trail
 from services.audit.config import AuditOptions
 from services.audit.domain import CLOSED, HOLDABLE, RELEASABLE, CaseState
-from services.audit.errors import CaseTaken, Forbidden, NotFound, NotHolder, SubmissionNotReceived, UnknownAuditor
+from services.audit.errors import CaseTaken, Forbidden, FourEyes, NotFound, NotHolder, SubmissionNotReceived, UnknownAuditor
 from services.audit.models import Conflict, ReviewCase, Signoff, Staff, TrailRecord
 from shared.contracts.events import (
     CaseAssigned,
@@ -131,13 +131,16 @@ async def open_case(session: AsyncSession, options: AuditOptions, *, submission_
         country=known.country if known else "", region=known.region if known else None,
         population_band=known.population_band if known else None, cycle=cycle, catalog_version=catalog_version,
         status=CaseState.QUEUED.value, submission={}, submitted_responses={}, audited_responses={}, corrections=0,
-        deciders=[], opened_at=now, due_at=domain.due_date(now, options.review_sla), version=0)
+        deciders=[], opened_at=now, due_at=domain.due_date(now, options.review_sla), version=0,
+        double_review=domain.picked_for_double_review(options.double_review_seed, submission_id,
+                                                      options.double_review_share))
     case = await session.scalar(select(ReviewCase).where(ReviewCase.submission_id == submission_id)
                                 .execution_options(populate_existing=True))
     assert case is not None
     if created:
         await record(session, case, actor, "case.opened", after={
-            "submission_id": submission_id, "city_id": city_id, "due_at": _iso(case.due_at)})
+            "submission_id": submission_id, "city_id": city_id, "due_at": _iso(case.due_at),
+            "double_review": case.double_review})
         await publish(session, case, Subject.REVIEW_CASE_OPENED, CaseOpened(
             submission_id=submission_id, case_id=case.id, city_id=city_id, city_name=case.city_name, cycle=cycle,
             due_at=case.due_at), correlation_id)
@@ -180,6 +183,7 @@ async def claim(session: AsyncSession, principal: Principal, case: ReviewCase) -
     ensure_auditor(principal)
     await directory.know(session, principal)
     await conflicts.check(session, principal.sub, case, who="You", action="claim")
+    ensure_not_second_reviewer(case, principal.sub)
     locked = await lock(session, case.id, ReviewCase.holder_id.is_(None),
                         ReviewCase.status.in_([s.value for s in HOLDABLE]))
     if locked is None:
@@ -202,6 +206,7 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
     if staff is None or staff.role != Role.AUDITOR.value:
         raise UnknownAuditor(f"{auditor_id} is not an auditor.", field="auditor_id", reason="not an auditor")
     await conflicts.check(session, auditor_id, case, who=staff.name or auditor_id, action="be assigned")
+    ensure_not_second_reviewer(case, auditor_id)
     locked = await lock(session, case.id, ReviewCase.holder_id.is_(None),
                         ReviewCase.status.in_([s.value for s in HOLDABLE]))
     if locked is None:
@@ -214,6 +219,12 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
         domain.ensure_state(now.status, HOLDABLE, "assigned")
         raise AssertionError("unreachable")  # pragma: no cover
     return await _hold(session, locked, auditor_id, trail.Actor.of(principal), "case.assigned")
+
+
+def ensure_not_second_reviewer(case: ReviewCase, auditor_id: str) -> None:
+    """The two reviews of a double-reviewed case are by two people."""
+    if case.second_reviewer_id == auditor_id:
+        raise FourEyes("The case's second reviewer cannot also hold it.", role="second_reviewer")
 
 
 async def _hold(session: AsyncSession, case: ReviewCase, auditor_id: str, actor: trail.Actor,

@@ -14,6 +14,7 @@ from services.audit.decisions import service as decisions
 from services.audit.cases import evidence
 from services.audit.cases import queue
 from services.audit.rounds import service as rounds
+from services.audit.second_review import service as second_review
 from services.audit.signoff import service as signoff
 from services.audit.calls.service import CallNoteRead
 from services.audit.decisions.service import DecisionRead
@@ -54,6 +55,7 @@ class CaseRead(BaseModel):
     rounds: list[RoundRead]
     call_notes: list[CallNoteRead]
     signoff: SignoffRead
+    second_review: second_review.SecondReviewRead
 
 
 async def case_read(session: AsyncSession, principal: Principal, case: ReviewCase, options: AuditOptions,
@@ -61,10 +63,12 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
     [summary] = await queue.summaries(session, principal, [case], options)
     criteria: list[CriterionView] = []
     all_rounds = await rounds.of_case(session, case.id)
+    # The blind second reviewer reads the case without the first auditor's decisions.
+    blind = second_review.is_blind(case, principal)
     if case.received_at:
         sub = cases.frozen(case)
         catalog = decisions.catalog_of(case)
-        made = await decisions.of_case(session, case.id)
+        made = {} if blind else await decisions.of_case(session, case.id)
         mats = await decisions.materials(session, case)
         by_crit = evidence.by_criterion(evidence.of_case(case))
         answers: dict[str, list[RoundAnswerView]] = {}
@@ -85,6 +89,9 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
                 evidence=by_crit.get(crit.id, []), round_answers=answers.get(crit.id, []),
                 asked_in_rounds=asked.get(crit.id, []),
                 decision=decisions.read(made[crit.id], catalog, lang, mats) if crit.id in made else None))
+    signed = await signoff.read(session, case)
+    if blind:
+        signed = signed.model_copy(update={"changed_since_decided": [], "reconfirmed": [], "decisions_hash": ""})
     return CaseRead(case=summary, catalog_version=case.catalog_version, criteria=criteria,
                     rounds=[rounds.read(r) for r in all_rounds], call_notes=await calls.reads(session, case),
-                    signoff=await signoff.read(session, case))
+                    signoff=signed, second_review=await second_review.read(session, principal, case))

@@ -64,7 +64,8 @@ AUDIT = Console(
     name="audit", prefix="/audit", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
     home="/audit/queue", sign_in="/audit/sign-in", roles=(Role.AUDITOR, Role.OPERATOR),
     nav=(NavItem("queue", "/audit/queue"), NavItem("mine", "/audit/queue?assignee=me"),
-         NavItem("signoff", "/audit/queue?status=signoff"), NavItem("conflicts", "/audit/conflicts")),
+         NavItem("signoff", "/audit/queue?status=signoff"), NavItem("conflicts", "/audit/conflicts"),
+         NavItem("calibration", "/audit/calibration")),
     static_dirs=(HERE / "static",), globals=_globals,
 )
 

@@ -12,6 +12,7 @@ from services.audit.calls import service as calls
 from services.audit.cases import service as cases
 from services.audit.rounds import service as rounds
 from services.audit.console.case import case_context
+from services.audit.second_review import service as second_review
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.errors import (
     InvalidInput,
@@ -44,7 +45,8 @@ async def render_clarification(page: Page, submission_id: str, *, status_code: i
 
 
 async def _agenda(page: Page, ctx: dict) -> list[calls.AgendaItemRead]:
-    if not ctx["case"].received_at:
+    # The agenda lists the first auditor's changes: not for the blind second reviewer.
+    if not ctx["case"].received_at or second_review.is_blind(ctx["case"], page.principal):
         return []
     async with page.runtime.db.sessionmaker() as session:
         return await calls.agenda(session, ctx["case"])

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
+from services.audit.second_review import service as second_review
 from services.audit.signoff import service as signoff
 from services.audit.console.trail_text import Words, describe
 from services.audit.trail import service as trail
@@ -123,6 +124,7 @@ async def return_review(submission_id: str, page: StaffPage) -> Response:
 async def _export(page: Page, submission_id: str) -> trail.TrailExport:
     async with page.runtime.db.sessionmaker() as session:
         case = await cases.by_submission(session, submission_id)
+        second_review.ensure_not_blind(case, page.principal)  # the trail records the first decisions
         return await trail.export(session, case.id, case.submission_id)
 
 
@@ -131,8 +133,8 @@ async def trail_page(submission_id: str, page: StaffPage) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
     data = await _export(page, submission_id)
     names = {**ctx["names"], **await staff_names(page, {r.actor_id for r in data.records})}
-    ids = {v for r in data.records for v in ((r.after or {}).get("holder_id") if isinstance(r.after, dict) else None,)
-           if v}
+    ids = {v for r in data.records if isinstance(r.after, dict)
+           for v in (r.after.get(k) for k in ("holder_id", "second_reviewer_id")) if v}
     names |= await staff_names(page, ids - set(names))
     words = Words(t=page.t, names=names, catalog=ctx["catalog"], fmt_dt=format_datetime,
                   city_name=ctx["case"].city_name)

@@ -102,6 +102,8 @@ def describe(record, words: Words) -> Line:
     details: list[str] = []
     if action == "case.opened":
         what = t("trail.do.case_opened", due=w.when(after.get("due_at")))
+        if after.get("double_review"):
+            details.append(t("trail.detail.double_review"))
     elif action == "case.received":
         what = t.plural("trail.do.case_received", int(after.get("responses") or 0),
                         evidence=t.number(int(after.get("evidence") or 0)))
@@ -159,6 +161,21 @@ def describe(record, words: Words) -> Line:
         what = t("trail.do.signoff_approved")
     elif action == "signoff.returned":
         what = t("trail.do.signoff_returned")
+    elif action == "second_review.assigned":
+        what = t("trail.do.second_review_assigned", person=w.person(after.get("second_reviewer_id")))
+    elif action == "second_review.decided":
+        what = t("trail.do.second_review_decided", criterion=w.criterion(after.get("criterion", "")))
+    elif action == "second_review.disclosed":
+        differ = list(after.get("differences") or [])
+        what = t.plural("trail.do.second_review_disclosed", len(differ))
+        details += [t("trail.detail.two_reviews", criterion=w.criterion(c),
+                      first=w.response((after.get("first") or {}).get(c)),
+                      second=w.response((after.get("second") or {}).get(c))) for c in differ]
+    elif action == "second_review.resolved":
+        taken = after.get("outcome") == "take_second"
+        what = t("trail.do.second_review_taken" if taken else "trail.do.second_review_kept",
+                 criterion=w.criterion(after.get("criterion", "")),
+                 response=w.response(after.get("second") if taken else after.get("first")))
     elif action == "conflict.declared":
         what = t("trail.do.conflict_declared")
     elif action == "conflict.withdrawn":

@@ -29,7 +29,7 @@ from services.audit.rounds import service as rounds
 from services.audit.trail import service as trail
 from services.audit.domain import DECIDABLE
 from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, NotHolder, NothingChanged
-from services.audit.models import CallNote, ClarificationRound, Decision, ReviewCase
+from services.audit.models import BlindDecision, CallNote, ClarificationRound, Decision, ReviewCase
 from shared.catalog.loader import load_catalog
 from shared.catalog.model import Catalog
 from shared.contracts.events import AuditedChange
@@ -188,6 +188,31 @@ async def save(session: AsyncSession, principal: Principal, case: ReviewCase, cr
     took_part(locked, principal.sub)
     await cases.record(session, locked, trail.Actor.of(principal), "decision.saved", before=before_facts,
                        after=_trail_facts(saved), reason=saved.explanation)
+    return saved
+
+
+async def take_second(session: AsyncSession, case: ReviewCase, criterion_id: str, second: BlindDecision,
+                      actor: trail.Actor, reason: str) -> Decision:
+    """A resolution takes the second reviewer's decision: it becomes the criterion's decision
+    (checked by the same rules, a new version, `decision.saved` on the trail by the resolver,
+    decided by the second reviewer). `case` is locked by the caller."""
+    current = (await of_case(session, case.id))[criterion_id]
+    before = _trail_facts(current)
+    checked = domain.check_decision(Answer(current.submitted), domain.DecisionInput(
+        response=second.response, reason_code=second.reason_code, explanation=second.note,
+        what_would_satisfy=second.what_would_satisfy), [r.id for r in catalog_of(case).audit_reasons])
+    result = await session.execute(
+        update(Decision).where(Decision.id == current.id, Decision.version == current.version)
+        .values(version=Decision.version + 1, response=checked.response.value, reason_code=checked.reason_code,
+                explanation=checked.explanation, what_would_satisfy=checked.what_would_satisfy,
+                decided_by=second.auditor_id, decided_at=utcnow(), note=reason)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _conflict(current)  # pragma: no cover - the case is locked
+    saved = (await of_case(session, case.id))[criterion_id]
+    took_part(case, second.auditor_id)
+    await cases.record(session, case, actor, "decision.saved", before=before, after=_trail_facts(saved),
+                       reason=reason)
     return saved
 
 

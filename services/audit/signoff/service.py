@@ -23,6 +23,7 @@ from certification import gateway
 from certification.activities import ReviewOutcome
 from certification.contract import Signal
 from services.audit import directory, domain
+from services.audit.second_review import service as second_review
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
 from services.audit.decisions import judged
@@ -86,7 +87,8 @@ async def read(session: AsyncSession, case: ReviewCase) -> SignoffRead:
     mats = await decisions.materials(session, case) if case.received_at else {}
     return SignoffRead(
         changed_since_decided=judged.changed(made, mats), reconfirmed=judged.reconfirmed(made),
-        took_part=domain.took_part(deciders=[*(case.deciders or []), *(d.decided_by for d in made.values())],
+        took_part=domain.took_part(deciders=[*(case.deciders or []), *(d.decided_by for d in made.values()),
+                                             *filter(None, [case.second_reviewer_id])],
                                    requesters=[s.by for s in steps if s.action == "requested"]),status=case.status, reviewer_id=case.reviewer_id, decisions_hash=decisions.hash_of(made.values()),
                        decided=len(made), total=len(case.submitted_responses), requested_at=case.signoff_requested_at,
                        approved_by=case.approved_by, approved_at=case.approved_at, approved_hash=case.decisions_hash,
@@ -114,6 +116,7 @@ async def request(session: AsyncSession, principal: Principal, case: ReviewCase)
                                   errors=[{"field": cid, "reason": "no decision yet"} for cid in missing],
                                   missing=len(missing))
     await ensure_none_changed(session, locked, made)
+    await second_review.disclose(session, locked, made, trail.Actor.of(principal))
     digest = decisions.hash_of(made.values())
     now = utcnow()
     locked.status, locked.reviewer_id, locked.signoff_requested_at = CaseState.SIGNOFF.value, principal.sub, now
@@ -137,7 +140,7 @@ async def ensure_none_changed(session: AsyncSession, case: ReviewCase, made: dic
             errors=[{"field": c.criterion_id, "reason": "changed since decided"} for c in open_])
 
 
-async def _second_auditor(session: AsyncSession, principal: Principal, case: ReviewCase, action: str) -> ReviewCase:
+async def lock_for_approver(session: AsyncSession, principal: Principal, case: ReviewCase, action: str) -> ReviewCase:
     """The case locked for a second auditor's verdict, once every rule holds."""
     cases.ensure_auditor(principal)
     await directory.know(session, principal)
@@ -150,16 +153,19 @@ async def _second_auditor(session: AsyncSession, principal: Principal, case: Rev
         raise DecisionsChanged("The case changed meanwhile: reload it.")  # pragma: no cover
     made = await decisions.of_case(session, case.id)
     requested = [s.by for s in await history(session, case.id) if s.action == "requested"]
+    # A double-reviewed case's second reviewer took part too (their decisions may be taken).
     domain.ensure_four_eyes(principal.sub, reviewer=locked.reviewer_id, requested_by=requested,
-                            decided_by=[*(locked.deciders or []), *(d.decided_by for d in made.values())])
+                            decided_by=[*(locked.deciders or []), *(d.decided_by for d in made.values()),
+                                        *filter(None, [locked.second_reviewer_id])])
     return locked
 
 
 async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
                   data: SignoffApproval) -> ReviewCompleted:
-    locked = await _second_auditor(session, principal, case, "approved")
+    locked = await lock_for_approver(session, principal, case, "approved")
     made = await decisions.of_case(session, case.id)
     await ensure_none_changed(session, locked, made)  # an answer to an expired round may arrive late
+    await second_review.ensure_resolved(session, locked)
     digest = decisions.hash_of(made.values())
     if digest != data.decisions_hash:
         raise DecisionsChanged("The decisions are not the ones you read: reload the sign-off page.",
@@ -189,7 +195,7 @@ async def approve(session: AsyncSession, principal: Principal, case: ReviewCase,
 async def return_case(session: AsyncSession, principal: Principal, case: ReviewCase,
                       data: SignoffReturn) -> ReviewCase:
     """Back to the reviewer (who still holds it) with the comments, to work on again."""
-    locked = await _second_auditor(session, principal, case, "returned")
+    locked = await lock_for_approver(session, principal, case, "returned")
     made = await decisions.of_case(session, case.id)
     digest = decisions.hash_of(made.values())
     comments = data.comments.strip()

@@ -1,0 +1,82 @@
+"""Reviewer consistency on the double-review sample, as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from services.audit import calibration
+from services.audit.deps import Options, Staff
+from services.audit.problems import AUTH, problems
+from services.audit.second_review import sample
+from shared.web.deps import Session
+
+router = APIRouter(tags=["calibration"])
+
+NO_APPEALS = "no appeals yet: appeals are not part of the platform yet, so there is no overturn rate to show"
+
+
+class IntervalRead(BaseModel):
+    low: float
+    high: float
+
+
+class RowRead(BaseModel):
+    scope: str = Field(description="`overall`, `area`, `criterion` or `auditor`")
+    key: str = Field(description="the area, criterion or auditor id (empty for overall)")
+    cases: int = Field(description="double-reviewed cases in the group")
+    pairs: int = Field(description="criteria judged by both reviewers")
+    agreement: float | None = Field(description="share of pairs with the same response")
+    kappa: float | None = Field(description="Cohen's kappa of the two reviewers (null: undefined, every response "
+                                            "the same)")
+    kappa_ci: IntervalRead | None = Field(description="95% bootstrap interval (cases resampled)")
+    alpha: float | None = Field(description="Krippendorff's alpha, nominal, across all auditors")
+    alpha_ci: IntervalRead | None
+    decided: int = Field(description="audited criteria of completed cases")
+    changed: int = Field(description="of which the audited response differs from the submitted one")
+    change_rate: float | None
+    appeals: int = 0
+    appeal_overturn_rate: float | None = Field(default=None, description="null: no appeals yet")
+    flagged: bool = Field(description="kappa below the programme's agreement threshold")
+
+
+class CalibrationRead(BaseModel):
+    threshold: float = Field(description="the programme's agreement threshold (kappa)")
+    resamples: int
+    seed: int
+    cases: int = Field(description="double-reviewed cases whose two reviews were disclosed (the sample)")
+    appeals: str = NO_APPEALS
+    rows: list[RowRead]
+
+
+def read(report: calibration.Report) -> CalibrationRead:
+    return CalibrationRead(threshold=report.threshold, resamples=report.resamples, seed=report.seed,
+                           cases=report.cases, rows=[RowRead.model_validate(r, from_attributes=True)
+                                                     for r in report.rows])
+
+
+def to_csv(report: calibration.Report) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(calibration.csv_rows(report))
+    return out.getvalue()
+
+
+@router.get("/calibration", response_model=CalibrationRead, summary="Reviewer consistency (calibration)",
+            description="On the double-review sample: per criterion, area and auditor, the observed agreement, "
+                        "Cohen's kappa and Krippendorff's alpha with 95% bootstrap intervals (cases resampled, "
+                        "fixed seed), and on completed cases the decision-change rate. Groups whose kappa is below "
+                        "the programme's threshold are `flagged`. Appeal overturn rates are null: no appeals yet.",
+            responses=problems(*AUTH))
+async def calibration_json(_: Staff, session: Session, options: Options) -> CalibrationRead:
+    return read(await sample.report(session, options))
+
+
+@router.get("/calibration.csv", summary="Reviewer consistency (CSV)", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per group"}, **problems(*AUTH)})
+async def calibration_csv(_: Staff, session: Session, options: Options) -> Response:
+    return Response(to_csv(await sample.report(session, options)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="calibration.csv"'})

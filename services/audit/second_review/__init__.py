@@ -1,0 +1,1 @@
+"""The blind second review of the double-review sample (calibration)."""

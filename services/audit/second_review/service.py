@@ -1,0 +1,345 @@
+"""The blind second review of a double-reviewed case (calibration).
+
+A share of cases is picked when opened (`domain.picked_for_double_review`). For such a
+case a second auditor — neither its holder nor anyone who decided it, free of a conflict —
+is assigned (by name, or drawn at random from a seed with `balance.pick`) and decides every
+criterion in `blind_decisions`, apart from the case's decisions. Blindness both ways: the
+second reviewer never reads the first auditor's decisions (nor the trail, which records
+them), and only the second reviewer reads theirs, until the sign-off request discloses both
+(`disclose`: the first review as it stood is kept on the case and on the trail). The request
+waits for a complete second review. At sign-off every difference needs a resolution (keep
+the first decision or take the second, with a note) before approval; taking the second
+changes the decision through `decisions.take_second`. The first auditor's decisions stand
+otherwise.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit import directory, domain
+from services.audit.cases import balance
+from services.audit.cases import service as cases
+from services.audit.conflicts import service as conflicts
+from services.audit.decisions import service as decisions
+from services.audit.domain import HOLDABLE
+from services.audit.errors import (
+    AlreadyResolved,
+    BlindReview,
+    DifferencesUnresolved,
+    FourEyes,
+    InvalidInput,
+    NoEligibleAuditor,
+    NotDoubleReview,
+    NotFound,
+    NotSecondReviewer,
+    SecondReviewerAssigned,
+    SecondReviewIncomplete,
+    UnknownAuditor,
+    WrongState,
+)
+from services.audit.models import BlindDecision, Decision, Resolution, ReviewCase, Staff
+from services.audit.trail import service as trail
+from shared.contracts.vocabulary import Answer
+from shared.infra.auth import Principal, Role
+from shared.infra.orm import insert_if_absent, new_id, utcnow
+
+
+class Outcome(StrEnum):
+    KEEP_FIRST = "keep_first"
+    TAKE_SECOND = "take_second"
+
+
+class SecondAssign(BaseModel):
+    auditor_id: str | None = Field(default=None, max_length=64,
+                                   description="the second reviewer; default: one drawn at random among the eligible")
+    seed: int | None = Field(default=None, description="for the random draw: the same seed gives the same auditor")
+
+
+class BlindWrite(BaseModel):
+    response: Answer
+    reason_code: str = Field(default="", max_length=80, description="for a change: an `audit_reasons` id")
+    note: str = Field(default="", max_length=4000, description="for a change: why (the explanation the city would "
+                                                              "read if this decision is taken)")
+    what_would_satisfy: str = Field(default="", max_length=4000,
+                                    description="for a change that lowers the response: what would satisfy it")
+
+
+class BlindRead(BaseModel):
+    criterion_id: str
+    auditor_id: str
+    submitted: Answer
+    response: Answer
+    reason_code: str = ""
+    note: str = ""
+    what_would_satisfy: str = ""
+    at: datetime
+    version: int
+
+
+class ResolutionWrite(BaseModel):
+    outcome: Outcome
+    note: str = Field(min_length=1, max_length=4000, description="why this reviewer's decision stands")
+
+
+class DifferenceRead(BaseModel):
+    criterion_id: str
+    first: Answer = Field(description="the first auditor's response when the reviews were disclosed")
+    second: Answer = Field(description="the second reviewer's response")
+    outcome: Outcome | None = Field(default=None, description="the resolution; none yet: approval waits for it")
+    note: str = ""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+class SecondReviewRead(BaseModel):
+    double_review: bool = Field(description="picked for the blind second review when the case was opened")
+    second_reviewer_id: str | None = None
+    decided: int = Field(description="criteria the second reviewer decided")
+    total: int
+    complete: bool
+    disclosed: bool = Field(description="both reviews were disclosed to each other (at the sign-off request)")
+    decisions: list[BlindRead] | None = Field(
+        default=None, description="the second reviewer's decisions: only to them (and operators) until disclosed")
+    differences: list[DifferenceRead] = Field(
+        default_factory=list, description="once disclosed: each criterion the reviewers answered differently")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def of_case(session: AsyncSession, case_id: str) -> dict[str, BlindDecision]:
+    rows = await session.scalars(select(BlindDecision).where(BlindDecision.case_id == case_id)
+                                 .execution_options(populate_existing=True))
+    return {b.criterion_id: b for b in rows.all()}
+
+
+async def resolutions(session: AsyncSession, case_id: str) -> dict[str, Resolution]:
+    rows = await session.scalars(select(Resolution).where(Resolution.case_id == case_id))
+    return {r.criterion_id: r for r in rows.all()}
+
+
+def is_blind(case: ReviewCase, principal: Principal | None) -> bool:
+    """The second reviewer reading the case before both reviews are disclosed."""
+    return (principal is not None and case.double_review and case.second_reviewer_id == principal.sub
+            and case.first_review is None)
+
+
+def ensure_not_blind(case: ReviewCase, principal: Principal | None) -> None:
+    if is_blind(case, principal):
+        raise BlindReview("You are this case's second reviewer: its first decisions and trail stay hidden "
+                          "until the review is submitted for sign-off.")
+
+
+def may_see_second(case: ReviewCase, principal: Principal | None) -> bool:
+    """The second review before disclosure: its reviewer and operators (who decide nothing)."""
+    return case.first_review is not None or (principal is not None and (
+        principal.sub == case.second_reviewer_id or principal.role == Role.OPERATOR))
+
+
+def _blind_read(b: BlindDecision) -> BlindRead:
+    return BlindRead(criterion_id=b.criterion_id, auditor_id=b.auditor_id, submitted=b.submitted, response=b.response,
+                     reason_code=b.reason_code, note=b.note, what_would_satisfy=b.what_would_satisfy, at=b.at,
+                     version=b.version)
+
+
+def first_responses(case: ReviewCase) -> dict[str, str]:
+    return dict((case.first_review or {}).get("responses") or {})
+
+
+async def differences(session: AsyncSession, case: ReviewCase) -> list[DifferenceRead]:
+    if case.first_review is None:
+        return []
+    first = first_responses(case)
+    second = {c: b.response for c, b in (await of_case(session, case.id)).items()}
+    settled = await resolutions(session, case.id)
+    out = []
+    for cid in domain.differences(first, second):
+        r = settled.get(cid)
+        out.append(DifferenceRead(criterion_id=cid, first=first[cid], second=second[cid],
+                                  outcome=r.outcome if r else None, note=r.note if r else "",
+                                  resolved_by=r.by if r else None, resolved_at=r.at if r else None))
+    return out
+
+
+async def read(session: AsyncSession, principal: Principal | None, case: ReviewCase) -> SecondReviewRead:
+    made = await of_case(session, case.id)
+    total = len(case.submitted_responses or {})
+    return SecondReviewRead(
+        double_review=case.double_review, second_reviewer_id=case.second_reviewer_id, decided=len(made), total=total,
+        complete=bool(case.second_reviewer_id) and total > 0 and len(made) >= total,
+        disclosed=case.first_review is not None,
+        decisions=[_blind_read(b) for _, b in sorted(made.items())] if may_see_second(case, principal) else None,
+        differences=await differences(session, case))
+
+
+# --- assigning the second reviewer ------------------------------------------------------------
+
+
+def _excluded(case: ReviewCase) -> set[str]:
+    """Who may not review the case a second time: whoever holds it or decided any of it."""
+    return {x for x in (case.holder_id, case.reviewer_id, *(case.deciders or [])) if x}
+
+
+async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, data: SecondAssign,
+                 options_seed: str = "") -> ReviewCase:
+    """Give the case its second reviewer: the one named, or one drawn at random (seeded:
+    by default from the programme's seed and the submission) among the auditors who are
+    free of a conflict and took no part in the case."""
+    cases.ensure_auditor(principal)
+    await directory.know(session, principal)
+    if not case.double_review:
+        raise NotDoubleReview("This case is not in the double-review sample.")
+    domain.ensure_state(case.status, HOLDABLE, "given a second reviewer")
+    if data.auditor_id:
+        staff = await session.get(Staff, data.auditor_id)
+        if staff is None or staff.role != Role.AUDITOR.value:
+            raise UnknownAuditor(f"{data.auditor_id} is not an auditor.", field="auditor_id", reason="not an auditor")
+        if data.auditor_id in _excluded(case):
+            raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
+        await conflicts.check(session, data.auditor_id, case, who=staff.name or data.auditor_id,
+                              action="review it a second time")
+        chosen = data.auditor_id
+    else:
+        rules = await conflicts.all_active(session)
+        pool = [load for load in balance.eligible(await balance.loads(session), rules, case)
+                if load.auditor_id not in _excluded(case)]
+        seed = data.seed if data.seed is not None else f"{options_seed}:{case.submission_id}"
+        drawn = balance.pick(pool, random.Random(seed))
+        if drawn is None:
+            raise NoEligibleAuditor("No auditor is free of a conflict and outside the first review.")
+        chosen = drawn.auditor_id
+    if case.second_reviewer_id == chosen:
+        return case
+    locked = await cases.lock(session, case.id, ReviewCase.second_reviewer_id.is_(None),
+                              ReviewCase.status.in_([s.value for s in HOLDABLE]))
+    if locked is None:
+        now = await cases.current(session, case.id)
+        if now.second_reviewer_id == chosen:
+            return now
+        domain.ensure_state(now.status, HOLDABLE, "given a second reviewer")
+        raise SecondReviewerAssigned("The case has its second reviewer already.",
+                                     second_reviewer_id=now.second_reviewer_id)
+    if chosen in _excluded(locked):  # claimed meanwhile by the one drawn
+        raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
+    locked.second_reviewer_id = chosen
+    await cases.record(session, locked, trail.Actor.of(principal), "second_review.assigned",
+                       after={"second_reviewer_id": chosen})
+    return locked
+
+
+# --- the blind decisions ----------------------------------------------------------------------
+
+
+async def decide(session: AsyncSession, principal: Principal, case: ReviewCase, criterion_id: str,
+                 data: BlindWrite) -> BlindDecision:
+    """The second reviewer decides one criterion (again, until the reviews are disclosed).
+    The trail records that it was decided, not what: the content is disclosed with the
+    sign-off request."""
+    cases.ensure_auditor(principal)
+    if not case.double_review:
+        raise NotDoubleReview("This case is not in the double-review sample.")
+    if case.second_reviewer_id != principal.sub:
+        raise NotSecondReviewer("Only the case's second reviewer records the second review.")
+    await conflicts.check(session, principal.sub, case, who="You", action="review it a second time")
+    domain.ensure_state(case.status, HOLDABLE, "reviewed a second time")
+    sub = cases.frozen(case)
+    if criterion_id not in sub.responses:
+        raise NotFound(f"{criterion_id} is not a criterion of this submission")
+    submitted = sub.responses[criterion_id].response
+    checked = domain.check_decision(submitted, domain.DecisionInput(
+        response=data.response, reason_code=data.reason_code, explanation=data.note,
+        what_would_satisfy=data.what_would_satisfy), [r.id for r in decisions.catalog_of(case).audit_reasons])
+    locked = await cases.lock(session, case.id, ReviewCase.second_reviewer_id == principal.sub,
+                              ReviewCase.first_review.is_(None), ReviewCase.status.in_([s.value for s in HOLDABLE]))
+    if locked is None:
+        now = await cases.current(session, case.id)
+        domain.ensure_state(now.status, HOLDABLE, "reviewed a second time")
+        if now.second_reviewer_id != principal.sub:
+            raise NotSecondReviewer("Only the case's second reviewer records the second review.")
+        raise WrongState("Both reviews were disclosed at the sign-off request: the second review is closed.")
+    values = dict(auditor_id=principal.sub, submitted=submitted.value, response=checked.response.value,
+                  reason_code=checked.reason_code, note=checked.explanation,
+                  what_would_satisfy=checked.what_would_satisfy, at=utcnow())
+    if not await insert_if_absent(session, BlindDecision, id=new_id(), case_id=case.id, criterion_id=criterion_id,
+                                  version=1, **values):
+        await session.execute(update(BlindDecision).where(BlindDecision.case_id == case.id,
+                                                          BlindDecision.criterion_id == criterion_id)
+                              .values(version=BlindDecision.version + 1, **values)
+                              .execution_options(synchronize_session=False))
+    saved = (await of_case(session, case.id))[criterion_id]
+    await cases.record(session, locked, trail.Actor.of(principal), "second_review.decided",
+                       after={"criterion": criterion_id, "version": saved.version})
+    return saved
+
+
+# --- at sign-off ------------------------------------------------------------------------------
+
+
+async def disclose(session: AsyncSession, case: ReviewCase, made: dict[str, Decision], actor: trail.Actor) -> None:
+    """At the sign-off request (the case locked by the caller): a double-reviewed case needs
+    its complete second review; the first review as it stands is kept (what calibration
+    compares) and both are written to the trail (once: a later request keeps the first)."""
+    if not case.double_review:
+        return
+    second = await of_case(session, case.id)
+    missing = [c for c in case.submitted_responses if c not in second]
+    if not case.second_reviewer_id or missing:
+        raise SecondReviewIncomplete(
+            "The blind second review is not complete: " + (
+                f"{len(missing)} criteria have no second decision yet." if case.second_reviewer_id
+                else "the case has no second reviewer yet."),
+            missing=len(missing),
+            errors=[{"field": c, "reason": "no second decision yet"} for c in missing] or
+            [{"field": "second_reviewer_id", "reason": "no second reviewer yet"}])
+    if case.first_review is not None:
+        return
+    first = {c: d.response for c, d in sorted(made.items())}
+    case.first_review = {"reviewer_id": case.holder_id, "responses": first}
+    seconds = {c: b.response for c, b in sorted(second.items())}
+    await cases.record(session, case, actor, "second_review.disclosed", after={
+        "first_reviewer_id": case.holder_id, "second_reviewer_id": case.second_reviewer_id, "first": first,
+        "second": seconds, "differences": domain.differences(first, seconds)})
+
+
+async def resolve(session: AsyncSession, principal: Principal, locked: ReviewCase, criterion_id: str,
+                  data: ResolutionWrite) -> Resolution:
+    """The approver settles one difference: `locked` by `signoff.lock_for_approver` (whoever
+    may approve may resolve: four eyes, no conflict, in sign-off)."""
+    case = locked
+    found = {d.criterion_id: d for d in await differences(session, locked)}
+    if criterion_id not in found:
+        raise NotFound(f"{criterion_id}: the two reviews do not differ on it")
+    diff = found[criterion_id]
+    if diff.outcome is not None:
+        raise AlreadyResolved(f"{criterion_id} is resolved already ({diff.outcome.value}).")
+    note = data.note.strip()
+    if not note:
+        raise InvalidInput("note: say why", field="note", reason="say why")
+    actor = trail.Actor.of(principal)
+    if data.outcome == Outcome.TAKE_SECOND:
+        second = (await of_case(session, case.id))[criterion_id]
+        await decisions.take_second(session, locked, criterion_id, second, actor,
+                                    reason=f"second review taken: {note}")
+    row = Resolution(case_id=case.id, criterion_id=criterion_id, first_response=diff.first.value,
+                     second_response=diff.second.value, outcome=data.outcome.value, note=note, by=principal.sub,
+                     at=utcnow())
+    session.add(row)
+    await cases.record(session, locked, actor, "second_review.resolved", after={
+        "criterion": criterion_id, "outcome": data.outcome.value, "first": diff.first.value,
+        "second": diff.second.value}, reason=note)
+    return row
+
+
+async def ensure_resolved(session: AsyncSession, case: ReviewCase) -> None:
+    open_ = [d.criterion_id for d in await differences(session, case) if d.outcome is None]
+    if open_:
+        raise DifferencesUnresolved(
+            f"{len(open_)} difference(s) between the two reviews need a resolution: {', '.join(open_)}.",
+            unresolved=len(open_), errors=[{"field": c, "reason": "no resolution yet"} for c in open_])
