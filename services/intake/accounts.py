@@ -89,13 +89,13 @@ class CityRead(BaseModel):
 
 
 class CityUpdate(BaseModel):
-    """What a city's staff may change about the city: its state or province (an ISO 3166-2
-    code of its country), the time zone its calls and dates are shown in, and the language
-    its mail and report are written in."""
+    """The city's settings, which its staff change at any time: the time zone its calls and
+    dates are shown in, and the language its mail and report are written in. Its facts
+    (name, place, population) are corrected with a reason instead (`city_facts`)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
 
-    state: str | None = Field(default=None, max_length=100, description="ISO 3166-2 code of the city's country")
     timezone: str | None = Field(default=None, max_length=64, description="an IANA time zone")
     language: Lang | None = None
 
@@ -244,13 +244,10 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
 
 
 async def update_city(session: AsyncSession, principal: Principal, city_id: str, data: CityUpdate) -> City:
-    """A city's staff change its state, time zone or mail language; other services learn it."""
+    """A city's staff change its time zone or mail language; other services learn it."""
     city = await get_city(session, principal, city_id)
     ensure_city_staff(principal)
     changes = data.model_dump(exclude_none=True)
-    if "state" in changes:
-        changes["state"] = check_place(city.country, changes["state"])
-        changes["region"] = check_region(city.country, changes["state"])
     if changes and any(getattr(city, k) != v for k, v in changes.items()):
         for key, value in changes.items():
             setattr(city, key, value)

@@ -36,6 +36,7 @@ from shared.contracts.payloads.certification import (
     StepRetried,
 )
 from shared.contracts.payloads.intake import (
+    CityFactsChanged,
     CityProfile,
     ClarificationAnswered,
     CriterionAnswerSent,
@@ -62,7 +63,7 @@ STREAM_SUBJECTS = ["wwc.>"]
 SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
-    "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityProfile", "ClarificationAnswered",
+    "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityFactsChanged", "CityProfile", "ClarificationAnswered",
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
     "RegistrationRequested", "ReportReady", "ReviewCompleted", "ReviewDueSoon",
@@ -91,6 +92,7 @@ class Subject:
     USER_REGISTERED = "wwc.intake.user.registered"
     CITY_REGISTERED = "wwc.intake.city.registered"
     CITY_UPDATED = "wwc.intake.city.updated"
+    CITY_FACTS_CHANGED = "wwc.intake.city.facts_changed"
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
     CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
@@ -143,6 +145,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.USER_REGISTERED: UserRegistered,
     Subject.CITY_REGISTERED: CityProfile,
     Subject.CITY_UPDATED: CityProfile,
+    Subject.CITY_FACTS_CHANGED: CityFactsChanged,
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
     Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,

@@ -61,6 +61,30 @@ class CityProfile(BaseModel):
     language: Lang = "en"
 
 
+class FactChange(BaseModel):
+    """One registration fact, before and after (name, country, state, population)."""
+
+    fact: str = Field(description="name | country | state | population")
+    old: str | int | None = None
+    new: str | int | None = None
+
+
+class CityFactsChanged(BaseModel):
+    """Someone corrected a city's registration facts, with a reason: the city's staff before
+    its assessment was submitted, an operator at any time. Audit shows it on the city's case.
+    The city's new profile follows as `city.updated`."""
+
+    change_id: str
+    city_id: str
+    city_name: str
+    changes: list[FactChange]
+    reason: str
+    changed_by: str
+    changed_by_name: str = ""
+    changed_by_role: Role
+    changed_at: datetime
+
+
 class SubmissionSubmitted(BaseModel):
     submission_id: str
     city_id: str
