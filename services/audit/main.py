@@ -43,6 +43,7 @@ def build(settings: Settings | None = None, options: AuditOptions | None = None)
     runtime.consume(Subject.USER_REGISTERED, subscribers.record_user, name="audit-staff-directory")
     runtime.consume(Subject.CITY_REGISTERED, subscribers.record_city, name="audit-city-registered")
     runtime.consume(Subject.CITY_UPDATED, subscribers.record_city, name="audit-city-updated")
+    runtime.consume(Subject.CITY_FACTS_CHANGED, subscribers.record_fact_change, name="audit-city-facts")
     runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.record_answer, name="audit-clarification-answers")
     app = create_app(runtime, [api.router, console.router], title="WWC Audit", errors=ERRORS)
     app.state.audit_options = options

@@ -194,6 +194,8 @@ BODIES = {
     ("intake", "POST", "/api/v1/auth/token"): lambda ids: {"email": "data@springfield.gov",
                                                            "password": "correct-horse-battery"},
     ("intake", "PATCH", "/api/v1/cities/{city_id}"): lambda ids: {"timezone": "America/Chicago", "language": "en"},
+    ("intake", "PATCH", "/api/v1/cities/{city_id}/facts"): lambda ids: {"population": 120_000,
+                                                                        "reason": "the 2025 census"},
     ("intake", "POST", "/api/v1/cities/{city_id}/users"): lambda ids: {
         "email": "kim@springfield.gov", "name": "Kim Park", "password": "another-long-secret"},
     ("intake", "POST", "/api/v1/snapshots/{cycle}"): lambda ids: {"answers": ids["snapshot"]},
@@ -271,6 +273,8 @@ FORMS: dict = {
         "contact_email": "sam@shelbyville.gov", "password": "correct-horse-battery",
         "password_confirm": "correct-horse-battery"},
     ("intake", "POST", "/portal/city"): {"timezone": "America/Chicago", "language": "en"},
+    ("intake", "POST", "/portal/city/facts"): {"name": "Springfield", "country": "US", "state": "US-IL",
+                                               "population": "120000", "reason": "the 2025 census"},
     ("intake", "POST", "/portal/snapshot"): lambda ids: {q: "yes" for q in ids["snapshot"]},
     ("intake", "POST", "/portal/assessment/criteria/{criterion_id}"):
         {"response": "NO", "narrative": "Not yet.", "version": "0", "action": "save"},
