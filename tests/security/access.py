@@ -273,6 +273,8 @@ FORMS: dict = {
         "contact_email": "sam@shelbyville.gov", "password": "correct-horse-battery",
         "password_confirm": "correct-horse-battery"},
     ("intake", "POST", "/portal/city"): {"timezone": "America/Chicago", "language": "en"},
+    ("reporting", "POST", "/operator/cities/{city_id}/facts"): {
+        "name": "Springfield", "country": "US", "state": "US-IL", "population": "120000", "reason": "the 2025 census"},
     ("intake", "POST", "/portal/city/facts"): {"name": "Springfield", "country": "US", "state": "US-IL",
                                                "population": "120000", "reason": "the 2025 census"},
     ("intake", "POST", "/portal/snapshot"): lambda ids: {q: "yes" for q in ids["snapshot"]},
