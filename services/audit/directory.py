@@ -21,6 +21,8 @@ async def record_user(session: AsyncSession, user: UserRegistered) -> None:
     if user.role not in STAFF_ROLES:
         return
     values = dict(email=user.email, name=user.name, role=user.role, language=user.language)
+    if user.timezone:  # chosen in their settings (user.updated); a registration carries none
+        values["timezone"] = user.timezone
     if not await insert_if_absent(session, Staff, user_id=user.user_id, registered_at=utcnow(), **values):
         await session.execute(update(Staff).where(Staff.user_id == user.user_id).values(**values))
 

@@ -168,6 +168,8 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5), default="en")
+    # Their own zone (chosen in their settings, `user.updated`): the console's times are in it.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

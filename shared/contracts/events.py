@@ -90,6 +90,7 @@ class Subject:
     REGISTRATION_REQUESTED = "wwc.intake.registration.requested"
     REGISTRATION_REFUSED = "wwc.intake.registration.refused"
     USER_REGISTERED = "wwc.intake.user.registered"
+    USER_UPDATED = "wwc.intake.user.updated"
     CITY_REGISTERED = "wwc.intake.city.registered"
     CITY_UPDATED = "wwc.intake.city.updated"
     CITY_FACTS_CHANGED = "wwc.intake.city.facts_changed"
@@ -143,6 +144,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.REGISTRATION_REQUESTED: RegistrationRequested,
     Subject.REGISTRATION_REFUSED: RegistrationRefused,
     Subject.USER_REGISTERED: UserRegistered,
+    Subject.USER_UPDATED: UserRegistered,
     Subject.CITY_REGISTERED: CityProfile,
     Subject.CITY_UPDATED: CityProfile,
     Subject.CITY_FACTS_CHANGED: CityFactsChanged,

@@ -194,6 +194,7 @@ BODIES = {
     ("intake", "POST", "/api/v1/auth/token"): lambda ids: {"email": "data@springfield.gov",
                                                            "password": "correct-horse-battery"},
     ("intake", "PATCH", "/api/v1/cities/{city_id}"): lambda ids: {"timezone": "America/Chicago", "language": "en"},
+    ("intake", "PATCH", "/api/v1/me"): lambda ids: {"timezone": "America/Chicago"},
     ("intake", "PATCH", "/api/v1/cities/{city_id}/facts"): lambda ids: {"population": 120_000,
                                                                         "reason": "the 2025 census"},
     ("intake", "POST", "/api/v1/cities/{city_id}/users"): lambda ids: {
@@ -273,6 +274,7 @@ FORMS: dict = {
         "contact_email": "sam@shelbyville.gov", "password": "correct-horse-battery",
         "password_confirm": "correct-horse-battery"},
     ("intake", "POST", "/portal/city"): {"timezone": "America/Chicago", "language": "en"},
+    ("audit", "POST", "/audit/settings"): {"timezone": "Chicago"},
     ("reporting", "POST", "/operator/cities/{city_id}/facts"): {
         "name": "Springfield", "country": "US", "state": "US-IL", "population": "120000", "reason": "the 2025 census"},
     ("intake", "POST", "/portal/city/facts"): {"name": "Springfield", "country": "US", "state": "US-IL",

@@ -109,6 +109,17 @@ async def me(principal: CurrentPrincipal, session: Session) -> MeRead:
                   city=accounts.CityRead.model_validate(city) if city else None)
 
 
+@router.patch("/me", response_model=accounts.UserRead, summary="The signed-in person's own settings",
+              description="Their own time zone (auditors and operators read and enter times in it): one of "
+                          "the current zones of the programme's countries (no alias such as US/Eastern).",
+              responses=problems(*AUTH, NotFound, "invalid_input"))
+async def update_me(data: accounts.MeUpdate, principal: CurrentPrincipal, runtime: Runtime) -> accounts.UserRead:
+    async with runtime.db.transaction() as session:
+        body = accounts.UserRead.model_validate(await accounts.update_me(session, principal, data))
+    runtime.wake_relay()
+    return body
+
+
 @router.get("/cities/{city_id}", response_model=accounts.CityRead, summary="A city",
             responses=problems(*AUTH, NotFound))
 async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) -> accounts.CityRead:

@@ -44,6 +44,8 @@ class UserRegistered(BaseModel):
     role: Role
     city_id: str | None = None
     language: Lang = "en"
+    # A staff member's own time zone (IANA, from the list of current zones), once chosen.
+    timezone: str | None = None
 
 
 class CityProfile(BaseModel):

@@ -1,4 +1,5 @@
-"""corrections of a city's facts, as intake announced them, shown on its cases
+"""corrections of a city's facts, as intake announced them, shown on its cases; staff keep
+their own time zone
 
 Revision ID: 8c4b1e7d2a95
 Revises: 3c1f6e2a9b47
@@ -29,9 +30,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('city_fact_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_city_fact_changes_city_id'), ['city_id'], unique=False)
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.drop_column('timezone')
     with op.batch_alter_table('city_fact_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_city_fact_changes_city_id'))
     op.drop_table('city_fact_changes')

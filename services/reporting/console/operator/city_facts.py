@@ -5,45 +5,19 @@ same rules, record and events as any other caller); reporting stores nothing of 
 
 from __future__ import annotations
 
-import httpx
 from fastapi.responses import HTMLResponse, Response
 
 from services.reporting.console.operator.console import OPERATOR, OperatorPage
 from shared.catalog import places
 from shared.catalog.loader import load_catalog
-from shared.errors import NotFound, Unavailable
-from shared.web.pages import TOKEN_COOKIE, FieldError, Page
+from shared.web.intake_api import IntakeApi
+from shared.web.pages import FieldError, Page
 
 router = OPERATOR.router()
 FIELDS = ("name", "country", "state", "population", "reason")
 FACTS = ("name", "country", "state", "population")
 # The programme's countries (the catalog's eligibility list; the rules themselves are intake's).
 CATALOG_VERSION = "wwc-2019"
-
-
-class Intake:
-    """Intake's API as the operator (their session token), where consoles sign people in."""
-
-    def __init__(self, page: Page) -> None:
-        identity = page.request.app.state.identity
-        self.base_url, self.transport = identity.base_url, identity.transport
-        self.headers = {"authorization": f"Bearer {page.request.cookies.get(TOKEN_COOKIE, '')}"}
-
-    async def call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        try:
-            async with httpx.AsyncClient(base_url=self.base_url, transport=self.transport, timeout=15,
-                                         headers=self.headers) as http:
-                return await http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise Unavailable("Intake cannot be reached; try again in a moment.") from exc
-
-    async def get(self, path: str):
-        r = await self.call("GET", path)
-        if r.status_code == 404:
-            raise NotFound("Intake has no such city.")
-        if r.status_code != 200:
-            raise Unavailable(f"Intake answered {r.status_code}.")
-        return r.json()
 
 
 def countries(page: Page) -> list[tuple[str, str]]:
@@ -90,7 +64,7 @@ def field_errors(page: Page, problem: dict) -> list[FieldError]:
 
 async def render(page: Page, city_id: str, submission: str, *, facts: dict | None = None,
                  errors: list[FieldError] | None = None, status_code: int = 200) -> HTMLResponse:
-    intake = Intake(page)
+    intake = IntakeApi(page)
     city = await intake.get(f"/api/v1/cities/{city_id}")
     history = await intake.get(f"/api/v1/cities/{city_id}/facts/changes")
     facts = facts or {"name": city["name"], "country": city["country"], "state": city["state"],
@@ -122,13 +96,11 @@ async def correct(page: OperatorPage, city_id: str, submission: str = "") -> Res
             facts["state"] = ""
         return await render(page, city_id, submission, facts=facts)
     body = {**facts, "population": _population(facts["population"])}
-    r = await Intake(page).call("PATCH", f"/api/v1/cities/{city_id}/facts", json=body)
+    r = await IntakeApi(page).call("PATCH", f"/api/v1/cities/{city_id}/facts", json=body)
     if r.status_code == 200:
         back = f"/operator/cities/{city_id}/facts" + (f"?submission={submission}" if submission else "")
         return page.redirect(back, done="facts_saved")
-    if r.status_code >= 500 or not r.headers.get("content-type", "").endswith("json"):
-        raise Unavailable(f"Intake answered {r.status_code}.")
-    errors = field_errors(page, r.json())
+    errors = field_errors(page, IntakeApi.problem(r))
     order = {name: i for i, name in enumerate(FIELDS)}
     errors.sort(key=lambda e: order.get(e.field or "", 99))
     return await render(page, city_id, submission, facts=facts, errors=errors, status_code=r.status_code)
