@@ -10,6 +10,7 @@ from sqlalchemy import select
 from services.audit.console.console import AUDIT, StaffPage
 from services.audit.models import Staff
 from shared.catalog.timezones import resolve_zone, zone_choices
+from shared.errors import NotFound
 from shared.web.intake_api import IntakeApi
 from shared.web.pages import FieldError, Page
 
@@ -20,8 +21,11 @@ async def render(page: Page, *, value: str | None = None, errors: list[FieldErro
                  status_code: int = 200) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
         chosen = await session.scalar(select(Staff.timezone).where(Staff.user_id == page.principal.sub))
-    me = await IntakeApi(page).get("/api/v1/me")
-    current = value if value is not None else (me["user"].get("timezone") or chosen or "")
+    try:
+        mine = (await IntakeApi(page).get("/api/v1/me"))["user"].get("timezone")
+    except NotFound:  # an account intake no longer has: what audit last heard
+        mine = None
+    current = value if value is not None else (mine or chosen or "")
     return page.render("settings.html", status_code=status_code, title=page.t("settings.title"), nav="settings",
                        zones=zone_choices(page.lang, current=current or None), value=current, errors=errors or [])
 
