@@ -62,6 +62,9 @@ async def test_an_auditor_picks_chicago_and_the_console_speaks_chicago_time(infr
             ReviewRequest(submission_id="sub-1", correlation_id="sub-1", submission=submission()))
         await page.goto("/audit/cases/sub-1")
         await expect(page.locator("#case-facts")).to_contain_text("(Chicago)")
+        # The review call's time is typed in it too.
+        await page.goto("/audit/cases/sub-1/calls")
+        await expect(page.locator("#held_time-hint")).to_contain_text("In your time zone: Chicago (Central Time")
         await page.goto("/audit/settings?lang=es")
         await expect(page.get_by_label("Su zona horaria")).to_have_value(re.compile(r"^Chicago \(hora central"))
         await check_page(page, "settings-es", results=RESULTS)
