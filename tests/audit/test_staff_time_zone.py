@@ -62,7 +62,9 @@ async def test_an_auditor_picks_chicago_and_the_console_speaks_chicago_time(infr
             ReviewRequest(submission_id="sub-1", correlation_id="sub-1", submission=submission()))
         await page.goto("/audit/cases/sub-1")
         await expect(page.locator("#case-facts")).to_contain_text("(Chicago)")
-        # The review call's time is typed in it too.
+        # The review call's time is typed in it too (by the auditor who holds the case).
+        async with stack.client("audit", token) as audit:
+            assert (await audit.post("/api/v1/cases/sub-1/claim")).status_code == 200
         await page.goto("/audit/cases/sub-1/calls")
         await expect(page.locator("#held_time-hint")).to_contain_text("In your time zone: Chicago (Central Time")
         await page.goto("/audit/settings?lang=es")
