@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import domain
 from services.audit.domain import CLOSED
-from services.audit.models import City, ReviewCase, Staff
-from shared.contracts.events import CityProfile, UserRegistered
+from services.audit.models import City, CityFactChange, ReviewCase, Staff
+from shared.contracts.events import CityFactsChanged, CityProfile, UserRegistered
 from shared.infra.auth import Principal, Role
 from shared.infra.orm import insert_if_absent, utcnow
 
@@ -21,6 +21,8 @@ async def record_user(session: AsyncSession, user: UserRegistered) -> None:
     if user.role not in STAFF_ROLES:
         return
     values = dict(email=user.email, name=user.name, role=user.role, language=user.language)
+    if user.timezone:  # chosen in their settings (user.updated); a registration carries none
+        values["timezone"] = user.timezone
     if not await insert_if_absent(session, Staff, user_id=user.user_id, registered_at=utcnow(), **values):
         await session.execute(update(Staff).where(Staff.user_id == user.user_id).values(**values))
 
@@ -46,6 +48,22 @@ async def record_city(session: AsyncSession, city: CityProfile) -> None:
         .values(city_name=city.name, state=state, country=city.country.upper(), region=city.region,
                 population_band=city.population_band)
         .execution_options(synchronize_session=False))
+
+
+async def record_fact_change(session: AsyncSession, change: CityFactsChanged) -> None:
+    """Kept once per change (a redelivered event inserts nothing)."""
+    await insert_if_absent(session, CityFactChange, change_id=change.change_id, city_id=change.city_id,
+                           changes=[c.model_dump(mode="json") for c in change.changes], reason=change.reason,
+                           changed_by=change.changed_by, changed_by_name=change.changed_by_name,
+                           changed_by_role=change.changed_by_role, changed_at=change.changed_at)
+
+
+async def fact_changes(session: AsyncSession, city_id: str | None) -> list[CityFactChange]:
+    """A city's corrections, newest first."""
+    if not city_id:
+        return []
+    return list((await session.scalars(select(CityFactChange).where(CityFactChange.city_id == city_id)
+                                       .order_by(CityFactChange.changed_at.desc()))).all())
 
 
 async def auditors(session: AsyncSession) -> list[Staff]:

@@ -215,6 +215,8 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5), default="en")
+    # Their own zone (chosen in their settings, `user.updated`): the console's times are in it.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -231,6 +233,23 @@ class City(Base):
     region: Mapped[str | None] = mapped_column(String(40))
     population_band: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CityFactChange(Base):
+    """A correction of a city's registration facts as intake announced it
+    (`city.facts_changed`): shown on the city's cases, so the auditor sees that the
+    population (or place) changed, from what, by whom and why."""
+
+    __tablename__ = "city_fact_changes"
+
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    city_id: Mapped[str] = mapped_column(String(36), index=True)
+    changes: Mapped[list] = mapped_column(JSON)  # [{fact, old, new}]
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(36))
+    changed_by_name: Mapped[str] = mapped_column(String(200), default="")
+    changed_by_role: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TrailRecord(Base):

@@ -11,6 +11,7 @@ from services.audit.decisions import service as decisions
 from services.audit.rounds import service as rounds
 from services.audit.config import AuditOptions
 from shared.contracts.events import (
+    CityFactsChanged,
     CityProfile,
     ClarificationAnswered,
     Envelope,
@@ -44,6 +45,10 @@ async def record_user(session: AsyncSession, envelope: Envelope) -> None:
 
 async def record_city(session: AsyncSession, envelope: Envelope) -> None:
     await directory.record_city(session, envelope.payload_as(CityProfile))
+
+
+async def record_fact_change(session: AsyncSession, envelope: Envelope) -> None:
+    await directory.record_fact_change(session, envelope.payload_as(CityFactsChanged))
 
 
 async def record_answer(session: AsyncSession, envelope: Envelope) -> None:

@@ -24,7 +24,7 @@ from services.intake.models import City, User
 from services.intake.throttle import SignInThrottle
 from shared.catalog import places
 from shared.catalog.geography import population_band, region_for
-from shared.catalog.timezones import timezone_for, valid_timezone
+from shared.catalog.timezones import current_zones, timezone_for, valid_timezone
 from shared.contracts.events import CityProfile, Subject, UserRegistered, make_event
 from shared.infra.outbox import add_event
 from shared.contracts.text import Name, SingleLine
@@ -89,13 +89,13 @@ class CityRead(BaseModel):
 
 
 class CityUpdate(BaseModel):
-    """What a city's staff may change about the city: its state or province (an ISO 3166-2
-    code of its country), the time zone its calls and dates are shown in, and the language
-    its mail and report are written in."""
+    """The city's settings, which its staff change at any time: the time zone its calls and
+    dates are shown in, and the language its mail and report are written in. Its facts
+    (name, place, population) are corrected with a reason instead (`city_facts`)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"timezone": "America/Chicago", "language": "es"}]})
 
-    state: str | None = Field(default=None, max_length=100, description="ISO 3166-2 code of the city's country")
     timezone: str | None = Field(default=None, max_length=64, description="an IANA time zone")
     language: Lang | None = None
 
@@ -129,6 +129,7 @@ class UserRead(BaseModel):
     role: str
     city_id: str | None
     language: str
+    timezone: str | None = Field(default=None, description="the person's own zone (staff); none until chosen")
     created_at: datetime
 
 
@@ -244,13 +245,10 @@ async def get_city(session: AsyncSession, principal: Principal, city_id: str) ->
 
 
 async def update_city(session: AsyncSession, principal: Principal, city_id: str, data: CityUpdate) -> City:
-    """A city's staff change its state, time zone or mail language; other services learn it."""
+    """A city's staff change its time zone or mail language; other services learn it."""
     city = await get_city(session, principal, city_id)
     ensure_city_staff(principal)
     changes = data.model_dump(exclude_none=True)
-    if "state" in changes:
-        changes["state"] = check_place(city.country, changes["state"])
-        changes["region"] = check_region(city.country, changes["state"])
     if changes and any(getattr(city, k) != v for k, v in changes.items()):
         for key, value in changes.items():
             setattr(city, key, value)
@@ -262,6 +260,36 @@ async def update_city(session: AsyncSession, principal: Principal, city_id: str,
 def ensure_city_staff(principal: Principal) -> None:
     if principal.role != Role.CITY:
         raise Forbidden("Only the city's own staff add staff accounts.")
+
+
+class MeUpdate(BaseModel):
+    """What a person sets for themselves: their own time zone (staff read and enter times in
+    it), one of the current zones of the programme's countries."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"timezone": "America/Chicago"}]})
+
+    timezone: str = Field(max_length=64, description="a current IANA zone of the programme's countries")
+
+    @field_validator("timezone")
+    @classmethod
+    def _current_zone(cls, value: str) -> str:
+        if value not in current_zones():
+            raise ValueError("not a current time zone of the programme's countries (for example America/Chicago)")
+        return value
+
+
+async def update_me(session: AsyncSession, principal: Principal, data: MeUpdate) -> User:
+    """A person's own settings; other services learn them (`user.updated`)."""
+    user = await session.get(User, principal.sub)
+    if user is None:
+        raise NotFound("this account no longer exists")
+    if user.timezone != data.timezone:
+        user.timezone = data.timezone
+        await session.flush()
+        await add_event(session, make_event(Subject.USER_UPDATED, UserRegistered(
+            user_id=user.id, email=user.email, name=user.name, role=user.role, city_id=user.city_id,
+            language=user.language, timezone=user.timezone), city_id=user.city_id, correlation_id=user.id))
+    return user
 
 
 async def list_city_users(session: AsyncSession, principal: Principal, city_id: str) -> list[User]:

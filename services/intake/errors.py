@@ -9,7 +9,7 @@ from typing import ClassVar
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 
 __all__ = [
-    "AnswerIncomplete", "AssessmentLocked", "CityAlreadyRegistered", "ClarificationAnswered",
+    "AnswerIncomplete", "AssessmentLocked", "CityAlreadyRegistered", "CityFactsLocked", "ClarificationAnswered",
     "ClarificationPastDue", "CriterionNotRequested", "DownloadLinkExpired", "DownloadLinkInvalid",
     "EditConflict", "EmailTaken", "FileRejected", "Forbidden", "InvalidCycle", "InvalidInput",
     "InvalidVersion", "NotAFile", "NotEligible", "NotFound", "NothingToCarryOver", "SignInFailed",
@@ -40,6 +40,13 @@ class IneligibleCity(DomainError):
     said at registration, before anyone fills in a Data Snapshot."""
 
     code = "ineligible_city"
+
+
+class CityFactsLocked(DomainError):
+    """The city's assessment was submitted: its facts are the programme's to correct now
+    (an operator's), not the city's."""
+
+    code = "city_facts_locked"
 
 
 class UnknownState(DomainError):

@@ -47,7 +47,27 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # city | auditor | operator
     city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"), index=True)
     language: Mapped[str] = mapped_column(String(5), default="en")
+    # A staff member's own zone (auditors, operators): the times their consoles show and
+    # read. None: not chosen yet (consoles then show UTC, named).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CityFactChange(Base):
+    """One correction of a city's registration facts (name, place, population): who, when,
+    each fact's old and new value, and why. Never updated or deleted."""
+
+    __tablename__ = "city_fact_changes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"), index=True)
+    # {fact: {"old": value, "new": value}} for the facts that changed
+    changes: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(36))
+    changed_by_name: Mapped[str] = mapped_column(String(200), default="")
+    changed_by_role: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PendingRegistration(Base):

@@ -9,6 +9,7 @@ ERRORS = ErrorTable({
     "city_already_registered": (409, "City already registered"),
     "email_taken": (409, "Email already registered"),
     "unknown_state": (422, "Unknown state"),
+    "city_facts_locked": (409, "City facts locked after submission"),
     "ineligible_city": (422, "The programme cannot certify this city"),
     "registration_link_invalid": (410, "Confirmation link not valid"),
     "sign_in_failed": (401, "Sign-in failed"),

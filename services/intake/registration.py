@@ -69,10 +69,11 @@ async def _refuse(session: AsyncSession, *, email: str, language: str, city_name
         email=email, language=language, city_name=city_name, reason=reason), correlation_id=correlation_id))
 
 
-def check_eligible(rule: EligibilityRule, data: accounts.CityCreate) -> None:
-    """The catalog's gate, at the door: a city the programme cannot certify is told so at
-    once (a plain input error: it reveals nothing about other accounts)."""
-    for reason in domain.eligibility(rule, city=data.name, population=data.population, country=data.country.upper()):
+def check_eligible(rule: EligibilityRule, *, name: str, population: int, country: str) -> None:
+    """The catalog's gate, at the door (and on every correction of the facts): a city the
+    programme cannot certify is told so at once (a plain input error: it reveals nothing
+    about other accounts)."""
+    for reason in domain.eligibility(rule, city=name, population=population, country=country.upper()):
         raise IneligibleCity(reason.english(), field=reason.kind, reason=reason.kind, **reason.params)
 
 
@@ -81,7 +82,7 @@ async def request_city(session: AsyncSession, data: accounts.CityCreate, *, link
                        correlation_id: str = "") -> ConfirmationSent:
     """Ask to register a city: a link to the contact, or a note that it cannot be done.
     Throttled per address and per client (RateLimited) before anything is done."""
-    check_eligible(eligibility, data)
+    check_eligible(eligibility, name=data.name, population=data.population, country=data.country)
     state = accounts.check_place(data.country, data.state)  # a plain input error, nothing to reveal
     accounts.check_region(data.country, state)
     data = data.model_copy(update={"state": state})

@@ -34,10 +34,13 @@ async def remember_person(session: AsyncSession, p: UserRegistered) -> None:
     person = await session.get(Person, p.user_id)
     if person is None:
         await insert_if_absent(session, Person, user_id=p.user_id, email=p.email.lower(), name=p.name, role=p.role,
-                               city_id=p.city_id, language=language(p.language))
+                               city_id=p.city_id, language=language(p.language),
+                               timezone=p.timezone if p.timezone and _valid_zone(p.timezone) else None)
         return
     person.email, person.name, person.role = p.email.lower(), p.name, p.role
     person.city_id, person.language = p.city_id, language(p.language)
+    if p.timezone and _valid_zone(p.timezone):  # chosen in their settings (user.updated)
+        person.timezone = p.timezone
 
 
 async def remember_city(session: AsyncSession, p: CityProfile) -> None:

@@ -49,6 +49,7 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
 
     # What notify knows (no mail in these consumers).
     consume(Subject.USER_REGISTERED, subscribers.remember_person, "notify-people")
+    consume(Subject.USER_UPDATED, subscribers.remember_person, "notify-people-updated")
     consume(Subject.CITY_REGISTERED, subscribers.remember_city, "notify-cities")
     consume(Subject.CITY_UPDATED, subscribers.remember_city, "notify-city-updates")
     consume(Subject.SUBMISSION_SUBMITTED, subscribers.remember_contact, "notify-contacts")

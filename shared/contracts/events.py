@@ -36,6 +36,7 @@ from shared.contracts.payloads.certification import (
     StepRetried,
 )
 from shared.contracts.payloads.intake import (
+    CityFactsChanged,
     CityProfile,
     ClarificationAnswered,
     CriterionAnswerSent,
@@ -62,7 +63,7 @@ STREAM_SUBJECTS = ["wwc.>"]
 SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
-    "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityProfile", "ClarificationAnswered",
+    "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityFactsChanged", "CityProfile", "ClarificationAnswered",
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
     "RegistrationRequested", "ReportReady", "ReviewCompleted", "ReviewDueSoon",
@@ -89,8 +90,10 @@ class Subject:
     REGISTRATION_REQUESTED = "wwc.intake.registration.requested"
     REGISTRATION_REFUSED = "wwc.intake.registration.refused"
     USER_REGISTERED = "wwc.intake.user.registered"
+    USER_UPDATED = "wwc.intake.user.updated"
     CITY_REGISTERED = "wwc.intake.city.registered"
     CITY_UPDATED = "wwc.intake.city.updated"
+    CITY_FACTS_CHANGED = "wwc.intake.city.facts_changed"
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
     CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
@@ -141,8 +144,10 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.REGISTRATION_REQUESTED: RegistrationRequested,
     Subject.REGISTRATION_REFUSED: RegistrationRefused,
     Subject.USER_REGISTERED: UserRegistered,
+    Subject.USER_UPDATED: UserRegistered,
     Subject.CITY_REGISTERED: CityProfile,
     Subject.CITY_UPDATED: CityProfile,
+    Subject.CITY_FACTS_CHANGED: CityFactsChanged,
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
     Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,

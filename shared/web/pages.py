@@ -49,6 +49,7 @@ from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
 from shared.catalog import places
+from shared.catalog.timezones import zone_label
 from shared.i18n import Translator, language_name, languages
 from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
 
@@ -363,6 +364,8 @@ class Page:
             "language_name": language_name,
             # A state or province by its ISO 3166-2 code, in the page's language.
             "place_name": lambda code: places.name(code, self.lang),
+            # A time zone by its place, generic name and offset: "Chicago (Central Time, UTC−06:00)".
+            "zone_name": lambda zone: zone_label(zone, self.lang) if zone else "",
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": (lambda value: format_moment(value, self.timezone, self.lang)) if self.timezone
             else format_datetime,

@@ -232,9 +232,10 @@ async def test_a_state_is_an_iso_code_of_the_citys_country(intake):
     assert hamilton["state"] == ""
 
     # A city moves to another province of its own country; never to one of another country.
-    r = await client.patch(f"/api/v1/cities/{toronto['id']}", json={"state": "CA-QC"})
+    facts = f"/api/v1/cities/{toronto['id']}/facts"
+    r = await client.patch(facts, json={"state": "CA-QC", "reason": "registered in the wrong province"})
     assert r.status_code == 200 and r.json()["state"] == "CA-QC", r.text
-    body = problem(await client.patch(f"/api/v1/cities/{toronto['id']}", json={"state": "US-NY"}), 422)
+    body = problem(await client.patch(facts, json={"state": "US-NY", "reason": "moved"}), 422)
     assert body["code"] == "unknown_state" and body["errors"][0]["field"] == "state"
 
     async with intake.runtimes["intake"].db.sessionmaker() as session:

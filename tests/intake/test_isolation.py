@@ -60,6 +60,9 @@ async def test_no_city_reaches_another_citys_data(intake):
         ("GET", "/api/v1/cities/{city_id}", f"/api/v1/cities/{aid}", {}, {404}),
         ("PATCH", "/api/v1/cities/{city_id}", f"/api/v1/cities/{aid}",
          {"json": {"timezone": "Pacific/Honolulu", "language": "pt"}}, {404}),
+        ("PATCH", "/api/v1/cities/{city_id}/facts", f"/api/v1/cities/{aid}/facts",
+         {"json": {"population": 31_000, "reason": "B rewrites A"}}, {404}),
+        ("GET", "/api/v1/cities/{city_id}/facts/changes", f"/api/v1/cities/{aid}/facts/changes", {}, {404}),
         ("GET", "/api/v1/cities/{city_id}/users", f"/api/v1/cities/{aid}/users", {}, {404}),
         ("POST", "/api/v1/cities/{city_id}/users", f"/api/v1/cities/{aid}/users",
          {"json": {"email": "mole@shelbyville.gov", "name": "Mole", "password": "sneaky-password"}}, {404}),
@@ -106,7 +109,7 @@ async def test_no_city_reaches_another_citys_data(intake):
 
     # Endpoints that only ever address the caller's own data answer for B alone.
     own = {
-        ("GET", "/api/v1/submissions"), ("GET", "/api/v1/me"), ("POST", "/api/v1/snapshots/{cycle}"),
+        ("GET", "/api/v1/submissions"), ("GET", "/api/v1/me"), ("PATCH", "/api/v1/me"), ("POST", "/api/v1/snapshots/{cycle}"),
         ("POST", "/api/v1/assessments/{cycle}"), ("PUT", "/api/v1/assessments/{cycle}/responses"),
         ("GET", "/api/v1/snapshot/questions"), ("POST", "/api/v1/cities"), ("POST", "/api/v1/auth/token"),
         ("POST", "/api/v1/cities/confirm"),

@@ -48,8 +48,10 @@ async def test_the_state_is_chosen_from_the_countrys_list(portal):
         code for code, _ in listed[1:]]
     await check_page(page, "city-settings-state")
     await state.select_option(label="Quebec" if ("CA-QC", "Quebec") in listed else "Québec")
-    await page.get_by_role("button", name="Save the settings").click()
-    await page.wait_for_url("**/portal/home?done=city_saved")
+    await page.get_by_label("Why the facts change").fill("Registered in the wrong province")
+    await page.get_by_role("button", name="Correct the facts").click()
+    await page.wait_for_url("**/portal/city?done=facts_saved")
+    await page.goto("/portal/home")
     await expect(page.locator("dl.facts")).to_contain_text("Toronto, Qu")
     # In Spanish, names from ISO 3166-2's translations.
     await page.goto("/portal/city?lang=es")

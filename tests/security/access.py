@@ -185,7 +185,6 @@ BODIES = {
         lambda ids: {"version": 1, "note": "The new answer changes nothing: the policy is still a draft."},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/approve"): lambda ids: {"decisions_hash": "0" * 64},
     ("audit", "POST", "/api/v1/cases/{submission_id}/signoff/return"): lambda ids: {"comments": "Look again."},
-    ("audit", "POST", "/api/v1/cases/auto-assign"): lambda ids: {"submission_ids": [ids["submission_id"]]},
     ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/assign"): lambda ids: {"seed": 1},
     ("audit", "PUT", "/api/v1/cases/{submission_id}/second-review/{criterion_id}"): lambda ids: {"response": "NO"},
     ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/{criterion_id}/resolve"):
@@ -200,6 +199,9 @@ BODIES = {
     ("intake", "POST", "/api/v1/auth/token"): lambda ids: {"email": "data@springfield.gov",
                                                            "password": "correct-horse-battery"},
     ("intake", "PATCH", "/api/v1/cities/{city_id}"): lambda ids: {"timezone": "America/Chicago", "language": "en"},
+    ("intake", "PATCH", "/api/v1/me"): lambda ids: {"timezone": "America/Chicago"},
+    ("intake", "PATCH", "/api/v1/cities/{city_id}/facts"): lambda ids: {"population": 120_000,
+                                                                        "reason": "the 2025 census"},
     ("intake", "POST", "/api/v1/cities/{city_id}/users"): lambda ids: {
         "email": "kim@springfield.gov", "name": "Kim Park", "password": "another-long-secret"},
     ("intake", "POST", "/api/v1/snapshots/{cycle}"): lambda ids: {"answers": ids["snapshot"]},
@@ -277,12 +279,16 @@ FORMS: dict = {
     ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},
     ("audit", "POST", "/audit/queue/assign"): lambda ids: {"submission_id": ids["submission_id"],
                                                            "auditor_id": "auditor-1"},
-    ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},
     ("intake", "POST", "/portal/register"): {
         "name": "Shelbyville", "state": "IL", "country": "US", "population": "66000", "contact_name": "Sam Ortiz",
         "contact_email": "sam@shelbyville.gov", "password": "correct-horse-battery",
         "password_confirm": "correct-horse-battery"},
     ("intake", "POST", "/portal/city"): {"timezone": "America/Chicago", "language": "en"},
+    ("audit", "POST", "/audit/settings"): {"timezone": "Chicago"},
+    ("reporting", "POST", "/operator/cities/{city_id}/facts"): {
+        "name": "Springfield", "country": "US", "state": "US-IL", "population": "120000", "reason": "the 2025 census"},
+    ("intake", "POST", "/portal/city/facts"): {"name": "Springfield", "country": "US", "state": "US-IL",
+                                               "population": "120000", "reason": "the 2025 census"},
     ("intake", "POST", "/portal/snapshot"): lambda ids: {q: "yes" for q in ids["snapshot"]},
     ("intake", "POST", "/portal/assessment/criteria/{criterion_id}"):
         {"response": "NO", "narrative": "Not yet.", "version": "0", "action": "save"},

@@ -30,6 +30,7 @@ from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, N
 from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
+from shared.catalog.places import name as place_name
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = AUDIT.router()
@@ -47,6 +48,7 @@ async def case_context(page: Page, submission_id: str) -> dict:
         people |= {n.recorded_by for n in read.call_notes}
         names = await directory.names(session, people)
         mine = await conflicts.rules(session, page.principal.sub)
+        corrections = await directory.fact_changes(session, case.city_id)
     principal = page.principal
     auditor = principal.role.value == "auditor"
     conflict = domain.conflict_with(mine, conflicts.place_of(case)) if auditor else None
@@ -63,7 +65,27 @@ async def case_context(page: Page, submission_id: str) -> dict:
             # with a round's answer (the same rule as `domain.bulk_confirmable`).
             "confirmable": [c.criterion_id for c in undecided
                             if not c.round_answers and not open_rounds & set(c.asked_in_rounds)],
-            "catalog": load_catalog(case.catalog_version) if case.catalog_version else None}
+            "catalog": load_catalog(case.catalog_version) if case.catalog_version else None,
+            "fact_changes": [(c.changed_at, fact_change_text(page, c)) for c in corrections]}
+
+
+def _fact_value(page: Page, fact: str, value) -> str:
+    if fact == "population" and isinstance(value, int):
+        return page.t.number(value)
+    if fact == "country" and value:
+        return page.t(f"countries.{value}")
+    if fact == "state":
+        return place_name(value, page.lang) if value else page.t("case.no_state")
+    return str(value)
+
+
+def fact_change_text(page: Page, change) -> str:
+    """"population 25,000 → 31,000 by Ana Ramos (reason: the 2025 census)", in the page's language."""
+    facts = "; ".join(page.t("case.fact_change", fact=page.t(f"case.facts.{c['fact']}"),
+                             old=_fact_value(page, c["fact"], c["old"]), new=_fact_value(page, c["fact"], c["new"]))
+                      for c in change.changes if page.t.has(f"case.facts.{c['fact']}"))
+    return page.t("case.facts_changed_item", changes=facts, who=change.changed_by_name or page.t(f"case.by_{change.changed_by_role}"),
+                  reason=change.reason)
 
 
 @router.get("/cases/{submission_id}")

@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy import select
 
 from services.audit import directory
 from services.audit.cases import service as cases
 from services.audit.config import AuditOptions
 from services.audit.errors import Forbidden
-from services.audit.models import ReviewCase
+from services.audit.models import ReviewCase, Staff
 from shared.catalog import places
 from services.audit.console.trail_text import criterion_label
 from shared.catalog.loader import load_catalog
@@ -65,12 +66,20 @@ AUDIT = Console(
     home="/audit/queue", sign_in="/audit/sign-in", roles=(Role.AUDITOR, Role.OPERATOR),
     nav=(NavItem("queue", "/audit/queue"), NavItem("mine", "/audit/queue?assignee=me"),
          NavItem("signoff", "/audit/queue?status=signoff"), NavItem("conflicts", "/audit/conflicts"),
-         NavItem("calibration", "/audit/calibration")),
+         NavItem("calibration", "/audit/calibration"), NavItem("settings", "/audit/settings")),
     static_dirs=(HERE / "static",), globals=_globals,
 )
 
-# A page for a signed-in auditor or operator; anyone else goes to the sign-in page.
-StaffPage = Annotated[Page, Depends(signed_in)]
+async def staff_signed_in(request: Request) -> Page:
+    """A page for a signed-in auditor or operator (anyone else goes to the sign-in page), its
+    moments shown in the person's own zone once they chose one (else UTC, named)."""
+    page = signed_in(request)
+    async with page.runtime.db.sessionmaker() as session:
+        page.timezone = await session.scalar(select(Staff.timezone).where(Staff.user_id == page.principal.sub))
+    return page
+
+
+StaffPage = Annotated[Page, Depends(staff_signed_in)]
 
 
 def ensure_auditor(page: Page) -> None:

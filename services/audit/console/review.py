@@ -5,6 +5,7 @@ agenda (every criterion flagged so far) and its notes."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse, Response
 
@@ -102,13 +103,18 @@ async def request_clarification(submission_id: str, page: StaffPage) -> Response
 # --- the review call --------------------------------------------------------------------------
 
 
+def viewer_zone(page: Page) -> ZoneInfo:
+    """The staff member's own zone (their settings), else UTC."""
+    return ZoneInfo(page.timezone) if page.timezone else ZoneInfo("UTC")
+
+
 async def render_calls(page: Page, submission_id: str, *, status_code: int = 200,
                        errors: list[FieldError] | None = None, values: dict | None = None) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
     agenda = await _agenda(page, ctx)
-    now = datetime.now(UTC)
+    now = datetime.now(viewer_zone(page))  # typed and shown in the viewer's own zone
     return page.render("calls.html", status_code=status_code, title=page.t("calls.title"), nav="queue", **ctx,
-                       agenda=agenda, errors=errors or [],
+                       agenda=agenda, errors=errors or [], zone=page.timezone or "UTC",
                        values=values or {"held_date": now.date().isoformat(), "held_time": now.strftime("%H:%M"),
                                          "attendees": "", "notes": "", "criteria": [i.criterion_id for i in agenda]})
 
@@ -126,7 +132,7 @@ async def add_call(submission_id: str, page: StaffPage) -> Response:
     values["criteria"] = [str(c) for c in form.getlist("criteria")][:100]
     try:
         held_at = datetime.combine(date.fromisoformat(values["held_date"]),
-                                   time.fromisoformat(values["held_time"] or "00:00"), tzinfo=UTC)
+                                   time.fromisoformat(values["held_time"] or "00:00"), tzinfo=viewer_zone(page))
     except ValueError:
         held_at = None  # refused by the model below, on the date's input
     data, errors = page.parse(calls.CallNoteCreate, {**values, "held_at": held_at, "attendees": values["attendees"][:2000]},

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from services.intake import accounts, registration
+from services.intake import accounts, city_facts, registration
 from services.intake.api.docs import AUTH, problems
 from services.intake.deps import ClientAddress, CurrentCity, Options, RegistrationLimits, Throttle
 from services.intake.errors import NotFound
@@ -109,6 +109,17 @@ async def me(principal: CurrentPrincipal, session: Session) -> MeRead:
                   city=accounts.CityRead.model_validate(city) if city else None)
 
 
+@router.patch("/me", response_model=accounts.UserRead, summary="The signed-in person's own settings",
+              description="Their own time zone (auditors and operators read and enter times in it): one of "
+                          "the current zones of the programme's countries (no alias such as US/Eastern).",
+              responses=problems(*AUTH, NotFound, "invalid_input"))
+async def update_me(data: accounts.MeUpdate, principal: CurrentPrincipal, runtime: Runtime) -> accounts.UserRead:
+    async with runtime.db.transaction() as session:
+        body = accounts.UserRead.model_validate(await accounts.update_me(session, principal, data))
+    runtime.wake_relay()
+    return body
+
+
 @router.get("/cities/{city_id}", response_model=accounts.CityRead, summary="A city",
             responses=problems(*AUTH, NotFound))
 async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) -> accounts.CityRead:
@@ -116,11 +127,11 @@ async def get_city(city_id: str, principal: CurrentPrincipal, session: Session) 
 
 
 @router.patch("/cities/{city_id}", response_model=accounts.CityRead,
-              summary="Change the city's state, time zone or language",
-              description="Its state or province (an ISO 3166-2 code of its country; its region follows), the "
-                          "time zone the city's calls and dates are shown in (derived from its place at "
-                          "registration), and the language of its mail and report.",
-              responses=problems(*AUTH, NotFound, "invalid_input", "unknown_state"))
+              summary="Change the city's time zone or language",
+              description="The time zone the city's calls and dates are shown in (derived from its place at "
+                          "registration) and the language of its mail and report. Its name, place and "
+                          "population are corrected with a reason: `PATCH /api/v1/cities/{city_id}/facts`.",
+              responses=problems(*AUTH, NotFound, "invalid_input"))
 async def update_city(city_id: str, data: accounts.CityUpdate, principal: CurrentCity,
                       runtime: Runtime) -> accounts.CityRead:
     async with runtime.db.transaction() as session:
@@ -128,6 +139,33 @@ async def update_city(city_id: str, data: accounts.CityUpdate, principal: Curren
         body = accounts.CityRead.model_validate(city)
     runtime.wake_relay()
     return body
+
+
+@router.patch("/cities/{city_id}/facts", response_model=accounts.CityRead,
+              summary="Correct the city's facts (with a reason)",
+              description="Its name, country, state or province and population, as registered. The city's staff "
+                          "correct them until its assessment is submitted (then 409 `city_facts_locked`); an "
+                          "operator at any time. The new facts must pass registration's checks (a place of the "
+                          "country, `ineligible_city` for a population under the minimum or a country outside "
+                          "the programme). Each change is recorded (who, when, old and new, the reason) and "
+                          "announced; auditors see it on the city's case. Nothing changes when a check fails.",
+              responses=problems(*AUTH, NotFound, "invalid_input", "unknown_state", "ineligible_city",
+                                 "city_facts_locked", "city_already_registered"))
+async def correct_city_facts(city_id: str, data: city_facts.CityFactsUpdate, principal: CurrentPrincipal,
+                             runtime: Runtime, options: Options) -> accounts.CityRead:
+    async with runtime.db.transaction() as session:
+        city = await city_facts.change(session, principal, city_id, data,
+                                       eligibility=load_catalog(options.catalog_version).eligibility)
+        body = accounts.CityRead.model_validate(city)
+    runtime.wake_relay()
+    return body
+
+
+@router.get("/cities/{city_id}/facts/changes", response_model=list[city_facts.FactChangeRead],
+            summary="Every correction of the city's facts, newest first", responses=problems(*AUTH, NotFound))
+async def city_fact_changes(city_id: str, principal: CurrentPrincipal,
+                            session: Session) -> list[city_facts.FactChangeRead]:
+    return [city_facts.FactChangeRead.model_validate(c) for c in await city_facts.history(session, principal, city_id)]
 
 
 @router.get("/cities/{city_id}/users", response_model=list[accounts.UserRead], summary="The city's staff accounts",

@@ -5,7 +5,6 @@ slots, cancel it, or record its outcome and notes."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import available_timezones
 
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -26,13 +25,12 @@ from services.notify.errors import (
     TooSoon,
 )
 from services.notify.models import Booking, Person, Slot
+from shared.catalog.timezones import resolve_zone, zone_choices
 from shared.infra.orm import utcnow
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = SLOTS.router()
 DURATIONS = (30, 45, 60, 90)
-ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/",
-                                                                                    "right/"))) + ["UTC"]
 
 
 async def render_home(page: Page, *, status_code: int = 200, errors: list[FieldError] | None = None,
@@ -41,9 +39,10 @@ async def render_home(page: Page, *, status_code: int = 200, errors: list[FieldE
         mine = await debriefs.slots(session, page.principal, mine=True)
         me = await session.get(Person, page.principal.sub)
         bookings = {b.id: b for b in await debriefs.bookings_of(session, page.principal)}
+    # The auditor's own zone (their setting, else the zone of their last slot).
     zone = (values or {}).get("timezone") or (me.timezone if me and me.timezone else "America/New_York")
     return page.render("slots.html", status_code=status_code, title=page.t("slots.title"), nav="slots",
-                       slots=mine, bookings=bookings, zones=ZONES, durations=DURATIONS, errors=errors or [],
+                       slots=mine, bookings=bookings, zones=zone_choices(page.lang, current=zone), durations=DURATIONS, errors=errors or [],
                        values={"timezone": zone, "duration": "45", **(values or {})})
 
 
@@ -70,8 +69,13 @@ async def publish(page: AuditorPage) -> Response:
         at = time.fromisoformat(values["time"])
     except ValueError:
         errors.append(FieldError("time", page.t("slots.errors.time")))
-    if values["timezone"] not in ZONES:
+    async with page.runtime.db.sessionmaker() as session:
+        me = await session.get(Person, page.principal.sub)
+    zone = resolve_zone(values["timezone"], page.lang, current=me.timezone if me else None)
+    if zone is None:
         errors.append(FieldError("timezone", page.t("slots.errors.timezone")))
+    else:
+        values["timezone"] = zone
     if values["duration"] not in {str(d) for d in DURATIONS}:
         errors.append(FieldError("duration", page.t("slots.errors.duration")))
     if not values["call_url"]:

@@ -206,8 +206,10 @@ async def publish_slot(session: AsyncSession, principal: Principal, data: SlotCr
         Slot.auditor_id == principal.sub, Slot.state != SlotState.WITHDRAWN, Slot.ends_at > now))).all()
     domain.check_no_overlap(starts_at, ends_at, [(r.starts_at, r.ends_at) for r in mine])
     me = await session.get(Person, principal.sub)
-    if me is not None:
-        me.timezone = data.timezone  # the zone the slot page offers next time
+    if me is not None and not me.timezone:
+        # Until the person chooses a zone in their settings (user.updated), the slot page
+        # offers the zone of their first slot; one slot elsewhere never changes their own.
+        me.timezone = data.timezone
     slot = Slot(id=new_id(), auditor_id=principal.sub, auditor_name=principal.name or (me.name if me else ""),
                 starts_at=starts_at, ends_at=ends_at, timezone=data.timezone, call_url=data.call_url, state=SlotState.OPEN)
     session.add(slot)

@@ -44,6 +44,8 @@ class UserRegistered(BaseModel):
     role: Role
     city_id: str | None = None
     language: Lang = "en"
+    # A staff member's own time zone (IANA, from the list of current zones), once chosen.
+    timezone: str | None = None
 
 
 class CityProfile(BaseModel):
@@ -59,6 +61,30 @@ class CityProfile(BaseModel):
     population_band: str | None = None
     timezone: str = "UTC"
     language: Lang = "en"
+
+
+class FactChange(BaseModel):
+    """One registration fact, before and after (name, country, state, population)."""
+
+    fact: str = Field(description="name | country | state | population")
+    old: str | int | None = None
+    new: str | int | None = None
+
+
+class CityFactsChanged(BaseModel):
+    """Someone corrected a city's registration facts, with a reason: the city's staff before
+    its assessment was submitted, an operator at any time. Audit shows it on the city's case.
+    The city's new profile follows as `city.updated`."""
+
+    change_id: str
+    city_id: str
+    city_name: str
+    changes: list[FactChange]
+    reason: str
+    changed_by: str
+    changed_by_name: str = ""
+    changed_by_role: Role
+    changed_at: datetime
 
 
 class SubmissionSubmitted(BaseModel):

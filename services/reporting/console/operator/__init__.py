@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.reporting.console.operator import pages
+from services.reporting.console.operator import city_facts, pages
 from services.reporting.console.operator.console import OPERATOR
 from shared.web.signin import sign_in_router
 
@@ -15,5 +15,6 @@ router = APIRouter()
 router.include_router(OPERATOR.router(assets=True))
 router.include_router(sign_in_router(OPERATOR))
 router.include_router(pages.router)
+router.include_router(city_facts.router)
 
 __all__ = ["OPERATOR", "router"]
