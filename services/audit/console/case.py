@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from services.audit import directory, domain
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
+from services.audit.debriefs import service as debriefs
 from services.audit.decisions import service as decisions
 from services.audit.cases import evidence
 from services.audit.rounds import service as rounds
@@ -30,6 +31,7 @@ from services.audit.errors import DecisionConflict, DecisionInvalid, NotFound, N
 from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
+from shared.infra.settings import service_urls
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = AUDIT.router()
@@ -69,7 +71,13 @@ async def case_context(page: Page, submission_id: str) -> dict:
 @router.get("/cases/{submission_id}")
 async def case_page(submission_id: str, page: StaffPage) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
-    return page.render("case.html", title=ctx["case"].city_name or submission_id, nav="queue", **ctx)
+    async with page.runtime.db.sessionmaker() as session:
+        call = await debriefs.of(session, submission_id)
+        with_whom = (await directory.names(session, {call.auditor_id})).get(call.auditor_id, "") if call else ""
+    # The call itself is notify's page (part of the auditor console: shared/web/nav.py).
+    booking_url = f"{service_urls()['notify'].rstrip('/')}/slots/debriefs/{submission_id}"
+    return page.render("case.html", title=ctx["case"].city_name or submission_id, nav="queue", **ctx,
+                       debrief=call, debrief_auditor=with_whom, debrief_url=booking_url)
 
 
 @router.post("/cases/{submission_id}/confirm-remaining")

@@ -28,6 +28,8 @@ class DebriefBooked(BaseModel):
     ends_at: datetime
     call_url: str
     sequence: int = 0
+    # Who at the city booked the call (their display name): the auditor's case page names them.
+    booked_by_name: str = ""
 
 
 class DebriefRescheduled(DebriefBooked):
