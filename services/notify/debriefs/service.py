@@ -344,7 +344,8 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
     session.add(booking)
     await session.flush()
     await session.refresh(found)
-    await add_event(session, make_event(Subject.DEBRIEF_BOOKED, DebriefBooked(**await _booked_fields(session, booking)),
+    await add_event(session, make_event(Subject.DEBRIEF_BOOKED, DebriefBooked(
+        **await _booked_fields(session, booking, principal.name or "")),
                                         submission_id=submission_id, city_id=found.city_id,
                                         correlation_id=booking.id))
     await _tell_booked(session, booking)
@@ -492,11 +493,12 @@ async def bookings_of(session: AsyncSession, principal: Principal, *, include_pa
 # --- mail of a booking's changes --------------------------------------------------------------
 
 
-async def _booked_fields(session: AsyncSession, b: Booking) -> dict:
+async def _booked_fields(session: AsyncSession, b: Booking, booker_name: str = "") -> dict:
+    """The event's fields; the booker named as notify knows them, else by their token's name."""
     booker = await session.get(Person, b.booked_by) if b.booked_by else None
     return {"submission_id": b.submission_id, "offer_id": b.offer_id, "booking_id": b.id, "slot_id": b.slot_id,
             "auditor_id": b.auditor_id, "starts_at": b.starts_at, "ends_at": b.ends_at, "call_url": b.call_url,
-            "sequence": b.sequence, "booked_by_name": booker.name if booker else ""}
+            "sequence": b.sequence, "booked_by_name": booker.name if booker and booker.name else booker_name}
 
 
 def _prefs(cfg: DebriefConfig) -> dict:
