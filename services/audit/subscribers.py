@@ -41,7 +41,7 @@ def open_case(options: AuditOptions):
 
 async def close_withdrawn(session: AsyncSession, envelope: Envelope) -> None:
     p = envelope.payload_as(SubmissionWithdrawn)
-    await cases.withdraw(session, p.submission_id, p.reason)
+    await cases.withdraw(session, p.submission_id, p.reason, by_name=p.by_name)
 
 
 async def record_user(session: AsyncSession, envelope: Envelope) -> None:

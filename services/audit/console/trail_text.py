@@ -131,8 +131,9 @@ def describe(record, words: Words) -> Line:
         what = t("trail.do.review_reminded", person=w.person(after.get("holder_id")), due=w.when(after.get("due_at")))
     elif action == "review.escalated":
         what = t("trail.do.review_escalated", due=w.when(after.get("due_at")))
-    elif action == "case.withdrawn":
-        what = t("trail.do.case_withdrawn")
+    elif action == "case.withdrawn":  # named when intake said who withdrew (older records: the city)
+        what = t("trail.do.case_withdrawn_by", person=after["by_name"]) if after.get("by_name") \
+            else t("trail.do.case_withdrawn")
     elif action == "review.confirmed_automatically":
         what = t("trail.do.review_confirmed_automatically")
     elif action == "decision.saved":
