@@ -236,6 +236,7 @@ class DebriefCall(Base):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auditor_id: Mapped[str] = mapped_column(String(64), default="")
     booked_by_name: Mapped[str] = mapped_column(String(200), default="")
+    cancelled_by_name: Mapped[str] = mapped_column(String(200), default="")  # who cancelled it, when cancelled
     # booked | cancelled | held | no_show | declined | expired
     state: Mapped[str] = mapped_column(String(20), default="booked")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,8 @@ ENDED = {"held", "no_show", "declined", "expired"}
 
 async def booked(session: AsyncSession, p: DebriefBooked) -> None:
     values = dict(booking_id=p.booking_id, sequence=p.sequence, starts_at=p.starts_at, ends_at=p.ends_at,
-                  auditor_id=p.auditor_id, booked_by_name=p.booked_by_name, state="booked", updated_at=utcnow())
+                  auditor_id=p.auditor_id, booked_by_name=p.booked_by_name, cancelled_by_name="", state="booked",
+                  updated_at=utcnow())
     if await insert_if_absent(session, DebriefCall, submission_id=p.submission_id, **values):
         return
     call = await session.get(DebriefCall, p.submission_id)
@@ -34,9 +35,10 @@ async def cancelled(session: AsyncSession, p: DebriefCancelled) -> None:
     call = await session.get(DebriefCall, p.submission_id)
     if call is None:
         await insert_if_absent(session, DebriefCall, submission_id=p.submission_id, booking_id=p.booking_id,
-                               starts_at=p.starts_at, state="cancelled", updated_at=utcnow())
+                               starts_at=p.starts_at, state="cancelled", cancelled_by_name=p.by_name,
+                               updated_at=utcnow())
     elif call.booking_id == p.booking_id and call.state not in ENDED:
-        call.state, call.updated_at = "cancelled", utcnow()
+        call.state, call.cancelled_by_name, call.updated_at = "cancelled", p.by_name, utcnow()
 
 
 async def completed(session: AsyncSession, p: DebriefCompleted) -> None:

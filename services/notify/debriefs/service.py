@@ -379,7 +379,8 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
         raise NotBooked("the call changed meanwhile")
     await session.refresh(booking)
     await add_event(session, make_event(Subject.DEBRIEF_RESCHEDULED, DebriefRescheduled(
-        **await _booked_fields(session, booking), previous_starts_at=previous, by=principal.role.value),
+        **await _booked_fields(session, booking), previous_starts_at=previous, by=principal.role.value,
+        by_name=principal.name or ""),
         submission_id=submission_id, city_id=found.city_id, correlation_id=booking.id))
     await _tell_booked(session, booking)
     await _mail_change(session, cfg, found, booking, slot, BookingChange.RESCHEDULED, by=principal, previous=previous)
@@ -413,7 +414,7 @@ async def _cancel(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer
     await session.refresh(found)
     await add_event(session, make_event(Subject.DEBRIEF_CANCELLED, DebriefCancelled(
         submission_id=found.submission_id, offer_id=found.id, booking_id=booking.id, starts_at=booking.starts_at,
-        by=principal.role.value, reason=reason[:500]),
+        by=principal.role.value, by_name=principal.name or "", reason=reason[:500]),
         submission_id=found.submission_id, city_id=found.city_id, correlation_id=booking.id))
     await gateway.signal(session, found.submission_id, Signal.DEBRIEF_CANCELLED,
                          DebriefCancellation(booking_id=booking.id))

@@ -35,6 +35,7 @@ class DebriefBooked(BaseModel):
 class DebriefRescheduled(DebriefBooked):
     previous_starts_at: datetime
     by: str = ""
+    by_name: str = ""  # who moved it (display name)
 
 
 class DebriefCancelled(BaseModel):
@@ -43,6 +44,7 @@ class DebriefCancelled(BaseModel):
     booking_id: str
     starts_at: datetime
     by: str = ""
+    by_name: str = ""  # who cancelled it (display name)
     reason: str = ""
 
 
