@@ -148,6 +148,13 @@ async def test_the_auditor_follows_a_booked_slot_to_the_city_s_case_and_report(s
     await row.get_by_text("Booked").wait_for()
     assert await auditor.get_by_role("navigation", name="Main").get_by_role("link", name="Queue").count() == 1
     await check_page(auditor, "auditor-debriefs-slots-booked-en")
+    # The booking's own page links to them too.
+    await row.get_by_role("link", name="See the booking").click()
+    await auditor.get_by_role("link", name=f"Report of {city_name}").wait_for()
+    assert await auditor.get_by_role("link", name=f"Case of {city_name}").get_attribute("href") == \
+        f"{urls['audit']}/audit/cases/{submission_id}"
+    await check_page(auditor, "auditor-debriefs-booking-en")
+    await auditor.go_back()
 
     async def audit_knows_the_call():
         async with stack.runtimes["audit"].db.sessionmaker() as session:

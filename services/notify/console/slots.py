@@ -50,19 +50,23 @@ class BookedCall:
     report_url: str   # the city's report in reporting's console ("" before it is issued)
 
 
+def case_url(submission_id: str) -> str:
+    """The case in audit's console (the same auditor console: shared/web/nav.py)."""
+    return f"{service_urls()['audit'].rstrip('/')}/audit/cases/{submission_id}"
+
+
 async def booked_calls(session: AsyncSession, bookings: list[Booking]) -> dict[str, BookedCall]:
     """By booking id. The city's name is the one notify keeps from intake's city events
     (a renamed city reads as it is now), else the one the offer was made to."""
     offers = {o.id: o for o in (await session.scalars(
         select(DebriefOffer).where(DebriefOffer.id.in_({b.offer_id for b in bookings})))).all()} if bookings else {}
-    audit = service_urls()["audit"].rstrip("/")
     calls = {}
     for b in bookings:
         offer = offers.get(b.offer_id)
         city = await directory.city(session, b.city_id)
         name = (city.name if city and city.name else "") or (offer.city_name if offer else "")
         calls[b.id] = BookedCall(submission_id=b.submission_id, city=name,
-                                 case_url=f"{audit}/audit/cases/{b.submission_id}",
+                                 case_url=case_url(b.submission_id),
                                  report_url=(offer.report_url or "") if offer else "")
     return calls
 
@@ -161,6 +165,7 @@ async def render_debrief(page: Page, submission_id: str, *, status_code: int = 2
     own = booking is not None and booking.auditor_id == page.principal.sub
     return page.render("slot_debrief.html", status_code=status_code, title=page.t("debrief.title"), nav="debriefs",
                        offer=found, booking=booking, slot=slot, tz=tz, options=options, own=own,
+                       case_url=case_url(found.submission_id), report_url=found.report_url or "",
                        started=booking is not None and booking.starts_at <= utcnow(), errors=errors or [],
                        values=values or {})
 
