@@ -168,6 +168,10 @@ async def test_the_auditor_follows_a_booked_slot_to_the_city_s_case_and_report(s
     call = auditor.locator("#debrief-call")
     await call.get_by_text(re.compile(r"Lia Souza booked the debrief call with Ana Ramos for .+\d")).wait_for()
     await check_page(auditor, "auditor-debriefs-case-en")
+    await auditor.goto(f"{urls['audit']}/audit/cases/{submission_id}?lang=pt")
+    await call.get_by_text(re.compile(r"Lia Souza agendou a chamada de devolutiva com Ana Ramos para .+\d")).wait_for()
+    await check_page(auditor, "auditor-debriefs-case-pt")
+    await auditor.goto(f"{urls['audit']}/audit/cases/{submission_id}?lang=en")
 
     # Back through the same navigation, then to the city's report.
     await auditor.get_by_role("navigation", name="Main").get_by_role("link", name="Debrief calls").click()
