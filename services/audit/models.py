@@ -237,6 +237,7 @@ class DebriefCall(Base):
     auditor_id: Mapped[str] = mapped_column(String(64), default="")
     booked_by_name: Mapped[str] = mapped_column(String(200), default="")
     cancelled_by_name: Mapped[str] = mapped_column(String(200), default="")  # who cancelled it, when cancelled
+    timezone: Mapped[str] = mapped_column(String(64), default="")  # the slot's (its auditor's) zone
     # booked | cancelled | held | no_show | declined | expired
     state: Mapped[str] = mapped_column(String(20), default="booked")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

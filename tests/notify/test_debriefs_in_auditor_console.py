@@ -165,11 +165,11 @@ async def test_the_auditor_follows_a_booked_slot_to_the_city_s_case_and_report(s
     await row.get_by_role("link", name=f"Case of {city_name}").click()
     await auditor.get_by_role("heading", name=re.compile(city_name), level=1).wait_for()
     assert auditor.url == f"{urls['audit']}/audit/cases/{submission_id}"
-    call = auditor.locator("#debrief-call")
-    await call.get_by_text(re.compile(r"Lia Souza booked the debrief call with Ana Ramos for .+\d")).wait_for()
+    call = auditor.locator("#debrief-call")  # when: in the zone the auditor published the slot in
+    await call.get_by_text(re.compile(r"Lia Souza booked the debrief call with Ana Ramos for .+2026, 10:00\W*AM \(Chicago\)\.")).wait_for()
     await check_page(auditor, "auditor-debriefs-case-en")
     await auditor.goto(f"{urls['audit']}/audit/cases/{submission_id}?lang=pt")
-    await call.get_by_text(re.compile(r"Lia Souza agendou a chamada de devolutiva com Ana Ramos para .+\d")).wait_for()
+    await call.get_by_text(re.compile(r"Lia Souza agendou a chamada de devolutiva com Ana Ramos para .+2026, 10:00 \(Chicago\)\.")).wait_for()
     await check_page(auditor, "auditor-debriefs-case-pt")
     await auditor.goto(f"{urls['audit']}/audit/cases/{submission_id}?lang=en")
 

@@ -17,7 +17,8 @@ ENDED = {"held", "no_show", "declined", "expired"}
 
 async def booked(session: AsyncSession, p: DebriefBooked) -> None:
     values = dict(booking_id=p.booking_id, sequence=p.sequence, starts_at=p.starts_at, ends_at=p.ends_at,
-                  auditor_id=p.auditor_id, booked_by_name=p.booked_by_name, cancelled_by_name="", state="booked",
+                  auditor_id=p.auditor_id, booked_by_name=p.booked_by_name, cancelled_by_name="", timezone=p.timezone,
+                  state="booked",
                   updated_at=utcnow())
     if await insert_if_absent(session, DebriefCall, submission_id=p.submission_id, **values):
         return

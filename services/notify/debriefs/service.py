@@ -497,9 +497,11 @@ async def bookings_of(session: AsyncSession, principal: Principal, *, include_pa
 async def _booked_fields(session: AsyncSession, b: Booking, booker_name: str = "") -> dict:
     """The event's fields; the booker named as notify knows them, else by their token's name."""
     booker = await session.get(Person, b.booked_by) if b.booked_by else None
+    slot = await session.get(Slot, b.slot_id)
     return {"submission_id": b.submission_id, "offer_id": b.offer_id, "booking_id": b.id, "slot_id": b.slot_id,
             "auditor_id": b.auditor_id, "starts_at": b.starts_at, "ends_at": b.ends_at, "call_url": b.call_url,
-            "sequence": b.sequence, "booked_by_name": booker.name if booker and booker.name else booker_name}
+            "sequence": b.sequence, "booked_by_name": booker.name if booker and booker.name else booker_name,
+            "timezone": slot.timezone if slot else ""}
 
 
 def _prefs(cfg: DebriefConfig) -> dict:

@@ -30,6 +30,7 @@ class DebriefBooked(BaseModel):
     sequence: int = 0
     # Who at the city booked the call (their display name): the auditor's case page names them.
     booked_by_name: str = ""
+    timezone: str = ""  # the slot's zone (the auditor's, as they published it)
 
 
 class DebriefRescheduled(DebriefBooked):

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('auditor_id', sa.String(length=64), nullable=False),
         sa.Column('booked_by_name', sa.String(length=200), nullable=False),
         sa.Column('cancelled_by_name', sa.String(length=200), nullable=False),
+        sa.Column('timezone', sa.String(length=64), nullable=False),
         sa.Column('state', sa.String(length=20), nullable=False),
         sa.Column('updated_at', UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('submission_id'),
