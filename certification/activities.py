@@ -59,6 +59,8 @@ class StatusRecord(Traced):
     waiting_for: WaitingFor = WaitingFor.NOTHING
     # When the workflow entered the stage (None from runs started before it was sent).
     at: AwareDatetime | None = None
+    # The person whose action moved it there, when a person did (a withdrawal: who withdrew).
+    actor_name: str = ""
 
 
 class StepRecord(Traced):

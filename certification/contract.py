@@ -117,6 +117,7 @@ class ClarificationAnswer(BaseModel):
 
 class Withdrawal(BaseModel):
     reason: str = ""
+    by_name: str = ""  # who at the city withdrew (their display name): named wherever it is shown
 
 
 class DebriefBooking(BaseModel):

@@ -327,7 +327,11 @@ class CertificationWorkflow:
         workflow.upsert_search_attributes([SearchAttributes.STAGE.value_set(stage.value)])
         await self._call(Activities.RECORD_STATUS, StatusRecord(
             **self._traced(), status=stage, previous=previous, detail=detail, waiting_for=self._waiting_for,
-            at=workflow.now()))
+            at=workflow.now(), actor_name=self._actor_of(stage)))
+
+    def _actor_of(self, stage: Stage) -> str:
+        """Who moved the submission to `stage`, when a person did: a withdrawal names who withdrew."""
+        return self._withdrawal.by_name if stage == Stage.WITHDRAWN and self._withdrawal else ""
 
     async def _call(self, spec: ActivitySpec, arg):
         if spec.local:

@@ -214,14 +214,16 @@ async def migrated_database(service: str, backend: str, tmp: Path):
         await db.dispose()
 
 
-async def serve(app) -> tuple[str, Any, asyncio.Task]:
-    """Serve an app (whose runtime is already started: no lifespan) on a free port of this
-    event loop; (base URL, server, task). Stop with `server.should_exit = True; await task`."""
+async def serve(app, port: int | None = None) -> tuple[str, Any, asyncio.Task]:
+    """Serve an app (whose runtime is already started: no lifespan) on `port` (else a free
+    one) of this event loop; (base URL, server, task). Stop with `server.should_exit = True;
+    await task`. A port chosen before the stack is built can be its public URL (links
+    between consoles)."""
     import uvicorn
 
     from devtools import devstack
 
-    port = devstack.free_port()
+    port = port or devstack.free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
                                            log_level="warning", access_log=False))
     task = asyncio.create_task(server.serve())

@@ -46,6 +46,10 @@ def build(settings: Settings | None = None, options: AuditOptions | None = None)
     runtime.consume(Subject.CITY_UPDATED, subscribers.record_city, name="audit-city-updated")
     runtime.consume(Subject.CITY_FACTS_CHANGED, subscribers.record_fact_change, name="audit-city-facts")
     runtime.consume(Subject.CLARIFICATION_ANSWERED, subscribers.record_answer, name="audit-clarification-answers")
+    runtime.consume(Subject.DEBRIEF_BOOKED, subscribers.record_debrief_booked, name="audit-debrief-booked")
+    runtime.consume(Subject.DEBRIEF_RESCHEDULED, subscribers.record_debrief_rescheduled, name="audit-debrief-rescheduled")
+    runtime.consume(Subject.DEBRIEF_CANCELLED, subscribers.record_debrief_cancelled, name="audit-debrief-cancelled")
+    runtime.consume(Subject.DEBRIEF_COMPLETED, subscribers.record_debrief_completed, name="audit-debrief-completed")
     app = create_app(runtime, [api.router, console.router], title="WWC Audit", errors=ERRORS)
     app.state.audit_options = options
     return runtime, app

@@ -6,6 +6,7 @@ submission, a city or a person arrived as an event or with the workflow's review
 - `clarification_rounds`, `call_notes`, `signoffs`: the review's steps;
 - `conflicts`: what each auditor declared;
 - `staff`, `cities`: directories kept from intake's events;
+- `debrief_calls`: each submission's debrief call, kept from notify's events;
 - `trail`, `trail_heads`: the append-only record of every action, chained by hashes.
 """
 
@@ -286,3 +287,23 @@ class TrailHead(Base):
     chain: Mapped[str] = mapped_column(String(80), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     head: Mapped[str] = mapped_column(String(64))
+
+
+class DebriefCall(Base):
+    """A city's debrief call as notify announces it (`wwc.notify.debrief.*`): when, with
+    whom, booked by whom, and where it stands. One per submission: the latest call."""
+
+    __tablename__ = "debrief_calls"
+
+    submission_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(String(36), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auditor_id: Mapped[str] = mapped_column(String(64), default="")
+    booked_by_name: Mapped[str] = mapped_column(String(200), default="")
+    cancelled_by_name: Mapped[str] = mapped_column(String(200), default="")  # who cancelled it, when cancelled
+    timezone: Mapped[str] = mapped_column(String(64), default="")  # the slot's (its auditor's) zone
+    # booked | cancelled | held | no_show | declined | expired
+    state: Mapped[str] = mapped_column(String(20), default="booked")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,6 @@
 """Audit's event handlers: cases open on submission and close on withdrawal; the staff and
-city directories follow intake's accounts; clarification answers reach their round."""
+city directories follow intake's accounts; clarification answers reach their round; the
+city's debrief call follows notify's bookings."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from services.audit.cases import service as cases
 from services.audit.decisions import service as decisions
 from services.audit.rounds import service as rounds
 from services.audit.config import AuditOptions
+from services.audit.debriefs import service as debriefs
 from shared.contracts.events import (
     CityFactsChanged,
     CityProfile,
     ClarificationAnswered,
+    DebriefBooked,
+    DebriefCancelled,
+    DebriefCompleted,
+    DebriefRescheduled,
     Envelope,
     SubmissionSubmitted,
     SubmissionWithdrawn,
@@ -36,7 +42,7 @@ def open_case(options: AuditOptions):
 
 async def close_withdrawn(session: AsyncSession, envelope: Envelope) -> None:
     p = envelope.payload_as(SubmissionWithdrawn)
-    await cases.withdraw(session, p.submission_id, p.reason)
+    await cases.withdraw(session, p.submission_id, p.reason, by_name=p.by_name)
 
 
 async def record_user(session: AsyncSession, envelope: Envelope) -> None:
@@ -59,3 +65,19 @@ async def record_answer(session: AsyncSession, envelope: Envelope) -> None:
     elif recorded == "recorded":  # in the same transaction: the flags and their trail record
         await decisions.mark_changed(session, answer.request_id)
 
+
+
+async def record_debrief_booked(session: AsyncSession, envelope: Envelope) -> None:
+    await debriefs.booked(session, envelope.payload_as(DebriefBooked))
+
+
+async def record_debrief_rescheduled(session: AsyncSession, envelope: Envelope) -> None:
+    await debriefs.booked(session, envelope.payload_as(DebriefRescheduled))
+
+
+async def record_debrief_cancelled(session: AsyncSession, envelope: Envelope) -> None:
+    await debriefs.cancelled(session, envelope.payload_as(DebriefCancelled))
+
+
+async def record_debrief_completed(session: AsyncSession, envelope: Envelope) -> None:
+    await debriefs.completed(session, envelope.payload_as(DebriefCompleted))

@@ -39,7 +39,8 @@ class IntakeActivities:
             sub.status, sub.status_changed_at, sub.waiting_for = record.status.value, at, record.waiting_for
             progress.add_stage(sub, record.status.value, at, record.detail)
             if record.status == Stage.WITHDRAWN:
-                await submissions.record_withdrawal(session, sub, record.detail, record.correlation_id)
+                await submissions.record_withdrawal(session, sub, record.detail, record.correlation_id,
+                                                    by_name=record.actor_name)
             await add_event(session, make_event(
                 Subject.STATUS_CHANGED,
                 StatusChanged(submission_id=sub.id, status=record.status.value,

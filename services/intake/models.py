@@ -173,6 +173,7 @@ class Submission(Base):
     stages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{stage, at, detail}] as the workflow recorded them
     waiting_for: Mapped[str] = mapped_column(String(60), default="", server_default="")
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     score: Mapped[dict | None] = mapped_column(JSON)  # scoring's {met, total, percent, tier}
     report_id: Mapped[str | None] = mapped_column(String(36))
     report_url: Mapped[str | None] = mapped_column(String(500))

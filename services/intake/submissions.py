@@ -51,6 +51,7 @@ class SubmissionRead(BaseModel):
     debrief_starts_at: datetime | None = None
     debrief_outcome: str | None = None
     withdrawn_reason: str | None = None
+    withdrawn_by: str = Field(default="", description="who at the city withdrew it (their name)")
     audited: list[progress.AuditedLine] = Field(
         default_factory=list, description="once the review is approved: every criterion as audited, beside "
                                           "what the city submitted, with the reason for each change")
@@ -76,7 +77,7 @@ def read(sub: Submission) -> SubmissionRead:
                           history=progress.stages_of(sub), score=progress.score_of(sub), report_id=sub.report_id,
                           report_url=sub.report_url, debrief_starts_at=sub.debrief_starts_at,
                           debrief_outcome=sub.debrief_outcome, withdrawn_reason=sub.withdrawn_reason,
-                          audited=list(progress.audited_of(sub).values()))
+                          withdrawn_by=sub.withdrawn_by_name or "", audited=list(progress.audited_of(sub).values()))
 
 
 async def visible(session: AsyncSession, principal: Principal, submission_id: str) -> Submission:
@@ -183,7 +184,7 @@ def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: Review
     )
 
 
-async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *,
+async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCreate, *, by_name: str = "",
                    wait_seconds: float = 10.0) -> bool:
     """Withdraw before scoring starts: the workflow's `withdraw` update answers at once
     whether it is accepted (its validator refuses once scoring has started:
@@ -198,7 +199,8 @@ async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCre
     if client is None:
         raise WorkflowUnavailable("The certification workflow cannot be reached; try again in a moment.")
     try:
-        _, done = await gateway.withdraw(client, sub.id, Withdrawal(reason=data.reason), wait_seconds=wait_seconds)
+        _, done = await gateway.withdraw(client, sub.id, Withdrawal(reason=data.reason, by_name=by_name),
+                                         wait_seconds=wait_seconds)
     except gateway.WithdrawalRefused:
         async with runtime.db.sessionmaker() as session:
             now = await session.get(Submission, sub.id)
@@ -209,15 +211,16 @@ async def withdraw(runtime: ServiceRuntime, sub: Submission, data: WithdrawalCre
     return done
 
 
-async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str) -> None:
-    """The assessment is marked withdrawn and the fact published, once."""
+async def record_withdrawal(session: AsyncSession, sub: Submission, reason: str, correlation_id: str, *,
+                            by_name: str = "") -> None:
+    """The assessment is marked withdrawn and the fact published, once, naming who withdrew."""
     assessment = await session.get(Assessment, sub.assessment_id, with_for_update=True)
-    sub.withdrawn_reason = reason
+    sub.withdrawn_reason, sub.withdrawn_by_name = reason, by_name
     if assessment is not None and assessment.status != AssessmentState.WITHDRAWN:
         assessment.status = AssessmentState.WITHDRAWN
         await add_event(session, make_event(
             Subject.SUBMISSION_WITHDRAWN,
-            SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=reason),
+            SubmissionWithdrawn(submission_id=sub.id, city_id=sub.city_id, reason=reason, by_name=by_name),
             submission_id=sub.id, city_id=sub.city_id, correlation_id=correlation_id,
         ))
 

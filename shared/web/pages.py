@@ -51,6 +51,7 @@ from shared.infra.auth import Principal, Role, optional_principal
 from shared.catalog import places
 from shared.catalog.timezones import zone_label
 from shared.i18n import Translator, language_name, languages
+from shared.infra.settings import service_urls
 from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
 
 HERE = Path(__file__).parent
@@ -121,6 +122,10 @@ class FieldError:
 class NavItem:
     key: str   # the locale key under `nav.` and the page's `nav` value
     href: str
+    # The service whose console the entry opens ("": this one); another's is linked at its
+    # public URL (settings.service_urls), so two services' consoles share one navigation.
+    service: str = ""
+    roles: tuple[Role, ...] = ()  # who sees the entry (empty: everyone the console admits)
 
 
 class Console:
@@ -128,8 +133,10 @@ class Console:
 
     def __init__(self, *, name: str, prefix: str, templates_dir: Path, locales_dir: Path, home: str,
                  sign_in: str, roles: Sequence[Role], nav: Sequence[NavItem] = (),
-                 static_dirs: Sequence[Path] = (), globals: Callable[[Page], dict] | None = None) -> None:
+                 static_dirs: Sequence[Path] = (), globals: Callable[[Page], dict] | None = None,
+                 service: str = "") -> None:
         self.name, self.prefix, self.home, self.sign_in = name, prefix, home, sign_in
+        self.service = service  # the service that serves this console (links to others are absolute)
         self.roles = tuple(roles)
         self.nav = tuple(nav)
         self.locales = (SHARED_LOCALES, locales_dir)
@@ -141,6 +148,16 @@ class Console:
 
     def translator(self, lang: str) -> Translator:
         return Translator(lang, self.locales)
+
+    def href(self, item: NavItem) -> str:
+        """An entry's link: a path on this console's service, else at the other's public URL."""
+        if not item.service or item.service == self.service:
+            return item.href
+        return service_urls()[item.service].rstrip("/") + item.href
+
+    def nav_for(self, principal: Principal | None) -> list[tuple[NavItem, str]]:
+        return [(item, self.href(item)) for item in self.nav
+                if principal is not None and (not item.roles or principal.role in item.roles)]
 
     def router(self, *, assets: bool = False) -> APIRouter:
         """A router of this console's pages (HTML answers); one of them (`assets=True`) also

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from devtools.harness import Stack, serve
 from services.audit.models import ReviewCase
+from services.audit.console.trail_text import criterion_title
 from services.intake.config import IntakeOptions
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import Role
@@ -342,15 +343,15 @@ async def test_two_auditors_review_a_case_with_the_city_to_an_approved_score(con
     await expect(ana.locator("#verification")).to_contain_text("is intact")
     # In sentences: people's names, criterion titles, answers and reason names in words.
     trail_lines = ana.locator("ol.trail-lines")
-    dg2 = CATALOG.text(CATALOG.criterion("DG2"), "en")
-    for sentence in ("Ana Auditor took the case.", f"Ana Auditor changed DG2 — {dg2} from Yes to No.",
+    dg2 = criterion_title(CATALOG, "DG2", "en")
+    for sentence in ("Ana Auditor took the case.", f"Ana Auditor changed DG2 “{dg2}” from Yes to No.",
                      "Reason: Requirement not met", "Ana Auditor asked the city for clarification (round 1)",
                      "answered clarification round 1", "Ben Auditor returned the review to its auditor.",
                      "Ben Auditor approved the review (sign-off)."):
         await expect(trail_lines).to_contain_text(sentence)
     await check_page(ana, "trail")
     await ana.goto(f"{case_url}/trail?lang=es")
-    await expect(trail_lines).to_contain_text(f"Ana Auditor cambió DG2 — {CATALOG.text(CATALOG.criterion('DG2'), 'es')}")
+    await expect(trail_lines).to_contain_text(f"Ana Auditor cambió DG2 «{criterion_title(CATALOG, 'DG2', 'es')}» de Sí a No.")
     await check_page(ana, "trail-es")
 
 

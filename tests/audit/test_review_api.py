@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
+from services.audit.console.console import AUDIT
+from services.audit.console.trail_text import Words, describe
+from services.audit.models import TrailRecord
 from services.audit.rounds import service as rounds
 from shared.contracts.events import ClarificationAnswered, CriterionAnswerSent, Subject
 from shared.contracts.submission import EvidenceItem
 from shared.infra.auth import Role
+from shared.web.pages import format_datetime
 from tests.audit.conftest import ANSWERS, CATALOG, decide, problem, submission
 from tests.conftest import token
 
@@ -342,9 +348,17 @@ async def test_a_withdrawn_submission_closes_its_case(audit):
     await audit.auditor("ana")
     sid = await audit.open()
     async with audit.runtime.db.transaction() as session:
-        await cases.withdraw(session, sid, "Budget freeze.")
+        await cases.withdraw(session, sid, "Budget freeze.", by_name="Lia Souza")
     async with audit.client("ana") as ana:
         problem(await ana.post(f"/api/v1/cases/{sid}/claim"), 409, "case_state")
         assert (await ana.get("/api/v1/cases")).json() == []
         assert [c["status"] for c in (await ana.get("/api/v1/cases", params={"status": "withdrawn"})).json()] == [
             "withdrawn"]
+    # The trail names who withdrew, in each language.
+    async with audit.runtime.db.sessionmaker() as session:
+        [record] = (await session.scalars(select(TrailRecord).where(TrailRecord.action == "case.withdrawn"))).all()
+    for lang, sentence in (("en", "closed the case: Lia Souza withdrew the city's submission."),
+                           ("es", "cerró el caso: Lia Souza retiró el envío de la ciudad."),
+                           ("pt", "encerrou o caso: Lia Souza retirou o envio da cidade.")):
+        words = Words(t=AUDIT.translator(lang), names={}, catalog=None, fmt_dt=format_datetime)
+        assert describe(record, words).what == sentence

@@ -177,11 +177,13 @@ async def test_withdraw_before_scoring(intake):
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "withdrawn"
     assert r.json()["withdrawn_reason"] == "Next cycle instead."
+    assert r.json()["withdrawn_by"] == "Springfield Data Office"  # who withdrew, by name
     await eventually(lambda: _status_is(client, sub["id"], "withdrawn"), timeout=15)
     again = await client.post(f"/api/v1/submissions/{sub['id']}/withdraw", json={})
     assert again.status_code == 200
     [event] = await _events(intake, Subject.SUBMISSION_WITHDRAWN)
     assert event["payload"]["reason"] == "Next cycle instead."
+    assert event["payload"]["by_name"] == "Springfield Data Office"
     async with intake.runtimes["intake"].db.sessionmaker() as session:
         assert (await session.scalar(select(Assessment))).status == "withdrawn"
 

@@ -335,6 +335,7 @@ async def test_withdraw_asks_for_confirmation(portal):
     await page.wait_for_url("**/portal/submission?done=withdrawn")
     await expect(page.locator("#current-stage")).to_have_text("Withdrawn")
     await expect(page.get_by_text("Reason given for the withdrawal: We will apply next cycle.")).to_be_visible()
+    await expect(page.get_by_text("Withdrawn by Quitsburg Data Office.")).to_be_visible()  # who, not just that
     await expect(page.get_by_role("link", name="Withdraw the submission")).to_have_count(0)
 
 

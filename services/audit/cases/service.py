@@ -336,7 +336,7 @@ async def remind(session: AsyncSession, case_id: str, kind: ReviewReminderKind, 
 # --- closing ----------------------------------------------------------------------------------
 
 
-async def withdraw(session: AsyncSession, submission_id: str, reason: str) -> None:
+async def withdraw(session: AsyncSession, submission_id: str, reason: str, *, by_name: str = "") -> None:
     case = await session.scalar(select(ReviewCase).where(ReviewCase.submission_id == submission_id))
     if case is None:
         return
@@ -347,7 +347,8 @@ async def withdraw(session: AsyncSession, submission_id: str, reason: str) -> No
     locked.status = CaseState.WITHDRAWN.value
     locked.completed_at = utcnow()
     await record(session, locked, trail.INTAKE, "case.withdrawn", before=before,
-                 after={"status": locked.status}, reason=reason or "the city withdrew the submission")
+                 after={"status": locked.status, **({"by_name": by_name} if by_name else {})},
+                 reason=reason or "the city withdrew the submission")
 
 
 async def complete_automatically(session: AsyncSession, case: ReviewCase, correlation_id: str) -> ReviewCase:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from services.audit import directory, domain
 from services.audit.cases import service as cases
 from services.audit.conflicts import service as conflicts
+from services.audit.debriefs import service as debriefs
 from services.audit.decisions import service as decisions
 from services.audit.cases import evidence
 from services.audit.rounds import service as rounds
@@ -31,7 +32,8 @@ from services.audit.cases.evidence import IntakeFiles
 from shared.catalog.loader import load_catalog
 from shared.contracts.vocabulary import Answer
 from shared.catalog.places import name as place_name
-from shared.web.pages import FieldError, Page, redirect_on
+from shared.infra.settings import service_urls
+from shared.web.pages import FieldError, Page, format_datetime, format_moment, redirect_on
 
 router = AUDIT.router()
 DECISION_FIELDS = ("response", "reason_code", "explanation", "what_would_satisfy", "call_note_id", "evidence_ids")
@@ -91,7 +93,23 @@ def fact_change_text(page: Page, change) -> str:
 @router.get("/cases/{submission_id}")
 async def case_page(submission_id: str, page: StaffPage) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
-    return page.render("case.html", title=ctx["case"].city_name or submission_id, nav="queue", **ctx)
+    async with page.runtime.db.sessionmaker() as session:
+        call = await debriefs.of(session, submission_id)
+        with_whom = (await directory.names(session, {call.auditor_id})).get(call.auditor_id, "") if call else ""
+    # The call itself is notify's page (part of the auditor console: shared/web/nav.py).
+    booking_url = f"{service_urls()['notify'].rstrip('/')}/slots/debriefs/{submission_id}"
+    return page.render("case.html", title=ctx["case"].city_name or submission_id, nav="queue", **ctx,
+                       debrief=call, debrief_auditor=with_whom, debrief_url=booking_url,
+                       debrief_when=_call_time(page, call))
+
+
+def _call_time(page: Page, call) -> str:
+    """In the viewer's zone when the console knows it, else in the zone the slot was
+    published in (its auditor's), named; UTC only when neither is known."""
+    if call is None or call.starts_at is None:
+        return ""
+    zone = page.timezone or call.timezone
+    return format_moment(call.starts_at, zone, page.lang) if zone else format_datetime(call.starts_at)
 
 
 @router.post("/cases/{submission_id}/confirm-remaining")

@@ -34,6 +34,18 @@ def criterion_label(catalog: Catalog | None, criterion_id: str, lang: str) -> st
         return criterion_id
 
 
+def criterion_title(catalog: Catalog | None, criterion_id: str, lang: str) -> str:
+    """A criterion's text to quote inside a sentence: without its closing period, which would
+    otherwise end the sentence in the middle ("…accessible. from Yes to No")."""
+    if catalog is None:
+        return ""
+    try:
+        text = catalog.text(catalog.criterion(criterion_id), lang).strip()
+    except KeyError:
+        return ""
+    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
+
+
 @dataclass(frozen=True)
 class Line:
     seq: int
@@ -59,7 +71,9 @@ class Words:
         return self.names.get(user_id or "", "") or self.t("trail.someone")
 
     def criterion(self, cid: str) -> str:
-        return criterion_label(self.catalog, cid, self.t.lang)
+        """In a sentence: the id and the title in the language's quotation marks."""
+        title = criterion_title(self.catalog, cid, self.t.lang)
+        return self.t("trail.criterion", id=cid, title=title) if title else cid
 
     def criteria(self, ids: list[str]) -> str:
         return ", ".join(ids)
@@ -119,8 +133,9 @@ def describe(record, words: Words) -> Line:
         what = t("trail.do.review_reminded", person=w.person(after.get("holder_id")), due=w.when(after.get("due_at")))
     elif action == "review.escalated":
         what = t("trail.do.review_escalated", due=w.when(after.get("due_at")))
-    elif action == "case.withdrawn":
-        what = t("trail.do.case_withdrawn")
+    elif action == "case.withdrawn":  # named when intake said who withdrew (older records: the city)
+        what = t("trail.do.case_withdrawn_by", person=after["by_name"]) if after.get("by_name") \
+            else t("trail.do.case_withdrawn")
     elif action == "review.confirmed_automatically":
         what = t("trail.do.review_confirmed_automatically")
     elif action == "decision.saved":

@@ -59,7 +59,7 @@ async def get_frozen(sub: VisibleSubmission) -> submissions.FrozenRead:
              responses=problems(*AUTH, NotFound, "too_late_to_withdraw", "workflow_unavailable", "invalid_input"))
 async def withdraw(data: submissions.WithdrawalCreate, sub: VisibleSubmission, principal: CurrentCity,
                    runtime: Runtime, response: Response) -> submissions.SubmissionRead:
-    if not await submissions.withdraw(runtime, sub, data):
+    if not await submissions.withdraw(runtime, sub, data, by_name=principal.name or ""):
         response.status_code = status.HTTP_202_ACCEPTED
     async with runtime.db.sessionmaker() as session:
         sub = await submissions.visible(session, principal, sub.id)

@@ -131,7 +131,7 @@ async def withdraw(page: CityPage) -> Response:
         errors.append(FieldError("confirm", page.t("withdraw.errors.confirm")))
     if not errors:
         try:
-            await submissions.withdraw(page.runtime, sub, data)
+            await submissions.withdraw(page.runtime, sub, data, by_name=page.principal.name or "")
         except (TooLateToWithdraw, WorkflowUnavailable) as exc:
             errors.append(FieldError(None, page.problem(exc)))
         else:

@@ -13,6 +13,7 @@ from fastapi import Depends
 from services.notify import domain
 from services.notify.debriefs.service import DebriefConfig
 from shared.infra.auth import Role
+from shared.web.nav import AUDITOR_NAV
 from shared.web.pages import Console, NavItem, Page, signed_in
 
 HERE = Path(__file__).parent
@@ -27,14 +28,14 @@ def _globals(page: Page) -> dict:
 
 BOOKING = Console(
     name="booking", prefix="/booking", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
-    home="/booking/", sign_in="/booking/sign-in", roles=(Role.CITY,),
+    home="/booking/", sign_in="/booking/sign-in", roles=(Role.CITY,), service="notify",
     nav=(NavItem("debrief", "/booking/"), NavItem("preferences", "/booking/preferences")), globals=_globals)
 
 SLOTS = Console(
     name="slots", prefix="/slots", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
-    home="/slots/", sign_in="/slots/sign-in", roles=(Role.AUDITOR,),
-    nav=(NavItem("slots", "/slots/"),), globals=_globals)
-# The auditors' console says so in its header; every other string is shared with /booking.
+    home="/slots/", sign_in="/slots/sign-in", roles=(Role.AUDITOR,), service="notify",
+    nav=AUDITOR_NAV, globals=_globals)
+# Part of the auditor console (its navigation and name); every other string is shared with /booking.
 SLOTS.locales = (*SLOTS.locales, HERE / "locales" / "slots")
 
 # A signed-in page of each console (anyone else goes to its sign-in page).

@@ -4,10 +4,14 @@ slots, cancel it, or record its outcome and notes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify import directory
 
 from services.notify.debriefs import service as debriefs
 from services.notify.console.common import SLOTS, AuditorPage, after_change, config
@@ -24,13 +28,45 @@ from services.notify.errors import (
     SlotTaken,
     TooSoon,
 )
-from services.notify.models import Booking, Person, Slot
+from services.notify.models import Booking, DebriefOffer, Person, Slot
 from shared.catalog.timezones import resolve_zone, zone_choices
 from shared.infra.orm import utcnow
+from shared.infra.settings import service_urls
 from shared.web.pages import FieldError, Page, redirect_on
 
 router = SLOTS.router()
 DURATIONS = (30, 45, 60, 90)
+
+
+@dataclass(frozen=True)
+class BookedCall:
+    """A booked slot as the auditor's list shows it: who booked, and where to read more."""
+
+    submission_id: str
+    city: str
+    case_url: str     # the case in audit's console
+    report_url: str   # the city's report in reporting's console ("" before it is issued)
+
+
+def case_url(submission_id: str) -> str:
+    """The case in audit's console (the same auditor console: shared/web/nav.py)."""
+    return f"{service_urls()['audit'].rstrip('/')}/audit/cases/{submission_id}"
+
+
+async def booked_calls(session: AsyncSession, bookings: list[Booking]) -> dict[str, BookedCall]:
+    """By booking id. The city's name is the one notify keeps from intake's city events
+    (a renamed city reads as it is now), else the one the offer was made to."""
+    offers = {o.id: o for o in (await session.scalars(
+        select(DebriefOffer).where(DebriefOffer.id.in_({b.offer_id for b in bookings})))).all()} if bookings else {}
+    calls = {}
+    for b in bookings:
+        offer = offers.get(b.offer_id)
+        city = await directory.city(session, b.city_id)
+        name = (city.name if city and city.name else "") or (offer.city_name if offer else "")
+        calls[b.id] = BookedCall(submission_id=b.submission_id, city=name,
+                                 case_url=case_url(b.submission_id),
+                                 report_url=(offer.report_url or "") if offer else "")
+    return calls
 
 
 async def render_home(page: Page, *, status_code: int = 200, errors: list[FieldError] | None = None,
@@ -38,11 +74,12 @@ async def render_home(page: Page, *, status_code: int = 200, errors: list[FieldE
     async with page.runtime.db.sessionmaker() as session:
         mine = await debriefs.slots(session, page.principal, mine=True)
         me = await session.get(Person, page.principal.sub)
-        bookings = {b.id: b for b in await debriefs.bookings_of(session, page.principal)}
+        bookings = await booked_calls(session, await debriefs.bookings_of(session, page.principal))
     # The auditor's own zone (their setting, else the zone of their last slot).
     zone = (values or {}).get("timezone") or (me.timezone if me and me.timezone else "America/New_York")
-    return page.render("slots.html", status_code=status_code, title=page.t("slots.title"), nav="slots",
-                       slots=mine, bookings=bookings, zones=zone_choices(page.lang, current=zone), durations=DURATIONS, errors=errors or [],
+    return page.render("slots.html", status_code=status_code, title=page.t("slots.title"), nav="debriefs",
+                       slots=mine, bookings=bookings, zones=zone_choices(page.lang, current=zone),
+                       durations=DURATIONS, errors=errors or [],
                        values={"timezone": zone, "duration": "45", **(values or {})})
 
 
@@ -131,8 +168,9 @@ async def render_debrief(page: Page, submission_id: str, *, status_code: int = 2
     tz = slot.timezone if slot else "UTC"
     options = [(s.id, when(s.starts_at, s.timezone, page.lang)) for s in mine]
     own = booking is not None and booking.auditor_id == page.principal.sub
-    return page.render("slot_debrief.html", status_code=status_code, title=page.t("debrief.title"), nav="slots",
+    return page.render("slot_debrief.html", status_code=status_code, title=page.t("debrief.title"), nav="debriefs",
                        offer=found, booking=booking, slot=slot, tz=tz, options=options, own=own,
+                       case_url=case_url(found.submission_id), report_url=found.report_url or "",
                        started=booking is not None and booking.starts_at <= utcnow(), errors=errors or [],
                        values=values or {})
 

@@ -346,7 +346,8 @@ async def book(session: AsyncSession, cfg: DebriefConfig, principal: Principal, 
     session.add(booking)
     await session.flush()
     await session.refresh(found)
-    await add_event(session, make_event(Subject.DEBRIEF_BOOKED, DebriefBooked(**_booked_fields(booking)),
+    await add_event(session, make_event(Subject.DEBRIEF_BOOKED, DebriefBooked(
+        **await _booked_fields(session, booking, principal.name or "")),
                                         submission_id=submission_id, city_id=found.city_id,
                                         correlation_id=booking.id))
     await _tell_booked(session, booking)
@@ -380,7 +381,8 @@ async def reschedule(session: AsyncSession, cfg: DebriefConfig, principal: Princ
         raise NotBooked("the call changed meanwhile")
     await session.refresh(booking)
     await add_event(session, make_event(Subject.DEBRIEF_RESCHEDULED, DebriefRescheduled(
-        **_booked_fields(booking), previous_starts_at=previous, by=principal.role.value),
+        **await _booked_fields(session, booking), previous_starts_at=previous, by=principal.role.value,
+        by_name=principal.name or ""),
         submission_id=submission_id, city_id=found.city_id, correlation_id=booking.id))
     await _tell_booked(session, booking)
     await _mail_change(session, cfg, found, booking, slot, BookingChange.RESCHEDULED, by=principal, previous=previous)
@@ -414,7 +416,7 @@ async def _cancel(session: AsyncSession, cfg: DebriefConfig, found: DebriefOffer
     await session.refresh(found)
     await add_event(session, make_event(Subject.DEBRIEF_CANCELLED, DebriefCancelled(
         submission_id=found.submission_id, offer_id=found.id, booking_id=booking.id, starts_at=booking.starts_at,
-        by=principal.role.value, reason=reason[:500]),
+        by=principal.role.value, by_name=principal.name or "", reason=reason[:500]),
         submission_id=found.submission_id, city_id=found.city_id, correlation_id=booking.id))
     await gateway.signal(session, found.submission_id, Signal.DEBRIEF_CANCELLED,
                          DebriefCancellation(booking_id=booking.id))
@@ -494,10 +496,14 @@ async def bookings_of(session: AsyncSession, principal: Principal, *, include_pa
 # --- mail of a booking's changes --------------------------------------------------------------
 
 
-def _booked_fields(b: Booking) -> dict:
+async def _booked_fields(session: AsyncSession, b: Booking, booker_name: str = "") -> dict:
+    """The event's fields; the booker named as notify knows them, else by their token's name."""
+    booker = await session.get(Person, b.booked_by) if b.booked_by else None
+    slot = await session.get(Slot, b.slot_id)
     return {"submission_id": b.submission_id, "offer_id": b.offer_id, "booking_id": b.id, "slot_id": b.slot_id,
             "auditor_id": b.auditor_id, "starts_at": b.starts_at, "ends_at": b.ends_at, "call_url": b.call_url,
-            "sequence": b.sequence}
+            "sequence": b.sequence, "booked_by_name": booker.name if booker and booker.name else booker_name,
+            "timezone": slot.timezone if slot else ""}
 
 
 def _prefs(cfg: DebriefConfig) -> dict:

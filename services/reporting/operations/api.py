@@ -221,7 +221,7 @@ async def timeline(submission_id: str, _: Operator, session: Session) -> Timelin
     return Timeline(
         submission=Certification.of(entry, names) if entry else None,
         events=[TimelineEvent(at=line.at, subject=line.subject, key=line.key, actor_id=line.actor_id,
-                              actor=names.get(line.actor_id or "") or line.actor_id, params=line.params,
+                              actor=line.actor_name or names.get(line.actor_id or "") or line.actor_id, params=line.params,
                               text=operations.timeline.english(line, names)) for line in lines])
 
 

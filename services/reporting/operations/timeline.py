@@ -39,6 +39,10 @@ _LINES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     Subject.MAIL_FAILED: ("mail_failed", None, ("kind", "to", "attempts", "error")),
     Subject.MAIL_RETRIED: ("mail_retried", None, ("mail_id",)),
 }
+# Events that name the person who acted by their display name (a city's staff member is
+# not in every service's directory): shown instead of the actor id's role ("city").
+_NAMED_BY = {Subject.SUBMISSION_WITHDRAWN: "by_name", Subject.DEBRIEF_RESCHEDULED: "by_name",
+             Subject.DEBRIEF_CANCELLED: "by_name"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Line:
     key: str
     actor_id: str | None
     params: dict[str, str] = field(default_factory=dict)
+    actor_name: str | None = None  # the person's name when the event carries it
 
 
 def _text(value: Any, name: str = "") -> str:
@@ -75,14 +80,15 @@ def describe(subject: str, payload: dict, at: datetime) -> Line:
         return Line(at, subject, "other", None, {"subject": subject})
     key, actor, shown = known
     # Held or declined: the debrief's outcome names its stage too.
+    named = payload.get(_NAMED_BY[subject]) if subject in _NAMED_BY else None
     return Line(at, subject, key, payload.get(actor) if actor else None,
-                {name: _text(payload.get(name), name) for name in shown})
+                {name: _text(payload.get(name), name) for name in shown}, actor_name=named or None)
 
 
 def english(line: Line, names: dict[str, str] | None = None) -> str:
     """The line as the CLI prints it."""
     p = line.params
-    who = (names or {}).get(line.actor_id or "", line.actor_id or "")
+    who = line.actor_name or (names or {}).get(line.actor_id or "", line.actor_id or "")
     text = {
         "submitted": "submitted for cycle {cycle} ({answered} answers, {evidence_count} evidence items)",
         "withdrawn": "withdrawn by the city: {reason}",

@@ -104,6 +104,7 @@ class SubmissionWithdrawn(BaseModel):
     submission_id: str
     city_id: str
     reason: str = ""
+    by_name: str = ""  # the city's staff member who withdrew it (display name)
 
 
 class CriterionAnswerSent(BaseModel):

@@ -28,11 +28,15 @@ class DebriefBooked(BaseModel):
     ends_at: datetime
     call_url: str
     sequence: int = 0
+    # Who at the city booked the call (their display name): the auditor's case page names them.
+    booked_by_name: str = ""
+    timezone: str = ""  # the slot's zone (the auditor's, as they published it)
 
 
 class DebriefRescheduled(DebriefBooked):
     previous_starts_at: datetime
     by: str = ""
+    by_name: str = ""  # who moved it (display name)
 
 
 class DebriefCancelled(BaseModel):
@@ -41,6 +45,7 @@ class DebriefCancelled(BaseModel):
     booking_id: str
     starts_at: datetime
     by: str = ""
+    by_name: str = ""  # who cancelled it (display name)
     reason: str = ""
 
 
