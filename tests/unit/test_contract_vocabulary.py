@@ -30,7 +30,7 @@ VOCABULARY_FIELDS = {"status", "previous", "stage", "kind", "outcome", "role", "
 # Free text that happens to share a name: the reasons people write when they cancel a call,
 # release a case or withdraw; a mail's kind is notify's own (its template's name).
 FREE_TEXT = {("DebriefCancelled", "reason"), ("CaseReleased", "reason"), ("SubmissionWithdrawn", "reason"),
-             ("MailFailed", "kind")}
+             ("MailFailed", "kind"), ("CityFactsChanged", "reason")}
 
 
 def _closed(annotation, metadata=()) -> bool:
