@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from playwright.async_api import expect
 
 from devtools.harness import Stack, serve
 from services import cli
+from services.reporting.models import LedgerEntry
 from services.scoring import main as scoring_main
 from services.scoring import service as scoring_service
 from shared.catalog import CatalogError
@@ -270,6 +273,14 @@ async def test_the_operator_console_updates_live_and_acts(ops, chromium):  # noq
         await expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
         await expect(page.locator("#live-bar[data-ready=true]")).to_have_count(1)  # the live script runs
         await check(page, "overview")
+        # Times in the operator's own zone once they chose one (intake announces it).
+        async with stack.runtimes["reporting"].db.transaction() as session:
+            session.add(LedgerEntry(event_id=str(uuid.uuid4()), subject=Subject.USER_UPDATED,
+                                    occurred_at=datetime.now(UTC), payload={
+                                        "user_id": "operator-1", "email": "op@wwc.test", "role": "operator",
+                                        "timezone": "America/Chicago"}))
+        await page.goto("/operator/")
+        await expect(page.locator("#live-status")).to_contain_text("(Chicago)")
 
         # A city submits while the page is open: the panels show it without a reload.
         Faults.catalog_missing = True

@@ -200,6 +200,15 @@ async def people(session: AsyncSession, ids: set[str]) -> dict[str, str]:
     return {r.payload["user_id"]: r.payload.get("name") or r.payload.get("email", "") for r in rows}
 
 
+async def zone_of(session: AsyncSession, user_id: str) -> str | None:
+    """A staff member's own time zone, as intake last announced their account (None until
+    they chose one)."""
+    row = await session.scalar(select(LedgerEntry).where(
+        LedgerEntry.subject.in_([Subject.USER_REGISTERED, Subject.USER_UPDATED]),
+        LedgerEntry.payload["user_id"].as_string() == user_id).order_by(LedgerEntry.occurred_at.desc()).limit(1))
+    return (row.payload.get("timezone") or None) if row else None
+
+
 async def last_change(session: AsyncSession) -> datetime | None:
     """When the ledger last recorded an event: what live pages watch."""
     return await session.scalar(select(func.max(LedgerEntry.recorded_at)))

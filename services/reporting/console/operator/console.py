@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 from babel.dates import format_timedelta
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from services.reporting.operations import service as operations
 from services.reporting.operations.service import UNDER_REVIEW
 from shared.catalog import texts as catalog_texts
 from shared.contracts.vocabulary import WaitingFor
@@ -68,4 +69,13 @@ OPERATOR = Console(
     static_dirs=(HERE / "static",), globals=_globals,
 )
 
-OperatorPage = Annotated[Page, Depends(signed_in)]
+async def operator_signed_in(request: Request) -> Page:
+    """A signed-in operator's page, its moments in the operator's own zone once they chose
+    one (set in the auditor console's settings; reporting knows it from intake's events)."""
+    page = signed_in(request)
+    async with page.runtime.db.sessionmaker() as session:
+        page.timezone = await operations.zone_of(session, page.principal.sub)
+    return page
+
+
+OperatorPage = Annotated[Page, Depends(operator_signed_in)]
