@@ -158,7 +158,10 @@ class ReplicaStack(ProcessStack):
             "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
             "WWC_VAR_DIR": str(root / "var"), "WWC_PUBLIC_HOST": devstack.HOST,
             "WWC_AUTH_SECRET": secrets.token_hex(32),
+            # The scripted people all come from 127.0.0.1: the per-client windows open (the
+            # counters are in Redis, shared with every other run on this machine).
             "WWC_INTAKE_REGISTRATION_LIMITS_PER_CLIENT": "100000/minute",
+            "WWC_INTAKE_SIGN_IN_LIMITS_PER_CLIENT": "100000/minute",
             "WWC_THROTTLE_STORAGE": REDIS_URL,
             "WWC_NATS_URL": self.nats.url, "WWC_NATS_STREAM_REPLICAS": "3",
             "WWC_TEMPORAL_ADDRESS": self.infra["temporal"].address,
@@ -254,12 +257,12 @@ class ReplicaStack(ProcessStack):
         return bool(cluster and cluster.leader and len(cluster.replicas or []) == 2
                     and all(r.current for r in cluster.replicas))
 
-    async def crash_nats(self, node: str) -> None:
+    async def crash_nats(self, node: str, *, role: str = "") -> None:
         """SIGKILL one node; start it again on its store; wait until the stream is whole."""
         from devtools.actors import eventually
 
         self.nats.kill(node)
-        self.kills.append(Kill(f"nats {node}", time.monotonic()))
+        self.kills.append(Kill(f"nats {node}" + (f" ({role})" if role else ""), time.monotonic()))
         await asyncio.to_thread(self.nats.start_node, node)
         await eventually(self.stream_current, timeout=120, interval=0.5, what="the stream's replicas current")
 

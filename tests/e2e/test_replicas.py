@@ -67,7 +67,7 @@ async def service_faults(stack: ReplicaStack) -> None:
     await eventually(stack.stream_current, timeout=60, interval=0.5, what="the stream on three nodes")
     leader = await stack.stream_leader()
     await stack.crash_nats(next(n for n in stack.nats.nodes if n != leader))
-    await stack.crash_nats(await stack.stream_leader())
+    await stack.crash_nats(await stack.stream_leader(), role="stream leader")
 
 
 async def infra_faults(stack: ReplicaStack) -> None:
@@ -143,6 +143,7 @@ async def test_certifications_survive_faults_of_replicas_and_clusters(replicas, 
         "completed": len(done_at),
         "lost": N - len(done_at),
         "doubled": doubled,
+        "mails delivered": len(devstack.read_mail(stack.infra["smtp"].data_dir)),
         "time to recover (s)": round(max(done_at.values(), default=last_kill) - last_kill, 1),
         "whole run (s)": round(time.monotonic() - t0, 1),
     }
