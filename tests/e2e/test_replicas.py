@@ -133,6 +133,7 @@ async def test_certifications_survive_faults_of_replicas_and_clusters(replicas, 
     outcomes = await asyncio.gather(*(certify(i) for i in range(N)), chaos(), return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
 
+    assert stack.kills, [repr(f) for f in failures]  # the faults did happen
     first_kill, last_kill = stack.kills[0].at, stack.kills[-1].at
     in_flight = len(cities) - sum(1 for t in done_at.values() if t <= first_kill)
     doubled = await _doubled(stack)
