@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_date, format_time
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from shared.catalog.timezones import zone_place
+
 from shared.contracts.vocabulary import DebriefEnding
 from services.notify.errors import (
     CallNotStarted,
@@ -186,7 +188,8 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
 def when(instant: datetime, tz: str, lang: str) -> str:
     """A call's moment for a person: their language, their zone, the zone named."""
     local = instant.astimezone(zone(tz))
-    return f"{format_date(local, 'full', locale=lang)}, {format_time(local, 'short', locale=lang)} ({tz})"
+    return f"{format_date(local, 'full', locale=lang)}, {format_time(local, 'short', locale=lang)} " \
+           f"({zone_place(tz, lang)})"
 
 
 def day_of(instant: datetime, tz: str, lang: str) -> str:

@@ -97,6 +97,13 @@ def _offset(zone: str, at: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def zone_place(zone: str, lang: str = "en") -> str:
+    """The zone as people name it beside a time: its place ("New York", "São Paulo"), or UTC."""
+    if zone in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return babel_dates.get_timezone_location(zone, locale=lang, return_city=True)
+
+
 def zone_label(zone: str, lang: str = "en", at: datetime | None = None) -> str:
     """"Chicago (Central Time, UTC−06:00)", in the page's language; the offset is the
     zone's at `at` (now by default)."""

@@ -49,7 +49,7 @@ from shared.errors import DomainError, NotFound
 from shared.infra.auth import COOKIE as TOKEN_COOKIE
 from shared.infra.auth import Principal, Role, optional_principal
 from shared.catalog import places
-from shared.catalog.timezones import zone_label
+from shared.catalog.timezones import zone_label, zone_place
 from shared.i18n import Translator, language_name, languages
 from shared.infra.settings import service_urls
 from shared.web.i18n import LANG_COOKIE, SHARED_LOCALES, choose_language
@@ -475,9 +475,7 @@ def format_moment(value: datetime | str | None, zone: str, lang: str) -> str:
     local = value.astimezone(tz)
     when = (f"{babel_dates.format_date(local, 'medium', locale=lang)}, "
             f"{babel_dates.format_time(local, 'short', locale=lang)}")
-    place = "UTC" if zone in ("UTC", "Etc/UTC") else babel_dates.get_timezone_location(
-        tz, locale=lang, return_city=True)
-    return f"{when} ({place})"
+    return f"{when} ({zone_place(zone, lang)})"
 
 
 def format_datetime(value: datetime | str | None) -> str:

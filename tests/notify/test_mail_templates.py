@@ -98,9 +98,9 @@ def test_text_part_layout():
 def test_times_are_in_the_readers_zone_and_language():
     ctx = {"name": "Dana", **SAMPLES[Kind.DEBRIEF_BOOKED]}  # 13:00 UTC
     subject, text, _ = render(Kind.DEBRIEF_BOOKED, "pt", ctx, timezone="America/Sao_Paulo")
-    assert "terça-feira, 5 de maio de 2026, 10:00 (America/Sao_Paulo)" in subject
+    assert "terça-feira, 5 de maio de 2026, 10:00 (São Paulo)" in subject
     subject, text, _ = render(Kind.DEBRIEF_BOOKED, "es", ctx, timezone="America/New_York")
-    assert "martes, 5 de mayo de 2026, 9:00 (America/New_York)" in text
+    assert "martes, 5 de mayo de 2026, 9:00 (Nueva York)" in text
 
 
 def test_stored_text_is_escaped_in_html():

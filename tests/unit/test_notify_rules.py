@@ -132,6 +132,7 @@ def test_a_cancelled_invite_keeps_its_uid_with_a_higher_sequence():
 
 def test_when_is_said_in_the_readers_language_and_zone():
     at = datetime(2026, 5, 5, 13, 0, tzinfo=UTC)
-    assert domain.when(at, "America/Sao_Paulo", "pt") == "terça-feira, 5 de maio de 2026, 10:00 (America/Sao_Paulo)"
+    assert domain.when(at, "America/Sao_Paulo", "pt") == "terça-feira, 5 de maio de 2026, 10:00 (São Paulo)"
     assert "martes" in domain.when(at, "America/New_York", "es") and ", 9:00 " in domain.when(at, "America/New_York", "es")
     assert domain.when(at, "America/New_York", "en").startswith("Tuesday, May 5, 2026")
+    assert domain.when(at, "America/New_York", "en").endswith("(New York)")  # the zone named by its place
