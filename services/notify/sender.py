@@ -42,6 +42,7 @@ class MailSender:
         self._wake = asyncio.Event()
         self.sent = 0
         self.already_sent = 0  # found marked in the object store: recorded as sent, not sent
+        self.store_failures = 0  # batches given back unsent: the object store did not answer
         # Test hook: runs after the relay accepted a mail and before it is marked sent.
         self.before_mark: Callable[[ledger.Outgoing], Awaitable[None]] | None = None
 
@@ -80,6 +81,7 @@ class MailSender:
                     # Unknown whether it went: send nothing until the store answers again.
                     async with self.db.transaction() as session:
                         await ledger.release(session, [o.id for o in batch[i:]])
+                    self.store_failures += 1
                     raise
                 if went:
                     async with self.db.transaction() as session:
