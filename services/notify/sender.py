@@ -58,7 +58,7 @@ class MailSender:
                     sent = await self.send_due()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database is away: try again at the next poll
+            except Exception as exc:  # the database or the object store is away: try again at the next poll
                 log.warning("mail.sender_failed", error=str(exc)[:300])
             if not sent:
                 try:
