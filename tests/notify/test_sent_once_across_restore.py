@@ -53,6 +53,8 @@ async def test_a_mail_sent_before_a_restore_is_not_sent_again(infra, backend, tm
     first = await Stack(infra=infra, backend=backend, tmp=tmp_path / "first", services=("notify",),
                         build_kwargs={"notify": {"options": FAST}}).start()
     try:
+        r = await first.client("notify").get("/readyz")  # notify needs the store to send
+        assert r.status_code == 200 and r.json()["checks"]["s3"] == "ok", r.text
         await record(first.runtimes["notify"], event)
         [row] = await eventually(lambda: sent(first.runtimes["notify"], email), timeout=30)
         assert [str(m["Message-ID"]) for m in mails_to(infra.mail_dir, email)] == [row.message_id]
