@@ -65,6 +65,15 @@ async def mark_sent(session: AsyncSession, mail_id: str) -> None:
                           .execution_options(synchronize_session=False))
 
 
+async def release(session: AsyncSession, mail_ids: list[str]) -> None:
+    """Give claimed mail back unsent and without counting the attempt (the sender could not
+    tell whether it went already: the object store was away)."""
+    if mail_ids:
+        await session.execute(update(Mail).where(Mail.id.in_(mail_ids), Mail.state == MailState.PENDING.value)
+                              .values(attempts=Mail.attempts - 1, next_attempt_at=utcnow())
+                              .execution_options(synchronize_session=False))
+
+
 async def mark_failed(session: AsyncSession, options: NotifyOptions, out: Outgoing, error: str) -> MailState:
     """Back off, or park after `max_attempts`; parking tells every operator (except for a
     mail that is itself such a notice: no loop)."""

@@ -14,6 +14,7 @@ from services.notify.config import NotifyOptions
 from services.notify.debriefs.service import DebriefConfig
 from services.notify.problems import ERRORS
 from services.notify.sender import MailSender
+from services.notify.sent_marks import MAIL_BUCKET, SentMarks
 from shared.contracts.events import Subject
 from shared.infra.runtime import ServiceRuntime, Settings
 from shared.web.app import create_app
@@ -36,9 +37,12 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     settings = settings or Settings.load("notify")
     smtp = smtp or SmtpSettings()
     options = options or NotifyOptions()
-    runtime = NotifyRuntime(settings)
+    # The object store keeps which mail went (sent_marks): it survives a database restore.
+    runtime = NotifyRuntime(settings, uses_storage=True, buckets=[MAIL_BUCKET])
     gateway.install(runtime)  # what it tells certification workflows, after commit
-    sender = MailSender(runtime.db, smtp, options, ready=lambda: runtime.ready["db"], published=runtime.wake_relay)
+    assert runtime.storage is not None
+    sender = MailSender(runtime.db, smtp, options, SentMarks(runtime.storage),
+                        ready=lambda: runtime.ready["db"] and runtime.ready["s3"], published=runtime.wake_relay)
     runtime.mail_sender = sender
     cfg = DebriefConfig(options=options, public_url=settings.service.public_url or service_urls()["notify"],
                         organizer=smtp.sender)
