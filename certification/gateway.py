@@ -97,7 +97,8 @@ class WorkflowCalls:
         self.db, self._client = db, client
         self.task_queue = f"{task_queue_prefix}{TaskQueue.INTAKE}"  # the workflow's host
         self.poll_interval, self.batch_size = poll_interval, batch_size
-        self.claim = Claim(db, workflow_calls, workflow_calls.c.delivered_at, lease=CLAIM)
+        self.claim = Claim(db, workflow_calls, workflow_calls.c.delivered_at, lease=CLAIM,
+                           in_order_of=workflow_calls.c.workflow_id)
         self._wake = asyncio.Event()
         self.delivered = 0
         self.deferred = 0  # rounds in a row that Temporal could not take a call
@@ -115,7 +116,10 @@ class WorkflowCalls:
         rows = await self._claim()
         done = 0
         for row in rows:
-            if not self.claim.holds():  # the rest is claimed afresh next round
+            if not self.claim.holds():
+                # Given back at once: a later take must not pass over these rows and deliver
+                # a later call of the same workflow first.
+                await self.claim.release()
                 break
             try:
                 outcome = await self._deliver(client, row)
@@ -179,7 +183,7 @@ class WorkflowCalls:
             except Exception as exc:  # the database, most likely: next round
                 log.warning("workflow_call.relay_error", error=str(exc)[:300])
                 done = 0
-            if done >= self.batch_size:
+            if done:  # more may be due: a workflow's next call waits for its previous one
                 continue
             self._wake.clear()
             # While Temporal is away, try again less often (up to every 10 s); a commit

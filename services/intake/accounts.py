@@ -166,9 +166,15 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
     return await session.scalar(select(User.id).where(func.lower(User.email) == email.lower())) is not None
 
 
-async def city_taken(session: AsyncSession, name: str, state: str, country: str) -> bool:
-    return await session.scalar(select(City.id).where(
-        func.lower(City.name) == name.lower(), City.state == state, City.country == country.upper())) is not None
+async def city_taken(session: AsyncSession, name: str, state: str, country: str, *, other_than: str | None = None
+                     ) -> bool:
+    """Whether another city of this name is registered in this place (`other_than`: the city
+    whose own name is being corrected, e.g. only its capitals)."""
+    q = select(City.id).where(func.lower(City.name) == name.lower(), City.state == state,
+                              City.country == country.upper())
+    if other_than:
+        q = q.where(City.id != other_than)
+    return await session.scalar(q) is not None
 
 
 async def register_city(session: AsyncSession, data: CityCreate, *, password_hash: str | None = None

@@ -91,7 +91,7 @@ async def change(session: AsyncSession, principal: Principal, city_id: str, data
     if not changed:
         return city
     if {"name", "state", "country"} & changed.keys() and await accounts.city_taken(
-            session, new["name"], new["state"], new["country"]):
+            session, new["name"], new["state"], new["country"], other_than=city.id):
         raise CityAlreadyRegistered(f"{new['name']} is already registered.", field="name", reason="already registered",
                                     name=new["name"])
     user = await session.get(User, principal.sub)

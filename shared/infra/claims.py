@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Table, and_, or_, select, update
+from sqlalchemy import Column, Table, and_, exists, or_, select, update
 
 from shared.infra.db import Database
 
@@ -20,8 +20,12 @@ from shared.infra.db import Database
 class Claim:
     """One relay's hold on the next rows of `table` not yet `done`."""
 
-    def __init__(self, db: Database, table: Table, done: Column, *, lease: timedelta) -> None:
+    def __init__(self, db: Database, table: Table, done: Column, *, lease: timedelta,
+                 in_order_of: Column | None = None) -> None:
         self.db, self.table, self.done, self.lease = db, table, done, lease
+        # Rows with the same value here are taken one at a time, in `seq` order, whichever
+        # replica holds the earlier one (a workflow's calls must not overtake each other).
+        self.in_order_of = in_order_of
         self.token = ""  # a fresh one per take: rows of an earlier take are never re-read
         self.until = datetime.min.replace(tzinfo=UTC)
 
@@ -32,6 +36,11 @@ class Claim:
         now = datetime.now(UTC)
         self.token, self.until = uuid.uuid4().hex, now + self.lease
         free = and_(self.done.is_(None), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
+        if self.in_order_of is not None:
+            earlier = t.alias("earlier")
+            key = self.in_order_of.name
+            free = and_(free, ~exists().where(earlier.c[key] == t.c[key], earlier.c.seq < t.c.seq,
+                                              earlier.c[self.done.name].is_(None)))
         due = select(t.c.seq).where(free).order_by(t.c.seq).limit(limit)
         async with self.db.transaction() as session:
             # The condition is checked again on each row as it is updated (PostgreSQL re-reads

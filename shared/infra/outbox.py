@@ -93,7 +93,8 @@ class OutboxRelay:
         rows = await self.claim.take(self.batch_size)
         sent = 0
         for row in rows:
-            if not self.claim.holds():  # the rest is claimed afresh next round
+            if not self.claim.holds():  # the rest is given back and claimed afresh next round
+                await self.claim.release()
                 break
             # The row was validated when written; publish it as stored (re-validating here
             # would let one row that no longer fits a changed model block the whole outbox).

@@ -88,7 +88,7 @@ async def test_a_dead_relays_rows_are_published_by_the_other_once_its_claim_expi
     one_db, two_db = replicas
     recorder = Recorder()
     [event_id] = await write(one_db, 0, 1)
-    dead = OutboxRelay(one_db, recorder.publisher("dead"), claim=timedelta(seconds=1))
+    dead = OutboxRelay(one_db, recorder.publisher("dead"), claim=timedelta(seconds=4))
     assert len(await dead.claim.take(10)) == 1  # took the row, then its process was killed
 
     survivor = OutboxRelay(two_db, recorder.publisher("survivor"))

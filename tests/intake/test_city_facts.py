@@ -66,6 +66,10 @@ async def test_the_city_corrects_its_facts_before_submission_with_a_reason(intak
     profiles = await _announced(intake, Subject.CITY_UPDATED)
     assert profiles[-1]["population"] == 310_000 and profiles[-1]["state"] == "CA-ON"
 
+    # Its own name in other capitals is a correction, not another city of the same name.
+    r = await client.patch(url, json={"name": "RIVERTON CITY", "reason": "as the charter writes it"})
+    assert r.status_code == 200 and r.json()["name"] == "RIVERTON CITY", r.text
+
     # The settings route no longer moves the city without a reason.
     body = problem(await client.patch(f"/api/v1/cities/{city['id']}", json={"state": "CA-QC"}), 422)
     assert body["errors"][0]["field"] == "state"

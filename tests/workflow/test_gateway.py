@@ -74,6 +74,25 @@ async def test_two_relays_deliver_every_call_once_and_in_order(db, probe):
     assert {r.outcome for r in await rows(db)} == {"delivered"}
 
 
+async def test_a_workflows_later_call_waits_while_another_relay_holds_its_earlier_one(db, probe):
+    # Replicas claim separate batches: without this, one could deliver a workflow's second
+    # call while another still holds its first (a signal overtaking its workflow's start).
+    client, submission_id, handle = probe
+    other = uuid.uuid4().hex  # no workflow: answered `not_running`
+    async with db.transaction() as session:
+        await gateway.signal(session, submission_id, Signal.CASE_HOLDER, holder(1))
+        await gateway.signal(session, submission_id, Signal.CASE_HOLDER, holder(2))
+        await gateway.signal(session, other, Signal.CASE_HOLDER, holder(3))
+    first = gateway.WorkflowCalls(db, lambda: client)
+    taken = [r.payload["auditor_id"] for r in await first._claim()]
+    assert taken == ["auditor-1", "auditor-3"]  # one call per workflow at a time
+    second = gateway.WorkflowCalls(db, lambda: client)
+    assert await second.deliver_once() == 0  # auditor-2 waits: its earlier call is held elsewhere
+    await first.claim.release()  # (the first relay gave up before delivering)
+    assert await second.deliver_once() == 2 and await second.deliver_once() == 1
+    assert [v["auditor_id"] for _, v in await handle.query("received")] == ["auditor-1", "auditor-2"]
+
+
 async def test_a_dead_relays_calls_are_taken_up_once_its_claim_expires(db, probe):
     client, submission_id, handle = probe
     async with db.transaction() as session:

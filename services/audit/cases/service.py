@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certification import gateway
@@ -185,7 +185,7 @@ async def claim(session: AsyncSession, principal: Principal, case: ReviewCase) -
     await conflicts.check(session, principal.sub, case, who="You", action="claim")
     ensure_not_second_reviewer(case, principal.sub)
     locked = await lock(session, case.id, ReviewCase.holder_id.is_(None),
-                        ReviewCase.status.in_([s.value for s in HOLDABLE]))
+                        ReviewCase.status.in_([s.value for s in HOLDABLE]), not_second_reviewer(principal.sub))
     if locked is None:
         now = await current(session, case.id)
         if now.holder_id == principal.sub:
@@ -194,6 +194,7 @@ async def claim(session: AsyncSession, principal: Principal, case: ReviewCase) -
             holder = (await directory.names(session, {now.holder_id}))[now.holder_id]
             raise CaseTaken(f"{holder} holds this case.", holder_id=now.holder_id, holder=holder)
         domain.ensure_state(now.status, HOLDABLE, "claimed")
+        ensure_not_second_reviewer(now, principal.sub)  # made second reviewer meanwhile
         raise AssertionError("unreachable: the case is free and holdable")  # pragma: no cover
     return await _hold(session, locked, principal.sub, trail.Actor.of(principal), "case.claimed")
 
@@ -208,7 +209,7 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
     await conflicts.check(session, auditor_id, case, who=staff.name or auditor_id, action="be assigned")
     ensure_not_second_reviewer(case, auditor_id)
     locked = await lock(session, case.id, ReviewCase.holder_id.is_(None),
-                        ReviewCase.status.in_([s.value for s in HOLDABLE]))
+                        ReviewCase.status.in_([s.value for s in HOLDABLE]), not_second_reviewer(auditor_id))
     if locked is None:
         now = await current(session, case.id)
         if now.holder_id == auditor_id:
@@ -217,8 +218,15 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
             holder = (await directory.names(session, {now.holder_id}))[now.holder_id]
             raise CaseTaken(f"{holder} holds this case.", holder_id=now.holder_id, holder=holder)
         domain.ensure_state(now.status, HOLDABLE, "assigned")
+        ensure_not_second_reviewer(now, auditor_id)  # made second reviewer meanwhile
         raise AssertionError("unreachable")  # pragma: no cover
     return await _hold(session, locked, auditor_id, trail.Actor.of(principal), "case.assigned")
+
+
+def not_second_reviewer(auditor_id: str):
+    """The lock's condition for the same rule, checked again on the row as it is written (a
+    second reviewer chosen meanwhile by another transaction is seen)."""
+    return or_(ReviewCase.second_reviewer_id.is_(None), ReviewCase.second_reviewer_id != auditor_id)
 
 
 def ensure_not_second_reviewer(case: ReviewCase, auditor_id: str) -> None:
