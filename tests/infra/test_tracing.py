@@ -90,10 +90,16 @@ async def test_a_request_its_event_and_the_consumer_that_handles_it_are_one_trac
             "x-correlation-id": CID, "traceparent": f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"})
     assert r.status_code == 202
     await eventually(lambda: asyncio.sleep(0, result=handled == [CID]))
-    producer.tracing.provider.force_flush()
-    consumer_rt.tracing.provider.force_flush()
 
-    spans = spans_by_kind(intake_spans, audit_spans)
+    async def all_three_ended():
+        # The consumer's span ends after the handler returns (and the message is acked):
+        # on a busy machine that may be a moment after `handled` is seen.
+        producer.tracing.provider.force_flush()
+        consumer_rt.tracing.provider.force_flush()
+        found = spans_by_kind(intake_spans, audit_spans)
+        return found if all(found.get(k) for k in (SpanKind.SERVER, SpanKind.PRODUCER, SpanKind.CONSUMER)) else None
+
+    spans = await eventually(all_three_ended)
     [server] = spans[SpanKind.SERVER]
     [published] = spans[SpanKind.PRODUCER]
     [consumed] = spans[SpanKind.CONSUMER]
