@@ -52,7 +52,10 @@ class RoundRobin(httpx.AsyncBaseTransport):
         self.out: set[int] = set()  # taken out of rotation
         self.in_flight: Counter[int] = Counter()
         self._next = 0
-        self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=2))
+        # No kept-alive connections: one kept to a replica that was killed and restarted on the
+        # same port is dead, and its next request fails with "Server disconnected" (a load
+        # balancer would not reuse it either).
+        self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
     def _pick(self) -> int:
         live = [p for p in self.ports if p not in self.out]
