@@ -22,6 +22,7 @@ from shared.contracts.submission import FrozenSubmission
 from shared.contracts.vocabulary import (
     Answer,
     CallReminderKind,
+    AppealOutcome,
     DebriefEnding,
     ReviewReminderKind,
     RoundEnding,
@@ -159,6 +160,31 @@ class ScoreOutcome(BaseModel):
 # --- reporting --------------------------------------------------------------------------------
 
 
+class AppealChange(BaseModel):
+    """What an appeal changed (or confirmed) for one criterion, as the reissued report shows it."""
+
+    criterion_id: str
+    outcome: AppealOutcome
+    before: Answer  # the audited response the city appealed
+    after: Answer   # the response that stands
+    reason_code: str = ""
+    explanation: str = ""
+
+
+class ReportRevision(BaseModel):
+    """A reissued report: which version, why (the appeal and its decisions), and what it replaces.
+    The frozen document records this; the previous version stays retrievable and its
+    verification page says it is superseded."""
+
+    version: int
+    appeal_id: str
+    decided_at: AwareDatetime
+    changes: list[AppealChange]
+    previous_report_id: str
+    previous_tier: str | None = None
+    previous_percent: int = 0
+
+
 class ReportRequest(Traced):
     """What the report states: the submission as frozen, the auditors' changes, and the
     score as scoring computed it (the final responses are in the score's result)."""
@@ -166,6 +192,7 @@ class ReportRequest(Traced):
     submission: FrozenSubmission
     changes: list[AuditedChange] = Field(default_factory=list)
     score: ScoreOutcome
+    revision: ReportRevision | None = None  # None: the first report
 
     @property
     def city_id(self) -> str:

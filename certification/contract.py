@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from shared.contracts.submission import FrozenSubmission
-from shared.contracts.vocabulary import DebriefEnding, ReviewMode, Stage, WaitingFor
+from shared.contracts.vocabulary import AppealOutcome, Answer, DebriefEnding, ReviewMode, Stage, WaitingFor
 
 
 
@@ -43,6 +43,8 @@ class Signal:
     DEBRIEF_COMPLETED = "debrief_completed"            # notify: held (outcome recorded) or declined
     CASE_HOLDER = "case_holder"                        # intake, from audit's events: who holds the case
     RETRY_STEP = "retry_step"                          # an operator: run the failed step again
+    APPEAL_FILED = "appeal_filed"                      # intake: the city appealed audited changes
+    APPEAL_DECIDED = "appeal_decided"                  # audit: the appeal was decided and signed off
 
 
 class Update:
@@ -84,6 +86,9 @@ class CertificationInput(BaseModel):
     review_mode: ReviewMode = ReviewMode.AUDITOR
     # Lets parallel test runs share one Temporal server (see TemporalSettings).
     task_queue_prefix: str = ""
+    # How long after completion the city may appeal (a programme setting, intake's
+    # `WWC_APPEAL_WINDOW_DAYS`); 0: no appeals.
+    appeal_window_days: int = 30
 
     @property
     def city_id(self) -> str:
@@ -149,6 +154,36 @@ class DebriefResult(BaseModel):
     notes: str = ""
 
 
+class AppealFiled(BaseModel):
+    """The city appealed these audited changes (its statements and new evidence are kept by
+    intake and travel to audit with `audit.open_appeal`). One appeal per certification."""
+
+    appeal_id: str
+    criteria: list[str]
+    filed_at: AwareDatetime
+    filed_by_name: str = ""
+
+
+class AppealDecision(BaseModel):
+    """One appealed criterion, decided by an auditor who took no part in the review."""
+
+    criterion_id: str
+    outcome: AppealOutcome
+    response: Answer  # the response that stands after the appeal (the audited one if upheld)
+    reason_code: str = ""
+    explanation: str = ""
+
+
+class AppealDecided(BaseModel):
+    """Audit: every appealed criterion decided, and signed off by a second independent auditor."""
+
+    appeal_id: str
+    decisions: list[AppealDecision]
+    decided_by: str
+    signed_off_by: str
+    decided_at: AwareDatetime
+
+
 # --- the status query -------------------------------------------------------------------------
 
 
@@ -188,6 +223,12 @@ class CertificationStatus(BaseModel):
     # A step that failed on bad data and waits for an operator's retry.
     failing_step: str | None = None
     failure: str | None = None
+    # Appeals: until when the city may appeal (None: not yet completed, or no appeals), the
+    # appeal filed and its decision, and which version of the report is current.
+    appeal_open_until: datetime | None = None
+    appeal: AppealFiled | None = None
+    appeal_decided: AppealDecided | None = None
+    report_version: int = 1
 
 
 def initial_search_attributes(inp: CertificationInput) -> TypedSearchAttributes:

@@ -63,6 +63,17 @@ class Stage(StrEnum):
     DEBRIEF = "debrief"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+    # After completion, within the programme's appeal window: the city appealed audited
+    # changes; independent auditors decide them (four eyes); the certification completes
+    # again, with a reissued report when a finding is overturned.
+    APPEAL = "appeal"
+
+
+class AppealOutcome(StrEnum):
+    """An appealed criterion's decision: the audited finding stands, or it is overturned."""
+
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
 
 
 class ReviewReminderKind(StrEnum):
