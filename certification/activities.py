@@ -218,6 +218,22 @@ class DebriefRequest(Traced):
     report_url: str | None = None
 
 
+class AppealOutcomeMail(Traced):
+    """Notify mails the city the appeal's outcome (and the reissued report, if any)."""
+
+    city_id: str
+    appeal_id: str
+    contact_email: str | None = None
+    city_name: str = ""
+    language: Lang = "en"
+    overturned: list[str] = Field(default_factory=list)  # criterion ids
+    upheld: list[str] = Field(default_factory=list)
+    tier: str | None = None           # the tier that stands now
+    previous_tier: str | None = None
+    report_version: int = 1           # 1: no reissue (every finding upheld)
+    report_url: str | None = None
+
+
 class DebriefOutcome(BaseModel):
     """An offer of a debrief call, bookable until `expires_at`."""
 
@@ -308,6 +324,8 @@ class Activities:
                                   timedelta(minutes=1), retry())
     CLOSE_DEBRIEF = ActivitySpec("notify.close_debrief", TaskQueue.NOTIFY, None,
                                  timedelta(minutes=1), retry())
+    MAIL_APPEAL_OUTCOME = ActivitySpec("notify.mail_appeal_outcome", TaskQueue.NOTIFY, None,
+                                       timedelta(minutes=1), retry())
 
     @classmethod
     def all(cls) -> list[ActivitySpec]:
