@@ -18,13 +18,15 @@ from devtools.harness import service_settings
 
 
 async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Wait until `predicate()` is true; the failure names what was awaited and its last answer."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await predicate()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            what = getattr(predicate, "__qualname__", repr(predicate))
+            raise AssertionError(f"condition not met within {timeout}s: {what} (last: {result!r:.300})")
         await asyncio.sleep(interval)
 
 
