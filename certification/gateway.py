@@ -98,7 +98,7 @@ class WorkflowCalls:
         self.task_queue = f"{task_queue_prefix}{TaskQueue.INTAKE}"  # the workflow's host
         self.poll_interval, self.batch_size = poll_interval, batch_size
         self.claim = Claim(db, workflow_calls, workflow_calls.c.delivered_at, lease=CLAIM,
-                           in_order_of=None)  # off: see the skipped replica suite (issue 20)
+                           in_order_of=workflow_calls.c.workflow_id)
         self._wake = asyncio.Event()
         self.delivered = 0
         self.deferred = 0  # rounds in a row that Temporal could not take a call

@@ -74,7 +74,6 @@ async def test_two_relays_deliver_every_call_once_and_in_order(db, probe):
     assert {r.outcome for r in await rows(db)} == {"delivered"}
 
 
-@pytest.mark.skip(reason="in-order claims are off until the replica suite passes with them (issue 20)")
 async def test_a_workflows_later_call_waits_while_another_relay_holds_its_earlier_one(db, probe):
     # Replicas claim separate batches: without this, one could deliver a workflow's second
     # call while another still holds its first (a signal overtaking its workflow's start).
