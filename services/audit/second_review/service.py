@@ -133,8 +133,9 @@ def is_blind(case: ReviewCase, principal: Principal | None) -> bool:
 
 def ensure_not_blind(case: ReviewCase, principal: Principal | None) -> None:
     if is_blind(case, principal):
-        raise BlindReview("You are this case's second reviewer: its first decisions and trail stay hidden "
-                          "until the review is submitted for sign-off.")
+        raise BlindReview("You are this case's second reviewer: its first decisions, the first auditor's notes "
+                          "(clarification requests, review-call notes, sign-off) and its trail stay hidden until "
+                          "the review is submitted for sign-off.")
 
 
 def may_see_second(case: ReviewCase, principal: Principal | None) -> bool:
