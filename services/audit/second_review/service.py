@@ -256,6 +256,16 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
 # --- replacing the second reviewer ------------------------------------------------------------
 
 
+def _ensure_replaceable(case: ReviewCase, action: str) -> str:
+    """The second reviewer, when the second review may change hands (before disclosure)."""
+    if case.second_reviewer_id is None:
+        raise WrongState("The case has no second reviewer to replace: choose one.")
+    if case.first_review is not None:
+        raise WrongState("Both reviews were disclosed at the sign-off request: the second review is done.")
+    domain.ensure_state(case.status, HOLDABLE, action)
+    return case.second_reviewer_id
+
+
 async def _release(session: AsyncSession, principal: Principal, case: ReviewCase, reason: str,
                    action: str) -> tuple[ReviewCase, str, int]:
     """Take the second review from its reviewer (the case locked): their blind decisions
@@ -270,12 +280,7 @@ async def _release(session: AsyncSession, principal: Principal, case: ReviewCase
     if not note:
         raise InvalidInput("reason: say why", field="reason", reason="say why")
     await conflicts.check(session, principal.sub, case, who="You", action="replace its second reviewer")
-    previous = case.second_reviewer_id
-    if previous is None:
-        raise WrongState("The case has no second reviewer to replace: choose one.")
-    if case.first_review is not None:
-        raise WrongState("Both reviews were disclosed at the sign-off request: the second review is done.")
-    domain.ensure_state(case.status, HOLDABLE, action)
+    previous = _ensure_replaceable(case, action)
     locked = await cases.lock(session, case.id, ReviewCase.second_reviewer_id == previous,
                               ReviewCase.first_review.is_(None), ReviewCase.status.in_([s.value for s in HOLDABLE]))
     if locked is None:
@@ -310,12 +315,12 @@ async def replace(session: AsyncSession, principal: Principal, case: ReviewCase,
     cases.ensure_auditor(principal)
     if not case.double_review:
         raise NotDoubleReview("This case is not in the double-review sample.")
-    if case.second_reviewer_id is not None and data.auditor_id == case.second_reviewer_id:
+    _ensure_replaceable(case, "given another second reviewer")
+    if data.auditor_id == case.second_reviewer_id:
         raise InvalidInput("auditor_id: that auditor is the second reviewer already", field="auditor_id",
                            reason="already the second reviewer")
     seed = data.seed if data.seed is not None else f"{options_seed}:{case.submission_id}:{case.second_reviewer_id}"
-    chosen = await _choose(session, case, data.auditor_id, seed,
-                           _excluded(case) | {x for x in [case.second_reviewer_id] if x})
+    chosen = await _choose(session, case, data.auditor_id, seed, _excluded(case) | {case.second_reviewer_id})
     locked, previous, _ = await _release(session, principal, case, data.reason, "given another second reviewer")
     if chosen in _excluded(locked):  # claimed meanwhile by the one chosen
         raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
