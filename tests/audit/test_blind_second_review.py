@@ -161,3 +161,28 @@ async def test_a_second_reviewer_who_leaves_is_replaced_and_their_work_discarded
     async with page(audit, "ana", "es") as ana_page:  # the holder (the new second reviewer reads no trail)
         r = await ana_page.get(f"/audit/cases/{other}/trail")
         assert "en lugar de Ben Auditor" in html.unescape(r.text) and "Ben está de baja." in html.unescape(r.text)
+
+
+async def test_a_second_reviewer_who_leaves_can_hand_the_review_back(doubled):
+    audit = doubled
+    for who in ("ana", "ben", "cleo"):
+        await audit.auditor(who, f"{who.title()} Auditor")
+    sid = await audit.open()
+    async with audit.client("ana") as ana, audit.client("ben") as ben:
+        assert (await ana.post(f"/api/v1/cases/{sid}/claim")).status_code == 200
+        assert (await ana.post(f"/api/v1/cases/{sid}/second-review/assign", json={"auditor_id": "ben"})).is_success
+        # Ben leaves before deciding anything: the review goes back to nobody, and he is free of the case.
+        r = await ben.post(f"/api/v1/cases/{sid}/second-review/release", json={"reason": "I am leaving the team."})
+        assert r.status_code == 200, r.text
+        assert r.json()["second_reviewer_id"] is None and r.json()["decided"] == 0
+        await first_review(ana, sid, {})
+        problem(await ana.post(f"/api/v1/cases/{sid}/signoff/request"), 409, "second_review_incomplete")
+        problem(await ben.post(f"/api/v1/cases/{sid}/second-review/release", json={"reason": "again"}), 409,
+                "case_state")  # nobody holds it now
+        r = await ana.post(f"/api/v1/cases/{sid}/second-review/assign", json={"auditor_id": "cleo"})
+        assert r.status_code == 200, r.text
+        records = (await ana.get(f"/api/v1/cases/{sid}/trail")).json()["records"]
+    released = next(x for x in records if x["action"] == "second_review.released")
+    assert (released["actor_id"], released["after"]["discarded"], released["reason"]) == (
+        "ben", 0, "I am leaving the team.")
+    assert "ben" not in ((await audit.case(sid)).deciders or [])  # he judged nothing: no part in the review
