@@ -30,11 +30,14 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.synced
 
 # The first start writes this install's own secret into var/auth-secret (a set
-# WWC_AUTH_SECRET wins); services refuse the one published in the repository.
+# WWC_AUTH_SECRET wins); services refuse the one published in the repository. The demo
+# samples every case for the blind second review (a programme sets e.g. 0.1): twelve cities
+# are too few for a 10% sample to hold a case, and the calibration page needs one.
 run: install
 	@mkdir -p var
 	@$(VENV)/bin/python -m devtools.devsecret var/auth-secret
-	WWC_AUTH_SECRET="$${WWC_AUTH_SECRET:-$$(cat var/auth-secret)}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+	WWC_AUTH_SECRET="$${WWC_AUTH_SECRET:-$$(cat var/auth-secret)}" \
+	WWC_AUDIT_DOUBLE_REVIEW_SHARE="$${WWC_AUDIT_DOUBLE_REVIEW_SHARE:-1}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 # Debian's Chromium drives the browser tests (Playwright may not download its own).
 # The Certification Report's PDF is Typst's, set in Lato (fonts-lato); its tests read the

@@ -254,6 +254,42 @@ class Auditor:
             await call(audit, "POST", f"/api/v1/cases/{submission_id}/signoff/approve",
                        json={"decisions_hash": decisions_hash})
 
+    async def signoff_hash(self, submission_id: str) -> str:
+        """The decisions' hash as the sign-off page shows it now (what an approval names)."""
+        async with self.audit() as audit:
+            return (await call(audit, "GET", f"/api/v1/cases/{submission_id}/signoff"))["decisions_hash"]
+
+    # The blind second review of a double-reviewed case (calibration).
+
+    async def auditor_id(self, email: str) -> str | None:
+        """The id audit knows a colleague by (once intake's event has told it), else None."""
+        async with self.audit() as audit:
+            found = [a for a in await call(audit, "GET", "/api/v1/auditors") if a["email"] == email]
+        return found[0]["user_id"] if found else None
+
+    async def second_review(self, submission_id: str) -> dict:
+        async with self.audit() as audit:
+            return await call(audit, "GET", f"/api/v1/cases/{submission_id}/second-review")
+
+    async def choose_second_reviewer(self, submission_id: str, auditor_id: str) -> None:
+        async with self.audit() as audit:
+            await call(audit, "POST", f"/api/v1/cases/{submission_id}/second-review/assign",
+                       json={"auditor_id": auditor_id})
+
+    async def decide_blind(self, submission_id: str, criterion: str, response: str, change: Change | None = None) -> None:
+        """As the case's second reviewer: a response (a change with its reason and note)."""
+        async with self.audit() as audit:
+            await call(audit, "PUT", f"/api/v1/cases/{submission_id}/second-review/{criterion}", json={
+                "response": response, "reason_code": change.reason_code if change else "",
+                "note": change.explanation if change else "",
+                "what_would_satisfy": change.what_would_satisfy if change else ""})
+
+    async def resolve(self, submission_id: str, criterion: str, outcome: str, note: str) -> None:
+        """At sign-off: `keep_first` or `take_second` on a difference between the two reviews."""
+        async with self.audit() as audit:
+            await call(audit, "POST", f"/api/v1/cases/{submission_id}/second-review/{criterion}/resolve",
+                       json={"outcome": outcome, "note": note})
+
     async def review(self, submission_id: str, changes: list[Change], approver: Auditor) -> None:
         """Claim, make the changes, confirm the rest as submitted, ask for sign-off; the
         second auditor approves."""

@@ -1,6 +1,8 @@
 """`make run`'s last process: waits for every service, loads a demo cohort through the
-public API (idempotently: a restart reuses what is there), plays two scripted auditors
-through audit's API so the review console shows cases in every state, books and declines
+public API (idempotently: a restart reuses what is there), plays three scripted auditors
+through audit's API so the review console shows cases in every state (and the cases of the
+double-review sample reviewed blind a second time, their differences resolved at sign-off,
+so the calibration page has figures), books and declines
 debriefs as two cities would, prints the URLs, then idles (honcho stops everything when any
 process exits)."""
 
@@ -113,7 +115,7 @@ async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str,
 
 
 STAFF = [("operator@wwc.demo", "Olivia Operator", Role.OPERATOR), ("auditor@wwc.demo", "Ana Ramos", Role.AUDITOR),
-         ("auditor2@wwc.demo", "Ben Okafor", Role.AUDITOR)]
+         ("auditor2@wwc.demo", "Ben Okafor", Role.AUDITOR), ("auditor3@wwc.demo", "Cleo Mendes", Role.AUDITOR)]
 
 
 async def ensure_staff() -> None:
@@ -128,9 +130,12 @@ async def ensure_staff() -> None:
 
 # --- scripted auditors ------------------------------------------------------------------------
 
-# What the two demo auditors do with each city's case (by the city's place in DEMO_CITIES);
+# What the demo auditors do with each city's case (by the city's place in DEMO_CITIES);
 # the others wait in the queue. Ana reviews, Ben signs off. "answered": Ana asks about a
 # criterion she decided, the city answers, and the decision shows "changed since decided".
+# A case of the double-review sample (`make run` samples every case: WWC_AUDIT_DOUBLE_REVIEW_SHARE
+# in the Procfile) that goes to sign-off is first reviewed blind by Cleo, who differs from Ana
+# on two criteria (SECOND_VIEW); Ben resolves both before approving (RESOLUTIONS).
 SCRIPT = {4: "in_review", 5: "answered", 6: "clarification", 7: "signoff", 8: "completed", 9: "completed",
           10: "returned"}
 # Changes the reviewer makes (to the first criteria the city answered YES), with the reasons the city reads.
@@ -144,6 +149,25 @@ CHANGES = [
      "citywide.",
      "Evidence that every department follows the practice."),
 ]
+
+
+# Cleo's blind second review, on the criteria Ana changed (by their place among those the city
+# answered YES): she agrees on the first, finds the second in progress rather than absent, and
+# the third (which Ana confirmed) not shown by current evidence.
+SECOND_VIEW = {
+    0: CHANGES[0],
+    1: ("IN_PROGRESS", "still_in_development",
+        "The rollout plan in the evidence extends the practice to every department this year; it is under way.",
+        "Evidence that every department follows the practice."),
+    2: ("NO", "outdated_evidence",
+        "The only document is from 2019; nothing in the evidence shows the practice today.",
+        "Evidence of the practice from the last twelve months."),
+}
+# Ben's resolution of each difference at sign-off (by the same places).
+RESOLUTIONS = {
+    1: ("keep_first", "A rollout plan is not the practice citywide: the evidence names two departments only."),
+    2: ("take_second", "The second review is right: the 2019 document does not show the practice today."),
+}
 
 
 async def sign_in(client: httpx.AsyncClient, intake: str, email: str) -> str:
@@ -162,6 +186,7 @@ async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submiss
     served = actors.Served(urls)
     ana = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[1][0]), name=STAFF[1][1])
     ben = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[2][0]), name=STAFF[2][1])
+    cleo = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[3][0]), name=STAFF[3][1])
     wanted = {submissions[DEMO_CITIES[i][0]]: plan for i, plan in SCRIPT.items() if DEMO_CITIES[i][0] in submissions}
 
     async def opened() -> dict[str, str | None] | None:
@@ -187,13 +212,42 @@ async def play_auditors(client: httpx.AsyncClient, urls: dict[str, str], submiss
             await ana.confirm_remaining(sid)
         if plan in ("signoff", "completed", "returned"):
             await ana.confirm_remaining(sid)
+            double = case["second_review"]["double_review"]
+            if double:
+                await blind_second_review(ana, cleo, sid, case, yes)
             decisions_hash = await ana.request_signoff(sid)
             if plan == "completed":
+                if double:
+                    for place, (outcome, note) in RESOLUTIONS.items():
+                        if place < len(yes) and await differs(ben, sid, yes[place]):
+                            await ben.resolve(sid, yes[place], outcome, note)
+                    decisions_hash = await ben.signoff_hash(sid)  # taking a second decision changed it
                 await ben.approve(sid, decisions_hash)
             elif plan == "returned":
                 await ben.return_signoff(
                     sid, f"{yes[0]}: say which document you looked for, so the city knows what to send.")
         log(f"{case['case']['city_name']}: {plan.replace('_', ' ')}")
+
+
+async def blind_second_review(ana: actors.Auditor, cleo: actors.Auditor, sid: str, case: dict,
+                              yes: list[str]) -> None:
+    """Ana gives the double-reviewed case to Cleo (once audit knows her), who decides every
+    criterion blind: as SECOND_VIEW says on those, as submitted on the rest."""
+    cleo_id = await actors.eventually(lambda: ana.auditor_id(STAFF[3][0]), timeout=60, interval=0.5,
+                                      what="audit knowing the third demo auditor")
+    await ana.choose_second_reviewer(sid, cleo_id)
+    mine = {yes[place]: view for place, view in SECOND_VIEW.items() if place < len(yes)}
+    for crit in case["criteria"]:
+        cid = crit["criterion_id"]
+        if cid in mine:
+            response, reason, why, satisfy = mine[cid]
+            await cleo.decide_blind(sid, cid, response, actors.Change(cid, response, reason, why, satisfy))
+        else:
+            await cleo.decide_blind(sid, cid, crit["submitted"])
+
+
+async def differs(auditor: actors.Auditor, sid: str, criterion: str) -> bool:
+    return any(d["criterion_id"] == criterion for d in (await auditor.second_review(sid))["differences"])
 
 
 async def city_answers(client: httpx.AsyncClient, urls: dict[str, str], ana: actors.Auditor, sid: str,
@@ -279,7 +333,9 @@ def print_urls() -> None:
         f"  temporal   {temporal.ui_url}  (gRPC {temporal.address})",
         f"  s3         http://{s3.endpoint}",
         f"  smtp sink  {smtp.host}:{smtp.port}  (mail saved under {common.var_dir / 'mail'})",
-        f"  sign in    auditor@wwc.demo, auditor2@wwc.demo (auditors), operator@wwc.demo; password {DEMO_PASSWORD}",
+        f"  sign in    auditor@wwc.demo, auditor2@wwc.demo, auditor3@wwc.demo (auditors), operator@wwc.demo; "
+        f"password {DEMO_PASSWORD}",
+        f"  calibration {urls['audit']}/audit/calibration  (the double-reviewed cases' agreement)",
     ]
     print("\nWWC Certification platform is up:\n" + "\n".join(lines) + "\n", flush=True)
 

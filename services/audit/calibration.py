@@ -11,6 +11,20 @@ the pairs of responses (first review, blind second review) of the double-reviewe
   Each resample's statistic is computed in closed form from the cases' confusion counts
   (vectorised: a thousand resamples of sixty groups in well under a second); it equals the
   libraries' figures on the same data, which `tests/unit/test_calibration.py` checks.
+  A resample can be degenerate: every response in it one and the same (say, the only
+  resampled cases are unanimous YES), where kappa and alpha are undefined. Those resamples
+  are counted (`kappa_degenerate`, `alpha_degenerate`), never silently dropped: the interval
+  is the percentile range of the defined resamples, and none is given when more than
+  `MAX_DEGENERATE_SHARE` of them are degenerate (the defined ones would then describe a
+  biased part of the resamples: the unanimous ones are missing). docs/DECISIONS.md.
+
+Per auditor, a pair counts for each of its two reviewers, whichever role they had: the
+auditor's figures are over every double-reviewed criterion they judged, first or second
+(`as_first`, `as_second` say how many of each), with each pair read as (this auditor's
+response, the other reviewer's response) — so the auditor's kappa compares their own
+responses with their colleagues', not the first role's with the second's. An auditor's
+decision-change rate is over the completed cases they reviewed (first role: the second
+review does not decide what the city gets).
 
 And from every completed case, the decision-change rate: the share of criteria whose
 audited response differs from the submitted one (per criterion, area and auditor).
@@ -36,6 +50,8 @@ import numpy as np
 CATEGORIES = ("NO", "IN_PROGRESS", "YES")
 _INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 SCOPES = ("overall", "area", "criterion", "auditor")
+# Above this share of degenerate resamples no interval is given (module docstring).
+MAX_DEGENERATE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,12 @@ class Row:
     agreement: float | None = None
     kappa: float | None = None
     kappa_ci: Interval | None = None
+    kappa_degenerate: int = 0  # bootstrap resamples where kappa is undefined
     alpha: float | None = None
     alpha_ci: Interval | None = None
+    alpha_degenerate: int = 0
+    as_first: int = 0  # auditor rows: pairs in which the auditor was the first reviewer
+    as_second: int = 0  # ... and the second reviewer
     decided: int = 0  # audited criteria of completed cases
     changed: int = 0
     change_rate: float | None = None
@@ -162,25 +182,27 @@ def alpha_of(m: np.ndarray) -> np.ndarray:
         return np.where(expected > 0, 1 - (n - 1) * (n - np.trace(o, axis1=-2, axis2=-1)) / expected, np.nan)
 
 
-def _interval(per_case: np.ndarray, statistic, resamples: int, seed: int) -> Interval | None:
-    """The 95% percentile interval of `statistic` over resamples of the cases."""
+def _interval(per_case: np.ndarray, statistic, resamples: int, seed: int) -> tuple[Interval | None, int]:
+    """The 95% percentile interval of `statistic` over resamples of the cases, and how
+    many resamples were degenerate (the statistic undefined in them)."""
     if len(per_case) < 2:
-        return None
+        return None, 0
     from scipy.stats import bootstrap
 
     def over(idx: np.ndarray, axis: int = -1) -> np.ndarray:
         return statistic(per_case[idx.astype(int)].sum(axis=-3))
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a degenerate sample (every resample alike) is said as it is
+        warnings.simplefilter("ignore")  # scipy warns of the degenerate resamples: counted below
         res = bootstrap((np.arange(len(per_case)),), over, n_resamples=resamples, vectorized=True,
                         method="percentile", confidence_level=0.95, rng=np.random.default_rng(seed))
     dist = np.asarray(res.bootstrap_distribution)
-    dist = dist[np.isfinite(dist)]
-    if dist.size == 0:
-        return None
-    low, high = np.percentile(dist, [2.5, 97.5])
-    return Interval(round(float(low), 4), round(float(high), 4))
+    defined = dist[np.isfinite(dist)]
+    degenerate = int(dist.size - defined.size)
+    if defined.size == 0 or degenerate > MAX_DEGENERATE_SHARE * dist.size:
+        return None, degenerate
+    low, high = np.percentile(defined, [2.5, 97.5])
+    return Interval(round(float(low), 4), round(float(high), 4)), degenerate
 
 
 def _round(x: float | None) -> float | None:
@@ -200,8 +222,8 @@ def _agreement_row(row: Row, pairs: list[Pair], resamples: int, seed: int) -> No
     if row.kappa is not None:
         per_case = np.stack([confusion([p.first for p in ps], [p.second for p in ps])
                              for _, ps in sorted(by_case.items())])
-        row.kappa_ci = _interval(per_case, kappa_of, resamples, seed)
-        row.alpha_ci = _interval(per_case, alpha_of, resamples, seed)
+        row.kappa_ci, row.kappa_degenerate = _interval(per_case, kappa_of, resamples, seed)
+        row.alpha_ci, row.alpha_degenerate = _interval(per_case, alpha_of, resamples, seed)
 
 
 def _change_row(row: Row, audited: list[Audited]) -> None:
@@ -210,15 +232,24 @@ def _change_row(row: Row, audited: list[Audited]) -> None:
     row.change_rate = _round(row.changed / row.decided) if audited else None
 
 
+def seen_by(p: Pair, auditor: str) -> Pair:
+    """The pair as `auditor` took part in it: their response first, the other reviewer's second."""
+    if p.first_auditor == auditor:
+        return p
+    return Pair(p.case_id, p.criterion, p.area, auditor, p.first_auditor, p.second, p.first)
+
+
 def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: float, resamples: int = 1000,
             seed: int = 21) -> Report:
     """Every group's agreement and change rate; criteria (and other groups) whose kappa is
     below `threshold` are flagged."""
     groups: dict[tuple[str, str], tuple[list[Pair], list[Audited]]] = defaultdict(lambda: ([], []))
     for p in pairs:
-        for key in (("overall", ""), ("area", p.area), ("criterion", p.criterion), ("auditor", p.first_auditor),
-                    ("auditor", p.second_auditor)):
+        for key in (("overall", ""), ("area", p.area), ("criterion", p.criterion)):
             groups[key][0].append(p)
+        for auditor in dict.fromkeys((p.first_auditor, p.second_auditor)):
+            if auditor:
+                groups[("auditor", auditor)][0].append(seen_by(p, auditor))
     for a in audited:  # a review confirmed automatically has no auditor
         for key in (("overall", ""), ("area", a.area), ("criterion", a.criterion), ("auditor", a.auditor)):
             if key[0] != "auditor" or key[1]:
@@ -229,6 +260,9 @@ def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: flo
         row = Row(scope=scope, key=key)
         _agreement_row(row, ps, resamples, seed)
         _change_row(row, aus)
+        if scope == "auditor":
+            row.as_first = sum(p.first_auditor == key for p in pairs)
+            row.as_second = sum(p.second_auditor == key for p in pairs)
         row.flagged = row.kappa is not None and row.kappa < threshold
         report.rows.append(row)
     return report
@@ -236,9 +270,36 @@ def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: flo
 
 # --- export -----------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("scope", "key", "cases", "pairs", "agreement", "kappa", "kappa_low", "kappa_high", "alpha",
-               "alpha_low", "alpha_high", "decided", "changed", "change_rate", "appeals", "appeal_overturn_rate",
-               "flagged")
+# Every CSV column and what it means, in the CSV's order (new columns go at the end: a
+# reader of the older export keeps its columns where they were). The API's field
+# descriptions and the page's legend say the same; `calibration-columns.csv` is this table.
+COLUMNS: dict[str, str] = {
+    "scope": "the kind of group: overall, area, criterion or auditor",
+    "key": "the area, criterion or auditor id (empty for overall)",
+    "cases": "double-reviewed cases in the group (for an auditor: the cases they reviewed, first or second)",
+    "pairs": "criteria judged by both reviewers in the group (for an auditor: every pair they took part in, "
+             "whichever role)",
+    "agreement": "share of the pairs where both reviewers gave the same response (0 to 1)",
+    "kappa": "Cohen's kappa of the two reviewers (for an auditor: their responses against the other reviewer's); "
+             "empty when undefined (every response the same)",
+    "kappa_low": "lower end of the 95% bootstrap interval of kappa (cases resampled); empty when not given",
+    "kappa_high": "upper end of that interval",
+    "alpha": "Krippendorff's alpha, nominal, across all auditors; empty when undefined",
+    "alpha_low": "lower end of the 95% bootstrap interval of alpha",
+    "alpha_high": "upper end of that interval",
+    "decided": "audited criteria of completed cases (for an auditor: of the cases they reviewed first)",
+    "changed": "of those, the criteria whose audited response differs from the submitted one",
+    "change_rate": "changed / decided",
+    "appeals": "appealed criteria in the group",
+    "appeal_overturn_rate": "share of appealed criteria overturned; empty without appeals",
+    "flagged": "true when kappa is below the programme's agreement threshold",
+    "kappa_degenerate": "bootstrap resamples in which kappa was undefined (every response the same); the interval is "
+                        "over the others, and not given when they exceed 5% of the resamples",
+    "alpha_degenerate": "bootstrap resamples in which alpha was undefined",
+    "as_first": "auditor rows: the pairs in which the auditor was the first reviewer (empty for other groups)",
+    "as_second": "auditor rows: the pairs in which the auditor was the blind second reviewer",
+}
+CSV_COLUMNS = tuple(COLUMNS)
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -251,5 +312,12 @@ def csv_rows(report: Report) -> list[list[str]]:
         out.append([cell(v) for v in (
             r.scope, r.key, r.cases, r.pairs, r.agreement, r.kappa, r.kappa_ci and r.kappa_ci.low,
             r.kappa_ci and r.kappa_ci.high, r.alpha, r.alpha_ci and r.alpha_ci.low, r.alpha_ci and r.alpha_ci.high,
-            r.decided, r.changed, r.change_rate, r.appeals, r.appeal_overturn_rate, r.flagged)])
+            r.decided, r.changed, r.change_rate, r.appeals, r.appeal_overturn_rate, r.flagged, r.kappa_degenerate,
+            r.alpha_degenerate, r.as_first if r.scope == "auditor" else None,
+            r.as_second if r.scope == "auditor" else None)])
     return out
+
+
+def column_rows() -> list[list[str]]:
+    """What each CSV column means, as CSV rows (header first)."""
+    return [["column", "meaning"], *([k, v] for k, v in COLUMNS.items())]

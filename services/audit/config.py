@@ -39,7 +39,7 @@ class AuditOptions(BaseSettings):
     # Calibration: this share of cases is picked, when opened, for a blind second review
     # (reproducibly: the same seed picks the same submissions, `domain.picked_for_double_review`).
     # Off unless the programme sets it (e.g. 0.1): a sampled case cannot be signed off before its
-    # second review, which automated reviewers (the demo's, `make run`) do not perform yet.
+    # second review. `make run` sets 1 (every case: the demo's auditors perform the second review).
     double_review_share: float = Field(default=0.0, ge=0, le=1)
     double_review_seed: str = Field(default="wwc-calibration", min_length=1)
     # Criteria whose agreement (Cohen's kappa) on the double-reviewed sample is below this are flagged.

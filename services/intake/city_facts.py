@@ -4,7 +4,14 @@ after that only an operator can (the facts were what the review and the benchmar
 
 Every change is one `CityFactChange` row (who, when, each fact's old and new value, why),
 a `city.facts_changed` event (audit shows it on the city's case) and the city's new
-profile (`city.updated`), all in the caller's transaction: nothing is half-written."""
+profile (`city.updated`), all in the caller's transaction: nothing is half-written.
+
+A correction and a submission of the same city serialise on the city's row: both lock it
+(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has one writer at a time). A correction
+that commits first is in the submission's frozen facts; a submission that commits first
+makes the city staff's correction, which waited for it, see the assessment submitted
+(409 `city_facts_locked`) — never a submission frozen with facts its city's own staff
+changed under it, never a correction lost."""
 
 from __future__ import annotations
 
@@ -78,6 +85,9 @@ async def change(session: AsyncSession, principal: Principal, city_id: str, data
     """Check the new facts as registration does (place, eligibility, one account per city),
     then store them with their record and events. No change at all records nothing."""
     city = await accounts.get_city(session, principal, city_id)
+    # Locked, read afresh, before the submission check: a submission freezing this city now
+    # holds the lock until it commits, and then the check sees it (module docstring).
+    await session.refresh(city, with_for_update=True)
     await may_change(session, principal, city)
     new = {"name": city.name, "country": city.country, "state": city.state, "population": city.population,
            **data.model_dump(include=set(FACTS), exclude_none=True)}

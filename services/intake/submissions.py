@@ -111,7 +111,9 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
                 raise NotFound(f"No assessment for cycle {cycle}.")
             existing = await session.scalar(select(Submission).where(Submission.assessment_id == assessment.id))
             if existing is None:
-                city = await session.get(City, city_id)
+                # The city's row locked (and read afresh) while its facts are frozen: a facts
+                # correction in flight commits first or waits (services/intake/city_facts.py).
+                city = await session.get(City, city_id, with_for_update=True, populate_existing=True)
                 sub = await freeze(session, assessment, city, user_id)
                 await gateway.start(session, workflow_input(sub, runtime, review_mode))
             else:

@@ -6,6 +6,7 @@ them off. The calibration JSON and CSV equal a recomputation from the stored dec
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import krippendorff
@@ -95,7 +96,13 @@ async def test_calibration_figures_equal_a_recomputation_from_the_stored_decisio
     check(rows[("criterion", "DG1")], dg1)
     assert rows[("criterion", "DG1")]["flagged"] and not rows[("criterion", "DG2")]["flagged"]
     check(rows[("area", "GM")], [(f, s) for _, cid, _, f, s in stored if cid.startswith("GM")])
-    check(rows[("auditor", "ana")], [(f, s) for *_, f, s in stored])  # ana reviewed in all three cases
+    # Per auditor, every pair they took part in, whichever role, read as (theirs, the other's):
+    # ana was first in two cases and second in one; ben the other way round.
+    for who, first_in, second_in in (("ana", 2, 1), ("ben", 1, 2)):
+        theirs = [(f, s) if first == who else (s, f) for _, _, first, f, s in stored]
+        check(rows[("auditor", who)], theirs)
+        assert (rows[("auditor", who)]["as_first"], rows[("auditor", who)]["as_second"]) == \
+            (first_in * len(ANSWERS), second_in * len(ANSWERS))
     # Decision-change rates: the audited responses of the completed cases against the submitted ones.
     async with audit.runtime.db.sessionmaker() as session:
         done = (await session.scalars(select(ReviewCase))).all()
@@ -106,3 +113,27 @@ async def test_calibration_figures_equal_a_recomputation_from_the_stored_decisio
     csv_rows = {(x["scope"], x["key"]): x for x in exported}
     assert float(csv_rows[("criterion", "DG1")]["kappa"]) == rows[("criterion", "DG1")]["kappa"]
     assert csv_rows[("criterion", "DG1")]["flagged"] == "true" and csv_rows[("overall", "")]["appeal_overturn_rate"] == ""
+    assert csv_rows[("auditor", "ben")]["as_second"] == str(2 * len(ANSWERS)) and csv_rows[("overall", "")]["as_first"] == ""
+    assert csv_rows[("overall", "")]["kappa_degenerate"] == str(rows[("overall", "")]["kappa_degenerate"])
+    # What each column means: in the JSON and as its own CSV, one line per column of the export.
+    async with audit.client("cleo") as cleo:
+        legend = list(csv.DictReader(io.StringIO((await cleo.get("/api/v1/calibration-columns.csv")).text)))
+    assert [x["column"] for x in legend] == list(exported[0]) == list(body["columns"])
+    assert all(x["meaning"] for x in legend) and "whichever role" in body["columns"]["pairs"]
+    # The page says each auditor's roles and what every column means, in each language.
+    from tests.audit.test_changed_since_decided import page
+
+    for lang, roles, legend in (("en", "as first", "whichever role they had"),
+                                ("es", "como primero", "en cualquiera de los dos papeles"),
+                                ("pt", "como primeiro", "em qualquer dos dois papéis")):
+        async with page(audit, "cleo", lang) as browser:
+            r = await browser.get("/audit/calibration")
+            assert r.status_code == 200
+            text = html.unescape(r.text)
+            row = text[text.index('id="auditors-ana"'):]
+            row = row[:row.index("</tr>")]
+            assert f"{2 * len(ANSWERS)} {roles}" in row, row
+            assert 'id="columns-legend"' in text and legend in text
+            assert "/audit/calibration-columns.csv" in text
+        async with page(audit, "cleo", lang) as browser:
+            assert (await browser.get("/audit/calibration-columns.csv")).text.startswith("column,meaning")

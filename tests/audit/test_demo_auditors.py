@@ -1,11 +1,15 @@
 """`make run`'s scripted auditors and cities (devtools/demo.py) against all five services
-served over HTTP: after they played, the review console shows cases in every state, one
-approved city has booked its debrief call and the other declined it (its certification
-completes), and playing again (a restart of `make run`) changes nothing."""
+served over HTTP: after they played, the review console shows cases in every state, the
+cases sent to sign-off were reviewed blind a second time (as `make run` samples every case)
+with their differences resolved at sign-off, the calibration page shows the agreement
+figures a recomputation from the stored decisions gives, one approved city has booked its
+debrief call and the other declined it (its certification completes), and playing again (a
+restart of `make run`) changes nothing."""
 
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -13,7 +17,8 @@ from sqlalchemy import select
 
 from devtools import demo
 from devtools.harness import Stack, serve
-from services.audit.models import ReviewCase
+from services.audit.config import AuditOptions
+from services.audit.models import Resolution, ReviewCase
 from services.intake.config import IntakeOptions
 from shared.infra.auth import COOKIE, Role
 from shared.infra.settings import SERVICES
@@ -27,7 +32,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]
 @pytest.fixture
 async def served(infra, tmp_path):
     stack = Stack(infra=infra, backend="sqlite", tmp=tmp_path, services=SERVICES,
-                  build_kwargs={"intake": {"options": IntakeOptions(review_mode="auditor")}})
+                  build_kwargs={"intake": {"options": IntakeOptions(review_mode="auditor")},
+                                # as `make run` (the Makefile): every case in the double-review sample
+                                "audit": {"options": AuditOptions(double_review_share=1.0)}})
     await stack.start()
     servers = {name: await serve(stack.apps[name]) for name in ("intake", "audit", "notify", "reporting")}
     yield stack, {name: url for name, (url, _, _) in servers.items()}
@@ -63,6 +70,7 @@ async def test_the_scripted_auditors_leave_cases_in_every_state(served, chromium
         returned = await session.scalar(select(ReviewCase).where(
             ReviewCase.submission_id == submissions[demo.DEMO_CITIES[10][0]]))
     assert returned.status == "in_review" and returned.reviewer_id is not None  # back from sign-off with comments
+    await the_double_reviewed_cases_are_resolved_and_measured(stack, urls, submissions)
     # The city answered a question about a criterion Ana had decided: the sign-off page says so.
     answered = submissions[demo.DEMO_CITIES[5][0]]
     async with httpx.AsyncClient(timeout=30) as client:
@@ -106,6 +114,50 @@ async def test_the_scripted_auditors_leave_cases_in_every_state(served, chromium
         (None, [f"{urls['reporting']}/verify", f"{urls['reporting']}/roster"]),
     ]
     await every_page_reads_well(chromium, people)
+
+
+async def the_double_reviewed_cases_are_resolved_and_measured(stack, urls: dict[str, str],
+                                                              submissions: dict[str, str]) -> None:
+    from tests.audit.test_calibration_api import stored_pairs
+    from tests.unit.test_calibration import kappa_by_hand
+
+    sid = {i: submissions[demo.DEMO_CITIES[i][0]] for i in (7, 8, 9, 10)}
+    async with stack.runtimes["audit"].db.sessionmaker() as session:
+        cases = {c.submission_id: c for c in (await session.scalars(select(ReviewCase))).all()}
+        resolutions = (await session.scalars(select(Resolution))).all()
+    auditor = {"authorization": f"Bearer {token(Role.AUDITOR, sub='auditor-9')}"}
+    async with httpx.AsyncClient(base_url=f"{urls['audit']}/api/v1", timeout=60, headers=auditor) as audit:
+        seconds = {i: (await audit.get(f"/cases/{s}/second-review")).json() for i, s in sid.items()}
+        trail = (await audit.get(f"/cases/{sid[8]}/trail")).json()["records"]
+        calibration = (await audit.get("/calibration")).json()
+        auditors = {a["email"]: a["user_id"] for a in (await audit.get("/auditors")).json()}
+    cleo, ben = auditors[demo.STAFF[3][0]], auditors[demo.STAFF[2][0]]
+    # Every case sent to sign-off was reviewed blind by Cleo, who differs from Ana on two criteria.
+    for i, second in seconds.items():
+        assert second["double_review"] and second["second_reviewer_id"] == cleo and second["complete"], i
+        assert second["disclosed"] and len(second["differences"]) == 2, (i, second["differences"])
+    # Approved: Ben resolved both differences (one kept, one taken), recorded with his notes.
+    for i in (8, 9):
+        outcomes = sorted((d["outcome"], d["resolved_by"]) for d in seconds[i]["differences"])
+        assert outcomes == [("keep_first", ben), ("take_second", ben)], (i, outcomes)
+    [taken] = [d for d in seconds[8]["differences"] if d["outcome"] == "take_second"]
+    assert cases[sid[8]].audited_responses[taken["criterion_id"]] == taken["second"] == "NO"
+    assert {r.note for r in resolutions} == {note for _, note in demo.RESOLUTIONS.values()}
+    assert {"second_review.assigned", "second_review.disclosed", "second_review.resolved"} <= \
+        {r["action"] for r in trail}
+    # Awaiting sign-off: the differences wait for their resolution.
+    assert all(d["outcome"] is None for d in seconds[7]["differences"])
+    # The calibration figures are real, and what the stored decisions give.
+    stored = await stored_pairs(SimpleNamespace(runtime=stack.runtimes["audit"]))
+    overall = next(r for r in calibration["rows"] if r["scope"] == "overall")
+    assert calibration["cases"] == 4 and overall["pairs"] == len(stored)
+    assert overall["kappa"] == pytest.approx(kappa_by_hand([(f, s) for *_, f, s in stored]), abs=1e-4)
+    assert overall["kappa_ci"] is not None and overall["agreement"] < 1
+    assert {r["key"] for r in calibration["rows"] if r["scope"] == "auditor"} >= {cleo}
+    async with httpx.AsyncClient(timeout=60, cookies={COOKIE: token(Role.AUDITOR, sub="auditor-9")}) as client:
+        page = (await client.get(f"{urls['audit']}/audit/calibration")).text
+    assert "4 double-reviewed cases" in page and "Cleo Mendes" in page
+    assert f'id="overall-kappa">{overall["kappa"]:.2f}'.rstrip("0").rstrip(".") in page
 
 
 async def every_page_reads_well(chromium, people: list[tuple[str | None, list[str]]]) -> None:

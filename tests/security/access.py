@@ -189,6 +189,8 @@ BODIES = {
     ("audit", "PUT", "/api/v1/cases/{submission_id}/second-review/{criterion_id}"): lambda ids: {"response": "NO"},
     ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/{criterion_id}/resolve"):
         lambda ids: {"outcome": "keep_first", "note": "The first reading stands."},
+    ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/replace"): lambda ids: {"reason": "Ben left."},
+    ("audit", "POST", "/api/v1/cases/{submission_id}/second-review/release"): lambda ids: {"reason": "Ben left."},
     # A country none of the matrix's cities is in: the auditor stays free to act on them.
     ("audit", "POST", "/api/v1/me/conflicts"): lambda ids: {"scope": "country", "country": "CL",
                                                             "reason": "a consultancy there"},
@@ -275,6 +277,7 @@ FORMS: dict = {
     ("audit", "POST", "/audit/cases/{submission_id}/signoff/return"): {"comments": "Look again."},
     ("audit", "POST", "/audit/cases/{submission_id}/second-review/{criterion_id}/resolve"):
         {"outcome": "keep_first", "note": "The first reading stands."},
+    ("audit", "POST", "/audit/cases/{submission_id}/second-review/replace"): {"reason": "Ben left."},
     ("audit", "POST", "/audit/conflicts"): {"scope": "country", "country": "CL", "reason": "a consultancy there"},
     ("audit", "POST", "/audit/queue/auto-assign"): lambda ids: {"submission_id": ids["submission_id"]},
     ("audit", "POST", "/audit/queue/assign"): lambda ids: {"submission_id": ids["submission_id"],

@@ -92,3 +92,48 @@ def test_the_report_groups_flags_and_bounds_its_figures():
 def test_an_empty_sample_gives_no_figures():
     report = calibration.measure([], [], threshold=0.6)
     assert report.cases == 0 and report.rows == []
+
+
+def test_an_auditors_figures_cover_both_roles_with_their_own_responses_first():
+    from sklearn.metrics import cohen_kappa_score
+
+    # ana first on c1 (with ben), second on c2 (after cleo).
+    pairs = pairs_of("c1", ("ana", "ben"), [("YES", "YES"), ("YES", "NO"), ("NO", "NO")]) + \
+        pairs_of("c2", ("cleo", "ana"), [("NO", "YES"), ("NO", "NO"), ("YES", "YES")], area="GM")
+    ana = next(r for r in calibration.measure(pairs, [], threshold=0.6, resamples=200).of("auditor")
+               if r.key == "ana")
+    own = [p.first if p.first_auditor == "ana" else p.second for p in pairs]
+    other = [p.second if p.first_auditor == "ana" else p.first for p in pairs]
+    expected = cohen_kappa_score(own, other)
+    by_role = cohen_kappa_score([p.first for p in pairs], [p.second for p in pairs])
+    assert expected != pytest.approx(by_role)  # the roles mixed would give another figure
+    assert ana.kappa == pytest.approx(expected, abs=1e-4)
+    assert (ana.cases, ana.pairs, ana.as_first, ana.as_second) == (2, 6, 3, 3)
+    assert ana.agreement == pytest.approx(sum(a == b for a, b in zip(own, other, strict=True)) / 6, abs=1e-4)
+    data = np.array([[calibration._INDEX[a] for a in own], [calibration._INDEX[b] for b in other]], dtype=float)
+    assert ana.alpha == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"),
+                                      abs=1e-4)
+
+
+def unanimous(case: str) -> list[Pair]:
+    return pairs_of(case, ("ana", "ben"), [("YES", "YES")] * 3)
+
+
+def test_degenerate_resamples_are_counted_and_too_many_withhold_the_interval():
+    split = pairs_of("c0", ("ana", "ben"), [("YES", "NO"), ("NO", "NO"), ("IN_PROGRESS", "YES")])
+    # Two unanimous cases of three: a resample draws only them (every response YES, kappa
+    # undefined) with probability (2/3)^3, about 30%: too many for an interval.
+    row = calibration.measure(split + unanimous("c1") + unanimous("c2"), [], threshold=0.6,
+                              resamples=1000, seed=3).of("overall")[0]
+    assert row.kappa is not None and row.kappa_ci is None and row.alpha_ci is None
+    assert 0.24 < row.kappa_degenerate / 1000 < 0.36 and 0.24 < row.alpha_degenerate / 1000 < 0.36
+    # Three of six: (1/2)^6, under 2%: the interval is over the defined resamples, the
+    # degenerate ones counted all the same.
+    row = calibration.measure(split + pairs_of("c3", ("ana", "ben"), [("NO", "NO"), ("YES", "NO"), ("YES", "YES")])
+                              + pairs_of("c4", ("ana", "ben"), [("NO", "IN_PROGRESS"), ("YES", "YES"), ("NO", "NO")])
+                              + unanimous("c5") + unanimous("c6") + unanimous("c7"), [], threshold=0.6,
+                              resamples=1000, seed=3).of("overall")[0]
+    assert row.kappa_ci is not None and row.kappa_ci.low <= row.kappa <= row.kappa_ci.high
+    assert 0 < row.kappa_degenerate < calibration.MAX_DEGENERATE_SHARE * 1000
+    cells = dict(zip(calibration.CSV_COLUMNS, calibration.csv_rows(calibration.Report(0.6, 1000, 3, 1, [row]))[1], strict=True))
+    assert cells["kappa_degenerate"] == str(row.kappa_degenerate)

@@ -25,23 +25,31 @@ class IntervalRead(BaseModel):
     high: float
 
 
+def _means(column: str) -> str:
+    return calibration.COLUMNS[column]
+
+
 class RowRead(BaseModel):
     scope: str = Field(description="`overall`, `area`, `criterion` or `auditor`")
-    key: str = Field(description="the area, criterion or auditor id (empty for overall)")
-    cases: int = Field(description="double-reviewed cases in the group")
-    pairs: int = Field(description="criteria judged by both reviewers")
-    agreement: float | None = Field(description="share of pairs with the same response")
-    kappa: float | None = Field(description="Cohen's kappa of the two reviewers (null: undefined, every response "
-                                            "the same)")
-    kappa_ci: IntervalRead | None = Field(description="95% bootstrap interval (cases resampled)")
-    alpha: float | None = Field(description="Krippendorff's alpha, nominal, across all auditors")
+    key: str = Field(description=_means("key"))
+    cases: int = Field(description=_means("cases"))
+    pairs: int = Field(description=_means("pairs"))
+    as_first: int = Field(default=0, description=_means("as_first") + "; 0 for other groups")
+    as_second: int = Field(default=0, description=_means("as_second") + "; 0 for other groups")
+    agreement: float | None = Field(description=_means("agreement"))
+    kappa: float | None = Field(description=_means("kappa"))
+    kappa_ci: IntervalRead | None = Field(description="95% bootstrap interval (cases resampled); null when not given "
+                                                      "(fewer than two cases, or too many degenerate resamples)")
+    kappa_degenerate: int = Field(default=0, description=_means("kappa_degenerate"))
+    alpha: float | None = Field(description=_means("alpha"))
     alpha_ci: IntervalRead | None
-    decided: int = Field(description="audited criteria of completed cases")
-    changed: int = Field(description="of which the audited response differs from the submitted one")
+    alpha_degenerate: int = Field(default=0, description=_means("alpha_degenerate"))
+    decided: int = Field(description=_means("decided"))
+    changed: int = Field(description=_means("changed"))
     change_rate: float | None
     appeals: int = 0
     appeal_overturn_rate: float | None = Field(default=None, description="null: no appeals yet")
-    flagged: bool = Field(description="kappa below the programme's agreement threshold")
+    flagged: bool = Field(description=_means("flagged"))
 
 
 class CalibrationRead(BaseModel):
@@ -50,6 +58,8 @@ class CalibrationRead(BaseModel):
     seed: int
     cases: int = Field(description="double-reviewed cases whose two reviews were disclosed (the sample)")
     appeals: str = NO_APPEALS
+    columns: dict[str, str] = Field(default_factory=lambda: dict(calibration.COLUMNS),
+                                    description="what each column of the CSV export (and each row field) means")
     rows: list[RowRead]
 
 
@@ -65,6 +75,12 @@ def to_csv(report: calibration.Report) -> str:
     return out.getvalue()
 
 
+def columns_csv() -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(calibration.column_rows())
+    return out.getvalue()
+
+
 @router.get("/calibration", response_model=CalibrationRead, summary="Reviewer consistency (calibration)",
             description="On the double-review sample: per criterion, area and auditor, the observed agreement, "
                         "Cohen's kappa and Krippendorff's alpha with 95% bootstrap intervals (cases resampled, "
@@ -75,7 +91,17 @@ async def calibration_json(_: Staff, session: Session, options: Options) -> Cali
     return read(await sample.report(session, options))
 
 
+@router.get("/calibration-columns.csv", summary="What each column of the calibration CSV means",
+            response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "column,meaning"}, **problems(*AUTH)})
+async def calibration_columns_csv(_: Staff) -> Response:
+    return Response(columns_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="calibration-columns.csv"'})
+
+
 @router.get("/calibration.csv", summary="Reviewer consistency (CSV)", response_class=Response,
+            description="One row per group; `calibration-columns.csv` (and `columns` in the JSON) says what each "
+                        "column means.",
             responses={200: {"content": {"text/csv": {}}, "description": "one row per group"}, **problems(*AUTH)})
 async def calibration_csv(_: Staff, session: Session, options: Options) -> Response:
     return Response(to_csv(await sample.report(session, options)), media_type="text/csv; charset=utf-8",

@@ -89,9 +89,13 @@ async def reconfirm(submission_id: str, criterion_id: str, data: decisions.Decis
 
 
 @router.get("/cases/{submission_id}/clarifications", response_model=list[rounds.RoundRead],
-            summary="The case's clarification rounds, with the city's answers", responses=problems(*AUTH, NotFound))
-async def list_rounds(submission_id: str, _: Staff, session: Session) -> list[rounds.RoundRead]:
+            summary="The case's clarification rounds, with the city's answers",
+            description="Not for the case's blind second reviewer before the sign-off request (403 "
+                        "`blind_review`): the questions are the first auditor's.",
+            responses=problems(*AUTH, NotFound, BlindReview))
+async def list_rounds(submission_id: str, principal: Staff, session: Session) -> list[rounds.RoundRead]:
     case = await cases.by_submission(session, submission_id)
+    second_review.ensure_not_blind(case, principal)
     return [rounds.read(r) for r in await rounds.of_case(session, case.id)]
 
 
@@ -125,9 +129,12 @@ async def agenda(submission_id: str, principal: Staff, session: Session) -> list
 
 @router.get("/cases/{submission_id}/calls", response_model=list[calls.CallNoteRead],
             summary="Notes of the review call(s), each with the decisions it changed",
-            responses=problems(*AUTH, NotFound))
-async def list_calls(submission_id: str, _: Staff, session: Session) -> list[calls.CallNoteRead]:
-    return await calls.reads(session, await cases.by_submission(session, submission_id))
+            description="Not for the case's blind second reviewer before the sign-off request (403 `blind_review`).",
+            responses=problems(*AUTH, NotFound, BlindReview))
+async def list_calls(submission_id: str, principal: Staff, session: Session) -> list[calls.CallNoteRead]:
+    case = await cases.by_submission(session, submission_id)
+    second_review.ensure_not_blind(case, principal)
+    return await calls.reads(session, case)
 
 
 @router.post("/cases/{submission_id}/calls", response_model=calls.CallNoteRead, status_code=status.HTTP_201_CREATED,

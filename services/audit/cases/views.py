@@ -63,7 +63,9 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
     [summary] = await queue.summaries(session, principal, [case], options)
     criteria: list[CriterionView] = []
     all_rounds = await rounds.of_case(session, case.id)
-    # The blind second reviewer reads the case without the first auditor's decisions.
+    # The blind second reviewer reads the case without the first auditor's decisions or notes:
+    # no decisions, no rounds (their questions name what the first doubted), no call notes.
+    # The city's own material stays: its answers in rounds are evidence both reviews judge.
     blind = second_review.is_blind(case, principal)
     if case.received_at:
         sub = cases.frozen(case)
@@ -87,11 +89,12 @@ async def case_read(session: AsyncSession, principal: Principal, case: ReviewCas
                 criterion_id=crit.id, area=crit.area, text=catalog.text(crit, lang),
                 guidance=catalog.text(crit.evidence, lang), submitted=given.response, narrative=given.narrative,
                 evidence=by_crit.get(crit.id, []), round_answers=answers.get(crit.id, []),
-                asked_in_rounds=asked.get(crit.id, []),
+                asked_in_rounds=[] if blind else asked.get(crit.id, []),
                 decision=decisions.read(made[crit.id], catalog, lang, mats) if crit.id in made else None))
     signed = await signoff.read(session, case)
     if blind:
         signed = signed.model_copy(update={"changed_since_decided": [], "reconfirmed": [], "decisions_hash": ""})
     return CaseRead(case=summary, catalog_version=case.catalog_version, criteria=criteria,
-                    rounds=[rounds.read(r) for r in all_rounds], call_notes=await calls.reads(session, case),
+                    rounds=[] if blind else [rounds.read(r) for r in all_rounds],
+                    call_notes=[] if blind else await calls.reads(session, case),
                     signoff=signed, second_review=await second_review.read(session, principal, case))

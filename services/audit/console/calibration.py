@@ -10,7 +10,7 @@ from html import escape
 from fastapi.responses import HTMLResponse, Response
 
 from services.audit import calibration
-from services.audit.api.calibration import to_csv
+from services.audit.api.calibration import columns_csv, to_csv
 from services.audit.console.console import AUDIT, StaffPage, options_of, staff_names
 from services.audit.second_review import sample
 from shared.catalog.loader import load_catalog
@@ -79,8 +79,15 @@ async def calibration_page(page: StaffPage) -> HTMLResponse:
     def figure(value: float | None) -> str:
         return "—" if value is None else t.number(round(value, 2))
 
-    def interval(ci: calibration.Interval | None) -> str:
-        return "" if ci is None else t("calibration.interval", low=figure(ci.low), high=figure(ci.high))
+    def interval(ci: calibration.Interval | None, degenerate: int = 0, value: float | None = None) -> str:
+        """The 95% interval, and how many resamples left the figure undefined (never hidden)."""
+        resamples = t.number(report.resamples)
+        if ci is None:
+            return t("calibration.no_interval", count=t.number(degenerate), resamples=resamples) \
+                if degenerate and value is not None else ""
+        shown = t("calibration.interval", low=figure(ci.low), high=figure(ci.high))
+        return f"{shown} · {t('calibration.degenerate', count=t.number(degenerate), resamples=resamples)}" \
+            if degenerate else shown
 
     def rate(value: float | None) -> str:
         return "—" if value is None else t.percent(round(value * 100, 1))
@@ -101,3 +108,10 @@ async def calibration_page(page: StaffPage) -> HTMLResponse:
 async def calibration_csv(page: StaffPage) -> Response:
     return Response(to_csv(await _report(page)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="calibration.csv"'})
+
+
+@router.get("/calibration-columns.csv")
+async def calibration_columns_csv(page: StaffPage) -> Response:
+    """What each column of the CSV means (its headers are the API's field names: English)."""
+    return Response(columns_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="calibration-columns.csv"'})

@@ -16,6 +16,7 @@ from services.audit.debriefs import service as debriefs
 from services.audit.decisions import service as decisions
 from services.audit.cases import evidence
 from services.audit.rounds import service as rounds
+from services.audit.second_review import service as second_review
 from services.audit.cases import views
 from services.audit.console.console import (
     AUDIT,
@@ -60,6 +61,7 @@ async def case_context(page: Page, submission_id: str) -> dict:
     open_rounds = {r.number for r in read.rounds if r.status == "open"}
     undecided = [c for c in read.criteria if c.decision is None]
     return {"case": case, "read": read, "summary": read.case, "names": names, "conflict": conflict,
+            "blind": second_review.is_blind(case, principal),
             "is_holder": holder, "can_decide": holder and case.status in DECIDABLE and case.received_at is not None,
             "can_release": holder and case.status in RELEASABLE, "returned": returned,
             "undecided": [c.criterion_id for c in undecided],

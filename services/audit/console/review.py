@@ -34,6 +34,8 @@ router = AUDIT.router()
 async def render_clarification(page: Page, submission_id: str, *, status_code: int = 200,
                                errors: list[FieldError] | None = None, values: dict | None = None) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
+    # The rounds' questions are the first auditor's: hidden from the blind second reviewer.
+    second_review.ensure_not_blind(ctx["case"], page.principal)
     options = options_of(page)
     default_due = (datetime.now(UTC) + timedelta(days=options.round_days)).date().isoformat()
     flagged = {i.criterion_id for i in await _agenda(page, ctx)}
@@ -111,6 +113,7 @@ def viewer_zone(page: Page) -> ZoneInfo:
 async def render_calls(page: Page, submission_id: str, *, status_code: int = 200,
                        errors: list[FieldError] | None = None, values: dict | None = None) -> HTMLResponse:
     ctx = await case_context(page, submission_id)
+    second_review.ensure_not_blind(ctx["case"], page.principal)  # the call's notes and agenda are the first's
     agenda = await _agenda(page, ctx)
     now = datetime.now(viewer_zone(page))  # typed and shown in the viewer's own zone
     return page.render("calls.html", status_code=status_code, title=page.t("calls.title"), nav="queue", **ctx,

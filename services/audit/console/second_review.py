@@ -32,7 +32,7 @@ router = AUDIT.router()
 
 
 async def render(page: Page, submission_id: str, *, status_code: int = 200, errors: list[FieldError] | None = None,
-                 values: dict | None = None) -> HTMLResponse:
+                 values: dict | None = None, replace_reason: str = "") -> HTMLResponse:
     ctx = await case_context(page, submission_id)
     case, read = ctx["case"], ctx["read"]
     second = read.second_review
@@ -48,6 +48,10 @@ async def render(page: Page, submission_id: str, *, status_code: int = 200, erro
              "saved": c.criterion_id in stored} for c in read.criteria]
     can_assign = page.principal.role.value == "auditor" and case.double_review and not case.second_reviewer_id and case.status in ("queued", "in_review",
                                                                                     "clarification")
+    # Anyone who may act on the case replaces a second reviewer who leaves, until disclosure.
+    can_replace = page.principal.role.value == "auditor" and ctx["conflict"] is None and case.double_review \
+        and bool(case.second_reviewer_id) and case.first_review is None \
+        and case.status in ("queued", "in_review", "clarification")
     reasons = [(r.id, ctx["catalog"].text(r.name, page.lang)) for r in ctx["catalog"].audit_reasons] \
         if ctx["catalog"] else []
     catalog = ctx["catalog"]
@@ -55,6 +59,7 @@ async def render(page: Page, submission_id: str, *, status_code: int = 200, erro
              for a in (catalog.areas if catalog else ())]
     return page.render("second_review.html", areas=[a for a in areas if a[2]], status_code=status_code, title=page.t("second.title"), nav="queue",
                        **{**ctx, "names": names}, second=second, mine=mine, rows=rows, can_assign=can_assign,
+                       can_replace=can_replace, replace_reason=replace_reason,
                        reasons=reasons, errors=errors or [])
 
 
@@ -75,6 +80,30 @@ async def assign(submission_id: str, page: StaffPage) -> Response:
     except (NotDoubleReview, NoEligibleAuditor, SecondReviewerAssigned) as exc:
         return await render(page, submission_id, status_code=409, errors=[FieldError(None, page.problem(exc))])
     return page.redirect(case_url(submission_id, "/second-review"), done="second_assigned")
+
+
+@router.post("/cases/{submission_id}/second-review/replace")
+async def replace(submission_id: str, page: StaffPage) -> Response:
+    """Another auditor, drawn at random among the eligible (never the one replaced), takes
+    over the second review; the reason goes on the trail."""
+    form = await page.form()
+    ensure_auditor(page)
+    reason = str(form.get("reason", "")).strip()
+    if not reason or len(reason) > 2000:
+        return await render(page, submission_id, status_code=422, replace_reason=reason[:2000],
+                            errors=[FieldError("reason", page.t("second.replace_reason_missing"))])
+    try:
+        with redirect_on(WrongState, to=case_url(submission_id, "/second-review"), done="case_moved"):
+            async with page.runtime.db.transaction() as session:
+                await second_review.replace(session, page.principal,
+                                            await cases.by_submission(session, submission_id),
+                                            second_review.SecondReplace(reason=reason),
+                                            options_of(page).double_review_seed)
+    except (NotDoubleReview, NoEligibleAuditor, ConflictOfInterest, FourEyes) as exc:
+        return await render(page, submission_id, status_code=409, replace_reason=reason,
+                            errors=[FieldError(None, page.problem(exc))])
+    page.runtime.wake_relay()
+    return page.redirect(case_url(submission_id, "/second-review"), done="second_replaced")
 
 
 @router.post("/cases/{submission_id}/second-review")

@@ -45,6 +45,7 @@ async def render_signoff(page: Page, submission_id: str, *, status_code: int = 2
                          errors: list[FieldError] | None = None, comments: str = "") -> HTMLResponse:
     ctx = await case_context(page, submission_id)
     case, read = ctx["case"], ctx["read"]
+    second_review.ensure_not_blind(case, page.principal)  # it lists the first auditor's changes
     changed = [c for c in read.criteria if c.decision and c.decision.changed]
     me = page.principal.sub
     # Four eyes over the whole review: everyone who ever decided or submitted it took part.

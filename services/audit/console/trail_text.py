@@ -176,8 +176,14 @@ def describe(record, words: Words) -> Line:
         what = t("trail.do.signoff_approved")
     elif action == "signoff.returned":
         what = t("trail.do.signoff_returned")
+    elif action == "second_review.assigned" and after.get("replaces"):
+        what = t("trail.do.second_review_replaced", person=w.person(after.get("second_reviewer_id")),
+                 previous=w.person(after["replaces"]))
     elif action == "second_review.assigned":
         what = t("trail.do.second_review_assigned", person=w.person(after.get("second_reviewer_id")))
+    elif action == "second_review.released":
+        what = t.plural("trail.do.second_review_released", int(after.get("discarded") or 0),
+                        person=w.person(before.get("second_reviewer_id")))
     elif action == "second_review.decided":
         what = t("trail.do.second_review_decided", criterion=w.criterion(after.get("criterion", "")))
     elif action == "second_review.disclosed":

@@ -63,6 +63,39 @@ async def assign(submission_id: str, data: second_review.SecondAssign, principal
     return await _read(runtime, principal, submission_id)
 
 
+@router.post("/cases/{submission_id}/second-review/replace", response_model=second_review.SecondReviewRead,
+             summary="Give the second review to another auditor (the second reviewer leaves)",
+             description="Before the sign-off request, by any auditor free of a conflict with the case: the auditor "
+                         "named, or one drawn at random (seeded) among those free of a conflict who take no part in "
+                         "the first review — never the one replaced — takes over, with a `reason` on the trail "
+                         "(`second_review.released`, then `second_review.assigned` naming whom they replace). The "
+                         "previous reviewer's blind decisions are discarded: the new one decides every criterion "
+                         "afresh; if they had decided any, the previous reviewer counts as having taken part (four "
+                         "eyes). 409 `case_state` once the reviews are disclosed or without a second reviewer.",
+             responses=problems(*AUTH, NotFound, NotDoubleReview, WrongState, UnknownAuditor, FourEyes,
+                                ConflictOfInterest, NoEligibleAuditor, "invalid_input"))
+async def replace(submission_id: str, data: second_review.SecondReplace, principal: Auditor, runtime: Runtime,
+                  options: Options) -> second_review.SecondReviewRead:
+    async with runtime.db.transaction() as session:
+        await second_review.replace(session, principal, await cases.by_submission(session, submission_id), data,
+                                    options.double_review_seed)
+    runtime.wake_relay()
+    return await _read(runtime, principal, submission_id)
+
+
+@router.post("/cases/{submission_id}/second-review/release", response_model=second_review.SecondReviewRead,
+             summary="Take the second review from its reviewer, to nobody",
+             description="As `replace`, without naming the next reviewer: the case has no second reviewer until "
+                         "one is assigned (`assign`); the sign-off request waits for the second review.",
+             responses=problems(*AUTH, NotFound, NotDoubleReview, WrongState, ConflictOfInterest, "invalid_input"))
+async def release(submission_id: str, data: second_review.SecondRelease, principal: Auditor,
+                  runtime: Runtime) -> second_review.SecondReviewRead:
+    async with runtime.db.transaction() as session:
+        await second_review.release(session, principal, await cases.by_submission(session, submission_id), data)
+    runtime.wake_relay()
+    return await _read(runtime, principal, submission_id)
+
+
 @router.put("/cases/{submission_id}/second-review/{criterion_id}", response_model=second_review.BlindRead,
             summary="The second reviewer decides a criterion (blind)",
             description="Same rules as a decision (a change needs a reason code, a note, and what would satisfy "

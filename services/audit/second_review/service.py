@@ -20,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import directory, domain
@@ -60,6 +60,18 @@ class SecondAssign(BaseModel):
     auditor_id: str | None = Field(default=None, max_length=64,
                                    description="the second reviewer; default: one drawn at random among the eligible")
     seed: int | None = Field(default=None, description="for the random draw: the same seed gives the same auditor")
+
+
+class SecondReplace(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the second reviewer is replaced (on the trail)")
+    auditor_id: str | None = Field(default=None, max_length=64,
+                                   description="the new second reviewer; default: one drawn at random among the "
+                                               "eligible, never the one replaced")
+    seed: int | None = Field(default=None, description="for the random draw: the same seed gives the same auditor")
+
+
+class SecondRelease(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the second review is released (on the trail)")
 
 
 class BlindWrite(BaseModel):
@@ -133,8 +145,9 @@ def is_blind(case: ReviewCase, principal: Principal | None) -> bool:
 
 def ensure_not_blind(case: ReviewCase, principal: Principal | None) -> None:
     if is_blind(case, principal):
-        raise BlindReview("You are this case's second reviewer: its first decisions and trail stay hidden "
-                          "until the review is submitted for sign-off.")
+        raise BlindReview("You are this case's second reviewer: its first decisions, the first auditor's notes "
+                          "(clarification requests, review-call notes, sign-off) and its trail stay hidden until "
+                          "the review is submitted for sign-off.")
 
 
 def may_see_second(case: ReviewCase, principal: Principal | None) -> bool:
@@ -187,6 +200,28 @@ def _excluded(case: ReviewCase) -> set[str]:
     return {x for x in (case.holder_id, case.reviewer_id, *(case.deciders or [])) if x}
 
 
+async def _choose(session: AsyncSession, case: ReviewCase, auditor_id: str | None, seed: int | str,
+                  excluded: set[str]) -> str:
+    """The auditor named (checked: an auditor, outside the review, free of a conflict), or
+    one drawn with `seed` among those who are."""
+    if auditor_id:
+        staff = await session.get(Staff, auditor_id)
+        if staff is None or staff.role != Role.AUDITOR.value:
+            raise UnknownAuditor(f"{auditor_id} is not an auditor.", field="auditor_id", reason="not an auditor")
+        if auditor_id in excluded:
+            raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
+        await conflicts.check(session, auditor_id, case, who=staff.name or auditor_id,
+                              action="review it a second time")
+        return auditor_id
+    rules = await conflicts.all_active(session)
+    pool = [load for load in balance.eligible(await balance.loads(session), rules, case)
+            if load.auditor_id not in excluded]
+    drawn = balance.pick(pool, random.Random(seed))
+    if drawn is None:
+        raise NoEligibleAuditor("No auditor is free of a conflict and outside the first review.")
+    return drawn.auditor_id
+
+
 async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, data: SecondAssign,
                  options_seed: str = "") -> ReviewCase:
     """Give the case its second reviewer: the one named, or one drawn at random (seeded:
@@ -197,24 +232,8 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
     if not case.double_review:
         raise NotDoubleReview("This case is not in the double-review sample.")
     domain.ensure_state(case.status, HOLDABLE, "given a second reviewer")
-    if data.auditor_id:
-        staff = await session.get(Staff, data.auditor_id)
-        if staff is None or staff.role != Role.AUDITOR.value:
-            raise UnknownAuditor(f"{data.auditor_id} is not an auditor.", field="auditor_id", reason="not an auditor")
-        if data.auditor_id in _excluded(case):
-            raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
-        await conflicts.check(session, data.auditor_id, case, who=staff.name or data.auditor_id,
-                              action="review it a second time")
-        chosen = data.auditor_id
-    else:
-        rules = await conflicts.all_active(session)
-        pool = [load for load in balance.eligible(await balance.loads(session), rules, case)
-                if load.auditor_id not in _excluded(case)]
-        seed = data.seed if data.seed is not None else f"{options_seed}:{case.submission_id}"
-        drawn = balance.pick(pool, random.Random(seed))
-        if drawn is None:
-            raise NoEligibleAuditor("No auditor is free of a conflict and outside the first review.")
-        chosen = drawn.auditor_id
+    seed = data.seed if data.seed is not None else f"{options_seed}:{case.submission_id}"
+    chosen = await _choose(session, case, data.auditor_id, seed, _excluded(case))
     if case.second_reviewer_id == chosen:
         return case
     locked = await cases.lock(session, case.id, ReviewCase.second_reviewer_id.is_(None),
@@ -231,6 +250,83 @@ async def assign(session: AsyncSession, principal: Principal, case: ReviewCase, 
     locked.second_reviewer_id = chosen
     await cases.record(session, locked, trail.Actor.of(principal), "second_review.assigned",
                        after={"second_reviewer_id": chosen})
+    return locked
+
+
+# --- replacing the second reviewer ------------------------------------------------------------
+
+
+def _ensure_replaceable(case: ReviewCase, action: str) -> str:
+    """The second reviewer, when the second review may change hands (before disclosure)."""
+    if case.second_reviewer_id is None:
+        raise WrongState("The case has no second reviewer to replace: choose one.")
+    if case.first_review is not None:
+        raise WrongState("Both reviews were disclosed at the sign-off request: the second review is done.")
+    domain.ensure_state(case.status, HOLDABLE, action)
+    return case.second_reviewer_id
+
+
+async def _release(session: AsyncSession, principal: Principal, case: ReviewCase, reason: str,
+                   action: str) -> tuple[ReviewCase, str, int]:
+    """Take the second review from its reviewer (the case locked): their blind decisions
+    are discarded — the next reviewer starts afresh, unseen by anyone — and, if they made
+    any, they count as having taken part (four eyes: they judged the case). The locked
+    case, who was released and how many decisions were discarded."""
+    cases.ensure_auditor(principal)
+    await directory.know(session, principal)
+    if not case.double_review:
+        raise NotDoubleReview("This case is not in the double-review sample.")
+    note = reason.strip()
+    if not note:
+        raise InvalidInput("reason: say why", field="reason", reason="say why")
+    await conflicts.check(session, principal.sub, case, who="You", action="replace its second reviewer")
+    previous = _ensure_replaceable(case, action)
+    locked = await cases.lock(session, case.id, ReviewCase.second_reviewer_id == previous,
+                              ReviewCase.first_review.is_(None), ReviewCase.status.in_([s.value for s in HOLDABLE]))
+    if locked is None:
+        now = await cases.current(session, case.id)
+        domain.ensure_state(now.status, HOLDABLE, action)
+        raise WrongState("The second review changed meanwhile (replaced, or disclosed at the sign-off request): "
+                         "reload the case.")
+    made = await of_case(session, case.id)
+    if made:
+        locked.deciders = sorted({*(locked.deciders or []), previous})
+        await session.execute(delete(BlindDecision).where(BlindDecision.case_id == case.id)
+                              .execution_options(synchronize_session=False))
+    locked.second_reviewer_id = None
+    await cases.record(session, locked, trail.Actor.of(principal), "second_review.released",
+                       before={"second_reviewer_id": previous},
+                       after={"second_reviewer_id": None, "discarded": len(made)}, reason=note)
+    return locked, previous, len(made)
+
+
+async def release(session: AsyncSession, principal: Principal, case: ReviewCase, data: SecondRelease) -> ReviewCase:
+    """The second review goes back to nobody (its reviewer left, or cannot go on); a new
+    one is assigned as the first was. The sign-off request waits for it."""
+    locked, _, _ = await _release(session, principal, case, data.reason, "released from its second reviewer")
+    return locked
+
+
+async def replace(session: AsyncSession, principal: Principal, case: ReviewCase, data: SecondReplace,
+                  options_seed: str = "") -> ReviewCase:
+    """Another eligible auditor takes over the second review, in one step: the one named,
+    or one drawn (never the one replaced, nor anyone in the first review, nor a conflicted
+    auditor). The previous reviewer's blind decisions are discarded (`_release`)."""
+    cases.ensure_auditor(principal)
+    if not case.double_review:
+        raise NotDoubleReview("This case is not in the double-review sample.")
+    _ensure_replaceable(case, "given another second reviewer")
+    if data.auditor_id == case.second_reviewer_id:
+        raise InvalidInput("auditor_id: that auditor is the second reviewer already", field="auditor_id",
+                           reason="already the second reviewer")
+    seed = data.seed if data.seed is not None else f"{options_seed}:{case.submission_id}:{case.second_reviewer_id}"
+    chosen = await _choose(session, case, data.auditor_id, seed, _excluded(case) | {case.second_reviewer_id})
+    locked, previous, _ = await _release(session, principal, case, data.reason, "given another second reviewer")
+    if chosen in _excluded(locked):  # claimed meanwhile by the one chosen
+        raise FourEyes("The second reviewer takes no part in the first review.", role="second_reviewer")
+    locked.second_reviewer_id = chosen
+    await cases.record(session, locked, trail.Actor.of(principal), "second_review.assigned",
+                       after={"second_reviewer_id": chosen, "replaces": previous}, reason=data.reason.strip())
     return locked
 
 
