@@ -64,7 +64,8 @@ async def submit(page: CityPage) -> Response:
     await page.form()
     try:
         await submissions.submit(page.runtime, city_id=city_id(page), cycle=cycle_of(page), user_id=page.principal.sub,
-                                 review_mode=options_of(page).review_mode)
+                                 review_mode=options_of(page).review_mode,
+                                 appeal_window_days=options_of(page).appeal_window_days)
     except SubmissionIncomplete as exc:
         assessment, progress, catalog = await _submit_view(page)
         missing = missing_list(page, catalog, exc.errors)
