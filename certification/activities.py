@@ -178,6 +178,9 @@ class ScoreRequest(Traced):
     audited_responses: dict[str, Answer]
     region: str | None = None
     population_band: str | None = None
+    # 1: the first score; an appeal that overturned a finding scores again as 2 (scoring
+    # computes each revision once and replaces the submission's score with it).
+    revision: int = 1
 
 
 class ScoreOutcome(BaseModel):

@@ -380,7 +380,8 @@ class CertificationWorkflow:
             responses = dict(review.audited_responses) | {d.criterion_id: d.response for d in overturned}
             score = await self._call(Activities.SCORE_SUBMISSION, ScoreRequest(
                 **self._traced(), city_id=inp.city_id, cycle=inp.cycle, catalog_version=inp.catalog_version,
-                audited_responses=responses, region=city.region, population_band=city.population_band))
+                audited_responses=responses, region=city.region, population_band=city.population_band,
+                revision=self._report_version + 1))
             self._waiting_for = WaitingFor.REPORT
             audited = {f.criterion_id: f.audited for f in findings}
             revision = ReportRevision(

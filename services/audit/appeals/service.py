@@ -186,17 +186,17 @@ def _names(appeal: Appeal, lang: str = "en") -> dict[str, str]:
         catalog = load_catalog(appeal.catalog_version)
     except Exception:  # an unknown catalog shows ids rather than failing the page
         return {}
-    return {c.id: c.name for c in catalog.criteria}
+    return {c.id: catalog.text(c, lang) for c in catalog.criteria}
 
 
-async def read(session: AsyncSession, appeal: Appeal) -> AppealRead:
+async def read(session: AsyncSession, appeal: Appeal, lang: str = "en") -> AppealRead:
     made = await decisions_of(session, appeal.id)
     case = await session.get(ReviewCase, appeal.case_id) if appeal.case_id else None
     original = {}
     if case is not None:
         original = {d.criterion_id: d for d in (await session.scalars(
             select(Decision).where(Decision.case_id == case.id))).all()}
-    names = _names(appeal)
+    names = _names(appeal, lang)
     findings = []
     for f in appeal.findings:
         cid = f["criterion_id"]
