@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 
+import httpx
 import pytest
 
 from certification import gateway
@@ -99,6 +100,24 @@ async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_repo
     assert (finding["submitted"], finding["audited"], finding["statement"]) == ("YES", "IN_PROGRESS", statement)
     assert finding["original_explanation"] == "No policy was attached." and finding["evidence"][0]["object_key"]
     assert len(case["excluded"]) >= 2 and case["status"] == "open"  # the review's auditors
+
+    # The auditor console: the appeal in the queue's "Appeals" section, and its page with the
+    # original finding, the auditor's reason, the city's statement and file, and the form.
+    async def console(token: str, path: str, lang: str = "en") -> str:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack.apps["audit"]), base_url="http://audit",
+                                     cookies={"wwc_token": token}) as browser:
+            r = await browser.get(path, params={"lang": lang})
+        assert r.status_code == 200, r.text[:2000]
+        return r.text
+
+    queue_html = await console(cam.token, "/audit/queue")
+    assert f'href="/audit/appeals/{appeal["id"]}"' in queue_html and "Lakeview" in queue_html
+    page = await console(cam.token, f"/audit/appeals/{appeal['id']}")
+    assert statement in page and "No policy was attached." in page and "council-minutes.pdf" in page
+    assert "Documents not submitted" in page or "documents_not_submitted" not in page
+    assert 'name="explanation"' in page and "DG1" not in page.split("<h1>")[1].split("</h1>")[0]
+    assert "took part in the review" in await console(people.ana.token, f"/audit/appeals/{appeal['id']}")
+    assert "Apelación de Lakeview" in await console(cam.token, f"/audit/appeals/{appeal['id']}", "es")
 
     decision = {"criterion_id": "DG1", "outcome": "overturned", "reason_code": "additional_evidence_provided",
                 "explanation": "The council minutes show the policy was adopted before the deadline."}
