@@ -84,3 +84,34 @@ async def test_a_programme_without_appeals_takes_none(intake):
     client, _, sub = await _completed(intake, days_ago=1, window=0)
     assert problem(await client.post(f"/api/v1/submissions/{sub['id']}/appeal", json=STATEMENT),
                    409)["code"] == "appeal_not_open"
+
+
+async def test_the_portal_offers_the_appeal_and_files_it(intake):
+    """The completed certification's page offers the appeal; its form names each changed
+    finding (not its id), what was submitted and found, the auditor's reason and the
+    window's end; a statement per chosen finding files it; the page then shows its status."""
+    import re
+
+    import httpx
+
+    from shared.web.pages import TOKEN_COOKIE
+
+    client, _, sub = await _completed(intake, days_ago=2)
+    token = client.headers["authorization"].split()[1]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=intake.apps["intake"]), base_url="http://intake",
+                                 cookies={TOKEN_COOKIE: token}) as browser:
+        status = (await browser.get("/portal/submission")).text
+        assert 'href="/portal/submission/appeal"' in status and "Appeal a finding" in status
+        page = (await browser.get("/portal/submission/appeal")).text
+        assert "Data inventory" in page or "data inventory" in page.lower()  # DG1 by its name
+        assert "No policy." in page and "Documents not submitted" in page and "You can appeal until" in page
+        assert ">DG2<" not in page  # only what the audit changed
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        refused = await browser.post("/portal/submission/appeal", data={"csrf_token": csrf, "appeal-DG1": "yes",
+                                                                        "statement-DG1": ""})
+        assert refused.status_code == 422 and "Write why the finding should change" in refused.text
+        done = await browser.post("/portal/submission/appeal", data={
+            "csrf_token": csrf, "appeal-DG1": "yes", "statement-DG1": "The policy was adopted in March."})
+        assert done.status_code == 303, done.text[:500]
+        after = (await browser.get("/portal/submission/appeal", params={"lang": "es"})).text
+        assert "Su apelación" in after and "The policy was adopted in March." in after
