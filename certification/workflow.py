@@ -558,8 +558,9 @@ class CertificationWorkflow:
 
     @workflow.signal(name=Signal.APPEAL_FILED)
     def appeal_filed(self, filed: AppealFiled) -> None:
-        # One appeal per certification (intake refuses a second; a redelivery changes nothing).
-        if self._appeal is None:
+        # One appeal per certification (intake refuses a second; a redelivery changes nothing),
+        # and only while the window is open (intake refuses one before completion).
+        if self._appeal is None and self._appeal_open_until is not None:
             self._appeal = filed
 
     @workflow.signal(name=Signal.APPEAL_DECIDED)

@@ -146,3 +146,17 @@ async def test_no_window_no_wait(env):
 async def _value(v):
     return v
 
+
+
+async def test_an_appeal_before_completion_is_ignored(env):
+    client, prefix, stubs = env
+    handle, _ = await start(client, prefix, review_mode="auditor", appeal_window_days=5)
+    await wait_stage(handle, Stage.IN_REVIEW)
+    await handle.signal(Signal.APPEAL_FILED, filed())  # intake refuses it; a stray one changes nothing
+    await handle.signal(Signal.REVIEW_COMPLETED, approved({"DG1": "NO"}))
+    await wait_stage(handle, Stage.DEBRIEF)
+    await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="declined"))
+    await wait_stage(handle, Stage.COMPLETED)
+    await TimeSkipper(client).fast_forward(handle, timedelta(days=5, minutes=1))
+    result = await handle.result()
+    assert result.appeal is None and "open_appeal" not in stubs.calls
