@@ -157,6 +157,11 @@ async def test_an_appeal_before_completion_is_ignored(env):
     await wait_stage(handle, Stage.DEBRIEF)
     await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="declined"))
     await wait_stage(handle, Stage.COMPLETED)
+
+    async def window_open():
+        return (await status(handle)).appeal_open_until
+
+    await wait_for(window_open)
     await TimeSkipper(client).fast_forward(handle, timedelta(days=5, minutes=1))
     result = await handle.result()
     assert result.appeal is None and "open_appeal" not in stubs.calls
