@@ -100,6 +100,7 @@ class AppealRead(BaseModel):
     deciders: list[str] = Field(default_factory=list)
     signed_off_by: str | None = None
     decided_at: datetime | None = None
+    overdue: bool = Field(default=False, description="not signed off by its due date")
     findings: list[AppealFindingRead]
 
 
@@ -213,7 +214,8 @@ async def read(session: AsyncSession, appeal: Appeal, lang: str = "en") -> Appea
                       filed_at=appeal.filed_at, filed_by_name=appeal.filed_by_name, opened_at=appeal.opened_at,
                       due_at=appeal.due_at, excluded=list(appeal.excluded or []),
                       deciders=sorted({d.decided_by for d in made.values()}), signed_off_by=appeal.signed_off_by,
-                      decided_at=appeal.decided_at, findings=findings)
+                      decided_at=appeal.decided_at, findings=findings,
+                      overdue=appeal.status != DECIDED and utcnow() > appeal.due_at)
 
 
 # --- deciding and signing off ----------------------------------------------------------------
