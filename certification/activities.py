@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from shared.contracts.payloads.audit import AuditedChange
-from shared.contracts.submission import FrozenSubmission
+from shared.contracts.submission import EvidenceItem, FrozenSubmission
 from shared.contracts.vocabulary import (
     Answer,
     CallReminderKind,
@@ -129,6 +129,45 @@ class RoundClosed(Traced):
     outcome: RoundEnding = RoundEnding.EXPIRED
 
 
+class AppealedFinding(BaseModel):
+    """One appealed criterion as audit needs it: what the city submitted, the audited
+    response it appeals, its statement and the new evidence (object keys with names)."""
+
+    criterion_id: str
+    submitted: Answer | None = None
+    audited: Answer
+    statement: str
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+
+
+class AppealRequest(Traced):
+    """Open the appeal's case: the appealed findings, and who took part in the original
+    review (none of them may decide or sign off the appeal; audit adds what it knows)."""
+
+    appeal_id: str
+    case_id: str | None = None  # the review case (None: an automatic review)
+    city_id: str
+    city_name: str = ""
+    cycle: str = ""
+    catalog_version: str = ""
+    filed_at: AwareDatetime
+    filed_by_name: str = ""
+    criteria: list[AppealedFinding]
+    reviewers: list[str] = Field(default_factory=list)
+
+
+class AppealOpened(BaseModel):
+    appeal_id: str
+    due_at: AwareDatetime
+    remind_before: timedelta = timedelta(days=2)
+
+
+class AppealReminder(Traced):
+    appeal_id: str
+    kind: ReviewReminderKind
+    due_at: AwareDatetime
+
+
 # --- scoring ----------------------------------------------------------------------------------
 
 
@@ -139,6 +178,9 @@ class ScoreRequest(Traced):
     audited_responses: dict[str, Answer]
     region: str | None = None
     population_band: str | None = None
+    # 1: the first score; an appeal that overturned a finding scores again as 2 (scoring
+    # computes each revision once and replaces the submission's score with it).
+    revision: int = 1
 
 
 class ScoreOutcome(BaseModel):
@@ -312,6 +354,10 @@ class Activities:
                                  timedelta(seconds=30), retry())
     CLOSE_ROUND = ActivitySpec("audit.close_round", TaskQueue.AUDIT, None,
                                timedelta(seconds=30), retry())
+    OPEN_APPEAL = ActivitySpec("audit.open_appeal", TaskQueue.AUDIT, AppealOpened,
+                               timedelta(minutes=1), retry())
+    REMIND_APPEAL = ActivitySpec("audit.remind_appeal", TaskQueue.AUDIT, None,
+                                 timedelta(seconds=30), retry())
     SCORE_SUBMISSION = ActivitySpec("scoring.score_submission", TaskQueue.SCORING, ScoreOutcome,
                                     timedelta(minutes=2), retry())
     RENDER_REPORT = ActivitySpec("reporting.render_report", TaskQueue.REPORTING, ReportOutcome,

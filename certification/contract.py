@@ -14,7 +14,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from shared.contracts.submission import FrozenSubmission
+from shared.contracts.submission import EvidenceItem, FrozenSubmission
 from shared.contracts.vocabulary import AppealOutcome, Answer, DebriefEnding, ReviewMode, Stage, WaitingFor
 
 
@@ -154,6 +154,15 @@ class DebriefResult(BaseModel):
     notes: str = ""
 
 
+class AppealedCriterion(BaseModel):
+    """One appealed criterion as the city filed it: its statement and any new evidence
+    (stored by intake; files travel as object keys)."""
+
+    criterion_id: str
+    statement: str
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+
+
 class AppealFiled(BaseModel):
     """The city appealed these audited changes (its statements and new evidence are kept by
     intake and travel to audit with `audit.open_appeal`). One appeal per certification."""
@@ -162,6 +171,8 @@ class AppealFiled(BaseModel):
     criteria: list[str]
     filed_at: AwareDatetime
     filed_by_name: str = ""
+    # Each criterion's statement and new evidence (the workflow hands them to audit).
+    statements: list[AppealedCriterion] = Field(default_factory=list)
 
 
 class AppealDecision(BaseModel):

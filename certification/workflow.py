@@ -19,6 +19,12 @@ with workflow.unsafe.imports_passed_through():
         BAD_DATA,
         Activities,
         ActivitySpec,
+        AppealChange,
+        AppealedFinding,
+        AppealOpened,
+        AppealOutcomeMail,
+        AppealReminder,
+        AppealRequest,
         ClarificationReminder,
         DebriefClosed,
         DebriefOutcome,
@@ -27,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         EvidenceCheck,
         ReportOutcome,
         ReportRequest,
+        ReportRevision,
         ReviewDue,
         ReviewOutcome,
         ReviewReminder,
@@ -38,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         StepRecord,
     )
     from shared.contracts.vocabulary import (
+        AppealOutcome,
         CallReminderKind,
         DebriefEnding,
         ReviewMode,
@@ -47,6 +55,8 @@ with workflow.unsafe.imports_passed_through():
     from certification.contract import (
         CERTIFICATION_WORKFLOW,
         WITHDRAWABLE_STAGES,
+        AppealDecided,
+        AppealFiled,
         CertificationInput,
         CaseHolder,
         CertificationStatus,
@@ -73,7 +83,8 @@ DEBRIEF_REMINDERS = ((CallReminderKind.DAY, timedelta(days=1)), (CallReminderKin
 WAITING_FOR = {Stage.SUBMITTED: WaitingFor.EVIDENCE_CHECK, Stage.EVIDENCE_CHECK: WaitingFor.EVIDENCE_CHECK,
                Stage.IN_REVIEW: WaitingFor.AUDITOR, Stage.CLARIFICATION: WaitingFor.CITY,
                Stage.SCORING: WaitingFor.SCORING, Stage.REPORTING: WaitingFor.REPORT, Stage.DEBRIEF: WaitingFor.CITY,
-               Stage.COMPLETED: WaitingFor.NOTHING, Stage.WITHDRAWN: WaitingFor.NOTHING}
+               Stage.COMPLETED: WaitingFor.NOTHING, Stage.WITHDRAWN: WaitingFor.NOTHING,
+               Stage.APPEAL: WaitingFor.AUDITOR}
 
 
 class Withdrawn(Exception):
@@ -115,6 +126,14 @@ class CertificationWorkflow:
         self._holder_at = None
         self._failing: tuple[str, str] | None = None  # (step, error) waiting for an operator
         self._retries: list[StepRetry] = []
+        # appeal
+        self._appeal_open_until = None
+        self._appeal: AppealFiled | None = None
+        self._appeal_opened: AppealOpened | None = None
+        self._appeal_reminded_for = None
+        self._appeal_escalated_for = None
+        self._appeal_decided: AppealDecided | None = None
+        self._report_version = 1
 
     # --- the lifecycle ------------------------------------------------------------------
 
@@ -147,6 +166,8 @@ class CertificationWorkflow:
             await self._debrief_phase(inp)
             tier = self._score.tier or "not certified"
             await self._enter(Stage.COMPLETED, detail=f"{self._score.percent}% - {tier}")
+            if inp.appeal_window_days > 0 and workflow.patched("appeals"):
+                await self._appeal_phase(inp, review)
         except Withdrawn:
             reason = self._withdrawal.reason if self._withdrawal else ""
             await self._enter(Stage.WITHDRAWN, detail=reason)
@@ -309,6 +330,104 @@ class CertificationWorkflow:
             self._debrief_reminded.add(key)
         return None, ""
 
+    # --- appeal -------------------------------------------------------------------------
+
+    async def _appeal_phase(self, inp: CertificationInput, review: ReviewOutcome) -> None:
+        """Completed: the city may appeal audited changes until the window closes. An appeal
+        is decided by independent auditors (audit, four eyes) on its own clock; an
+        overturned finding re-scores and reissues the report (version 2); the city is
+        mailed the outcome either way and the certification completes again."""
+        # From the moment it completed (the stage's time, as the city's pages show it).
+        self._appeal_open_until = self._history[-1].at + timedelta(days=inp.appeal_window_days)
+        try:
+            await workflow.wait_condition(
+                lambda: self._appeal is not None,
+                timeout=max(self._appeal_open_until - workflow.now(), timedelta(seconds=1)))
+        except TimeoutError:
+            return  # the window closed without an appeal
+        appeal = self._appeal
+        assert appeal is not None
+        await self._enter(Stage.APPEAL, detail=f"{len(appeal.criteria)} finding(s) appealed")
+        submitted = inp.submission.responses
+        statements = {s.criterion_id: s for s in appeal.statements}
+        findings = [AppealedFinding(
+            criterion_id=cid, submitted=submitted[cid].response if cid in submitted else None,
+            audited=review.audited_responses.get(cid, submitted[cid].response if cid in submitted else "NO"),
+            statement=statements[cid].statement if cid in statements else "",
+            evidence=list(statements[cid].evidence) if cid in statements else []) for cid in appeal.criteria]
+        city = inp.submission.city
+        self._appeal_opened = opened = await self._call(Activities.OPEN_APPEAL, AppealRequest(
+            **self._traced(), appeal_id=appeal.appeal_id, case_id=self._case_id, city_id=city.id,
+            city_name=city.name, cycle=inp.cycle, catalog_version=inp.catalog_version, filed_at=appeal.filed_at,
+            filed_by_name=appeal.filed_by_name, criteria=findings,
+            reviewers=sorted({p for p in (review.approved_by, self._auditor) if p})))
+        while self._appeal_decided is None:
+            moment = self._next_appeal_moment(opened)
+            timeout = max((moment - workflow.now()).total_seconds(), 0) if moment else None
+            try:
+                await workflow.wait_condition(
+                    lambda: self._appeal_decided is not None,
+                    timeout=timedelta(seconds=timeout) if timeout is not None else None)
+            except TimeoutError:
+                await self._appeal_reminders(opened)
+        decided = self._appeal_decided
+        overturned = [d for d in decided.decisions if d.outcome == AppealOutcome.OVERTURNED]
+        upheld = [d for d in decided.decisions if d.outcome == AppealOutcome.UPHELD]
+        assert self._score is not None
+        previous_tier, previous_percent = self._score.tier, self._score.percent
+        if overturned:
+            self._waiting_for = WaitingFor.SCORING
+            responses = dict(review.audited_responses) | {d.criterion_id: d.response for d in overturned}
+            score = await self._call(Activities.SCORE_SUBMISSION, ScoreRequest(
+                **self._traced(), city_id=inp.city_id, cycle=inp.cycle, catalog_version=inp.catalog_version,
+                audited_responses=responses, region=city.region, population_band=city.population_band,
+                revision=self._report_version + 1))
+            self._waiting_for = WaitingFor.REPORT
+            audited = {f.criterion_id: f.audited for f in findings}
+            revision = ReportRevision(
+                version=self._report_version + 1, appeal_id=appeal.appeal_id, decided_at=decided.decided_at,
+                changes=[AppealChange(criterion_id=d.criterion_id, outcome=d.outcome,
+                                      before=audited.get(d.criterion_id, d.response), after=d.response,
+                                      reason_code=d.reason_code, explanation=d.explanation)
+                         for d in decided.decisions],
+                previous_report_id=self._report.report_id if self._report else "",
+                previous_tier=previous_tier, previous_percent=previous_percent)
+            report = await self._call(Activities.RENDER_REPORT, ReportRequest(
+                **self._traced(), submission=inp.submission, changes=review.changes, score=score,
+                revision=revision))
+            self._score, self._report, self._report_version = score, report, revision.version
+        self._waiting_for = WaitingFor.NOTHING
+        await self._call(Activities.MAIL_APPEAL_OUTCOME, AppealOutcomeMail(
+            **self._traced(), city_id=city.id, appeal_id=appeal.appeal_id, contact_email=city.contact_email,
+            city_name=city.name, language=city.language, overturned=[d.criterion_id for d in overturned],
+            upheld=[d.criterion_id for d in upheld], tier=self._score.tier, previous_tier=previous_tier,
+            report_version=self._report_version, report_url=self._report.url if self._report else None))
+        tier = self._score.tier or "not certified"
+        await self._enter(Stage.COMPLETED, detail=(
+            f"appeal decided: {len(overturned)} overturned, {len(upheld)} upheld - "
+            f"{self._score.percent}% - {tier}"))
+
+    def _next_appeal_moment(self, opened: AppealOpened):
+        due = opened.due_at
+        if self._appeal_reminded_for != due and workflow.now() < due:
+            return due - opened.remind_before
+        if self._appeal_escalated_for != due:
+            return due
+        return None
+
+    async def _appeal_reminders(self, opened: AppealOpened) -> None:
+        now, due = workflow.now(), opened.due_at
+        if now >= due and self._appeal_escalated_for != due:
+            self._appeal_escalated_for = self._appeal_reminded_for = due
+            kind = ReviewReminderKind.OVERDUE
+        elif now >= due - opened.remind_before and self._appeal_reminded_for != due:
+            self._appeal_reminded_for = due
+            kind = ReviewReminderKind.DUE_SOON
+        else:
+            return
+        await self._call(Activities.REMIND_APPEAL, AppealReminder(
+            **self._traced(), appeal_id=opened.appeal_id, kind=kind, due_at=due))
+
     # --- plumbing -----------------------------------------------------------------------
 
     def _traced(self) -> dict:
@@ -437,6 +556,19 @@ class CertificationWorkflow:
         if self._failing is not None:
             self._retries.append(retry)
 
+    @workflow.signal(name=Signal.APPEAL_FILED)
+    def appeal_filed(self, filed: AppealFiled) -> None:
+        # One appeal per certification (intake refuses a second; a redelivery changes nothing),
+        # and only while the window is open (intake refuses one before completion).
+        if self._appeal is None and self._appeal_open_until is not None:
+            self._appeal = filed
+
+    @workflow.signal(name=Signal.APPEAL_DECIDED)
+    def appeal_decided(self, decided: AppealDecided) -> None:
+        if self._appeal_decided is None and self._appeal is not None \
+                and decided.appeal_id == self._appeal.appeal_id:
+            self._appeal_decided = decided
+
     @workflow.query(name=Query.STATUS)
     def status(self) -> CertificationStatus:
         score = self._score
@@ -462,4 +594,8 @@ class CertificationWorkflow:
             review_auditor_id=self._auditor,
             failing_step=self._failing[0] if self._failing else None,
             failure=self._failing[1] if self._failing else None,
+            appeal_open_until=self._appeal_open_until,
+            appeal=self._appeal,
+            appeal_decided=self._appeal_decided,
+            report_version=self._report_version,
         )

@@ -14,6 +14,9 @@ from temporalio import activity
 
 from certification.activities import (
     Activities,
+    AppealOpened,
+    AppealReminder,
+    AppealRequest,
     ReviewDue,
     ReviewOpened,
     ReviewOutcome,
@@ -22,6 +25,7 @@ from certification.activities import (
     RoundClosed,
     bad_data,
 )
+from services.audit.appeals import service as appeals
 from services.audit.cases import service as cases
 from services.audit.rounds import service as rounds
 from services.audit.trail import service as trail
@@ -89,5 +93,25 @@ class AuditActivities:
             await self._known(session, req.case_id)
             await rounds.expire(session, req.case_id, req.request_id)
 
+    @activity.defn(name=Activities.OPEN_APPEAL.name)
+    async def open_appeal(self, req: AppealRequest) -> AppealOpened:
+        """Open (or find) the appeal's case: its findings, who may not decide it, its due date."""
+        async with self.runtime.db.transaction() as session:
+            appeal = await appeals.open_appeal(session, self.options, req)
+            out = appeals.opened(appeal, self.options)
+        self.runtime.wake_relay()
+        return out
+
+    @activity.defn(name=Activities.REMIND_APPEAL.name)
+    async def remind_appeal(self, req: AppealReminder) -> None:
+        async with self.runtime.db.transaction() as session:
+            try:
+                await appeals.by_id(session, req.appeal_id)
+            except NotFound as exc:
+                raise bad_data(exc.detail) from None
+            await appeals.remind(session, req.appeal_id, req.kind, req.due_at)
+        self.runtime.wake_relay()
+
     def all(self) -> list:
-        return [self.open_review, self.complete_review, self.set_review_due, self.remind_review, self.close_round]
+        return [self.open_review, self.complete_review, self.set_review_due, self.remind_review, self.close_round,
+                self.open_appeal, self.remind_appeal]

@@ -20,6 +20,8 @@ class AuditOptions(BaseSettings):
     # A case is due this long after it opens (the clock stops while a clarification round
     # is open: the workflow moves the due date by the round's length).
     review_sla_days: float = Field(default=21, gt=0)
+    # An appeal is decided (and signed off) within this many days of being opened.
+    appeal_sla_days: float = Field(default=14, gt=0)
     # The holder is reminded this long before the due date; operators are told once it passes.
     remind_before_days: float = Field(default=2, ge=0)
     # Clarification rounds per case, and how long the city has to answer one.
@@ -61,6 +63,10 @@ class AuditOptions(BaseSettings):
     @property
     def review_sla(self) -> timedelta:
         return timedelta(days=self.review_sla_days)
+
+    @property
+    def appeal_sla(self) -> timedelta:
+        return timedelta(days=self.appeal_sla_days)
 
     @property
     def remind_before(self) -> timedelta:

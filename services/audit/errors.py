@@ -12,7 +12,7 @@ __all__ = [
     "InvalidInput", "NoEligibleAuditor", "NotFound", "NotHolder", "NothingChanged", "RoundInvalid", "RoundLimitReached", "RoundOpen",
     "SubmissionNotReceived", "Unavailable", "UnknownAuditor", "WrongState",
     "AlreadyResolved", "BlindReview", "DifferencesUnresolved", "NotDoubleReview", "NotSecondReviewer",
-    "SecondReviewIncomplete", "SecondReviewerAssigned",
+    "SecondReviewIncomplete", "SecondReviewerAssigned", "AppealIncomplete", "AppealState", "NotIndependent",
 ]
 
 
@@ -185,3 +185,24 @@ class EvidenceMismatch(DomainError):
 
 class EvidenceTooLarge(DomainError):
     code = "evidence_too_large"
+
+
+# --- appeals ----------------------------------------------------------------------------------
+
+
+class NotIndependent(DomainError):
+    """An appeal is decided and signed off only by auditors who took no part in the review."""
+
+    code = "not_independent"
+
+
+class AppealState(DomainError):
+    """Not possible in the appeal's state (deciding a signed-off appeal, signing off an open one)."""
+
+    code = "appeal_state"
+
+
+class AppealIncomplete(DomainError):
+    """Sign-off waits until every appealed criterion is decided."""
+
+    code = "appeal_incomplete"

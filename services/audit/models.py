@@ -307,3 +307,54 @@ class DebriefCall(Base):
     # booked | cancelled | held | no_show | declined | expired
     state: Mapped[str] = mapped_column(String(20), default="booked")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Appeal(Base):
+    """A city's appeal of audited findings, opened by the workflow (`audit.open_appeal`):
+    the appealed findings with the city's statements and new evidence, who took part in
+    the original review (none of them may decide or sign it off), its own clock, and who
+    decided and signed it off (four eyes)."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # intake's appeal id
+    submission_id: Mapped[str] = mapped_column(String(36), unique=True)
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    city_id: Mapped[str] = mapped_column(String(36), default="")
+    city_name: Mapped[str] = mapped_column(String(200), default="")
+    cycle: Mapped[str] = mapped_column(String(20), default="")
+    catalog_version: Mapped[str] = mapped_column(String(40), default="")
+    # open | signoff (every criterion decided) | decided (signed off)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    # [{criterion_id, submitted, audited, statement, evidence: [EvidenceItem]}]
+    findings: Mapped[list] = mapped_column(JSON, default=list)
+    excluded: Mapped[list] = mapped_column(JSON, default=list)  # took part in the review
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filed_by_name: Mapped[str] = mapped_column(String(200), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_off_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AppealDecision(Base):
+    """One appealed criterion's decision: upheld or overturned, with a reason and an
+    explanation the city reads (decided again before sign-off: the row is updated and the
+    trail keeps every version)."""
+
+    __tablename__ = "appeal_decisions"
+    __table_args__ = (UniqueConstraint("appeal_id", "criterion_id", name="uq_appeal_decisions_criterion"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    appeal_id: Mapped[str] = mapped_column(String(36), ForeignKey("appeals.id", name="fk_appeal_decisions_appeal"),
+                                           index=True)
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))  # upheld | overturned
+    response: Mapped[str] = mapped_column(String(20))  # the response that stands
+    reason_code: Mapped[str] = mapped_column(String(80), default="")
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,6 +34,9 @@ ERRORS = ErrorTable({
     "evidence_unavailable": (503, "Evidence unavailable"),
     "evidence_mismatch": (409, "Evidence does not match its manifest"),
     "evidence_too_large": (413, "Evidence too large to preview"),
+    "not_independent": (403, "Took part in the review"),
+    "appeal_state": (409, "Not possible in the appeal's state"),
+    "appeal_incomplete": (409, "Appealed criteria without a decision"),
 })
 
 _TABLE = COMMON_ERRORS | ERRORS

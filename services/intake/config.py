@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.contracts.vocabulary import ReviewMode
@@ -13,6 +14,10 @@ class IntakeOptions(BaseSettings):
     catalog_version: str = "wwc-2019"
     # An unknown mode is refused at start-up (a workflow would otherwise wait forever).
     review_mode: ReviewMode = ReviewMode.AUDITOR
+    # A programme setting: for how many days after its certification completes a city may
+    # appeal audited findings (0: no appeals). Each submission keeps the value it ran with.
+    # (`WWC_INTAKE_APPEAL_WINDOW_DAYS`, like every intake option.)
+    appeal_window_days: int = Field(default=30, ge=0)
     # Floats so tests (and small deployments) can use fractions of a MB or a minute.
     max_file_mb: float = 25
     max_submission_mb: float = 250

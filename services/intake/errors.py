@@ -9,6 +9,7 @@ from typing import ClassVar
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 
 __all__ = [
+    "AppealExists", "AppealNotOpen", "AppealWindowClosed", "NotAppealable",
     "AnswerIncomplete", "AssessmentLocked", "CityAlreadyRegistered", "CityFactsLocked", "ClarificationAnswered",
     "ClarificationPastDue", "CriterionNotRequested", "DownloadLinkExpired", "DownloadLinkInvalid",
     "EditConflict", "EmailTaken", "FileRejected", "Forbidden", "InvalidCycle", "InvalidInput",
@@ -184,3 +185,28 @@ class AnswerIncomplete(DomainError):
     """A clarification answer must give a new narrative for every criterion it names."""
 
     code = "answer_incomplete"
+
+
+# --- appeals ----------------------------------------------------------------------------------
+
+
+class AppealNotOpen(DomainError):
+    """The certification has not completed yet (or the programme takes no appeals)."""
+
+    code = "appeal_not_open"
+
+
+class AppealWindowClosed(DomainError):
+    code = "appeal_window_closed"
+
+
+class AppealExists(DomainError):
+    """One appeal per certification."""
+
+    code = "appeal_exists"
+
+
+class NotAppealable(DomainError):
+    """Only findings the audit changed can be appealed; `errors` name each criterion."""
+
+    code = "not_appealable"

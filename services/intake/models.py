@@ -184,6 +184,9 @@ class Submission(Base):
     # response and each change with its reason, for the city's pages.
     # {"final": {criterion: answer}, "changes": {criterion: {...}}, "approved_at": iso}
     audit: Mapped[dict | None] = mapped_column(JSON)
+    # The appeal window the certification runs with (days after completion; 0: none),
+    # as the programme set it when it was submitted.
+    appeal_window_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ClarificationRequest(Base):
@@ -216,3 +219,24 @@ class ClarificationAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("submission_id", "request_id", name="uq_answer_request"),)
+
+
+class Appeal(Base):
+    """A city's appeal of audited findings, filed once the certification completed and
+    within the programme's window; one per submission. Its files are evidence rows marked
+    with the appeal's id (`Evidence.clarification_id`), apart from the frozen submission.
+    The decisions arrive from audit's `appeal.decided`."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    city_id: Mapped[str] = mapped_column(String(36), index=True)
+    # {criterion_id: {"statement": ..., "evidence_ids": [...]}}
+    criteria: Mapped[dict] = mapped_column(JSON)
+    filed_by: Mapped[str | None] = mapped_column(String(36))
+    filed_by_name: Mapped[str] = mapped_column(String(200), default="")
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # [{criterion_id, outcome, before, response, reason_code, explanation}] once decided
+    decisions: Mapped[list | None] = mapped_column(JSON)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -42,4 +42,8 @@ ERRORS = ErrorTable({
     "clarification_past_due": (409, "Clarification past its due date"),
     "criterion_not_requested": (422, "Criterion not named in the request"),
     "answer_incomplete": (422, "Clarification answer incomplete"),
+    "appeal_not_open": (409, "Appeals open once the certification completes"),
+    "appeal_window_closed": (409, "Appeal window closed"),
+    "appeal_exists": (409, "Already appealed"),
+    "not_appealable": (422, "Finding cannot be appealed"),
 })

@@ -11,7 +11,7 @@ events are turned into these records by `subscribers.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -88,6 +88,22 @@ def add_stage(sub: Submission, stage: str, at: datetime, detail: str = "") -> No
     known = list(sub.stages or [])
     if not any(e["stage"] == stage and e["at"] == entry["at"] for e in known):
         sub.stages = [*known, entry]
+
+
+def completed_at(sub: Submission) -> datetime | None:
+    """When the certification first completed (an appeal completes it again later)."""
+    for e in stages_of(sub):
+        if e.stage == "completed":
+            return e.at
+    return None
+
+
+def appeal_open_until(sub: Submission) -> datetime | None:
+    """The end of the appeal window: completion plus the submission's window (None before
+    completion, or when the programme takes no appeals)."""
+    days = sub.appeal_window_days if sub.appeal_window_days is not None else 30
+    done = completed_at(sub)
+    return done + timedelta(days=days) if done is not None and days > 0 else None
 
 
 def score_of(sub: Submission) -> ScoreRead | None:

@@ -55,6 +55,8 @@ class SubmissionRead(BaseModel):
     audited: list[progress.AuditedLine] = Field(
         default_factory=list, description="once the review is approved: every criterion as audited, beside "
                                           "what the city submitted, with the reason for each change")
+    appeal_open_until: datetime | None = Field(
+        default=None, description="once completed: until when the city may appeal audited findings")
 
 
 class FrozenRead(BaseModel):
@@ -77,7 +79,8 @@ def read(sub: Submission) -> SubmissionRead:
                           history=progress.stages_of(sub), score=progress.score_of(sub), report_id=sub.report_id,
                           report_url=sub.report_url, debrief_starts_at=sub.debrief_starts_at,
                           debrief_outcome=sub.debrief_outcome, withdrawn_reason=sub.withdrawn_reason,
-                          withdrawn_by=sub.withdrawn_by_name or "", audited=list(progress.audited_of(sub).values()))
+                          withdrawn_by=sub.withdrawn_by_name or "", audited=list(progress.audited_of(sub).values()),
+                          appeal_open_until=progress.appeal_open_until(sub))
 
 
 async def visible(session: AsyncSession, principal: Principal, submission_id: str) -> Submission:
@@ -99,7 +102,7 @@ async def list_for(session: AsyncSession, principal: Principal, cycle: str | Non
 
 
 async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: str,
-                 review_mode: ReviewMode) -> tuple[Submission, bool]:
+                 review_mode: ReviewMode, appeal_window_days: int = 30) -> tuple[Submission, bool]:
     """Freeze the cycle's draft and start its workflow; (submission, created).
     Submitting again returns the same submission."""
     try:
@@ -115,6 +118,7 @@ async def submit(runtime: ServiceRuntime, *, city_id: str, cycle: str, user_id: 
                 # correction in flight commits first or waits (services/intake/city_facts.py).
                 city = await session.get(City, city_id, with_for_update=True, populate_existing=True)
                 sub = await freeze(session, assessment, city, user_id)
+                sub.appeal_window_days = appeal_window_days
                 await gateway.start(session, workflow_input(sub, runtime, review_mode))
             else:
                 sub = existing
@@ -183,6 +187,7 @@ def workflow_input(sub: Submission, runtime: ServiceRuntime, review_mode: Review
     return CertificationInput(
         submission_id=sub.id, correlation_id=sub.id, submission=frozen_of(sub), review_mode=review_mode,
         task_queue_prefix=runtime.settings.temporal.task_queue_prefix,
+        appeal_window_days=sub.appeal_window_days if sub.appeal_window_days is not None else 30,
     )
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import ClarificationRequest, Submission
+from services.intake.models import Appeal, ClarificationRequest, Submission
 from services.intake.progress import ScoreRead, audited_record
 from shared.contracts.events import (
+    AppealResolved,
     ClarificationClosed,
     ClarificationRequested,
     DebriefBooked,
@@ -84,11 +85,23 @@ async def on_clarification_closed(session: AsyncSession, envelope: Envelope) -> 
         found.state = "expired"
 
 
+async def on_appeal_decided(session: AsyncSession, envelope: Envelope) -> None:
+    """The appeal's decisions, signed off: what the city's pages show per criterion."""
+    p = envelope.payload_as(AppealResolved)
+    appeal = await session.get(Appeal, p.appeal_id, with_for_update=True)
+    if appeal is None:
+        raise LookupError(f"no appeal {p.appeal_id}")  # intake stores it before audit can decide it
+    if appeal.decisions is None:
+        appeal.decisions = [d.model_dump(mode="json") for d in p.decisions]
+        appeal.decided_at = p.decided_at
+
+
 SUBSCRIPTIONS = {
     Subject.SCORE_COMPUTED: on_score,
     Subject.REPORT_READY: on_report,
     Subject.CLARIFICATION_REQUESTED: on_clarification_requested,
     Subject.CLARIFICATION_CLOSED: on_clarification_closed,
     Subject.REVIEW_COMPLETED: on_review_completed,
+    Subject.APPEAL_DECIDED: on_appeal_decided,
 }
 DEBRIEF_SUBJECTS = Subject.every("notify", "debrief")

@@ -31,6 +31,8 @@ class Score(Base):
     # The full explainable result (per criterion and per area), as the engine returned it.
     result: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Scored again after an appeal overturned a finding: 2 (ScoreRequest.revision).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CityLatest(Base):

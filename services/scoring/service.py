@@ -31,18 +31,25 @@ async def score_submission(session: AsyncSession, req: ScoreRequest) -> ScoreOut
 
 async def store_score(session: AsyncSession, req: ScoreRequest,
                       catalog: Catalog | None = None) -> tuple[Score, ScoreResult]:
-    """The submission's score, computed once (a retried activity gets the stored one)."""
-    existing = await session.get(Score, req.submission_id)
-    if existing is not None:
+    """The submission's score, computed once per revision (a retried activity gets the
+    stored one); a later revision (an appeal overturned a finding) replaces it."""
+    existing = await session.get(Score, req.submission_id, with_for_update=True)
+    if existing is not None and (existing.revision or 1) >= req.revision:
         return existing, ScoreResult.model_validate(existing.result)
     result = score(catalog or load_catalog(req.catalog_version), req.audited_responses)
-    row = Score(
-        submission_id=req.submission_id, city_id=req.city_id, cycle=req.cycle,
+    values = dict(
+        city_id=req.city_id, cycle=req.cycle,
         catalog_version=req.catalog_version, region=req.region, population_band=req.population_band,
         met=result.met, total=result.total, percent=result.percent, tier=result.tier,
-        result=result.model_dump(mode="json"), computed_at=utcnow(),
+        result=result.model_dump(mode="json"), computed_at=utcnow(), revision=req.revision,
     )
-    session.add(row)
+    if existing is not None:
+        for k, v in values.items():
+            setattr(existing, k, v)
+        row = existing
+    else:
+        row = Score(submission_id=req.submission_id, **values)
+        session.add(row)
     await add_event(session, make_event(
         Subject.SCORE_COMPUTED,
         ScoreComputed(

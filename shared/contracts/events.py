@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.contracts.payloads.audit import (
+    AppealCriterionDecided,
+    AppealResolved,
     AuditedChange,
     CaseAssigned,
     CaseOpened,
@@ -36,6 +38,8 @@ from shared.contracts.payloads.certification import (
     StepRetried,
 )
 from shared.contracts.payloads.intake import (
+    AppealedCriterionSent,
+    AppealSubmitted,
     CityFactsChanged,
     CityProfile,
     ClarificationAnswered,
@@ -63,6 +67,7 @@ STREAM_SUBJECTS = ["wwc.>"]
 SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
+    "AppealCriterionDecided", "AppealResolved", "AppealedCriterionSent", "AppealSubmitted",
     "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityFactsChanged", "CityProfile", "ClarificationAnswered",
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
@@ -97,6 +102,7 @@ class Subject:
     SUBMISSION_SUBMITTED = "wwc.intake.submission.submitted"
     SUBMISSION_WITHDRAWN = "wwc.intake.submission.withdrawn"
     CLARIFICATION_ANSWERED = "wwc.intake.clarification.answered"
+    APPEAL_FILED = "wwc.intake.appeal.filed"
     REVIEW_CASE_OPENED = "wwc.audit.case.opened"
     CASE_ASSIGNED = "wwc.audit.case.assigned"
     CASE_RELEASED = "wwc.audit.case.released"
@@ -108,6 +114,7 @@ class Subject:
     SIGNOFF_RETURNED = "wwc.audit.signoff.returned"
     REVIEW_COMPLETED = "wwc.audit.review.completed"
     TRAIL_CHECKPOINTED = "wwc.audit.trail.checkpointed"
+    APPEAL_DECIDED = "wwc.audit.appeal.decided"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
     REPORT_READY = "wwc.reporting.report.ready"
     REPLAY_REQUESTED = "wwc.reporting.replay.requested"
@@ -151,6 +158,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.SUBMISSION_SUBMITTED: SubmissionSubmitted,
     Subject.SUBMISSION_WITHDRAWN: SubmissionWithdrawn,
     Subject.CLARIFICATION_ANSWERED: ClarificationAnswered,
+    Subject.APPEAL_FILED: AppealSubmitted,
     Subject.REVIEW_CASE_OPENED: CaseOpened,
     Subject.CASE_ASSIGNED: CaseAssigned,
     Subject.CASE_RELEASED: CaseReleased,
@@ -162,6 +170,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.SIGNOFF_RETURNED: SignoffReturned,
     Subject.REVIEW_COMPLETED: ReviewCompleted,
     Subject.TRAIL_CHECKPOINTED: TrailCheckpointed,
+    Subject.APPEAL_DECIDED: AppealResolved,
     Subject.SCORE_COMPUTED: ScoreComputed,
     Subject.REPORT_READY: ReportReady,
     Subject.REPLAY_REQUESTED: ReplayRequested,

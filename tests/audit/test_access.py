@@ -52,8 +52,20 @@ async def test_every_audit_route_answers_each_kind_of_caller_as_intended(audit_o
                if not domain.picked_for_double_review(audit.options.double_review_seed, s,
                                                        audit.options.double_review_share))
     await audit.open(submission({**ANSWERS, "DG1": "NO"}, city_id="c-a", evidence=[inventory]), submission_id=sid)
+    # An appeal of it, open (two findings: deciding one leaves its sign-off incomplete, not refused).
+    from datetime import UTC, datetime
+
+    from certification.activities import AppealedFinding, AppealRequest
+    from services.audit.appeals import service as appeals
+
+    async with audit.stack.runtimes["audit"].db.transaction() as session:
+        await appeals.open_appeal(session, audit.options, AppealRequest(
+            submission_id=sid, appeal_id="appeal-a", city_id="c-a", catalog_version="wwc-2019",
+            filed_at=datetime.now(UTC), criteria=[
+                AppealedFinding(criterion_id=c, submitted="YES", audited="NO", statement="It was adopted.",
+                                evidence=[inventory]) for c in ("DG1", "DG2")]))
     ids = {"submission_id": sid, "criterion_id": "DG1", "evidence_id": "ev-file", "request_id": "none",
-           "parked_id": "1", "name": "audit.css", "city_id": "c-a"}
+           "parked_id": "1", "name": "audit.css", "city_id": "c-a", "appeal_id": "appeal-a"}
     credentials = {"city": token(Role.CITY, city_id="c-a", sub="city-user"),
                    "auditor": token(Role.AUDITOR, sub="auditor-1"), "operator": token(Role.OPERATOR, sub="op-1"),
                    "anonymous": None}

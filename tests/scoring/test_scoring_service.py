@@ -196,3 +196,25 @@ async def test_an_area_where_every_city_scores_zero_is_kept(db):
         rebuilt = (await benchmark_store.load_cohort(session, "2026", ALL)).snapshot()
     assert incremental.area_average["EVAL"] == 0 and incremental.area_average["DG"] == 100
     assert rebuilt == incremental
+
+
+async def test_a_later_revision_scores_again_once_and_replaces_the_score(db):
+    """An appeal overturned a finding: the workflow asks for revision 2, which is computed
+    once (a retry gets it back) and published; revision 1 asked again changes nothing."""
+    responses = {c.id: "NO" for c in load_catalog("wwc-2019").criteria}
+    req = ScoreRequest(submission_id="s2", correlation_id="s2", city_id="c2", cycle="2026",
+                       catalog_version="wwc-2019", audited_responses=responses, region="West", population_band="500K+")
+    async with db.transaction() as session:
+        first, _ = await store_score(session, req)
+    revised = req.model_copy(update={"audited_responses": responses | {"DG1": "YES"}, "revision": 2})
+    for _ in range(2):
+        async with db.transaction() as session:
+            second, _ = await store_score(session, revised)
+            assert second.met == 1 and second.revision == 2
+    async with db.transaction() as session:
+        stale, _ = await store_score(session, req)
+        assert stale.met == 1
+    async with db.sessionmaker() as session:
+        sent = (await session.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.subject == "wwc.scoring.score.computed"))).scalar()
+    assert first.met == 0 and sent == 2

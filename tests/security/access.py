@@ -221,6 +221,11 @@ BODIES = {
         lambda ids: {"reason": "We will apply next cycle."},
     ("intake", "POST", "/api/v1/submissions/{submission_id}/clarifications/{request_id}/answer"):
         lambda ids: {"answers": {ids["criterion_id"]: {"narrative": "Attached."}}},
+    ("intake", "POST", "/api/v1/submissions/{submission_id}/appeal"):
+        lambda ids: {"criteria": [{"criterion_id": ids["criterion_id"], "statement": "The policy was adopted."}]},
+    ("audit", "POST", "/api/v1/appeals/{appeal_id}/decisions"):
+        lambda ids: {"criterion_id": ids["criterion_id"], "outcome": "upheld", "reason_code": "requirement_not_met",
+                     "explanation": "The finding stands."},
     ("notify", "POST", "/api/v1/slots"): lambda ids: {"starts_at": _soon(), "timezone": "America/New_York",
                                                       "duration_minutes": 45,
                                                       "call_url": "https://meet.example.org/debrief"},
@@ -248,6 +253,8 @@ FILES = {
         _FILE,
     ("intake", "POST", "/portal/assessment/criteria/{criterion_id}/evidence/file"): _FILE,
     ("intake", "POST", "/portal/submission/clarifications/{request_id}/criteria/{criterion_id}/file"): _FILE,
+    ("intake", "POST", "/api/v1/submissions/{submission_id}/appeal/criteria/{criterion_id}/files"): _FILE,
+    ("intake", "POST", "/portal/submission/appeal/criteria/{criterion_id}/file"): _FILE,
 }
 
 # Staff accounts of the matrix's world (created in intake) that sign in to the consoles.
@@ -298,6 +305,10 @@ FORMS: dict = {
     ("intake", "POST", "/portal/assessment/criteria/{criterion_id}/evidence/link"):
         {"url": "https://data.example.gov/inventory", "link_title": "Inventory"},
     ("intake", "POST", "/portal/submission/withdraw"): {"confirm": "yes", "reason": "We will apply next cycle."},
+    ("intake", "POST", "/portal/submission/appeal"): lambda ids: {f"appeal-{ids['criterion_id']}": "yes",
+                                                                  f"statement-{ids['criterion_id']}": "Adopted."},
+    ("audit", "POST", "/audit/appeals/{appeal_id}/criteria/{criterion_id}/decision"):
+        {"outcome": "upheld", "reason_code": "requirement_not_met", "explanation": "The finding stands."},
     ("notify", "POST", "/slots/"): lambda ids: {
         "date": (datetime.now(UTC) + timedelta(days=4)).date().isoformat(), "time": "10:00",
         "timezone": "America/New_York", "duration": "45", "call_url": "https://meet.example.org/debrief"},

@@ -72,6 +72,7 @@ async def world(infra, tmp_path):
            "criterion_id": "DG1", "area_id": "DG", "request_id": "no-such-request", "parked_id": "1",
            "name": "console.css", "version": "wwc-2019", "slot_id": "no-such-slot", "mail_id": "no-such-mail",
            "report_id": "no-such-report", "event_id": "no-such-event", "code": "WWC-0000-0000",
+           "appeal_id": "no-such-appeal",
            "snapshot": snapshot}
     credentials = {
         "city": a["token"]["access_token"], "other city": b["token"]["access_token"],

@@ -7,7 +7,9 @@ fails the suite unless it is guarded by `workflow.patched`.
 Record them again only when a change is deliberately incompatible and no run of the old
 code can still be open (say so in docs/DECISIONS.md):
 
-    .venv/bin/python -m tests.workflow.histories
+    .venv/bin/python -m tests.workflow.histories [path ...]   # only those paths
+
+(a new path is recorded alone, so the others stay as recorded by the code they ran on).
 
 Each path is played against the stub services (tests/workflow/stubs.py) on a dev server
 with time skipping, so the days between steps pass in seconds."""
@@ -26,6 +28,10 @@ from shared.infra.temporal import DATA_CONVERTER
 from temporalio.testing import TimeSkipper
 
 from certification.contract import (
+    AppealDecided,
+    AppealDecision,
+    AppealedCriterion,
+    AppealFiled,
     CaseHolder,
     ClarificationAnswer,
     DebriefBooking,
@@ -157,6 +163,36 @@ async def step_failed_and_retried(client: Client, prefix: str, stubs: Stubs) -> 
     return handle
 
 
+async def appealed(client: Client, prefix: str, stubs: Stubs) -> WorkflowHandle:
+    """Completed with an audited change; within the window the city appeals it; the appeal
+    runs past its due date (reminder, then escalation); independent auditors overturn it:
+    re-scored, the report reissued (version 2), the outcome mailed, completed again."""
+    handle, _ = await start(client, prefix, review_mode="auditor", appeal_window_days=30)
+    await wait_stage(handle, Stage.IN_REVIEW)
+    await handle.signal(Signal.CASE_HOLDER, CaseHolder(auditor_id="auditor-1", at=datetime.now(UTC)))
+    await handle.signal(Signal.REVIEW_COMPLETED, approved({"DG1": "NO"}))
+    await wait_stage(handle, Stage.DEBRIEF)
+    await handle.signal(Signal.DEBRIEF_COMPLETED, DebriefResult(outcome="declined"))
+
+    async def window_open():
+        return (await status(handle)).appeal_open_until
+
+    await wait_for(window_open)
+    await handle.signal(Signal.APPEAL_FILED, AppealFiled(
+        appeal_id="appeal-1", criteria=["DG1"], filed_at=datetime.now(UTC), filed_by_name="Dana Cruz",
+        statements=[AppealedCriterion(criterion_id="DG1", statement="The policy was adopted in March.")]))
+    await wait_stage(handle, Stage.APPEAL)
+    await wait_for(lambda: asyncio.sleep(0, result=stubs.appeals))
+    assert await TimeSkipper(client).fast_forward(handle, timedelta(days=15))
+    await wait_for(lambda: asyncio.sleep(0, result=len(stubs.appeal_reminders) == 2))
+    await handle.signal(Signal.APPEAL_DECIDED, AppealDecided(
+        appeal_id="appeal-1", decided_by="auditor-3", signed_off_by="auditor-4", decided_at=datetime.now(UTC),
+        decisions=[AppealDecision(criterion_id="DG1", outcome="overturned", response="YES", reason_code="other",
+                                  explanation="The minutes show the adoption.")]))
+    await handle.result()
+    return handle
+
+
 PATHS: dict[str, Path_] = {
     "completed": completed,
     "withdrawn": withdrawn,
@@ -164,6 +200,7 @@ PATHS: dict[str, Path_] = {
     "auditor_returned": auditor_returned,
     "debrief_booked": debrief_booked,
     "step_failed_and_retried": step_failed_and_retried,
+    "appealed": appealed,
 }
 
 
@@ -172,10 +209,12 @@ def load() -> dict[str, str]:
     return {path.stem: path.read_text(encoding="utf-8") for path in sorted(DIR.glob("*.json"))}
 
 
-async def record(address: str) -> None:
+async def record(address: str, only: list[str] | None = None) -> None:
     client = await Client.connect(address, data_converter=DATA_CONVERTER)
     DIR.mkdir(exist_ok=True)
     for name, play in PATHS.items():
+        if only and name not in only:
+            continue
         stubs = Stubs()
         prefix = f"rec{uuid.uuid4().hex[:6]}-"
         async with running_workers(client, prefix, stubs):
@@ -188,11 +227,13 @@ async def record(address: str) -> None:
 
 
 def main() -> None:
+    import sys
+
     from devtools import devstack
 
     server = devstack.start_temporal(devstack.free_port(), time_skipping=True)
     try:
-        asyncio.run(record(server.address))
+        asyncio.run(record(server.address, sys.argv[1:] or None))
     finally:
         server.stop()
 

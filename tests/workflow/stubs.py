@@ -18,6 +18,10 @@ from temporalio.worker import Worker
 from certification.workflow import CertificationWorkflow
 from certification.activities import (
     Activities,
+    AppealOpened,
+    AppealOutcomeMail,
+    AppealReminder,
+    AppealRequest,
     ClarificationReminder,
     DebriefClosed,
     DebriefOutcome,
@@ -55,6 +59,7 @@ from tests.factories import frozen_submission
 SLA = timedelta(days=21)
 REMIND_BEFORE = timedelta(days=2)
 OFFER_WINDOW = timedelta(days=30)
+APPEAL_SLA = timedelta(days=14)
 
 
 class Stubs:
@@ -77,6 +82,11 @@ class Stubs:
         self.bad_scoring = False  # scoring answers "bad data" while set
         self.scoring_started = asyncio.Event()
         self.release_scoring: asyncio.Event | None = None
+        self.appeals: list[AppealRequest] = []
+        self.appeal_reminders: list[tuple[str, datetime]] = []
+        self.appeal_mails: list[AppealOutcomeMail] = []
+        self.reports: list[ReportRequest] = []
+        self.score_percent = 2  # what scoring answers (a test may change it between calls)
 
         def named(spec):
             return activity.defn(name=spec.name)
@@ -127,12 +137,30 @@ class Stubs:
             self.scoring_started.set()
             if self.release_scoring is not None:
                 await self.release_scoring.wait()
-            return ScoreOutcome(met=1, total=45, percent=2, tier=None)
+            return ScoreOutcome(met=1, total=45, percent=self.score_percent, tier=None)
 
         @named(Activities.RENDER_REPORT)
-        async def render_report(_: ReportRequest) -> ReportOutcome:
+        async def render_report(req: ReportRequest) -> ReportOutcome:
             self.calls.append("reporting")
-            return ReportOutcome(report_id="r-1", url="http://reports/r-1")
+            self.reports.append(req)
+            n = req.revision.version if req.revision else 1
+            return ReportOutcome(report_id=f"r-{n}", url=f"http://reports/r-{n}")
+
+        @named(Activities.OPEN_APPEAL)
+        async def open_appeal(req: AppealRequest) -> AppealOpened:
+            self.calls.append("open_appeal")
+            self.appeals.append(req)
+            now = activity.info().current_attempt_scheduled_time
+            return AppealOpened(appeal_id=req.appeal_id, due_at=now + APPEAL_SLA, remind_before=REMIND_BEFORE)
+
+        @named(Activities.REMIND_APPEAL)
+        async def remind_appeal(req: AppealReminder) -> None:
+            self.appeal_reminders.append((req.kind, req.due_at))
+
+        @named(Activities.MAIL_APPEAL_OUTCOME)
+        async def mail_appeal_outcome(req: AppealOutcomeMail) -> None:
+            self.calls.append("appeal_mail")
+            self.appeal_mails.append(req)
 
         @named(Activities.OFFER_DEBRIEF)
         async def offer_debrief(_: DebriefRequest) -> DebriefOutcome:
@@ -154,10 +182,12 @@ class Stubs:
 
         self.by_queue = {
             TaskQueue.INTAKE: [record_status, record_step, check_evidence],
-            TaskQueue.AUDIT: [open_review, complete_review, set_review_due, remind_review, close_round],
+            TaskQueue.AUDIT: [open_review, complete_review, set_review_due, remind_review, close_round, open_appeal,
+                              remind_appeal],
             TaskQueue.SCORING: [score_submission],
             TaskQueue.REPORTING: [render_report],
-            TaskQueue.NOTIFY: [offer_debrief, remind_clarification, remind_debrief, close_debrief],
+            TaskQueue.NOTIFY: [offer_debrief, remind_clarification, remind_debrief, close_debrief,
+                               mail_appeal_outcome],
         }
 
 
@@ -184,10 +214,14 @@ async def running_workers(client: Client, prefix: str, stubs: Stubs, workflows: 
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def start(client, prefix, review_mode="auto"):
+async def start(client, prefix, review_mode="auto", **fields):
+    """A run; without an appeal window unless the test gives one (`appeal_window_days`):
+    the time-skipping server skips a timer only when told to (`TimeSkipper`), so a run that
+    waits out a 30-day window would hold `handle.result()`."""
+    fields.setdefault("appeal_window_days", 0)
     sid = uuid.uuid4().hex
     inp = CertificationInput(submission_id=sid, submission=frozen_submission({"DG1": "YES"}),
-                             review_mode=review_mode, task_queue_prefix=prefix)
+                             review_mode=review_mode, task_queue_prefix=prefix, **fields)
     handle = await client.start_workflow(CERTIFICATION_WORKFLOW, inp, id=f"certification-{sid}",
                                          search_attributes=initial_search_attributes(inp),
                                          task_queue=f"{prefix}intake", result_type=CertificationStatus,

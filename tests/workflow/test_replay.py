@@ -89,6 +89,7 @@ SHOWS = {
     "auditor_returned": ("completed", "audit.close_round"),
     "debrief_booked": ("completed", "notify.remind_debrief"),
     "step_failed_and_retried": ("completed", "retry_step"),
+    "appealed": ("completed", "audit.open_appeal"),
 }
 
 

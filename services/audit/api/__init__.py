@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.audit.api import calibration, review
+from services.audit.appeals import api as appeals
 from services.audit.cases import api as cases
 from services.audit.conflicts import api as conflicts
 from services.audit.second_review import api as second_review
@@ -16,7 +17,7 @@ from services.audit.signoff import api as signoff
 from services.audit.trail import api as trail
 
 router = APIRouter(prefix="/api/v1")
-for module in (cases, review, signoff, second_review, calibration, trail, conflicts):
+for module in (cases, review, signoff, second_review, calibration, trail, conflicts, appeals):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from services.audit import directory
 from services.audit.cases import service as cases
 from services.audit.cases import balance, queue
+from services.audit.console.appeals import open_appeals
 from services.audit.console.console import AUDIT, StaffPage, case_url, ensure_auditor, options_of
 from services.audit.domain import CaseState
 from services.audit.errors import CaseTaken, DomainError, UnknownAuditor, WrongState
@@ -47,7 +48,7 @@ async def render_queue(page: Page, *, status_code: int = 200, errors: list[Field
                        items=items, chosen=chosen, facets=facets, regions=[r for r in REGIONS if r in facets["region"]]
                        or facets["region"], bands=[b for b in POPULATION_BANDS if b in facets["population_band"]],
                        states=[s.value for s in CaseState], auditors=auditors, work=work,
-                       errors=errors or [])
+                       appeals=await open_appeals(page), errors=errors or [])
 
 
 @router.get("/queue")

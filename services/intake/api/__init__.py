@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import accounts, assessment, clarifications, evidence, snapshot, submission
+from services.intake.api import accounts, appeals, assessment, clarifications, evidence, snapshot, submission
 
 router = APIRouter(prefix="/api/v1")
-for module in (accounts, snapshot, assessment, evidence, submission, clarifications):
+for module in (accounts, snapshot, assessment, evidence, submission, clarifications, appeals):
     router.include_router(module.router)
 
 __all__ = ["router"]

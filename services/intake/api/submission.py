@@ -25,7 +25,8 @@ router = APIRouter(tags=["submission"])
 async def submit(cycle: OpenCycle, principal: CurrentCity, runtime: Runtime, options: Options,
                  response: Response) -> submissions.SubmissionRead:
     sub, created = await submissions.submit(runtime, city_id=principal.city_id or "", cycle=cycle,
-                                            user_id=principal.sub, review_mode=options.review_mode)
+                                            user_id=principal.sub, review_mode=options.review_mode,
+                                            appeal_window_days=options.appeal_window_days)
     if not created:
         response.status_code = status.HTTP_200_OK
     return submissions.read(sub)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from services.intake.portal import (
     accounts,
+    appeals,
     assessment,
     city,
     clarifications,
@@ -19,7 +20,7 @@ from services.intake.portal.console import PORTAL
 
 router = APIRouter()
 router.include_router(PORTAL.router(assets=True))
-for module in (accounts, home, city, snapshot, assessment, evidence, submission, clarifications):
+for module in (accounts, home, city, snapshot, assessment, evidence, submission, clarifications, appeals):
     router.include_router(module.router)
 
 __all__ = ["PORTAL", "router"]

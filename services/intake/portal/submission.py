@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 
 from certification.contract import Stage
-from services.intake import clarifications, domain, drafts, submissions
+from datetime import UTC, datetime
+
+from services.intake import appeals, clarifications, domain, drafts, submissions
 from services.intake.domain import AssessmentState
-from services.intake.errors import SubmissionIncomplete, TooLateToWithdraw, WorkflowUnavailable
+from services.intake.errors import NotFound, SubmissionIncomplete, TooLateToWithdraw, WorkflowUnavailable
 from services.intake.models import Submission
 from services.intake.portal.console import (
     PORTAL,
@@ -64,7 +66,8 @@ async def submit(page: CityPage) -> Response:
     await page.form()
     try:
         await submissions.submit(page.runtime, city_id=city_id(page), cycle=cycle_of(page), user_id=page.principal.sub,
-                                 review_mode=options_of(page).review_mode)
+                                 review_mode=options_of(page).review_mode,
+                                 appeal_window_days=options_of(page).appeal_window_days)
     except SubmissionIncomplete as exc:
         assessment, progress, catalog = await _submit_view(page)
         missing = missing_list(page, catalog, exc.errors)
@@ -108,7 +111,15 @@ async def submission_page(page: CityPage) -> HTMLResponse:
     catalog = load_catalog(sub.catalog_version)
     tier_name = catalog.text(catalog.tier(tier), page.lang) if tier else None
     waiting = [c for c in await clarifications.list_requests(page.runtime, sub) if c.state == "open"]
+    try:
+        appeal_filed = await appeals.get(page.runtime, sub)
+    except NotFound:
+        appeal_filed = None
+    open_until = status.appeal_open_until
+    appeal_link = appeal_filed is not None or (
+        bool(appeals.appealable(sub)) and open_until is not None and datetime.now(UTC) <= open_until)
     return page.render("submission.html", title=page.t("status.title"), nav="submission", sub=sub, status=status,
+                       appeal_filed=appeal_filed, appeal_link=appeal_link,
                        open_requests=waiting, steps=timeline(status), tier_name=tier_name,
                        can_withdraw=withdrawable(sub),
                        booking_url=f"{service_urls()['notify']}/booking/{sub.id}")

@@ -132,3 +132,28 @@ class TrailCheckpointed(BaseModel):
     head: str
     key_id: str
     at: datetime
+
+
+class AppealCriterionDecided(BaseModel):
+    """One appealed criterion as decided: the audited finding stands (`upheld`) or not."""
+
+    criterion_id: str
+    outcome: str  # upheld | overturned (shared.contracts.vocabulary.AppealOutcome)
+    before: Answer  # the audited response the city appealed
+    response: Answer  # the response that stands
+    reason_code: str = ""
+    explanation: str = ""
+
+
+class AppealResolved(BaseModel):
+    """An appeal decided by an auditor who took no part in the review and signed off by a
+    second one (`wwc.audit.appeal.decided`); the workflow re-scores if any is overturned."""
+
+    submission_id: str
+    appeal_id: str
+    case_id: str | None = None
+    city_id: str | None = None
+    decisions: list[AppealCriterionDecided] = Field(default_factory=list)
+    decided_by: str
+    signed_off_by: str
+    decided_at: datetime

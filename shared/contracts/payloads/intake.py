@@ -121,3 +121,22 @@ class ClarificationAnswered(BaseModel):
     answered_at: datetime
     answered_by: str | None = None
     answers: dict[str, CriterionAnswerSent] = Field(default_factory=dict)
+
+
+class AppealedCriterionSent(BaseModel):
+    criterion_id: str
+    statement: str
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+
+
+class AppealSubmitted(BaseModel):
+    """A city appealed audited findings of a completed certification, within the
+    programme's window (`wwc.intake.appeal.filed`); one appeal per certification."""
+
+    submission_id: str
+    appeal_id: str
+    city_id: str
+    criteria: list[AppealedCriterionSent]
+    filed_at: datetime
+    filed_by: str | None = None
+    filed_by_name: str = ""
