@@ -162,11 +162,15 @@ def city_mail(cfg: DebriefConfig) -> dict[str, Handler]:
 
     async def report_ready(session: AsyncSession, envelope: Envelope) -> None:
         p = envelope.payload_as(ReportReady)
+        if p.version > 1:
+            return  # a reissue after an appeal: the appeal's outcome mail (notify.mail_appeal_outcome) links it
         await to_city(session, envelope, Kind.REPORT_READY, p.submission_id, {
             "report_url": p.url or portal("/submission"), "tier": p.tier}, city_id=p.city_id)
 
     async def score_computed(session: AsyncSession, envelope: Envelope) -> None:
         p = envelope.payload_as(ScoreComputed)
+        if p.version > 1:
+            return  # scored again after an appeal: the appeal's outcome mail says the tier now
         await to_city(session, envelope, Kind.CERTIFICATION_RESULT, p.submission_id, {
             "tier": p.tier, "percent": p.percent, "met": p.met, "total": p.total,
             "portal_url": portal("/submission")}, city_id=p.city_id)
