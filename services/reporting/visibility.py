@@ -32,6 +32,15 @@ async def current_of(session: AsyncSession, report: Report) -> Report | None:
     return latest
 
 
+async def visible_versions(session: AsyncSession, principal: Principal, submission_id: str) -> list[Report]:
+    """Every version of a submission's report, oldest first (another city's: none)."""
+    found = list((await session.scalars(select(Report).where(Report.submission_id == submission_id)
+                                        .order_by(Report.version))).all())
+    if not found or not principal.can_see_city(found[0].city_id):
+        raise NotFound("no such report")
+    return found
+
+
 async def visible_reports(session: AsyncSession, principal: Principal, *, cycle: str | None = None) -> list[Report]:
     """The reports a person may open, newest first (a city: its own)."""
     query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(MAX_LISTED)

@@ -60,3 +60,26 @@ async def test_a_message_that_is_no_event_is_parked_for_an_operator(notify):
         parked = (await session.execute(select(parked_messages))).mappings().all()
     assert [(p["consumer"], p["event_id"]) for p in parked] == [("notify-people", "junk-1")]
     assert "not a valid event envelope" in parked[0]["error"]
+
+
+async def test_a_reissue_after_an_appeal_mails_nothing_of_its_own(notify):
+    """Scored again and reissued after an appeal (version 2): the appeal's outcome mail
+    (notify.mail_appeal_outcome) tells the city, so neither event mails it again."""
+    from shared.contracts.events import CityProfile, ReportReady, ScoreComputed, SubmissionSubmitted
+
+    runtime, broker = notify
+    await deliver(broker, make_event(Subject.CITY_REGISTERED, CityProfile(
+        city_id="c-9", name="Lakeview", country="US", population=90_000)))
+    await deliver(broker, make_event(Subject.SUBMISSION_SUBMITTED, SubmissionSubmitted(
+        submission_id="s-9", city_id="c-9", cycle="2026", catalog_version="wwc-2019", answered=45, evidence_count=1,
+        city_name="Lakeview", contact_email="data@lakeview.gov"), submission_id="s-9", city_id="c-9"))
+    for version in (1, 2):
+        await deliver(broker, make_event(Subject.SCORE_COMPUTED, ScoreComputed(
+            submission_id="s-9", city_id="c-9", cycle="2026", catalog_version="wwc-2019", met=30, total=45,
+            percent=67, tier="gold", version=version), submission_id="s-9", city_id="c-9"))
+        await deliver(broker, make_event(Subject.REPORT_READY, ReportReady(
+            submission_id="s-9", report_id=f"r-{version}", city_id="c-9", tier="gold", version=version),
+            submission_id="s-9", city_id="c-9"))
+    async with runtime.db.sessionmaker() as session:
+        kinds = sorted((await session.scalars(select(Mail.kind).where(Mail.submission_id == "s-9"))).all())
+    assert kinds == ["certification_result", "report_ready", "submission_received"]

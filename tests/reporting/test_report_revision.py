@@ -122,6 +122,9 @@ async def test_a_reissue_is_version_2_and_the_first_stays_verifiable_as_supersed
         old = (await client.get(f"/api/v1/reports/{first.id}/html", params={"lang": "en"})).text
         assert "What changed on appeal" not in old
         assert (await client.get(f"/api/v1/reports/by-submission/{sid}")).json()["id"] == second.id
+        versions = (await client.get(f"/api/v1/reports/by-submission/{sid}/versions")).json()
+        assert [(v["id"], v["version"], v["replaces_id"]) for v in versions] == [(first.id, 1, None),
+                                                                               (second.id, 2, first.id)]
     async with reporting.client("reporting") as pages:
         pages.cookies.set("wwc_token", city)  # the report page, as the city's browser opens it
         page = await pages.get(f"/reports/{first.id}", params={"lang": "en"})
