@@ -31,9 +31,6 @@ class Score(Base):
     # The full explainable result (per criterion and per area), as the engine returned it.
     result: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # 1: the first score; each re-score with other audited responses (an appeal overturned
-    # a finding) replaces the result and counts up, and is published as a new fact.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CityLatest(Base):

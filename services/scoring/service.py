@@ -1,5 +1,5 @@
-"""Scoring use cases: score a submission (once per set of audited responses), store it,
-publish score.computed, and hand the workflow the whole result."""
+"""Scoring use cases: score a submission once, store it, publish score.computed, and
+hand the workflow the whole result."""
 
 from __future__ import annotations
 
@@ -31,27 +31,18 @@ async def score_submission(session: AsyncSession, req: ScoreRequest) -> ScoreOut
 
 async def store_score(session: AsyncSession, req: ScoreRequest,
                       catalog: Catalog | None = None) -> tuple[Score, ScoreResult]:
-    """The submission's score. A retried or redelivered request (the same audited
-    responses) gets the stored one; the same submission scored again on other responses
-    (an appeal overturned a finding) is a new fact: the row takes the new result and counts
-    up its version, and a new score.computed says so (a later `computed_at`, so it replaces
-    the earlier score in the benchmarks, the dashboard and the pipeline)."""
-    result = score(catalog or load_catalog(req.catalog_version), req.audited_responses)
-    existing = await session.get(Score, req.submission_id, with_for_update=True)
+    """The submission's score, computed once (a retried activity gets the stored one)."""
+    existing = await session.get(Score, req.submission_id)
     if existing is not None:
-        stored = ScoreResult.model_validate(existing.result)
-        if stored == result:
-            return existing, stored
-        row = existing
-        row.version += 1
-    else:
-        row = Score(submission_id=req.submission_id, version=1)
-        session.add(row)
-    row.city_id, row.cycle, row.catalog_version = req.city_id, req.cycle, req.catalog_version
-    row.region, row.population_band = req.region, req.population_band
-    row.met, row.total, row.percent, row.tier = result.met, result.total, result.percent, result.tier
-    row.result, row.computed_at = result.model_dump(mode="json"), utcnow()
-    await session.flush()
+        return existing, ScoreResult.model_validate(existing.result)
+    result = score(catalog or load_catalog(req.catalog_version), req.audited_responses)
+    row = Score(
+        submission_id=req.submission_id, city_id=req.city_id, cycle=req.cycle,
+        catalog_version=req.catalog_version, region=req.region, population_band=req.population_band,
+        met=result.met, total=result.total, percent=result.percent, tier=result.tier,
+        result=result.model_dump(mode="json"), computed_at=utcnow(),
+    )
+    session.add(row)
     await add_event(session, make_event(
         Subject.SCORE_COMPUTED,
         ScoreComputed(
@@ -60,7 +51,6 @@ async def store_score(session: AsyncSession, req: ScoreRequest,
             met=result.met, total=result.total, percent=result.percent, tier=result.tier,
             area_percent={a.id: a.percent for a in result.areas},
             met_criteria=[c.id for c in result.criteria if c.met], computed_at=row.computed_at,
-            version=row.version,
         ),
         submission_id=req.submission_id, city_id=req.city_id, correlation_id=req.correlation_id,
     ))

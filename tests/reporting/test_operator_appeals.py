@@ -152,7 +152,7 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
         rows = page.locator("#panel-appeals tbody tr")
         await expect(rows).to_have_count(2)
         await expect(rows.nth(0)).to_contain_text("Waterford")
-        await expect(rows.nth(0)).to_contain_text("Appeal under review")
+        await expect(rows.nth(0)).to_contain_text("Appeal being decided")
         await expect(rows.nth(0)).to_contain_text("waiting for an auditor")
         await expect(rows.nth(0)).to_contain_text("Appealed: DG1, GM1")
         await expect(rows.nth(1)).to_contain_text("Lakeview")
@@ -164,14 +164,14 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
 
         # The certifications list filters by the appeal stage, named in words.
         await page.goto("/operator/submissions")
-        await page.get_by_label("Stage").select_option(label="Appeal under review")
+        await page.get_by_label("Stage").select_option(label="Appeal being decided")
         await page.get_by_role("button", name="Show").click()
         await expect(page.locator("#panel-list tbody tr")).to_have_count(1)
         await expect(page.locator("#panel-list tbody tr")).to_contain_text("Waterford")
 
         await page.goto(f"/operator/submissions/{done_sid}")
         timeline = page.locator(".timeline")
-        await expect(timeline).to_contain_text("Stage: Appeal under review.")
+        await expect(timeline).to_contain_text("Stage: Appeal being decided.")
         await expect(timeline).to_contain_text("Appeal decided: 1 overturned, 1 upheld.")
         await expect(timeline).to_contain_text("Scored again after the appeal: 30 of 45 (67%). Tier: Gold")
         await expect(timeline).to_contain_text("Report reissued as version 2")
@@ -179,12 +179,12 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
 
         await page.goto("/operator/appeals?lang=es")
         await expect(page.get_by_role("heading", name="Apelaciones", level=1)).to_be_visible()
-        await expect(rows.nth(0)).to_contain_text("Apelación en revisión")
+        await expect(rows.nth(0)).to_contain_text("Apelación en decisión")
         await expect(rows.nth(1)).to_contain_text("1 revocadas, 1 confirmadas")
         await check_page(page, "appeals-es", results=RESULTS)
         await page.goto(f"/operator/submissions/{open_sid}?lang=pt")
         await expect(page.locator(".timeline")).to_contain_text("A cidade contestou as conclusões sobre DG1, GM1.")
-        await expect(page.locator("#panel-summary")).to_contain_text("Recurso em análise")
+        await expect(page.locator("#panel-summary")).to_contain_text("Recurso em decisão")
         await context.close()
     finally:
         await browser.close()
