@@ -47,7 +47,10 @@ def event(subject: str, payload, sid: str, city_id: str, when: datetime) -> Enve
 
 
 def appeal_event(subject: str, payload: dict, sid: str, city_id: str, when: datetime) -> Envelope:
-    """An appeal's own event as intake or audit publish it (their subjects are theirs)."""
+    """An appeal's own event as intake or audit publish it (`wwc.intake.appeal.filed`,
+    `wwc.audit.appeal.decided`; their payloads are theirs), built as a dict so reporting is
+    fed only what travels on the wire. `wwc.audit.appeal.opened` stands for any appeal event
+    that carries the decision's due date (`due_at`): the Appeals page reads it from any."""
     return Envelope(type=subject, submission_id=sid, city_id=city_id, payload=payload, occurred_at=when)
 
 
@@ -75,17 +78,22 @@ async def feed(stack: Stack) -> tuple[str, str]:
     events = [*certified(open_sid, open_city, "Waterford", "silver", 60),
               event(Subject.STATUS_CHANGED, StatusChanged(submission_id=open_sid, status=Stage.APPEAL,
                                                           waiting_for=WaitingFor.AUDITOR), open_sid, open_city, at(30)),
-              appeal_event("wwc.intake.appeal.filed", {"appeal_id": "a-1", "criteria": ["DG1", "GM1"],
-                                                       "filed_at": at(30).isoformat()}, open_sid, open_city, at(30)),
+              appeal_event("wwc.intake.appeal.filed", {
+                  "submission_id": open_sid, "appeal_id": "a-1", "city_id": open_city, "filed_at": at(30).isoformat(),
+                  "criteria": [{"criterion_id": "DG1", "statement": "Our inventory is public.", "evidence": []},
+                               {"criterion_id": "GM1", "statement": "Goals were adopted.", "evidence": []}],
+                  "filed_by": "city-user-1", "filed_by_name": "Dana Data"}, open_sid, open_city, at(30)),
               appeal_event("wwc.audit.appeal.opened", {"appeal_id": "a-1", "due_at": (NOW + timedelta(days=2))
                                                        .isoformat()}, open_sid, open_city, at(29)),
               *certified(done_sid, done_city, "Lakeview", "silver", 64),
               event(Subject.STATUS_CHANGED, StatusChanged(submission_id=done_sid, status=Stage.APPEAL,
                                                           waiting_for=WaitingFor.AUDITOR), done_sid, done_city, at(100)),
-              appeal_event("wwc.audit.appeal.decided", {"appeal_id": "a-2", "decided_at": at(20).isoformat(),
-                                                        "decisions": [{"criterion_id": "DG1", "outcome": "overturned"},
-                                                                      {"criterion_id": "GM1", "outcome": "upheld"}]},
-                           done_sid, done_city, at(20)),
+              appeal_event("wwc.audit.appeal.decided", {
+                  "submission_id": done_sid, "appeal_id": "a-2", "city_id": done_city, "decided_at": at(20).isoformat(),
+                  "decided_by": "auditor-9", "signed_off_by": "auditor-8",
+                  "decisions": [{"criterion_id": "DG1", "outcome": "overturned", "before": "NO", "response": "YES"},
+                                {"criterion_id": "GM1", "outcome": "upheld", "before": "NO", "response": "NO"}]},
+                  done_sid, done_city, at(20)),
               event(Subject.SCORE_COMPUTED, ScoreComputed(
                   submission_id=done_sid, city_id=done_city, cycle="2026", catalog_version="wwc-2019", met=30,
                   total=45, percent=67, tier="gold", version=2), done_sid, done_city, at(19)),
@@ -184,6 +192,7 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
         await check_page(page, "appeals-es", results=RESULTS)
         await page.goto(f"/operator/submissions/{open_sid}?lang=pt")
         await expect(page.locator(".timeline")).to_contain_text("A cidade contestou as conclusões sobre DG1, GM1.")
+        await expect(page.locator(".timeline")).to_contain_text("Dana Data")
         await expect(page.locator("#panel-summary")).to_contain_text("Recurso em decisão")
         await context.close()
     finally:

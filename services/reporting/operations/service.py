@@ -180,7 +180,7 @@ async def appeals(session: AsyncSession, *, now: datetime, status: str | None = 
                 continue
             if e.subject.endswith("filed"):
                 filed_at = filed_at or _moment(p.get("filed_at"), e.occurred_at)
-                criteria = tuple(str(c) for c in p.get("criteria") or ()) or criteria
+                criteria = tuple(timeline.criteria_of(p.get("criteria"))) or criteria
             if "due_at" in p:
                 due_at = _moment(p.get("due_at"), due_at)
             if e.subject.endswith("decided"):

@@ -68,12 +68,22 @@ def _text(value: Any, name: str = "") -> str:
     return str(value)
 
 
+def criteria_of(value: Any) -> list[str]:
+    """Criterion ids from an event's list: ids, or objects naming theirs (`criterion_id`)."""
+    out = []
+    for item in value or ():
+        cid = (item.get("criterion_id") or item.get("id")) if isinstance(item, dict) else item
+        if cid:
+            out.append(str(cid))
+    return out
+
+
 def _appeal(subject: str, payload: dict, at: datetime) -> Line:
     """An appeal's own events (filed by the city, opened and decided by audit), told by
     what they carry whatever service publishes them."""
     actor = payload.get("filed_by") or payload.get("decided_by") or None
     if subject.endswith("filed"):
-        return Line(at, subject, "appeal_filed", actor, {"criteria": _text(payload.get("criteria"))},
+        return Line(at, subject, "appeal_filed", actor, {"criteria": ", ".join(criteria_of(payload.get("criteria")))},
                     actor_name=payload.get("filed_by_name") or None)
     if subject.endswith("decided"):
         outcomes = [str(d.get("outcome", "")) for d in payload.get("decisions") or () if isinstance(d, dict)]
