@@ -38,6 +38,8 @@ SAMPLES: dict[Kind, dict] = {
     Kind.DEBRIEF_CANCELLED: {**COMMON, "starts_at": AT, "ends_at": AT, "call_url": URL, "auditor_name": "Ana",
                              "booking_url": URL, "slots_url": URL, "by": "city", "previous_starts_at": None,
                              "offer_open": True, "expires_at": LATER},
+    Kind.APPEAL_FILED: {**COMMON, "criteria": [{"id": "DG1", "text": "An open data inventory"}],
+                        "filed_by_name": "Dana Data", "portal_url": URL},
     Kind.APPEAL_DECIDED: {**COMMON, "overturned": [{"id": "DG1", "text": "An open data inventory"}],
                           "upheld": [{"id": "GM1", "text": "Goals"}], "tier": "gold", "previous_tier": "silver",
                           "report_version": 2, "report_url": URL},
