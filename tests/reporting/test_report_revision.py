@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -29,6 +30,7 @@ from shared.scoring.engine import score
 from shared.scoring.simulator import path_for
 from tests.conftest import token
 from tests.factories import frozen_submission
+from tests.portal.conftest import chromium  # noqa: F401 - the browser
 from tests.reporting.helpers import pdf_text
 
 CATALOG = load_catalog("wwc-2019")
@@ -161,3 +163,64 @@ def test_the_reissued_pdf_has_its_section_in_every_language(tmp_path):
     for lang, words in (("en", "What changed on appeal"), ("es", "Qué cambió con la apelación"),
                         ("pt", "O que mudou com o recurso")):
         assert words in pdf_text(render_pdf(doc, lang), tmp_path, lang)
+
+
+@pytest.mark.browser
+async def test_the_city_reads_both_versions_in_the_browser(reporting, chromium):  # noqa: F811
+    """In Chromium, as the city: version 2 with its appeal section (accessible, in Spanish
+    and English), version 1 saying it is superseded and leading to version 2; the public
+    verification of version 1 leads to version 2's."""
+    from playwright.async_api import async_playwright, expect
+
+    from devtools.harness import serve
+    from tests.portal.conftest import LAUNCH_ARGS, check_page
+
+    results = Path(__file__).resolve().parents[2] / "test-results" / "reporting"
+    runtime, app = reporting.runtimes["reporting"], reporting.apps["reporting"]
+    first_req, reissue_req = requests(str(uuid.uuid4()))
+    urls = {**service_urls(), "reporting": "http://reporting.test"}
+    first = await issue_report(runtime.db, app.state.renders, first_req, urls=urls)
+    second = await issue_report(runtime.db, app.state.renders, reissue_req.model_copy(update={
+        "revision": reissue_req.revision.model_copy(update={"previous_report_id": first.id})}), urls=urls)
+    base_url, server, task = await serve(app)
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS, headless=True)
+    try:
+        context = await browser.new_context(base_url=base_url, locale="es-MX", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(20_000)
+        await context.add_cookies([{"name": "wwc_token", "value": token(Role.CITY, sub="staff-1",
+                                                                          city_id=first_req.city_id),
+                                    "url": base_url, "httpOnly": True, "sameSite": "Lax"}])
+        page = await context.new_page()
+        await page.goto(f"/reports/{second.id}")
+        appeal = page.get_by_role("region", name="Qué cambió con la apelación")
+        await expect(appeal).to_contain_text("Revocada: la respuesta ahora es Sí.")
+        await expect(appeal.get_by_role("row", name="GM1")).to_contain_text("Confirmada")
+        await expect(page.get_by_role("note").first).to_contain_text("Versión 2 de este informe")
+        await check_page(page, "report-version-2-es", results=results)
+        await page.goto(f"/reports/{second.id}?lang=en")
+        await expect(page.get_by_role("region", name="What changed on appeal")).to_contain_text(
+            "Before the appeal: Silver, 64% of criteria met.")
+        await check_page(page, "report-version-2-en", results=results)
+
+        await page.goto(f"/reports/{first.id}?lang=en")
+        await expect(page.get_by_role("region", name="What changed on appeal")).to_have_count(0)
+        tools = page.get_by_role("navigation", name="Report tools")
+        await expect(tools).to_contain_text("This is version 1 of the report.")
+        await tools.get_by_role("link", name="Open version 2").click()
+        await page.wait_for_url(f"**/reports/{second.id}?lang=en")
+        await check_page(page, "report-version-2-from-1", results=results)
+
+        await page.goto(f"/verify?code={first.verification_code}&lang=en")
+        await expect(page.get_by_role("heading", name="Version 1 of this report is superseded")).to_be_visible()
+        await check_page(page, "verify-superseded", results=results)
+        await page.get_by_role("link", name="Check version 2, the current report").click()
+        await expect(page.get_by_role("heading", name="This is a certified report")).to_be_visible()
+        await expect(page.locator(".current-version")).to_contain_text(
+            "This is the current report: version 2, reissued after an appeal on")
+        await context.close()
+    finally:
+        await browser.close()
+        await playwright.stop()
+        server.should_exit = True
+        await task
