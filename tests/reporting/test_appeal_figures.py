@@ -50,3 +50,24 @@ async def test_an_appealed_certification_counts_once_with_its_new_tier(backend, 
     assert [a.average_percent for a in figures.areas] == [61.0]  # (67 + 55) / 2: the appealed score counts
     appeal = next(s for s in figures.stages if s.stage == Stage.APPEAL.value)
     assert (appeal.stays, appeal.median_seconds) == (1, 48 * 3600.0)
+
+
+async def test_the_roster_lists_a_submission_by_its_current_report_only(backend, tmp_path):
+    """Of a submission's report versions only the latest counts: an appeal's reissue moves
+    the city to its new tier, and a reissue without a tier takes it off the roster."""
+    from services.reporting import roster
+    from services.reporting.models import Report
+
+    async with migrated_database("reporting", backend, tmp_path) as db:
+        async with db.transaction() as session:
+            for sid, city, name, tiers in (("s-up", "c-up", "Lakeview", ("silver", "gold")),
+                                           ("s-off", "c-off", "Riverton", ("silver", None))):
+                for version, tier in enumerate(tiers, start=1):
+                    session.add(Report(id=f"{sid}-{version}", submission_id=sid, city_id=city, object_key="k",
+                                       city_name=name, cycle="2026", tier=tier, version=version,
+                                       created_at=at(version * 10)))
+        async with db.sessionmaker() as session:
+            listed = [(e.city, e.tier) for e in await roster.roster(session)]
+            facets = await roster.facets(session)
+    assert listed == [("Lakeview", "gold")]
+    assert facets["tier"] == ["gold"]

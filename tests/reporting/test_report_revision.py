@@ -87,13 +87,15 @@ async def test_a_reissue_is_version_2_and_the_first_stays_verifiable_as_supersed
     assert (first_req.score.tier, reissue_req.score.tier) == ("silver", "gold")
 
     first = await issue_report(runtime.db, renders, first_req, urls=urls)
+    async with runtime.db.transaction() as session:  # an operator put the city on the Honor Roll
+        (await session.get(Report, first.id)).honor_roll = True
     with_previous = reissue_req.model_copy(update={"revision": reissue_req.revision.model_copy(
         update={"previous_report_id": first.id})})
     second = await issue_report(runtime.db, renders, with_previous, urls=urls)
     again = await issue_report(runtime.db, renders, with_previous, urls=urls)  # redelivered: no version 3
     assert (first.version, second.version, again.id) == (1, 2, second.id)
     assert second.id != first.id and second.verification_code != first.verification_code
-    assert (second.replaces_id, second.appeal_id) == (first.id, "appeal-1")
+    assert (second.replaces_id, second.appeal_id, second.honor_roll) == (first.id, "appeal-1", True)
     async with runtime.db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Report)
                                     .where(Report.submission_id == sid)) == 2
@@ -148,7 +150,7 @@ async def test_a_reissue_is_version_2_and_the_first_stays_verifiable_as_supersed
     # The roster: the city once, with the tier of its current report.
     async with runtime.db.sessionmaker() as session:
         listed = [e for e in await roster.roster(session) if e.city == "Villa Nueva"]
-    assert [e.tier for e in listed] == [reissue_req.score.tier]
+    assert [(e.tier, e.honor_roll) for e in listed] == [(reissue_req.score.tier, True)]
 
 
 def test_the_reissued_pdf_has_its_section_in_every_language(tmp_path):
