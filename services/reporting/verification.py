@@ -5,7 +5,8 @@ for anything else one answer, `NoCertifiedReport`, whatever the reason.
 Every look-up runs the same single query on the unique index, a malformed code included
 (it looks for a value no report has), so neither the answer, its shape nor its timing
 class tells an unknown code from an applicant's report: applicants have no code at all,
-and a report without a tier never matches."""
+and a report without a tier never matches. A certified report's answer also says whether a
+later version (a reissue after an appeal) replaced it, and which."""
 
 from __future__ import annotations
 
