@@ -162,9 +162,13 @@ def test_the_reissued_pdf_has_its_section_in_every_language(tmp_path):
                       created_at=datetime(2026, 11, 2, tzinfo=UTC))
     assert revision_input(reissue_req, previous).replaces_version == 1
     doc = document_for(reissue_req, code="WWC-ABCD-EFGH-JKLM", urls=service_urls(), at=DECIDED, previous=previous)
+    from services.reporting.report import report_view
+    from services.reporting.report.pdf import typeset
+
     for lang, words in (("en", "What changed on appeal"), ("es", "Qué cambió con la apelación"),
                         ("pt", "O que mudou com o recurso")):
         assert words in pdf_text(render_pdf(doc, lang), tmp_path, lang)
+        assert typeset(report_view(doc, lang), doc.rendered_at)[1] == []  # no Typst warning
 
 
 @pytest.mark.browser
