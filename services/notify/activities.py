@@ -8,6 +8,7 @@ from temporalio import activity
 
 from certification.activities import (
     Activities,
+    AppealOutcomeMail,
     ClarificationReminder,
     DebriefClosed,
     DebriefOutcome,
@@ -19,7 +20,8 @@ from services.notify import directory, mails
 from services.notify.debriefs import service as debriefs
 from services.notify.debriefs.service import DebriefConfig
 from services.notify.directory import NotYetKnown
-from services.notify.domain import Kind
+from services.notify.domain import Kind, Recipient
+from shared.catalog.texts import criterion_text
 from services.notify.sender import MailSender
 from shared.infra.runtime import ServiceRuntime
 from shared.infra.settings import service_urls
@@ -73,8 +75,52 @@ class NotifyActivities:
                          "preferences_url": f"{self.cfg.public_url}/booking/preferences"})
         self._committed()
 
+    @activity.defn(name=Activities.MAIL_APPEAL_OUTCOME.name)
+    async def mail_appeal_outcome(self, req: AppealOutcomeMail) -> None:
+        """The appeal's outcome to the city's staff, each in their language: the overturned
+        and upheld criteria by their catalog statements, the tier now and the reissued
+        report. Once per appeal: a retry records nothing more (the cause is the appeal)."""
+        async with self.runtime.db.transaction() as session:
+            staff = await appeal_recipients(session, req)
+            city_name = req.city_name
+            if not city_name:
+                known = await directory.city(session, req.city_id)
+                city_name = known.name if known is not None else ""
+
+            def context(person: Recipient) -> dict:
+                def named(ids: list[str]) -> list[dict]:
+                    return [{"id": cid, "text": criterion_text(cid, person.language)} for cid in ids]
+
+                return {"city_name": city_name, "overturned": named(req.overturned), "upheld": named(req.upheld),
+                        "tier": req.tier, "previous_tier": req.previous_tier, "report_version": req.report_version,
+                        "report_url": req.report_url,
+                        "preferences_url": f"{self.cfg.public_url}/booking/preferences"}
+
+            await mails.queue(session, cause=f"appeal-decided:{req.appeal_id}", kind=Kind.APPEAL_DECIDED,
+                              recipients=staff, city_id=req.city_id, submission_id=req.submission_id,
+                              context=context)
+        self._committed()
+
     def all(self) -> list:
-        return [self.offer_debrief, self.remind_debrief, self.close_debrief, self.remind_clarification]
+        return [self.offer_debrief, self.remind_debrief, self.close_debrief, self.remind_clarification,
+                self.mail_appeal_outcome]
+
+
+async def appeal_recipients(session, req: AppealOutcomeMail) -> list[Recipient]:
+    """The city's staff (less those who opted out); before notify knows them, the contact
+    the workflow names, in the city's language."""
+    fallback = req.contact_email
+    try:
+        fallback = fallback or (await directory.submission(session, req.submission_id)).email
+    except NotYetKnown:
+        pass
+    try:
+        staff = await directory.city_staff(session, req.city_id, Kind.APPEAL_DECIDED)
+    except NotYetKnown:
+        if not fallback:
+            raise
+        return [Recipient(email=fallback, language=req.language)]
+    return staff
 
 
 __all__ = ["NotYetKnown", "NotifyActivities"]

@@ -52,6 +52,8 @@ class Kind(StrEnum):
     DEBRIEF_RESCHEDULED = "debrief_rescheduled"
     DEBRIEF_REMINDER = "debrief_reminder"
     DEBRIEF_CANCELLED = "debrief_cancelled"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_DECIDED = "appeal_decided"
     CASE_ASSIGNED = "case_assigned"
     REVIEW_DUE_SOON = "review_due_soon"
     CLARIFICATION_ANSWERED = "clarification_answered"
@@ -69,7 +71,8 @@ AUDIENCE: dict[Kind, Audience] = {
     **{k: Audience.CITY for k in (
         Kind.SUBMISSION_RECEIVED, Kind.CLARIFICATION_REQUESTED, Kind.CLARIFICATION_DUE_SOON,
         Kind.REVIEW_COMPLETED, Kind.REPORT_READY, Kind.CERTIFICATION_RESULT, Kind.DEBRIEF_OFFERED,
-        Kind.DEBRIEF_BOOKED, Kind.DEBRIEF_RESCHEDULED, Kind.DEBRIEF_REMINDER, Kind.DEBRIEF_CANCELLED)},
+        Kind.DEBRIEF_BOOKED, Kind.DEBRIEF_RESCHEDULED, Kind.DEBRIEF_REMINDER, Kind.DEBRIEF_CANCELLED,
+        Kind.APPEAL_FILED, Kind.APPEAL_DECIDED)},
     **{k: Audience.AUDITOR for k in (
         Kind.CASE_ASSIGNED, Kind.REVIEW_DUE_SOON, Kind.CLARIFICATION_ANSWERED, Kind.SIGNOFF_RETURNED,
         Kind.AUDITOR_DEBRIEF_BOOKED, Kind.AUDITOR_DEBRIEF_RESCHEDULED, Kind.AUDITOR_DEBRIEF_CANCELLED)},

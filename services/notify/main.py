@@ -70,6 +70,7 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     consume(Subject.REVIEW_COMPLETED, city["review_completed"])
     consume(Subject.REPORT_READY, city["report_ready"])
     consume(Subject.SCORE_COMPUTED, city["score_computed"])
+    consume(subscribers.APPEAL_FILED, city["appeal_filed"])
     consume(Subject.CASE_ASSIGNED, subscribers.on_case_assigned)
     consume(Subject.REVIEW_DUE_SOON, subscribers.on_review_due_soon)
     consume(Subject.CLARIFICATION_ANSWERED, subscribers.on_clarification_answered)

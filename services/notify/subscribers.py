@@ -34,6 +34,7 @@ from shared.contracts.events import (
     SubmissionSubmitted,
     UserRegistered,
 )
+from shared.catalog.texts import criterion_text
 from shared.infra.logging import get_logger
 from shared.infra.orm import utcnow
 from shared.infra.settings import service_urls
@@ -45,6 +46,11 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 def cause(envelope: Envelope) -> str:
     return f"event:{envelope.event_id}"
+
+
+# Intake's appeal of audited findings (its payload class is intake's; the fields read are
+# submission_id, city_id, criteria[].criterion_id and filed_by_name).
+APPEAL_FILED = "wwc.intake.appeal.filed"
 
 
 def portal(path: str = "") -> str:
@@ -162,17 +168,40 @@ def city_mail(cfg: DebriefConfig) -> dict[str, Handler]:
 
     async def report_ready(session: AsyncSession, envelope: Envelope) -> None:
         p = envelope.payload_as(ReportReady)
+        if p.version > 1:
+            return  # a reissue after an appeal: the appeal's outcome mail (notify.mail_appeal_outcome) links it
         await to_city(session, envelope, Kind.REPORT_READY, p.submission_id, {
             "report_url": p.url or portal("/submission"), "tier": p.tier}, city_id=p.city_id)
 
     async def score_computed(session: AsyncSession, envelope: Envelope) -> None:
         p = envelope.payload_as(ScoreComputed)
+        if p.version > 1:
+            return  # scored again after an appeal: the appeal's outcome mail says the tier now
         await to_city(session, envelope, Kind.CERTIFICATION_RESULT, p.submission_id, {
             "tier": p.tier, "percent": p.percent, "met": p.met, "total": p.total,
             "portal_url": portal("/submission")}, city_id=p.city_id)
 
+    async def appeal_filed(session: AsyncSession, envelope: Envelope) -> None:
+        """The city's appeal is received (intake's `wwc.intake.appeal.filed`, read by its
+        fields: criteria as objects naming `criterion_id`)."""
+        p = envelope.payload
+        sid = p.get("submission_id") or envelope.submission_id
+        criteria = [str(c.get("criterion_id")) if isinstance(c, dict) else str(c) for c in p.get("criteria") or ()]
+        if not sid or not criteria:
+            return
+        contact = await directory.submission(session, sid)
+        staff = await directory.city_staff(session, p.get("city_id") or contact.city_id, Kind.APPEAL_FILED,
+                                           fallback=contact.email)
+        await mails.queue(session, cause=cause(envelope), kind=Kind.APPEAL_FILED, recipients=staff,
+                          city_id=p.get("city_id") or contact.city_id, submission_id=sid,
+                          context=lambda person: {
+                              "city_name": contact.city_name, "cycle": contact.cycle, **prefs,
+                              "criteria": [{"id": c, "text": criterion_text(c, person.language)} for c in criteria],
+                              "filed_by_name": p.get("filed_by_name") or "", "portal_url": portal("/submission")})
+
     return {"submitted": submitted, "clarification_requested": clarification_requested,
-            "review_completed": review_completed, "report_ready": report_ready, "score_computed": score_computed}
+            "review_completed": review_completed, "report_ready": report_ready, "score_computed": score_computed,
+            "appeal_filed": appeal_filed}
 
 
 # --- mail to auditors ---------------------------------------------------------------------

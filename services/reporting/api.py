@@ -15,7 +15,7 @@ from services.reporting.errors import NoCertifiedReport, NotCertified, NotFound,
 from services.reporting.models import Report
 from services.reporting.problems import problems
 from services.reporting.renders import Renders, renders_of
-from services.reporting.visibility import visible_report
+from services.reporting.visibility import visible_report, visible_versions
 from shared.i18n import Lang
 from shared.infra.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.web.deps import Runtime, Session
@@ -43,9 +43,18 @@ class ReportRead(BaseModel):
     verification_code: str | None
     pdf_sha256: str | None
     created_at: datetime
+    version: int = 1  # 2 and later: reissued after an appeal
+    replaces_id: str | None = None  # the version it replaces
 
 
-@router.get("/reports/by-submission/{submission_id}", response_model=ReportRead, summary="A submission's report")
+@router.get("/reports/by-submission/{submission_id}/versions", response_model=list[ReportRead],
+            summary="Every version of a submission's report, the current (latest) last")
+async def report_versions(submission_id: str, principal: CurrentPrincipal, session: Session) -> list[Report]:
+    return await visible_versions(session, principal, submission_id)
+
+
+@router.get("/reports/by-submission/{submission_id}", response_model=ReportRead,
+            summary="A submission's current report (its latest version)")
 async def report_of_submission(submission_id: str, principal: CurrentPrincipal, session: Session) -> Report:
     return await visible_report(session, principal, submission_id=submission_id)
 
@@ -88,7 +97,8 @@ async def set_honor_roll(report_id: str, body: HonorRollUpdate, principal: Opera
 
 
 @router.get("/verify/{code}", response_model=verification.Verified, summary="Verify a report's code (public)",
-            description="A certified report's city, cycle, tier, date issued and the SHA-256 of its issued PDF. "
+            description="A certified report's city, cycle, tier, date issued and the SHA-256 of its issued PDF; "
+                        "its version, and for a version an appeal replaced, the version and code that replace it. "
                         "Every other code (unknown, malformed, never issued) answers the same 404 "
                         "`no_certified_report`. Throttled per client (429 `rate_limited` with Retry-After).",
             responses=problems(NoCertifiedReport, RateLimited))

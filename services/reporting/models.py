@@ -22,7 +22,13 @@ class Report(Base):
     __tablename__ = "reports"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    submission_id: Mapped[str] = mapped_column(String(36), unique=True)
+    submission_id: Mapped[str] = mapped_column(String(36))
+    # 1: the first report; 2, 3...: reissued after an appeal overturned a finding. Each
+    # version is its own frozen document with its own code; the newest one is current.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The version this one replaces, and the appeal that caused it (None for version 1).
+    replaces_id: Mapped[str | None] = mapped_column(String(36))
+    appeal_id: Mapped[str | None] = mapped_column(String(36))
     city_id: Mapped[str] = mapped_column(String(36), index=True)
     # The frozen ReportDocument (JSON); the HTML and PDF in `language` sit beside it.
     object_key: Mapped[str] = mapped_column(String(300))
@@ -36,7 +42,8 @@ class Report(Base):
     honor_roll: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (UniqueConstraint("verification_code", name="uq_reports_verification_code"),)
+    __table_args__ = (UniqueConstraint("verification_code", name="uq_reports_verification_code"),
+                      UniqueConstraint("submission_id", "version", name="uq_reports_submission_version"))
 
 
 class LedgerEntry(Base):

@@ -3,7 +3,8 @@
 Source: certified reports only (a tier), so no applicant, score or uncertified city can
 appear. One line per city and cycle: a city certified in several cycles has a line for
 each; should a city ever hold two certified reports in one cycle (the workflow runs once
-per submission and a city submits once per cycle), the later one stands. A submission the
+per submission and a city submits once per cycle), the later one stands; of a submission's
+report versions (a reissue after an appeal) only the latest counts. A submission the
 programme's events say was withdrawn never shows. State and country come from the city
 directory (intake's city events) to tell apart cities of the same name."""
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certification.contract import Stage
@@ -37,13 +39,20 @@ class RosterFilter(BaseModel):
     tier: str | None = None
 
 
+def current_only():
+    """Reports no later version of the same submission replaced (an appeal's reissue is the
+    one that counts, whatever tier either version has)."""
+    newer = aliased(Report)
+    return ~exists().where(newer.submission_id == Report.submission_id, newer.version > Report.version)
+
+
 async def roster(session: AsyncSession, f: RosterFilter | None = None) -> list[RosterEntry]:
     """Certified cities, by cycle (newest first), tier (highest first) and name."""
     f = f or RosterFilter()
     query = (select(Report, CityEntry.state, CityEntry.country)
              .outerjoin(CityEntry, CityEntry.city_id == Report.city_id)
              .outerjoin(PipelineEntry, PipelineEntry.submission_id == Report.submission_id)
-             .where(Report.tier.is_not(None),
+             .where(Report.tier.is_not(None), current_only(),
                     or_(PipelineEntry.stage.is_(None), PipelineEntry.stage != Stage.WITHDRAWN.value))
              .order_by(Report.created_at))
     if f.cycle:
@@ -61,7 +70,7 @@ async def roster(session: AsyncSession, f: RosterFilter | None = None) -> list[R
 
 async def facets(session: AsyncSession) -> dict[str, list[str]]:
     """The cycles and tiers the roster can be filtered by."""
-    rows = (await session.execute(select(Report.cycle, Report.tier).where(Report.tier.is_not(None))
+    rows = (await session.execute(select(Report.cycle, Report.tier).where(Report.tier.is_not(None), current_only())
                                   .distinct())).all()
     return {"cycle": sorted({r.cycle for r in rows}, reverse=True),
             "tier": sorted({r.tier for r in rows}, key=catalog_texts.tier_rank, reverse=True)}

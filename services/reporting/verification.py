@@ -5,7 +5,8 @@ for anything else one answer, `NoCertifiedReport`, whatever the reason.
 Every look-up runs the same single query on the unique index, a malformed code included
 (it looks for a value no report has), so neither the answer, its shape nor its timing
 class tells an unknown code from an applicant's report: applicants have no code at all,
-and a report without a tier never matches."""
+and a report without a tier never matches. A certified report's answer also says whether a
+later version (a reissue after an appeal) replaced it, and which."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.errors import NoCertifiedReport
 from services.reporting.models import Report
+from services.reporting.visibility import current_of
+
 PREFIX = "WWC"
 # Unambiguous letters and digits (no 0/O, 1/I), grouped for reading aloud.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -57,6 +60,13 @@ class Verified(BaseModel):
     issued_at: datetime
     language: str  # of the issued PDF, the file the hash is of
     pdf_sha256: str
+    # A report reissued after an appeal is a new version with its own code; the earlier
+    # version's code still verifies what it was, and says it is superseded.
+    version: int = 1
+    current: bool = True
+    superseded_by_version: int | None = None
+    superseded_by_code: str | None = None  # None when the new version certifies no tier
+    superseded_on: datetime | None = None
 
 
 async def verify(session: AsyncSession, raw: str) -> Verified:
@@ -65,5 +75,10 @@ async def verify(session: AsyncSession, raw: str) -> Verified:
                                                        Report.tier.is_not(None)))
     if report is None or not report.pdf_sha256:
         raise NoCertifiedReport("No certified report has this code.")
+    newer = await current_of(session, report)
     return Verified(code=report.verification_code, city=report.city_name, cycle=report.cycle, tier=report.tier,
-                    issued_at=report.created_at, language=report.language, pdf_sha256=report.pdf_sha256)
+                    issued_at=report.created_at, language=report.language, pdf_sha256=report.pdf_sha256,
+                    version=report.version, current=newer is None,
+                    superseded_by_version=newer.version if newer else None,
+                    superseded_by_code=newer.verification_code if newer and newer.tier else None,
+                    superseded_on=newer.created_at if newer else None)

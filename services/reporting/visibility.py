@@ -15,11 +15,30 @@ MAX_LISTED = 500
 
 async def visible_report(session: AsyncSession, principal: Principal, *, report_id: str | None = None,
                          submission_id: str | None = None) -> Report:
+    """A report by its id (any version), or a submission's current one (its latest version)."""
     where = Report.id == report_id if report_id else Report.submission_id == submission_id
-    report = await session.scalar(select(Report).where(where))
+    report = await session.scalar(select(Report).where(where).order_by(Report.version.desc()).limit(1))
     if report is None or not principal.can_see_city(report.city_id):
         raise NotFound("no such report")
     return report
+
+
+async def current_of(session: AsyncSession, report: Report) -> Report | None:
+    """The version that replaced this report (the submission's latest), or None when it is
+    the current one."""
+    latest = await session.scalar(select(Report).where(Report.submission_id == report.submission_id,
+                                                       Report.version > report.version)
+                                  .order_by(Report.version.desc()).limit(1))
+    return latest
+
+
+async def visible_versions(session: AsyncSession, principal: Principal, submission_id: str) -> list[Report]:
+    """Every version of a submission's report, oldest first (another city's: none)."""
+    found = list((await session.scalars(select(Report).where(Report.submission_id == submission_id)
+                                        .order_by(Report.version))).all())
+    if not found or not principal.can_see_city(found[0].city_id):
+        raise NotFound("no such report")
+    return found
 
 
 async def visible_reports(session: AsyncSession, principal: Principal, *, cycle: str | None = None) -> list[Report]:

@@ -58,6 +58,7 @@ async def store_score(session: AsyncSession, req: ScoreRequest,
             met=result.met, total=result.total, percent=result.percent, tier=result.tier,
             area_percent={a.id: a.percent for a in result.areas},
             met_criteria=[c.id for c in result.criteria if c.met], computed_at=row.computed_at,
+            version=req.revision,
         ),
         submission_id=req.submission_id, city_id=req.city_id, correlation_id=req.correlation_id,
     ))

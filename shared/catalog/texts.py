@@ -68,3 +68,9 @@ def reason(reason_id: str, lang: str) -> tuple[str, str]:
     if found is None:
         return reason_id, ""
     return catalog.text(found.name, lang), catalog.text(found.text, lang)
+
+
+def criterion_text(criterion_id: str, lang: str) -> str:
+    """A criterion's statement (its name in the catalog); the id when no catalog knows it."""
+    catalog, found = _first("criteria", criterion_id)
+    return catalog.text(found, lang) if found else criterion_id

@@ -7,13 +7,15 @@ again. A second appeal is refused."""
 
 from __future__ import annotations
 
-import inspect
-
 import httpx
 import pytest
 
+from sqlalchemy import select
+
 from certification import gateway
 from devtools import actors
+from services.notify.domain import Kind
+from services.notify.models import Mail
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import Role
 from tests.e2e.test_walking_skeleton import demo_responses
@@ -24,13 +26,6 @@ pytestmark = pytest.mark.slow
 
 CITY = {"name": "Lakeview", "state": "IL", "country": "US", "population": 140_000,
         "contact_name": "Rosa Vega", "contact_email": "rosa@lakeview.gov", "password": "correct-horse-battery"}
-
-
-def _notify_mails_appeal_outcomes() -> bool:
-    """The outcome mail is notify's (built apart); without it the run waits at that step."""
-    from services.notify import activities
-
-    return "MAIL_APPEAL_OUTCOME" in inspect.getsource(activities)
 
 
 async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_report_is_reissued(stack, people):
@@ -160,9 +155,6 @@ async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_repo
     assert body["criteria"][0]["decision"]["outcome"] == "overturned"
     assert body["criteria"][0]["decision"]["response"] == "YES"
 
-    if not _notify_mails_appeal_outcomes():
-        pytest.skip("notify.mail_appeal_outcome is not on this branch: the run waits at the outcome mail")
-
     async def completed_again():
         body = (await intake.get(f"/api/v1/submissions/{sid}")).json()
         stages = [h["stage"] for h in body["history"]]
@@ -170,3 +162,23 @@ async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_repo
 
     final = await eventually(completed_again, timeout=90, interval=0.3)
     assert final["score"]["met"] == first_score["met"] + 1
+
+    # The reissued report: version 2 is current and replaces version 1, whose code still
+    # verifies what it was and says it is superseded by version 2's.
+    reporting = stack.client("reporting", token)
+    versions = (await reporting.get(f"/api/v1/reports/by-submission/{sid}/versions")).json()
+    assert [v["version"] for v in versions] == [1, 2], versions
+    first, second = versions
+    assert second["replaces_id"] == first["id"] and second["verification_code"] != first["verification_code"]
+    current = (await reporting.get(f"/api/v1/reports/by-submission/{sid}")).json()
+    assert current["id"] == second["id"]
+    public = stack.client("reporting")
+    old = (await public.get(f"/api/v1/verify/{first['verification_code']}")).json()
+    assert old["current"] is False and old["superseded_by_version"] == 2, old
+    new = (await public.get(f"/api/v1/verify/{second['verification_code']}")).json()
+    assert new["current"] is True and new["version"] == 2, new
+
+    # The city was told the outcome once.
+    async with stack.runtimes["notify"].db.sessionmaker() as session:
+        told = (await session.scalars(select(Mail.to).where(Mail.kind == Kind.APPEAL_DECIDED))).all()
+    assert told == [CITY["contact_email"]], told

@@ -218,3 +218,28 @@ async def test_a_later_revision_scores_again_once_and_replaces_the_score(db):
         sent = (await session.execute(select(func.count()).select_from(outbox).where(
             outbox.c.subject == "wwc.scoring.score.computed"))).scalar()
     assert first.met == 0 and sent == 2
+
+
+async def test_a_submission_scored_again_after_an_appeal_counts_once_with_its_new_score(db):
+    """The benchmarks get both of a submission's score.computed (the first, and the one
+    after an appeal overturned a finding, computed later): the city counts once, with its
+    new score, in every cohort."""
+    catalog = load_catalog("wwc-2019")
+    responses = {c.id: "YES" for c in catalog.criteria}
+    responses["DG1"] = "NO"  # the audited finding the city appealed
+    facts = []
+    for version, answers, hour in ((1, responses, 1), (2, {**responses, "DG1": "YES"}, 30)):
+        result = score(catalog, answers)
+        facts.append(ScoreComputed(
+            submission_id="s1", city_id="c1", cycle="2026", catalog_version="wwc-2019", region="West",
+            population_band="500K+", met=result.met, total=result.total, percent=result.percent, tier=result.tier,
+            area_percent={a.id: a.percent for a in result.areas}, met_criteria=result.met_ids,
+            computed_at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=hour), version=version))
+    async with db.transaction() as session:
+        for fact in (*facts, facts[0]):  # the first redelivered late changes nothing
+            await benchmark_store.apply_score(session, fact, fact.computed_at)
+        for scope in (ALL, band_scope("500K+"), region_scope("West")):
+            total = await session.get(CohortTotal, ("2026", scope))
+            assert (total.count, total.percent_sum) == (1, facts[1].percent), scope
+        met = await session.get(CohortCriterion, ("2026", ALL, "DG1"))
+        assert met is not None and met.met_count == 1

@@ -10,7 +10,8 @@ import pytest
 
 from services.reporting.console.operator.console import OPERATOR
 from services.reporting.operations.timeline import _LINES
-from shared.contracts.vocabulary import DebriefEnding, WaitingFor
+from certification.activities import Activities
+from shared.contracts.vocabulary import DebriefEnding, Stage, WaitingFor
 from shared.i18n import languages, load_file
 from tests.i18n_keys import keys_used, placeholders
 
@@ -36,5 +37,10 @@ def test_every_key_the_console_uses_exists(lang):
     plural = {"review_completed"}  # one/other forms
     used |= {f"timeline.{key}" + (".other" if key in plural else "") for key, _, _ in _LINES.values()}
     used |= {f"nav.{item.key}" for item in OPERATOR.nav}
+    # Every stage (the appeal's too) by name, the appeal's lines, and every step by what it does.
+    used |= {f"stages.{s.value}" for s in Stage}
+    used |= {f"timeline.{key}" for key in ("appeal_filed", "appeal_opened", "appeal_decided", "appeal_event",
+                                           "rescored", "report_reissued")}
+    used |= {f"steps.{spec.name}" for spec in Activities.all()}
     missing = sorted(key for key in used if key[-1] not in "._" and not t.has(key))
     assert missing == []

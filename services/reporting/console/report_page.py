@@ -59,6 +59,7 @@ async def report_page(report_id: str, page: SignedInPage) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
         report = await visibility.visible_report(session, page.principal, report_id=report_id)
         honor = await roster.honor_roll_of(session, report)
+        newer = await visibility.current_of(session, report)
     lang = report_language(page, report)
     document = (await renders_of(page.request).rendered(report, lang, "html")).decode()
     t = REPORTS.translator(lang)
@@ -69,7 +70,8 @@ async def report_page(report_id: str, page: SignedInPage) -> HTMLResponse:
         is_operator=page.principal.role == Role.OPERATOR, base=base, list_url=f"{REPORTS.prefix}/",
         languages=[(code, language_name(code), f"{base}?lang={code}") for code in languages()],
         pdf_url=f"{base}/report.pdf?lang={lang}", language_name=language_name(lang),
-        date=t.date,
+        date=t.date, number=t.number, newer=newer,
+        newer_url=f"{REPORTS.prefix}/{newer.id}?lang={lang}" if newer else None,
         verify_url=f"/verify?code={report.verification_code}" if report.tier and report.verification_code else None,
         flash=t(f"flash.{done}") if done.isidentifier() and t.has(f"flash.{done}") else None)
     return HTMLResponse(embed(document, toolbar, STYLESHEET))

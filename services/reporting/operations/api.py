@@ -95,6 +95,28 @@ async def certifications(session, rows: list[PipelineEntry]) -> list[Certificati
     return [Certification.of(r, names) for r in rows]
 
 
+class AppealRead(BaseModel):
+    """A certification in appeal (open) or appealed (decided)."""
+
+    submission_id: str
+    city_id: str | None
+    city_name: str
+    cycle: str
+    status: str  # open | decided
+    stage: str
+    waiting_for: str
+    filed_at: datetime | None
+    due_at: datetime | None  # when the appeal's decision is due, as its events say
+    overdue: bool
+    decided_at: datetime | None
+    overturned: int | None
+    upheld: int | None
+    criteria: list[str]
+    report_version: int
+    report_id: str | None
+    tier: str | None
+
+
 class EngineProblem(BaseModel):
     workflow_id: str
     submission_id: str
@@ -164,6 +186,15 @@ async def waiting(_: Operator, session: Session, older_than: str | None = None,
     age = parse_age(older_than) if older_than else None
     rows = await operations.waiting(session, older_than=age, now=datetime.now(UTC), limit=limit)
     return await certifications(session, rows)
+
+
+@router.get("/appeals", response_model=list[AppealRead], summary="Certifications in appeal, and appeals decided",
+            description="Open appeals first (the earliest due first), then decided ones (the latest first). "
+                        "`status`: open or decided.")
+async def appeals(_: Operator, session: Session, status: Annotated[str | None, Query(pattern="^(open|decided)$")] = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[AppealRead]:
+    rows = await operations.appeals(session, now=datetime.now(UTC), status=status, limit=limit)
+    return [AppealRead(**{**vars(a), "criteria": list(a.criteria)}) for a in rows]
 
 
 @router.get("/breaches", response_model=list[Certification], summary="Reviews past their due date")

@@ -3,6 +3,7 @@
     wwc ops status [--cycle 2026]          submissions per stage and cycle
     wwc ops stuck [--older-than 7d]        open certifications, longest waiting first
     wwc ops breaches                       reviews past their due date
+    wwc ops appeals [--open|--decided]     certifications in appeal (due date, status) and decided
     wwc ops failing                        steps failed on bad data; activities retrying
     wwc ops parked                         parked messages of every service
     wwc ops replay EVENT_ID                replay one, and wait for the outcome
@@ -140,6 +141,26 @@ def breaches(args, http) -> None:
     out.print(_certifications("Reviews past their due date", rows) if rows else "No review is past its due date.")
 
 
+def appeals(args, http) -> None:
+    status = "open" if args.open else "decided" if args.decided else None
+    rows = _call(http, "GET", "/api/v1/ops/appeals", params={"status": status} if status else None)
+    if not rows:
+        out.print({"open": "No certification is in appeal.", "decided": "No appeal has been decided yet."}.get(
+            status or "", "No city has appealed."))
+        return
+    table = Table(title="Appeals (open first, the earliest due first)", title_justify="left")
+    for col in ("city", "cycle", "status", "filed", "due", "decided", "outcome", "report", "submission"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        due = _when(r["due_at"]) + (" OVERDUE" if r["overdue"] else "")
+        outcome = (f"{r['overturned']} overturned, {r['upheld']} upheld" if r["overturned"] is not None
+                   else ("waiting for " + r["waiting_for"] if r["status"] == "open" and r["waiting_for"] else "-"))
+        status_text = "in appeal" if r["status"] == "open" else "decided"
+        table.add_row(r["city_name"] or "-", r["cycle"] or "-", status_text, _when(r["filed_at"]), due,
+                      _when(r["decided_at"]), outcome, f"version {r['report_version']}", r["submission_id"])
+    out.print(table)
+
+
 def failing(args, http) -> None:
     body = _call(http, "GET", "/api/v1/ops/failing")
     if not body["steps"] and not body["engine"]:
@@ -255,7 +276,7 @@ def rewind(args, http) -> None:
               "for each service, if not done yet.")
 
 
-COMMANDS = {"status": status, "stuck": stuck, "breaches": breaches, "failing": failing, "parked": parked,
+COMMANDS = {"status": status, "stuck": stuck, "breaches": breaches, "appeals": appeals, "failing": failing, "parked": parked,
             "replay": replay, "retry": retry, "timeline": timeline, "find": find,
             "gaps": gaps, "rewind": rewind}
 
@@ -302,6 +323,10 @@ def register(subparsers) -> None:
     s.add_argument("--older-than", help="e.g. 7d, 36h, 90m")
     s.add_argument("--limit", type=int, default=50)
     command("breaches", help="reviews past their due date")
+    s = command("appeals", help="certifications in appeal (due date, status) and appeals decided")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--open", action="store_true", help="only those in appeal now")
+    which.add_argument("--decided", action="store_true", help="only those decided")
     command("failing", help="steps failed on bad data; activities retrying")
     command("parked", help="parked messages of every service")
     s = command("replay", help="replay a parked message and wait for the outcome")

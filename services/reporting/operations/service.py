@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from certification import gateway
 from services.reporting.operations import timeline
 from shared.infra.db import Database
-from services.reporting.models import LedgerEntry, PipelineEntry
+from services.reporting.models import LedgerEntry, PipelineEntry, Report
 from shared.contracts.events import ReplayRequested, Subject, make_event
 from certification.contract import SearchAttributes, Signal, Stage, StepRetry
 from shared.errors import NotFound
@@ -94,6 +94,119 @@ async def entry(session: AsyncSession, submission_id: str) -> PipelineEntry:
     if found is None:
         raise NotFound("no such submission", submission_id=submission_id)
     return found
+
+
+# --- appeals ---------------------------------------------------------------------------------
+
+APPEAL = Stage.APPEAL.value
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """A certification whose city appealed, from the events: when it was filed, when its
+    decision is due, whether it is decided, and which report version is current."""
+
+    submission_id: str
+    city_id: str | None
+    city_name: str
+    cycle: str
+    status: str                  # open | decided
+    stage: str
+    waiting_for: str
+    filed_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    decided_at: datetime | None
+    overturned: int | None       # None: the decision's event does not say
+    upheld: int | None
+    criteria: tuple[str, ...]    # the appealed criteria, when the filing's event names them
+    report_version: int
+    report_id: str | None
+    tier: str | None
+
+
+def _is_appeal(subject: str) -> bool:
+    return "appeal" in subject
+
+
+def _moment(value, default: datetime | None) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return default
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else default
+
+
+async def appeals(session: AsyncSession, *, now: datetime, status: str | None = None,
+                  limit: int = 500) -> list[Appeal]:
+    """Every certification in appeal or appealed: open ones first (the earliest due first),
+    then decided ones (the latest first). Read from the pipeline (the appeal stage), the
+    ledger (stage changes and the appeal's own events) and the reports (their versions)."""
+    ids = set((await session.scalars(select(PipelineEntry.submission_id)
+                                      .where(PipelineEntry.stage == APPEAL))).all())
+    ids |= set((await session.scalars(select(LedgerEntry.submission_id).where(
+        LedgerEntry.subject.like("%appeal%"), LedgerEntry.submission_id.is_not(None)).distinct())).all())
+    ids |= set((await session.scalars(select(Report.submission_id).where(Report.version > 1).distinct())).all())
+    if not ids:
+        return []
+    entries = {e.submission_id: e for e in (await session.scalars(
+        select(PipelineEntry).where(PipelineEntry.submission_id.in_(ids)))).all()}
+    events: dict[str, list[LedgerEntry]] = {}
+    for row in (await session.scalars(select(LedgerEntry).where(
+            LedgerEntry.submission_id.in_(ids),
+            (LedgerEntry.subject == Subject.STATUS_CHANGED) | LedgerEntry.subject.like("%appeal%"))
+            .order_by(LedgerEntry.occurred_at))).all():
+        events.setdefault(row.submission_id, []).append(row)
+    versions: dict[str, tuple[int, str]] = {}
+    for sid, version, rid in (await session.execute(select(Report.submission_id, Report.version, Report.id)
+                                                    .where(Report.submission_id.in_(ids)))).all():
+        if sid not in versions or version > versions[sid][0]:
+            versions[sid] = (version, rid)
+    found = []
+    for sid in ids:
+        entry = entries.get(sid)
+        filed_at = decided_at = due_at = None
+        overturned = upheld = None
+        criteria: tuple[str, ...] = ()
+        for e in events.get(sid, []):
+            p = e.payload or {}
+            if e.subject == Subject.STATUS_CHANGED:
+                if p.get("status") == APPEAL and filed_at is None:
+                    filed_at = e.occurred_at
+                elif p.get("status") != APPEAL and filed_at is not None and decided_at is None:
+                    decided_at = e.occurred_at
+                continue
+            if e.subject.endswith("filed"):
+                filed_at = filed_at or _moment(p.get("filed_at"), e.occurred_at)
+                criteria = tuple(timeline.criteria_of(p.get("criteria"))) or criteria
+            if "due_at" in p:
+                due_at = _moment(p.get("due_at"), due_at)
+            if e.subject.endswith("decided"):
+                decided_at = _moment(p.get("decided_at"), e.occurred_at)
+                outcomes = [str(d.get("outcome", "")) for d in p.get("decisions") or () if isinstance(d, dict)]
+                if outcomes:
+                    overturned, upheld = outcomes.count("overturned"), outcomes.count("upheld")
+        is_open = entry is not None and entry.stage == APPEAL
+        if is_open:
+            decided_at = None
+            filed_at = filed_at or entry.stage_since
+        version, report_id = versions.get(sid, (1, entry.report_id if entry else None))
+        found.append(Appeal(
+            submission_id=sid, city_id=entry.city_id if entry else None, city_name=entry.city_name if entry else "",
+            cycle=entry.cycle if entry else "", status="open" if is_open else "decided",
+            stage=entry.stage if entry else "", waiting_for=entry.waiting_for if entry else "",
+            filed_at=filed_at, due_at=due_at, overdue=bool(is_open and due_at is not None and due_at < now),
+            decided_at=decided_at, overturned=overturned, upheld=upheld, criteria=criteria,
+            report_version=version, report_id=report_id, tier=entry.tier if entry else None))
+    if status:
+        found = [a for a in found if a.status == status]
+    far = datetime.max.replace(tzinfo=UTC)
+    opened = sorted((a for a in found if a.status == "open"), key=lambda a: (a.due_at or far, a.filed_at or far))
+    decided = sorted((a for a in found if a.status != "open"),
+                     key=lambda a: a.decided_at or a.filed_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return [*opened, *decided][:limit]
 
 
 # --- parked messages and mail ---------------------------------------------------------------

@@ -68,6 +68,32 @@ def _text(value: Any, name: str = "") -> str:
     return str(value)
 
 
+def criteria_of(value: Any) -> list[str]:
+    """Criterion ids from an event's list: ids, or objects naming theirs (`criterion_id`)."""
+    out = []
+    for item in value or ():
+        cid = (item.get("criterion_id") or item.get("id")) if isinstance(item, dict) else item
+        if cid:
+            out.append(str(cid))
+    return out
+
+
+def _appeal(subject: str, payload: dict, at: datetime) -> Line:
+    """An appeal's own events (filed by the city, opened and decided by audit), told by
+    what they carry whatever service publishes them."""
+    actor = payload.get("filed_by") or payload.get("decided_by") or None
+    if subject.endswith("filed"):
+        return Line(at, subject, "appeal_filed", actor, {"criteria": ", ".join(criteria_of(payload.get("criteria")))},
+                    actor_name=payload.get("filed_by_name") or None)
+    if subject.endswith("decided"):
+        outcomes = [str(d.get("outcome", "")) for d in payload.get("decisions") or () if isinstance(d, dict)]
+        return Line(at, subject, "appeal_decided", actor, {"overturned": str(outcomes.count("overturned")),
+                                                           "upheld": str(outcomes.count("upheld"))})
+    if subject.endswith("opened") and payload.get("due_at"):
+        return Line(at, subject, "appeal_opened", None, {"due_at": _text(payload.get("due_at"), "due_at")})
+    return Line(at, subject, "appeal_event", None, {})
+
+
 def describe(subject: str, payload: dict, at: datetime) -> Line:
     if subject.endswith(".message.parked"):
         return Line(at, subject, "parked", None, {"consumer": _text(payload.get("consumer")),
@@ -75,6 +101,14 @@ def describe(subject: str, payload: dict, at: datetime) -> Line:
     if subject.endswith(".message.replayed"):
         return Line(at, subject, "replayed", payload.get("requested_by") or None,
                     {"status": _text(payload.get("status")), "error": _text(payload.get("error"))})
+    if "appeal" in subject:
+        return _appeal(subject, payload, at)
+    # A score or report again after an appeal (version 2 and later).
+    if subject == Subject.SCORE_COMPUTED and int(payload.get("version") or 1) > 1:
+        return Line(at, subject, "rescored", None, {n: _text(payload.get(n)) for n in ("met", "total", "percent", "tier")})
+    if subject == Subject.REPORT_READY and int(payload.get("version") or 1) > 1:
+        return Line(at, subject, "report_reissued", None,
+                    {"version": _text(payload.get("version")), "language": _text(payload.get("language"))})
     known = _LINES.get(subject)
     if known is None:
         return Line(at, subject, "other", None, {"subject": subject})
@@ -108,6 +142,12 @@ def english(line: Line, names: dict[str, str] | None = None) -> str:
         "review_completed": "review approved with {corrections} correction(s)",
         "scored": "scored {met}/{total} ({percent}%), tier {tier}",
         "report_ready": "report ready ({language})",
+        "report_reissued": "report reissued as version {version} ({language})",
+        "rescored": "scored again after the appeal {met}/{total} ({percent}%), tier {tier}",
+        "appeal_filed": "the city appealed the findings on {criteria}",
+        "appeal_opened": "appeal opened, decision due {due_at}",
+        "appeal_decided": "appeal decided: {overturned} overturned, {upheld} upheld",
+        "appeal_event": "a step of the appeal",
         "debrief_offered": "debrief offered until {expires_at}",
         "debrief_booked": "debrief booked for {starts_at}",
         "debrief_rescheduled": "debrief moved to {starts_at}",

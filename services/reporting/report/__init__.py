@@ -10,9 +10,11 @@ decided once, so the page and the PDF say the same thing in every language.
 """
 
 from services.reporting.report.build import (
+    AppealInput,
     ChangeInput,
     CityInput,
     ReportInputError,
+    RevisionInput,
     build_document,
 )
 from services.reporting.report.document import ReportDocument
@@ -45,11 +47,13 @@ def render_stored(doc_json: str, lang: str, kinds: tuple[str, ...]) -> dict[str,
 
 
 __all__ = [
+    "AppealInput",
     "ChangeInput",
     "CityInput",
     "ReportDocument",
     "ReportInputError",
     "ReportView",
+    "RevisionInput",
     "build_document",
     "render_stored",
     "render_html",

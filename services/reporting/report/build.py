@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -20,6 +20,8 @@ from shared.scoring.engine import Response, ScoreResult
 from shared.scoring.simulator import Path
 
 from services.reporting.report.document import (
+    AppealFinding,
+    RevisionFacts,
     TrailCheckpoint,
     AreaSection,
     AuditedChange,
@@ -61,6 +63,34 @@ class CityInput(BaseModel):
     population_band: str | None = None
 
 
+class AppealInput(BaseModel):
+    """One appealed criterion as the appeal's auditors decided it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion: NonEmpty
+    outcome: Literal["upheld", "overturned"]
+    before: Response
+    after: Response
+    reason_code: str = ""
+    explanation: str = ""
+
+
+class RevisionInput(BaseModel):
+    """A reissue: its version, the version it replaces and when that was issued, when the
+    appeal was decided, the tier and percentage before, and each appealed criterion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = Field(ge=2)
+    replaces_version: int = Field(ge=1)
+    replaces_issued_at: datetime
+    decided_at: datetime
+    previous_tier: str | None = None
+    previous_percent: int = Field(0, ge=0, le=100)
+    appeals: tuple[AppealInput, ...]
+
+
 class ChangeInput(BaseModel):
     """One audited change of response, as the auditor recorded it."""
 
@@ -91,6 +121,7 @@ def build_document(
     debrief_url: str | None = None,
     preview: bool = False,
     applied: int | None = None,
+    revision: RevisionInput | None = None,
 ) -> ReportDocument:
     """Everything the report shows, frozen. Raises ReportInputError naming the field."""
     if language not in languages():
@@ -109,7 +140,10 @@ def build_document(
         raise ReportInputError("path", "must be the path from the tier scoring gave "
                                        f"({result.tier or 'not certified'})")
     facts = city_facts(city, catalog)
-    audited = _changes(catalog, changes, result)
+    revised = _revision(catalog, revision, result) if revision is not None else None
+    # An overturned finding: the auditors' changes end where the appeal began.
+    appealed = {f.criterion: f.before for f in revised.findings if f.outcome == "overturned"} if revised else {}
+    audited = _changes(catalog, changes, result, appealed)
 
     text = lambda obj: _text(catalog, obj)
     band = benchmarks.bands.get(facts.population_band) or CohortSnapshot(withheld=True)
@@ -161,7 +195,7 @@ def build_document(
         # report carries no code (it would lead nowhere).
         verification_code=verification_code if certified else None,
         verification_url=verification_url if certified and verification_code else None,
-        trail_checkpoint=trail_checkpoint,
+        trail_checkpoint=trail_checkpoint, revision=revised,
     )
 
 
@@ -212,8 +246,44 @@ def city_facts(city: CityInput | Mapping[str, Any], catalog: Catalog, field: str
                      country=city.country, region=region, population_band=str(band))
 
 
+def _revision(catalog: Catalog, revision: RevisionInput, result: ScoreResult) -> RevisionFacts:
+    """The appeal's findings, checked against the score they led to."""
+    if revision.version <= revision.replaces_version:
+        raise ReportInputError("revision.version", "must be later than the version it replaces")
+    for stamp in ("replaces_issued_at", "decided_at"):
+        value = getattr(revision, stamp)
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ReportInputError(f"revision.{stamp}", "must carry a time zone")
+    if revision.previous_tier is not None and not any(t.id == revision.previous_tier for t in catalog.tiers):
+        raise ReportInputError("revision.previous_tier", f"unknown tier {revision.previous_tier!r}")
+    findings = []
+    for i, a in enumerate(revision.appeals):
+        field = f"revision.appeals[{i}]"
+        if not catalog.has_criterion(a.criterion):
+            raise ReportInputError(f"{field}.criterion", f"unknown criterion {a.criterion!r} for catalog "
+                                                         f"{catalog.version}")
+        if a.outcome == "upheld" and a.after is not a.before:
+            raise ReportInputError(f"{field}.after", "an upheld finding keeps the audited response")
+        if a.outcome == "overturned" and a.after is a.before:
+            raise ReportInputError(f"{field}.after", "an overturned finding changes the response")
+        final = result.criterion(a.criterion).response
+        if a.after is not final:
+            raise ReportInputError(f"{field}.after", f"the appeal leaves {a.criterion} at {a.after.value}, "
+                                                     f"but its final response is {final.value}")
+        reason = catalog.audit_reason(a.reason_code) if a.reason_code and catalog.has_audit_reason(a.reason_code) \
+            else None
+        findings.append(AppealFinding(
+            criterion=a.criterion, text=_text(catalog, catalog.criterion(a.criterion)), outcome=a.outcome,
+            before=a.before, after=a.after, reason_code=a.reason_code,
+            reason_name=_text(catalog, reason.name) if reason else None, explanation=a.explanation))
+    return RevisionFacts(version=revision.version, replaces_version=revision.replaces_version,
+                         replaces_issued_at=revision.replaces_issued_at, decided_at=revision.decided_at,
+                         previous_tier=revision.previous_tier, previous_percent=revision.previous_percent,
+                         findings=tuple(findings))
+
+
 def _changes(catalog: Catalog, changes: Iterable[ChangeInput | Mapping[str, Any]],
-             result: ScoreResult) -> dict[str, list[AuditedChange]]:
+             result: ScoreResult, appealed: Mapping[str, Response] | None = None) -> dict[str, list[AuditedChange]]:
     out: dict[str, list[AuditedChange]] = {}
     for i, raw in enumerate(changes):
         field = f"changes[{i}]"
@@ -244,7 +314,7 @@ def _changes(catalog: Catalog, changes: Iterable[ChangeInput | Mapping[str, Any]
                 raise ReportInputError(
                     "changes", f"a change to {cid} starts at {after.from_response.value}, "
                                f"but the one before it ends at {before.to_response.value}")
-        final = result.criterion(cid).response
+        final = (appealed or {}).get(cid) or result.criterion(cid).response
         if history[-1].to_response is not final:
             raise ReportInputError(
                 "changes", f"the last change to {cid} ends at {history[-1].to_response.value}, "

@@ -134,6 +134,31 @@ class TrailCheckpoint(_Frozen):
     at: AwareDatetime
 
 
+class AppealFinding(_Frozen):
+    """One appealed criterion as the appeal decided it."""
+
+    criterion: str
+    text: Text
+    outcome: Literal["upheld", "overturned"]
+    before: Response  # the audited response the city appealed
+    after: Response  # the response that stands
+    reason_code: str = ""
+    reason_name: Text | None = None  # the catalog's label, when the code is one of its reasons
+    explanation: str = ""  # the appeal auditor's, as written
+
+
+class RevisionFacts(_Frozen):
+    """A report reissued after an appeal: what it replaces and what the appeal changed."""
+
+    version: int  # 2 for the first reissue
+    replaces_version: int
+    replaces_issued_at: AwareDatetime
+    decided_at: AwareDatetime
+    previous_tier: str | None
+    previous_percent: int
+    findings: tuple[AppealFinding, ...]
+
+
 class ReportDocument(_Frozen):
     schema_version: Literal[1] = 1
     catalog_version: str
@@ -172,6 +197,8 @@ class ReportDocument(_Frozen):
     # The audit trail's last head audit published for this review (reporting's ledger):
     # printed so that a trail later rolled back no longer matches its report.
     trail_checkpoint: TrailCheckpoint | None = None
+    # A reissue after an appeal (None: the first report).
+    revision: RevisionFacts | None = None
 
     def area(self, area_id: str) -> AreaSection:
         return next(a for a in self.areas if a.id == area_id)

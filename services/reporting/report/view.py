@@ -78,6 +78,32 @@ class Cover:
     components: str
     component_items: tuple[ComponentItem, ...]
     verification: Verification | None
+    revision: str | None = None  # a reissue: which version, what it replaces, since when
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    criterion: str
+    text: str
+    finding: str  # the audited response the city appealed
+    outcome_class: str  # upheld | overturned
+    decision: str
+    reason_name: str | None
+    reason_label: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """The section of a reissued report that says what changed on appeal."""
+
+    heading: str
+    replaces: str
+    before: str
+    now: str
+    caption: str
+    heads: tuple[str, ...]
+    rows: tuple[FindingRow, ...]
 
 
 @dataclass(frozen=True)
@@ -150,6 +176,7 @@ class CriterionView:
     response_class: str  # yes | in_progress | no
     response: str
     audited: str | None
+    appealed: str | None  # said when an appeal overturned this criterion's finding
     share_all: str
     share_band: str
     changes: tuple[ChangeView, ...]
@@ -235,6 +262,7 @@ class ReportView:
     of_label: str
     skip: str
     cover: Cover
+    revision: RevisionView | None
     overview: Overview
     field: PlayingField
     areas: tuple[AreaView, ...]
@@ -258,6 +286,8 @@ class _Words:
         self.doc, self.lang = doc, lang
         self.t = Translator(lang, (STRINGS,))
         self.locale = self.t.locale
+        self.overturned = {f.criterion for f in doc.revision.findings if f.outcome == "overturned"} \
+            if doc.revision else set()
 
     # -- small words -----------------------------------------------------------------
     def tx(self, text: Text) -> str:
@@ -301,7 +331,8 @@ class _Words:
             lang=self.lang, title=t("meta.title", city=doc.city.name, cycle=doc.cycle),
             description=self.headline(), author="What Works Cities", created=doc.rendered_at.isoformat(),
             footer=t("meta.footer", city=doc.city.name, cycle=doc.cycle), page_label=t("meta.page"),
-            of_label=t("meta.of"), skip=t("meta.skip"), cover=self.cover(), overview=overview,
+            of_label=t("meta.of"), skip=t("meta.skip"), cover=self.cover(), revision=self.revision(),
+            overview=overview,
             field=self.field(), areas=areas, next=self.next_steps(), closing=self.closing())
 
     def headline(self) -> str:
@@ -364,7 +395,39 @@ class _Words:
             component_items=tuple(ComponentItem(name=self.tx(c.name), met=c.met,
                                                 answer=t("common.yes") if c.met else t("common.no"))
                                   for c in doc.components),
-            verification=self.verification())
+            verification=self.verification(), revision=self.revision_note())
+
+    # -- a reissue after an appeal ------------------------------------------------------
+    def tier_or_none(self, tier_id: str | None) -> str:
+        return self.tier_name(tier_id) if tier_id else self.t("tiers.not_certified")
+
+    def revision_note(self) -> str | None:
+        r = self.doc.revision
+        if r is None:
+            return None
+        return self.t("appeal.replaces", version=self.t.number(r.version), old=self.t.number(r.replaces_version),
+                      issued=self.t.date(r.replaces_issued_at), decided=self.t.date(r.decided_at))
+
+    def revision(self) -> RevisionView | None:
+        doc, t, r = self.doc, self.t, self.doc.revision
+        if r is None:
+            return None
+        rows = []
+        for f in r.findings:
+            decision = (t("appeal.overturned", new=self.response(f.after)) if f.outcome == "overturned"
+                        else t("appeal.upheld", old=self.response(f.before)))
+            rows.append(FindingRow(
+                criterion=f.criterion, text=self.tx(f.text), finding=self.response(f.before),
+                outcome_class=f.outcome, decision=decision,
+                reason_name=self.tx(f.reason_name) if f.reason_name else None, reason_label=t("appeal.why"),
+                explanation=f.explanation))
+        return RevisionView(
+            heading=t("appeal.heading"), replaces=self.revision_note() or "",
+            before=t("appeal.before", tier=self.tier_or_none(r.previous_tier), percent=t.percent(r.previous_percent)),
+            now=t("appeal.now", tier=self.tier_or_none(doc.tier), percent=t.percent(doc.percent)),
+            caption=t("appeal.caption"),
+            heads=(t("area.id"), t("area.criterion"), t("appeal.finding"), t("appeal.decision")),
+            rows=tuple(rows))
 
     # -- overview and playing field ---------------------------------------------------
     def _series(self, city, everyone, band, short: bool = False) -> list[Series]:
@@ -497,7 +560,8 @@ class _Words:
             blocked=t("area.prerequisite", ids=", ".join(c.missing_prerequisites))
             if c.response == Response.YES and not c.met else None,
             met=c.met, response_class=c.response.value.lower(), response=self.response(c.response),
-            audited=t("area.audited") if c.changes else None, share_all=self.pct(c.share_all),
+            audited=t("area.audited") if c.changes else None,
+            appealed=t("appeal.tag") if c.id in self.overturned else None, share_all=self.pct(c.share_all),
             share_band=self.pct(c.share_band),
             changes=tuple(ChangeView(
                 what=t("change.changed", old=self.response(ch.from_response), new=self.response(ch.to_response)),

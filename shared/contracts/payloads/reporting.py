@@ -17,3 +17,5 @@ class ReportReady(BaseModel):
     tier: str | None = None
     url: str | None = None
     verification_code: str | None = None
+    # 1: the first report; 2...: reissued after an appeal (it replaces the one before).
+    version: int = 1

@@ -22,3 +22,6 @@ class ScoreComputed(BaseModel):
     met_criteria: list[str] = Field(default_factory=list)
     # When the score was stored: decides which of a city's scores is its latest.
     computed_at: datetime | None = None
+    # 1: the submission's first score; 2...: scored again after an appeal changed its audited
+    # responses (the new score replaces the earlier one everywhere it is counted).
+    version: int = 1

@@ -65,6 +65,7 @@ OPERATOR = Console(
     name="operator", prefix="/operator", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
     home="/operator/", sign_in="/operator/sign-in", roles=(Role.OPERATOR,),
     nav=(NavItem("overview", "/operator/"), NavItem("submissions", "/operator/submissions"),
+         NavItem("appeals", "/operator/appeals"),
          NavItem("programme", "/programme")),
     static_dirs=(HERE / "static",), globals=_globals,
 )

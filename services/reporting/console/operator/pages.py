@@ -88,6 +88,17 @@ async def submissions(page: OperatorPage, stage: str | None = None, cycle: str |
                 "auditor": auditor or ""}))
 
 
+@router.get("/appeals")
+async def appeals(page: OperatorPage, status: str | None = None) -> HTMLResponse:
+    chosen = status if status in ("open", "decided") else ""
+    now = datetime.now(UTC)
+    async with page.runtime.db.sessionmaker() as session:
+        rows = await operations.appeals(session, now=now, status=chosen or None)
+    return _live(page.render(
+        "operator_appeals.html", title=page.t("appeals.title"), nav="appeals", rows=rows, chosen=chosen, live=True,
+        now=now, refresh_url=page.request.url.path + (f"?status={chosen}" if chosen else "")))
+
+
 @router.get("/submissions/{submission_id}")
 async def submission(page: OperatorPage, submission_id: str) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
