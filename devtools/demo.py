@@ -115,7 +115,9 @@ async def load_cohort(client: httpx.AsyncClient, intake: str, cycle: str,
 
 
 STAFF = [("operator@wwc.demo", "Olivia Operator", Role.OPERATOR), ("auditor@wwc.demo", "Ana Ramos", Role.AUDITOR),
-         ("auditor2@wwc.demo", "Ben Okafor", Role.AUDITOR), ("auditor3@wwc.demo", "Cleo Mendes", Role.AUDITOR)]
+         ("auditor2@wwc.demo", "Ben Okafor", Role.AUDITOR), ("auditor3@wwc.demo", "Cleo Mendes", Role.AUDITOR),
+         # Dev and Eva took no part in any review: they decide and sign off the demo's appeal.
+         ("auditor4@wwc.demo", "Dev Patel", Role.AUDITOR), ("auditor5@wwc.demo", "Eva Lindqvist", Role.AUDITOR)]
 
 
 async def ensure_staff() -> None:
@@ -320,6 +322,75 @@ async def play_debriefs(client: httpx.AsyncClient, urls: dict[str, str], submiss
             log(f"{name}: debrief declined ({r.status_code})")
 
 
+# --- an appeal ---------------------------------------------------------------------------------
+
+# The city that declined its debrief appeals Ana's first change ("documents not submitted")
+# with the council's minutes; Dev overturns it, Eva signs off, and the report is reissued as
+# version 2 (its verification says version 1 is superseded).
+APPEALING = 9
+APPEAL_STATEMENT = ("The policy was adopted by the council in March; the minutes of that meeting, attached, "
+                    "record the vote.")
+APPEAL_DECISION = ("additional_evidence_provided",
+                   "The council minutes filed with the appeal show the policy adopted before the deadline.")
+# The smallest file the evidence checks accept as a PDF (its signature and end marker).
+MINUTES_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%" + b"x" * 1900 + b"\n%%EOF\n"
+
+
+async def play_appeal(client: httpx.AsyncClient, urls: dict[str, str], submissions: dict[str, str],
+                      tokens: dict[str, str]) -> None:
+    """Once the appealing city's certification has completed: its appeal, decided by Dev and
+    signed off by Eva through audit's API. An appeal filed by an earlier run is left as it is."""
+    name = DEMO_CITIES[APPEALING][0]
+    if name not in submissions or name not in tokens:
+        return
+    sid, city = submissions[name], {"authorization": f"Bearer {tokens[name]}"}
+    intake = f"{urls['intake']}/api/v1/submissions/{sid}"
+
+    async def completed() -> dict | None:
+        body = (await client.get(intake, headers=city)).json()
+        return body if body.get("status") == "completed" else None
+
+    try:
+        await actors.eventually(completed, timeout=240, interval=1, what=f"{name} completed")
+    except TimeoutError:
+        log(f"{name}: not completed yet; no appeal")
+        return
+    if (await client.get(f"{intake}/appeal", headers=city)).status_code == 200:
+        return  # filed by an earlier run
+    served = actors.Served(urls)
+    ana = actors.Auditor(served, await sign_in(client, urls["intake"], STAFF[1][0]), name=STAFF[1][1])
+    case = await ana.case(sid)
+    changed = [c["criterion_id"] for c in case["criteria"]
+               if (c.get("decision") or {}).get("reason_code") == CHANGES[0][1]]
+    if not changed:
+        log(f"{name}: no audited change to appeal")
+        return
+    criterion = changed[0]
+    r = await client.post(f"{intake}/appeal/criteria/{criterion}/files", content=MINUTES_PDF, headers={
+        **city, "content-type": "application/pdf", "x-filename": "council-minutes-march.pdf"})
+    r.raise_for_status()
+    r = await client.post(f"{intake}/appeal", headers=city,
+                          json={"criteria": [{"criterion_id": criterion, "statement": APPEAL_STATEMENT}]})
+    r.raise_for_status()
+    appeal_id = r.json()["id"]
+    dev, eva = [{"authorization": f"Bearer {await sign_in(client, urls['intake'], STAFF[i][0])}"} for i in (4, 5)]
+    appeals = f"{urls['audit']}/api/v1/appeals/{appeal_id}"
+
+    async def as_soon_as_possible(method: str, url: str, headers: dict, **kwargs) -> dict | None:
+        # The appeal reaches audit through the workflow, and audit learns of new staff from
+        # intake's events: both a moment after the request above.
+        r = await client.request(method, url, headers=headers, **kwargs)
+        return r.json() if r.status_code == 200 else None
+
+    reason, explanation = APPEAL_DECISION
+    await actors.eventually(lambda: as_soon_as_possible("POST", f"{appeals}/decisions", dev, json={
+        "criterion_id": criterion, "outcome": "overturned", "reason_code": reason, "explanation": explanation}),
+        timeout=120, interval=1, what=f"{name}'s appeal decided")
+    await actors.eventually(lambda: as_soon_as_possible("POST", f"{appeals}/signoff", eva),
+                            timeout=120, interval=1, what=f"{name}'s appeal signed off")
+    log(f"{name}: appeal of {criterion} overturned and signed off; the report is reissued as version 2")
+
+
 def print_urls() -> None:
     urls = service_urls()
     common, temporal, s3, smtp = CommonSettings(), TemporalSettings(), S3Settings(), SmtpSettings()
@@ -333,7 +404,8 @@ def print_urls() -> None:
         f"  temporal   {temporal.ui_url}  (gRPC {temporal.address})",
         f"  s3         http://{s3.endpoint}",
         f"  smtp sink  {smtp.host}:{smtp.port}  (mail saved under {common.var_dir / 'mail'})",
-        f"  sign in    auditor@wwc.demo, auditor2@wwc.demo, auditor3@wwc.demo (auditors), operator@wwc.demo; "
+        f"  sign in    auditor@wwc.demo, auditor2@wwc.demo, auditor3@wwc.demo, auditor4@wwc.demo, "
+        f"auditor5@wwc.demo (auditors), operator@wwc.demo; "
         f"password {DEMO_PASSWORD}",
         f"  calibration {urls['audit']}/audit/calibration  (the double-reviewed cases' agreement)",
     ]
@@ -351,6 +423,7 @@ async def main() -> None:
         submissions = await load_cohort(client, urls["intake"], IntakeOptions().current_cycle, tokens)
         await play_auditors(client, urls, submissions, tokens)
         await play_debriefs(client, urls, submissions, tokens)
+        await play_appeal(client, urls, submissions, tokens)
     print_urls()
     await asyncio.Event().wait()
 

@@ -102,13 +102,37 @@ async def test_the_scripted_auditors_leave_cases_in_every_state(served, chromium
 
     assert (await eventually(completed, timeout=60, interval=0.5)).debrief_outcome == "declined"
 
+    # The city that declined appeals a finding; Dev overturns it, Eva signs off; the report
+    # is reissued as version 2, which replaces version 1.
+    assert decliner == submissions[demo.DEMO_CITIES[demo.APPEALING][0]]
+    async with httpx.AsyncClient(timeout=30) as client:
+        await demo.play_appeal(client, urls, submissions, tokens)
+        await demo.play_appeal(client, urls, submissions, tokens)  # make run again: one appeal
+
+    async def reissued():
+        status = await workflow_status(stack, decliner)
+        return status if status.report_version == 2 and status.stage.value == "completed" else None
+
+    status = await eventually(reissued, timeout=180, interval=0.5)
+    [decision] = status.appeal_decided.decisions
+    assert decision.outcome == "overturned" and decision.reason_code == demo.APPEAL_DECISION[0]
+    city = {"authorization": f"Bearer {tokens[demo.DEMO_CITIES[demo.APPEALING][0]]}"}
+    async with httpx.AsyncClient(base_url=f"{urls['reporting']}/api/v1", timeout=30) as reporting:
+        versions = (await reporting.get(f"/reports/by-submission/{decliner}/versions", headers=city)).json()
+        assert [v["version"] for v in versions] == [1, 2], versions
+        assert versions[1]["replaces_id"] == versions[0]["id"]
+        if versions[0]["verification_code"]:  # a certified version 1 verifies as superseded
+            old = (await reporting.get(f"/verify/{versions[0]['verification_code']}")).json()
+            assert old["current"] is False and old["superseded_by_version"] == 2, old
+
     # Every page of every console a person can reach in this world, in every language.
     async with httpx.AsyncClient(timeout=30) as client:
         staff = {role: await demo.sign_in(client, urls["intake"], email) for email, _, role in demo.STAFF[:2]}
     people = [
         (tokens[demo.DEMO_CITIES[8][0]], [f"{urls['intake']}/portal/", f"{urls['notify']}/booking/",
                                           f"{urls['reporting']}/reports/"]),
-        (staff[Role.AUDITOR], [f"{urls['audit']}/audit/queue", f"{urls['notify']}/slots/",
+        (tokens[demo.DEMO_CITIES[demo.APPEALING][0]], [f"{urls['intake']}/portal/", f"{urls['reporting']}/reports/"]),
+        (staff[Role.AUDITOR], [f"{urls['audit']}/audit/queue", f"{urls['audit']}/audit/appeals", f"{urls['notify']}/slots/",
                                f"{urls['reporting']}/programme"]),
         (staff[Role.OPERATOR], [f"{urls['reporting']}/operator/"]),
         (None, [f"{urls['reporting']}/verify", f"{urls['reporting']}/roster"]),
