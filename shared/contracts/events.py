@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.contracts.payloads.audit import (
+    AppealCaseOpened,
     AppealCriterionDecided,
     AppealResolved,
     AuditedChange,
@@ -67,7 +68,7 @@ STREAM_SUBJECTS = ["wwc.>"]
 SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
-    "AppealCriterionDecided", "AppealResolved", "AppealedCriterionSent", "AppealSubmitted",
+    "AppealCaseOpened", "AppealCriterionDecided", "AppealResolved", "AppealedCriterionSent", "AppealSubmitted",
     "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityFactsChanged", "CityProfile", "ClarificationAnswered",
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
@@ -114,6 +115,7 @@ class Subject:
     SIGNOFF_RETURNED = "wwc.audit.signoff.returned"
     REVIEW_COMPLETED = "wwc.audit.review.completed"
     TRAIL_CHECKPOINTED = "wwc.audit.trail.checkpointed"
+    APPEAL_OPENED = "wwc.audit.appeal.opened"
     APPEAL_DECIDED = "wwc.audit.appeal.decided"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
     REPORT_READY = "wwc.reporting.report.ready"
@@ -170,6 +172,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.SIGNOFF_RETURNED: SignoffReturned,
     Subject.REVIEW_COMPLETED: ReviewCompleted,
     Subject.TRAIL_CHECKPOINTED: TrailCheckpointed,
+    Subject.APPEAL_OPENED: AppealCaseOpened,
     Subject.APPEAL_DECIDED: AppealResolved,
     Subject.SCORE_COMPUTED: ScoreComputed,
     Subject.REPORT_READY: ReportReady,

@@ -18,6 +18,7 @@ from services.notify.domain import Kind
 from services.notify.models import Mail
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import Role
+from tests.conftest import token as stack_token
 from tests.e2e.test_walking_skeleton import demo_responses
 from tests.infra.test_consumer import eventually
 from tests.intake.helpers import pdf
@@ -91,6 +92,16 @@ async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_repo
         return r.json() if r.status_code == 200 else None
 
     case = await eventually(opened, timeout=60, interval=0.3)
+
+    # Operators see it in appeal, with the decision's due date audit set.
+    operator = stack.client("reporting", stack_token(Role.OPERATOR))
+
+    async def in_appeal():
+        rows = (await operator.get("/api/v1/ops/appeals", params={"status": "open"})).json()
+        return [a for a in rows if a["submission_id"] == sid and a["due_at"]]
+
+    [row] = await eventually(in_appeal, timeout=60, interval=0.3)
+    assert row["due_at"][:16] == case["due_at"][:16], (row, case)
     [finding] = case["findings"]
     assert (finding["submitted"], finding["audited"], finding["statement"]) == ("YES", "IN_PROGRESS", statement)
     assert finding["original_explanation"] == "No policy was attached." and finding["evidence"][0]["object_key"]

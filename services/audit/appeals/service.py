@@ -43,7 +43,7 @@ from services.audit.errors import (
 from services.audit.models import Appeal, AppealDecision, Decision, ReviewCase, Signoff, TrailRecord
 from services.audit.trail import service as trail
 from shared.catalog.loader import load_catalog
-from shared.contracts.events import AppealCriterionDecided, AppealResolved, Subject, make_event
+from shared.contracts.events import AppealCriterionDecided, AppealResolved, AppealCaseOpened, Subject, make_event
 from shared.contracts.text import SingleLine
 from shared.contracts.vocabulary import Answer, AppealOutcome, ReviewReminderKind
 from shared.infra.auth import Principal
@@ -139,6 +139,10 @@ async def open_appeal(session: AsyncSession, options: AuditOptions, req: AppealR
         await _record(session, appeal, trail.WORKFLOW, "appeal.opened", after={
             "appeal_id": appeal.id, "criteria": [f.criterion_id for f in req.criteria],
             "due_at": appeal.due_at.isoformat(), "excluded": excluded}, reason="the city appealed audited findings")
+        await add_event(session, make_event(Subject.APPEAL_OPENED, AppealCaseOpened(
+            submission_id=appeal.submission_id, appeal_id=appeal.id, city_id=appeal.city_id,
+            criteria=[f.criterion_id for f in req.criteria], opened_at=appeal.opened_at, due_at=appeal.due_at),
+            submission_id=appeal.submission_id, city_id=appeal.city_id))
     return appeal
 
 

@@ -145,6 +145,18 @@ class AppealCriterionDecided(BaseModel):
     explanation: str = ""
 
 
+class AppealCaseOpened(BaseModel):
+    """Audit opened its case for an appeal (`wwc.audit.appeal.opened`): who may decide it is
+    settled, and by when (the operators' Appeals page shows the due date)."""
+
+    submission_id: str
+    appeal_id: str
+    city_id: str | None = None
+    criteria: list[str] = Field(default_factory=list)
+    opened_at: datetime
+    due_at: datetime
+
+
 class AppealResolved(BaseModel):
     """An appeal decided by an auditor who took no part in the review and signed off by a
     second one (`wwc.audit.appeal.decided`); the workflow re-scores if any is overturned."""
