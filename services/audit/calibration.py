@@ -28,7 +28,9 @@ review does not decide what the city gets).
 
 And from every completed case, the decision-change rate: the share of criteria whose
 audited response differs from the submitted one (per criterion, area and auditor).
-Appeals do not exist yet: their overturn rate is kept as `None` ("no appeals yet").
+And from every decided appeal, the overturn rate: the share of appealed criteria that the
+independent appeal decision overturned (per criterion, area and the auditor whose review
+was appealed); `None` where nothing was appealed.
 
 A figure is `None` where it is undefined: kappa and alpha when every response in the
 group is one and the same (chance agreement is then certain), rates without data.
@@ -80,6 +82,17 @@ class Audited:
 
 
 @dataclass(frozen=True)
+class Appealed:
+    """One criterion of a decided appeal: whose review it contested, and whether it was overturned."""
+
+    case_id: str
+    criterion: str
+    area: str
+    auditor: str  # the reviewer of the appealed case
+    overturned: bool
+
+
+@dataclass(frozen=True)
 class Interval:
     low: float
     high: float
@@ -104,7 +117,7 @@ class Row:
     changed: int = 0
     change_rate: float | None = None
     appeals: int = 0
-    appeal_overturn_rate: float | None = None  # no appeals yet
+    appeal_overturn_rate: float | None = None  # None: nothing appealed in the group
     flagged: bool = False
 
 
@@ -232,6 +245,11 @@ def _change_row(row: Row, audited: list[Audited]) -> None:
     row.change_rate = _round(row.changed / row.decided) if audited else None
 
 
+def _appeal_row(row: Row, appealed: list[Appealed]) -> None:
+    row.appeals = len(appealed)
+    row.appeal_overturn_rate = _round(sum(a.overturned for a in appealed) / len(appealed)) if appealed else None
+
+
 def seen_by(p: Pair, auditor: str) -> Pair:
     """The pair as `auditor` took part in it: their response first, the other reviewer's second."""
     if p.first_auditor == auditor:
@@ -239,11 +257,12 @@ def seen_by(p: Pair, auditor: str) -> Pair:
     return Pair(p.case_id, p.criterion, p.area, auditor, p.first_auditor, p.second, p.first)
 
 
-def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: float, resamples: int = 1000,
-            seed: int = 21) -> Report:
-    """Every group's agreement and change rate; criteria (and other groups) whose kappa is
-    below `threshold` are flagged."""
-    groups: dict[tuple[str, str], tuple[list[Pair], list[Audited]]] = defaultdict(lambda: ([], []))
+def measure(pairs: Sequence[Pair], audited: Sequence[Audited], appealed: Sequence[Appealed] = (), *,
+            threshold: float, resamples: int = 1000, seed: int = 21) -> Report:
+    """Every group's agreement, change rate and appeal overturn rate; criteria (and other
+    groups) whose kappa is below `threshold` are flagged."""
+    groups: dict[tuple[str, str], tuple[list[Pair], list[Audited], list[Appealed]]] = \
+        defaultdict(lambda: ([], [], []))
     for p in pairs:
         for key in (("overall", ""), ("area", p.area), ("criterion", p.criterion)):
             groups[key][0].append(p)
@@ -254,12 +273,17 @@ def measure(pairs: Sequence[Pair], audited: Sequence[Audited], *, threshold: flo
         for key in (("overall", ""), ("area", a.area), ("criterion", a.criterion), ("auditor", a.auditor)):
             if key[0] != "auditor" or key[1]:
                 groups[key][1].append(a)
+    for a in appealed:
+        for key in (("overall", ""), ("area", a.area), ("criterion", a.criterion), ("auditor", a.auditor)):
+            if key[0] != "auditor" or key[1]:
+                groups[key][2].append(a)
     report = Report(threshold=threshold, resamples=resamples, seed=seed,
                     cases=len({p.case_id for p in pairs}))
-    for (scope, key), (ps, aus) in sorted(groups.items(), key=lambda kv: (SCOPES.index(kv[0][0]), kv[0][1])):
+    for (scope, key), (ps, aus, aps) in sorted(groups.items(), key=lambda kv: (SCOPES.index(kv[0][0]), kv[0][1])):
         row = Row(scope=scope, key=key)
         _agreement_row(row, ps, resamples, seed)
         _change_row(row, aus)
+        _appeal_row(row, aps)
         if scope == "auditor":
             row.as_first = sum(p.first_auditor == key for p in pairs)
             row.as_second = sum(p.second_auditor == key for p in pairs)
@@ -290,8 +314,8 @@ COLUMNS: dict[str, str] = {
     "decided": "audited criteria of completed cases (for an auditor: of the cases they reviewed first)",
     "changed": "of those, the criteria whose audited response differs from the submitted one",
     "change_rate": "changed / decided",
-    "appeals": "appealed criteria in the group",
-    "appeal_overturn_rate": "share of appealed criteria overturned; empty without appeals",
+    "appeals": "criteria appealed and decided in the group (for an auditor: of the cases they reviewed first)",
+    "appeal_overturn_rate": "share of those the appeal's independent decision overturned; empty without appeals",
     "flagged": "true when kappa is below the programme's agreement threshold",
     "kappa_degenerate": "bootstrap resamples in which kappa was undefined (every response the same); the interval is "
                         "over the others, and not given when they exceed 5% of the resamples",

@@ -108,7 +108,7 @@ async def test_calibration_figures_equal_a_recomputation_from_the_stored_decisio
         done = (await session.scalars(select(ReviewCase))).all()
     changed = sum(c.audited_responses[k] != c.submitted_responses[k] for c in done for k in c.submitted_responses)
     assert rows[("overall", "")]["changed"] == changed and rows[("overall", "")]["decided"] == 3 * len(ANSWERS)
-    assert rows[("overall", "")]["appeal_overturn_rate"] is None and body["appeals"].startswith("no appeals yet")
+    assert rows[("overall", "")]["appeal_overturn_rate"] is None and body["appeals"].startswith("appeal_overturn_rate")
     # The CSV says the same.
     csv_rows = {(x["scope"], x["key"]): x for x in exported}
     assert float(csv_rows[("criterion", "DG1")]["kappa"]) == rows[("criterion", "DG1")]["kappa"]

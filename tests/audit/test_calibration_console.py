@@ -39,7 +39,7 @@ async def test_the_calibration_page_shows_the_measured_agreement(doubled, chromi
         await page.get_by_role("link", name="Calibration").click()
         await expect(page.get_by_role("heading", name="Reviewer consistency")).to_be_visible()
         await expect(page.locator("#calibration-empty")).to_contain_text("nothing to compare yet")
-        await expect(page.locator("#appeals-note")).to_contain_text("no appeals yet")
+        await expect(page.locator("#appeals-note")).to_contain_text("the independent appeal decision overturned")
         await check_page(page, "calibration-empty")
 
         for holder, second, mine, theirs in SCRIPT[:2]:
@@ -58,7 +58,7 @@ async def test_the_calibration_page_shows_the_measured_agreement(doubled, chromi
         await expect(page.locator("#flagged")).to_contain_text("DG1")
         await expect(page.locator("#criteria-DG2")).not_to_have_class("flagged")
         await expect(page.locator("#auditors")).to_contain_text("Ana Auditor")
-        await expect(page.locator("#areas-DG td").last).to_have_text("No appeals yet")
+        await expect(page.locator("#areas-DG td").last).to_have_text("Not appealed")
         await expect(page.get_by_role("img", name="Agreement (Cohen's kappa) by area")).to_be_visible()
         async with page.expect_download() as download:
             await page.get_by_role("link", name="Download the figures (CSV)").click()

@@ -174,6 +174,14 @@ async def test_an_independent_auditor_overturns_an_appealed_finding_and_the_repo
     final = await eventually(completed_again, timeout=90, interval=0.3)
     assert final["score"]["met"] == first_score["met"] + 1
 
+    # Calibration counts the overturn against the appealed reviewer's decisions.
+    async with cam.audit() as audit:
+        measured = (await audit.get("/api/v1/calibration")).json()
+    rows = {(r["scope"], r["key"]): r for r in measured["rows"]}
+    assert (rows[("criterion", "DG1")]["appeals"], rows[("criterion", "DG1")]["appeal_overturn_rate"]) == (1, 1.0)
+    ana_id = await cam.auditor_id("ana@auditors.example.org")
+    assert (rows[("auditor", ana_id)]["appeals"], rows[("auditor", ana_id)]["appeal_overturn_rate"]) == (1, 1.0)
+
     # The reissued report: version 2 is current and replaces version 1, whose code still
     # verifies what it was and says it is superseded by version 2's.
     reporting = stack.client("reporting", token)

@@ -137,3 +137,19 @@ def test_degenerate_resamples_are_counted_and_too_many_withhold_the_interval():
     assert 0 < row.kappa_degenerate < calibration.MAX_DEGENERATE_SHARE * 1000
     cells = dict(zip(calibration.CSV_COLUMNS, calibration.csv_rows(calibration.Report(0.6, 1000, 3, 1, [row]))[1], strict=True))
     assert cells["kappa_degenerate"] == str(row.kappa_degenerate)
+
+
+def test_appeal_overturn_rates_per_criterion_area_and_the_appealed_reviewer():
+    appealed = [calibration.Appealed("k1", "DG1", "DG", "ana", True),
+                calibration.Appealed("k1", "DG2", "DG", "ana", False),
+                calibration.Appealed("k2", "DG1", "DG", "ben", True),
+                calibration.Appealed("k3", "GM1", "GM", "ben", False)]
+    rows = {(r.scope, r.key): r for r in calibration.measure([], [], appealed, threshold=0.6).rows}
+    assert (rows[("overall", "")].appeals, rows[("overall", "")].appeal_overturn_rate) == (4, 0.5)
+    assert (rows[("criterion", "DG1")].appeals, rows[("criterion", "DG1")].appeal_overturn_rate) == (2, 1.0)
+    assert rows[("criterion", "GM1")].appeal_overturn_rate == 0.0
+    assert (rows[("area", "DG")].appeals, rows[("area", "DG")].appeal_overturn_rate) == (3, round(2 / 3, 4))
+    assert rows[("auditor", "ana")].appeal_overturn_rate == 0.5 and rows[("auditor", "ben")].appeals == 2
+    # Nothing appealed: no rate, not a rate of zero.
+    plain = calibration.measure([], [calibration.Audited("k9", "DG1", "DG", "ana", "YES", "NO")], threshold=0.6)
+    assert plain.of("overall")[0].appeal_overturn_rate is None

@@ -17,7 +17,8 @@ from shared.web.deps import Session
 
 router = APIRouter(tags=["calibration"])
 
-NO_APPEALS = "no appeals yet: appeals are not part of the platform yet, so there is no overturn rate to show"
+APPEALS = ("appeal_overturn_rate: of the criteria appealed and decided in the group, the share the independent "
+           "appeal decision overturned; null where nothing was appealed")
 
 
 class IntervalRead(BaseModel):
@@ -47,8 +48,8 @@ class RowRead(BaseModel):
     decided: int = Field(description=_means("decided"))
     changed: int = Field(description=_means("changed"))
     change_rate: float | None
-    appeals: int = 0
-    appeal_overturn_rate: float | None = Field(default=None, description="null: no appeals yet")
+    appeals: int = Field(default=0, description=_means("appeals"))
+    appeal_overturn_rate: float | None = Field(default=None, description=_means("appeal_overturn_rate"))
     flagged: bool = Field(description=_means("flagged"))
 
 
@@ -57,7 +58,7 @@ class CalibrationRead(BaseModel):
     resamples: int
     seed: int
     cases: int = Field(description="double-reviewed cases whose two reviews were disclosed (the sample)")
-    appeals: str = NO_APPEALS
+    appeals: str = APPEALS
     columns: dict[str, str] = Field(default_factory=lambda: dict(calibration.COLUMNS),
                                     description="what each column of the CSV export (and each row field) means")
     rows: list[RowRead]
@@ -85,7 +86,7 @@ def columns_csv() -> str:
             description="On the double-review sample: per criterion, area and auditor, the observed agreement, "
                         "Cohen's kappa and Krippendorff's alpha with 95% bootstrap intervals (cases resampled, "
                         "fixed seed), and on completed cases the decision-change rate. Groups whose kappa is below "
-                        "the programme's threshold are `flagged`. Appeal overturn rates are null: no appeals yet.",
+                        "the programme's threshold are `flagged`; on decided appeals, the overturn rate.",
             responses=problems(*AUTH))
 async def calibration_json(_: Staff, session: Session, options: Options) -> CalibrationRead:
     return read(await sample.report(session, options))

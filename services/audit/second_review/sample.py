@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit import calibration
 from services.audit.config import AuditOptions
 from services.audit.domain import CaseState
-from services.audit.models import BlindDecision, ReviewCase
+from services.audit.models import Appeal, AppealDecision, BlindDecision, ReviewCase
 from shared.catalog.loader import load_catalog
 
 
@@ -51,9 +51,20 @@ async def audited(session: AsyncSession) -> list[calibration.Audited]:
             for case in done for cid, submitted in sorted((case.submitted_responses or {}).items())]
 
 
+async def appealed(session: AsyncSession) -> list[calibration.Appealed]:
+    """Every criterion of a decided appeal, against the reviewer of the appealed case."""
+    rows = (await session.execute(
+        select(AppealDecision, Appeal, ReviewCase.reviewer_id)
+        .join(Appeal, Appeal.id == AppealDecision.appeal_id)
+        .outerjoin(ReviewCase, ReviewCase.id == Appeal.case_id)
+        .where(Appeal.status == "decided").order_by(Appeal.id, AppealDecision.criterion_id))).all()
+    return [calibration.Appealed(appeal.case_id or appeal.id, d.criterion_id, _area(appeal.catalog_version, d.criterion_id),
+                                 reviewer or "", d.outcome == "overturned") for d, appeal, reviewer in rows]
+
+
 async def report(session: AsyncSession, options: AuditOptions) -> calibration.Report:
     """Measured in a worker thread: the bootstrap takes about a second, which the event loop
     (every other request) should not wait for."""
     return await asyncio.to_thread(calibration.measure, await pairs(session), await audited(session),
-                                   threshold=options.agreement_threshold, resamples=options.bootstrap_resamples,
+                                   await appealed(session), threshold=options.agreement_threshold, resamples=options.bootstrap_resamples,
                                    seed=options.bootstrap_seed)
