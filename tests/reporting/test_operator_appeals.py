@@ -155,6 +155,9 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
                                     "sameSite": "Lax"}])
         page = await context.new_page()
         await page.goto("/operator/")
+        # Reviewer consistency is audit's page, one click away for programme managers.
+        assert (await page.get_by_role("link", name="Calibration", exact=True).get_attribute("href")) \
+            .endswith("/audit/calibration")
         await page.get_by_role("link", name="Appeals", exact=True).click()
         await expect(page.get_by_role("heading", name="Appeals", level=1)).to_be_visible()
         rows = page.locator("#panel-appeals tbody tr")

@@ -66,6 +66,9 @@ OPERATOR = Console(
     home="/operator/", sign_in="/operator/sign-in", roles=(Role.OPERATOR,),
     nav=(NavItem("overview", "/operator/"), NavItem("submissions", "/operator/submissions"),
          NavItem("appeals", "/operator/appeals"),
+         # Reviewer consistency is measured where the decisions are (audit), for programme
+         # managers: one navigation takes an operator there and back.
+         NavItem("calibration", "/audit/calibration", service="audit"),
          NavItem("programme", "/programme")),
     static_dirs=(HERE / "static",), globals=_globals,
 )
