@@ -78,6 +78,8 @@ with workflow.unsafe.imports_passed_through():
 
 # The city is reminded of an unanswered clarification request this long before it is due.
 CLARIFICATION_REMINDER = timedelta(days=2)
+# How long past the appeal window the run still listens for an appeal intake accepted in time.
+APPEAL_GRACE = timedelta(days=2)
 # Debrief reminders: this long before the call.
 DEBRIEF_REMINDERS = ((CallReminderKind.DAY, timedelta(days=1)), (CallReminderKind.HOUR, timedelta(hours=1)))
 WAITING_FOR = {Stage.SUBMITTED: WaitingFor.EVIDENCE_CHECK, Stage.EVIDENCE_CHECK: WaitingFor.EVIDENCE_CHECK,
@@ -340,9 +342,13 @@ class CertificationWorkflow:
         # From the moment it completed (the stage's time, as the city's pages show it).
         self._appeal_open_until = self._history[-1].at + timedelta(days=inp.appeal_window_days)
         try:
+            # Intake accepts appeals until the window closes; one accepted in its last moments
+            # may reach the workflow a little later (a relay retrying, Temporal away): the run
+            # waits a grace period past the window so such an appeal is never left unheard.
+            closes = self._appeal_open_until + APPEAL_GRACE
             await workflow.wait_condition(
                 lambda: self._appeal is not None,
-                timeout=max(self._appeal_open_until - workflow.now(), timedelta(seconds=1)))
+                timeout=max(closes - workflow.now(), timedelta(seconds=1)))
         except TimeoutError:
             return  # the window closed without an appeal
         appeal = self._appeal
@@ -560,7 +566,8 @@ class CertificationWorkflow:
     def appeal_filed(self, filed: AppealFiled) -> None:
         # One appeal per certification (intake refuses a second; a redelivery changes nothing),
         # and only while the window is open (intake refuses one before completion).
-        if self._appeal is None and self._appeal_open_until is not None:
+        if self._appeal is None and self._appeal_open_until is not None \
+                and filed.filed_at <= self._appeal_open_until:
             self._appeal = filed
 
     @workflow.signal(name=Signal.APPEAL_DECIDED)

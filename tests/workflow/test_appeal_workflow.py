@@ -13,6 +13,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import TimeSkipper
 
+from certification.workflow import APPEAL_GRACE
 from certification.contract import (
     AppealDecided,
     AppealDecision,
@@ -130,7 +131,8 @@ async def test_the_window_closes_without_an_appeal_and_the_run_ends(env):
     client, prefix, stubs = env
     handle, done = await completed_with_a_change(client, prefix, appeal_window_days=10)
     assert done.appeal_open_until == done.history[-1].at + timedelta(days=10)
-    await TimeSkipper(client).fast_forward(handle, timedelta(days=10, minutes=1))  # the run ends meanwhile
+    # The run ends once the window and its grace for late deliveries have passed.
+    await TimeSkipper(client).fast_forward(handle, timedelta(days=10) + APPEAL_GRACE + timedelta(minutes=1))
     result = await handle.result()
     assert result.stage == Stage.COMPLETED and result.appeal is None
     assert "open_appeal" not in stubs.calls and stubs.appeal_mails == []
@@ -162,6 +164,18 @@ async def test_an_appeal_before_completion_is_ignored(env):
         return (await status(handle)).appeal_open_until
 
     await wait_for(window_open)
-    await TimeSkipper(client).fast_forward(handle, timedelta(days=5, minutes=1))
+    await TimeSkipper(client).fast_forward(handle, timedelta(days=5) + APPEAL_GRACE + timedelta(minutes=1))
     result = await handle.result()
     assert result.appeal is None and "open_appeal" not in stubs.calls
+
+
+async def test_an_appeal_accepted_in_time_but_delivered_after_the_window_is_still_heard(env):
+    client, prefix, stubs = env
+    handle, done = await completed_with_a_change(client, prefix, appeal_window_days=10)
+    in_time = done.appeal_open_until - timedelta(minutes=5)  # intake accepted it before the window closed
+    await TimeSkipper(client).fast_forward(handle, timedelta(days=10, hours=1))  # ... the signal came late
+    late = filed().model_copy(update={"filed_at": done.appeal_open_until + timedelta(minutes=1)})
+    await handle.signal(Signal.APPEAL_FILED, late)  # filed after the window: not an appeal
+    await handle.signal(Signal.APPEAL_FILED, filed().model_copy(update={"filed_at": in_time}))
+    s = await wait_stage(handle, Stage.APPEAL)
+    assert s.appeal is not None and s.appeal.filed_at == in_time
