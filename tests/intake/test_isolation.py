@@ -83,6 +83,12 @@ async def test_no_city_reaches_another_citys_data(intake):
          f"{clar}/criteria/DG1/files", pdf, {404}),
         ("POST", "/api/v1/submissions/{submission_id}/clarifications/{request_id}/answer", f"{clar}/answer",
          {"json": {"answers": {"DG1": {"narrative": "B writes into A"}}}}, {404}),
+        # A's appeal: neither read, filed nor given files by B.
+        ("GET", "/api/v1/submissions/{submission_id}/appeal", f"/api/v1/submissions/{sid}/appeal", {}, {404}),
+        ("POST", "/api/v1/submissions/{submission_id}/appeal", f"/api/v1/submissions/{sid}/appeal",
+         {"json": {"criteria": [{"criterion_id": "DG1", "statement": "B appeals for A"}]}}, {404}),
+        ("POST", "/api/v1/submissions/{submission_id}/appeal/criteria/{criterion_id}/files",
+         f"/api/v1/submissions/{sid}/appeal/criteria/DG1/files", pdf, {404}),
         # Cycle-scoped endpoints act on the caller's own city only: B has no 2027 draft or snapshot.
         ("GET", "/api/v1/snapshots/{cycle}", f"/api/v1/snapshots/{DRAFT}", {}, {404}),
         ("GET", "/api/v1/assessments/{cycle}", f"/api/v1/assessments/{DRAFT}", {}, {404}),
