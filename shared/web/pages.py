@@ -383,6 +383,9 @@ class Page:
             "place_name": lambda code: places.name(code, self.lang),
             # A time zone by its place, generic name and offset: "Chicago (Central Time, UTC−06:00)".
             "zone_name": lambda zone: zone_label(zone, self.lang) if zone else "",
+            # The viewer's zone and its place, for times a script writes (the live bar).
+            "viewer_zone": self.timezone or "UTC",
+            "viewer_place": zone_place(self.timezone, self.lang) if self.timezone else "UTC",
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": (lambda value: format_moment(value, self.timezone, self.lang)) if self.timezone
             else format_datetime,

@@ -14,6 +14,18 @@
     status.textContent = template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] == null ? "" : values[k]; });
   }
 
+  // The time as the server writes it: in the viewer's zone, named by its place.
+  function now() {
+    var zone = bar.dataset.zone || "UTC", time;
+    try {
+      time = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: zone });
+    } catch (e) {  // a zone this browser does not know
+      zone = "UTC";
+      time = new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: "h23", timeZone: zone });
+    }
+    return zone === "UTC" ? time + " UTC" : time + " (" + bar.dataset.place + ")";
+  }
+
   function refresh() {
     if (busy) { pending += 1; return; }
     busy = true;
@@ -27,7 +39,7 @@
           var next = fresh.getElementById(panel.id);
           if (next && !panel.contains(document.activeElement)) panel.innerHTML = next.innerHTML;
         });
-        say(bar.dataset.updated, { time: new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: 'h23', timeZone: 'UTC' }) + ' UTC', count: count });
+        say(bar.dataset.updated, { time: now(), count: count });
       })
       .catch(function () { say(bar.dataset.lost, {}); })
       .then(function () { busy = false; if (pending && !paused) refresh(); });
