@@ -134,8 +134,11 @@ class Console:
     def __init__(self, *, name: str, prefix: str, templates_dir: Path, locales_dir: Path, home: str,
                  sign_in: str, roles: Sequence[Role], nav: Sequence[NavItem] = (),
                  static_dirs: Sequence[Path] = (), globals: Callable[[Page], dict] | None = None,
-                 service: str = "") -> None:
+                 service: str = "", role_taglines: Sequence[Role] = ()) -> None:
         self.name, self.prefix, self.home, self.sign_in = name, prefix, home, sign_in
+        # Roles shown another console's name here (`console.tagline_<role>`): an operator on
+        # audit's calibration page is in the operator console, its navigation and its name.
+        self.role_taglines = tuple(role_taglines)
         self.service = service  # the service that serves this console (links to others are absolute)
         self.roles = tuple(roles)
         self.nav = tuple(nav)
@@ -158,6 +161,16 @@ class Console:
     def nav_for(self, principal: Principal | None) -> list[tuple[NavItem, str]]:
         return [(item, self.href(item)) for item in self.nav
                 if principal is not None and (not item.roles or principal.role in item.roles)]
+
+    def tagline_key(self, principal: Principal | None) -> str:
+        if principal is not None and principal.role in self.role_taglines:
+            return f"console.tagline_{principal.role.value}"
+        return "console.tagline"
+
+    def home_href(self, principal: Principal | None) -> str:
+        """Where the console's name leads: the first entry of the person's navigation."""
+        entries = self.nav_for(principal)
+        return entries[0][1] if entries else f"{self.prefix}/"
 
     def router(self, *, assets: bool = False) -> APIRouter:
         """A router of this console's pages (HTML answers); one of them (`assets=True`) also

@@ -6,6 +6,8 @@ and readable-words checks."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import expect
 
@@ -81,6 +83,12 @@ async def test_a_city_appeals_and_independent_auditors_overturn_the_finding(cons
     await dee_page.get_by_role("button", name="Sign off the appeal").click()
     await expect(dee_page.locator("#appeal-signoff")).to_contain_text("Signed off by Dee Auditor")
     await check_page(dee_page, "appeal-signed-off")
+    # The list of appeals (from the navigation): the finding by its statement, decided, no longer due.
+    await dee_page.get_by_role("navigation", name="Main").get_by_role("link", name="Appeals").click()
+    row = dee_page.locator("#appeals tbody tr", has_text="Lakeview")
+    await expect(row.locator(".criteria-list li")).to_have_text(re.compile(r"^DG1 — \w"))
+    await expect(row).to_contain_text("Decided on")
+    await check_page(dee_page, "appeals-list")
 
     async def decided():
         await portal.goto("/portal/submission/appeal")

@@ -65,6 +65,13 @@ async def test_the_calibration_page_shows_the_measured_agreement(doubled, chromi
         text = open(await (await download.value).path(), encoding="utf-8").read()
         assert text.startswith("scope,key,cases,pairs,agreement,kappa") and "criterion,DG1," in text
         await check_page(page, "calibration")
+        # For an operator (a programme manager) this is a page of the operator console: its
+        # name and its navigation, back to the overview on reporting.
+        await expect(page.locator(".brand")).to_contain_text("Operations")
+        nav = page.get_by_role("navigation", name="Main")
+        assert (await nav.get_by_role("link", name="Overview").get_attribute("href")).endswith("/operator/")
+        await expect(nav.get_by_role("link", name="Calibration")).to_have_attribute("aria-current", "page")
+        await expect(nav.get_by_role("link", name="Queue")).to_have_count(0)
 
         es = await person("es-ES")
         await es.goto("/audit/calibration")

@@ -44,7 +44,7 @@ async def open_appeals(page: Page) -> list[appeals.AppealRead]:
 async def appeals_page(page: StaffPage) -> HTMLResponse:
     async with page.runtime.db.sessionmaker() as session:
         items = [await appeals.read(session, a, page.lang) for a in await appeals.listing(session)]
-    return page.render("appeals.html", title=page.t("appeals.title"), nav="queue", items=items)
+    return page.render("appeals.html", title=page.t("appeals.title"), nav="appeals", items=items)
 
 
 async def render_appeal(page: Page, appeal_id: str, *, status_code: int = 200,

@@ -19,7 +19,7 @@ from shared.catalog import places
 from services.audit.console.trail_text import criterion_label
 from shared.catalog.loader import load_catalog
 from shared.infra.auth import COOKIE, Role
-from shared.web.nav import AUDITOR_NAV
+from shared.web.nav import STAFF_NAV
 from shared.web.pages import Console, Page, signed_in
 
 HERE = Path(__file__).parent
@@ -65,7 +65,8 @@ def _globals(page: Page) -> dict:
 AUDIT = Console(
     name="audit", prefix="/audit", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
     home="/audit/queue", sign_in="/audit/sign-in", roles=(Role.AUDITOR, Role.OPERATOR),
-    nav=AUDITOR_NAV, service="audit", static_dirs=(HERE / "static",), globals=_globals,
+    nav=STAFF_NAV, role_taglines=(Role.OPERATOR,), service="audit", static_dirs=(HERE / "static",),
+    globals=_globals,
 )
 
 async def staff_signed_in(request: Request) -> Page:

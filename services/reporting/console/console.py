@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from services.reporting.throttle import LookupThrottle
 from shared.catalog import texts as catalog_texts
 from shared.infra.auth import Role
+from shared.web.nav import OPERATOR_NAV, for_role
 from shared.web.pages import Console, NavItem, Page, signed_in
 
 HERE = Path(__file__).parent
@@ -39,17 +40,20 @@ def _globals(page: Page) -> dict:
             "number": page.t.number, "percent": page.t.percent, "duration": duration, "date": date}
 
 
-def _console(name: str, prefix: str, *, home: str, roles: tuple[Role, ...], nav: tuple[NavItem, ...] = ()) -> Console:
+def _console(name: str, prefix: str, *, home: str, roles: tuple[Role, ...], nav: tuple[NavItem, ...] = (),
+             role_taglines: tuple[Role, ...] = ()) -> Console:
     return Console(name=name, prefix=prefix, templates_dir=HERE / "templates", locales_dir=HERE / "locales",
                    home=home, sign_in=f"{prefix}/sign-in" if roles else home, roles=roles, nav=nav,
-                   static_dirs=(HERE / "static",), globals=_globals)
+                   static_dirs=(HERE / "static",), globals=_globals, service="reporting", role_taglines=role_taglines)
 
 
 REPORTS = _console("reports", "/reports", home="/reports/", roles=(Role.CITY, Role.AUDITOR, Role.OPERATOR),
                    nav=(NavItem("reports", "/reports/"), NavItem("roster", "/roster")))
 PROGRAMME = _console("programme", "/programme", home="/programme", roles=(Role.OPERATOR, Role.AUDITOR),
-                     nav=(NavItem("programme", "/programme"), NavItem("reports", "/reports/"),
-                          NavItem("roster", "/roster")))
+                     # An operator is in the operator console here (its navigation and name).
+                     nav=for_role(Role.AUDITOR, (NavItem("programme", "/programme"), NavItem("reports", "/reports/"),
+                                                 NavItem("roster", "/roster"))) + for_role(Role.OPERATOR, OPERATOR_NAV),
+                     role_taglines=(Role.OPERATOR,))
 VERIFY = _console("verify", "/verify", home="/verify", roles=())
 ROSTER = _console("roster", "/roster", home="/roster", roles=())
 

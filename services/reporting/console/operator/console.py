@@ -14,7 +14,8 @@ from services.reporting.operations.service import UNDER_REVIEW
 from shared.catalog import texts as catalog_texts
 from shared.contracts.vocabulary import WaitingFor
 from shared.infra.auth import Role
-from shared.web.pages import CSP, Console, NavItem, Page, signed_in
+from shared.web.nav import OPERATOR_NAV
+from shared.web.pages import CSP, Console, Page, signed_in
 
 HERE = Path(__file__).parent
 # The live page runs its one script (static/operator.js: server-sent events, panel
@@ -57,19 +58,21 @@ def _globals(page: Page) -> dict:
         key = f"outcomes.{value}"
         return page.t(key) if value and page.t.has(key) else (value or "—")
 
-    return {"age": age, "stage_name": stage_name, "tier_name": tier, "under_review": UNDER_REVIEW,
+    def criterion_label(criterion_id: str) -> str:
+        """"DG1 — <its statement>": an id alone means little."""
+        text = catalog_texts.criterion_text(criterion_id, page.lang)
+        return criterion_id if text == criterion_id else f"{criterion_id} — {text}"
+
+    return {"age": age, "stage_name": stage_name, "tier_name": tier, "criterion_label": criterion_label, "under_review": UNDER_REVIEW,
             "wait_text": wait_text, "outcome": outcome, "step_name": step_name, "signoff": WaitingFor.SIGNOFF.value}
 
 
 OPERATOR = Console(
     name="operator", prefix="/operator", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
     home="/operator/", sign_in="/operator/sign-in", roles=(Role.OPERATOR,),
-    nav=(NavItem("overview", "/operator/"), NavItem("submissions", "/operator/submissions"),
-         NavItem("appeals", "/operator/appeals"),
-         # Reviewer consistency is measured where the decisions are (audit), for programme
-         # managers: one navigation takes an operator there and back.
-         NavItem("calibration", "/audit/calibration", service="audit"),
-         NavItem("programme", "/programme")),
+    # The operator's navigation (shared/web/nav.py): calibration (audit's) and the programme
+    # dashboard carry it too, so they are this console's pages.
+    nav=OPERATOR_NAV, service="reporting",
     static_dirs=(HERE / "static",), globals=_globals,
 )
 
