@@ -157,6 +157,35 @@ class AppealCaseOpened(BaseModel):
     due_at: datetime
 
 
+class AppealDueSoon(BaseModel):
+    """An open appeal's decision is due soon (`wwc.audit.appeal.due_soon`), once per due
+    date: a reminder to the auditors deciding it (`auditor_ids`: who decided a criterion so
+    far); when nobody has (or it waits for a sign-off), to operators."""
+
+    submission_id: str
+    appeal_id: str
+    case_id: str | None = None
+    city_id: str | None = None
+    city_name: str = ""
+    status: str = "open"  # open | signoff (every criterion decided, waiting for a second auditor)
+    auditor_ids: list[str] = Field(default_factory=list)
+    due_at: datetime
+
+
+class AppealOverdue(BaseModel):
+    """An appeal is not signed off by its due date (`wwc.audit.appeal.overdue`), once per
+    due date: an escalation to operators."""
+
+    submission_id: str
+    appeal_id: str
+    case_id: str | None = None
+    city_id: str | None = None
+    city_name: str = ""
+    status: str = "open"
+    auditor_ids: list[str] = Field(default_factory=list)
+    due_at: datetime
+
+
 class AppealResolved(BaseModel):
     """An appeal decided by an auditor who took no part in the review and signed off by a
     second one (`wwc.audit.appeal.decided`); the workflow re-scores if any is overturned."""
