@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from shared.catalog.timezones import zone_place
 
-from shared.contracts.vocabulary import DebriefEnding
+from shared.contracts.vocabulary import AppealStatus, DebriefEnding
 from services.notify.errors import (
     CallNotStarted,
     InvalidInput,
@@ -89,7 +89,7 @@ def appeal_reminder_to_operators(status: str, auditor_ids: Iterable[str]) -> boo
     it while it is open (appeals are not claimed). Nobody holds it when none has yet, or
     when every criterion is decided and it waits for a second auditor's sign-off (which
     its deciders cannot give): operators are reminded then, to find an independent one."""
-    return status != "open" or not any(auditor_ids)
+    return status != AppealStatus.OPEN or not any(auditor_ids)
 
 # What a city's staff may opt out of (each person for themselves): every city kind.
 OPTIONAL_KINDS: tuple[Kind, ...] = tuple(k for k, a in AUDIENCE.items() if a == Audience.CITY)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.vocabulary import Answer
+from shared.contracts.vocabulary import Answer, AppealStatus
 
 
 class CaseOpened(BaseModel):
@@ -167,7 +167,7 @@ class AppealDueSoon(BaseModel):
     case_id: str | None = None
     city_id: str | None = None
     city_name: str = ""
-    status: str = "open"  # open | signoff (every criterion decided, waiting for a second auditor)
+    status: AppealStatus = AppealStatus.OPEN  # signoff: every criterion decided, waiting for a second auditor
     auditor_ids: list[str] = Field(default_factory=list)
     due_at: datetime
 
@@ -181,7 +181,7 @@ class AppealOverdue(BaseModel):
     case_id: str | None = None
     city_id: str | None = None
     city_name: str = ""
-    status: str = "open"
+    status: AppealStatus = AppealStatus.OPEN
     auditor_ids: list[str] = Field(default_factory=list)
     due_at: datetime
 
