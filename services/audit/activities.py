@@ -104,12 +104,15 @@ class AuditActivities:
 
     @activity.defn(name=Activities.REMIND_APPEAL.name)
     async def remind_appeal(self, req: AppealReminder) -> None:
+        """As `remind_review`, for an appeal's clock: `due_soon` reminds the auditors deciding
+        it (operators when nobody is), `overdue` tells operators (notify mails both). Once
+        per due date, however often the activity runs."""
         async with self.runtime.db.transaction() as session:
             try:
                 await appeals.by_id(session, req.appeal_id)
             except NotFound as exc:
                 raise bad_data(exc.detail) from None
-            await appeals.remind(session, req.appeal_id, req.kind, req.due_at)
+            await appeals.remind(session, req.appeal_id, req.kind, req.due_at, req.correlation_id)
         self.runtime.wake_relay()
 
     def all(self) -> list:

@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from shared.catalog.timezones import zone_place
 
-from shared.contracts.vocabulary import DebriefEnding
+from shared.contracts.vocabulary import AppealStatus, DebriefEnding
 from services.notify.errors import (
     CallNotStarted,
     InvalidInput,
@@ -62,6 +62,8 @@ class Kind(StrEnum):
     AUDITOR_DEBRIEF_RESCHEDULED = "auditor_debrief_rescheduled"
     AUDITOR_DEBRIEF_CANCELLED = "auditor_debrief_cancelled"
     REVIEW_OVERDUE = "review_overdue"
+    APPEAL_DUE_SOON = "appeal_due_soon"
+    APPEAL_OVERDUE = "appeal_overdue"
     MESSAGE_PARKED = "message_parked"
     DELIVERY_FAILED = "delivery_failed"
 
@@ -74,10 +76,20 @@ AUDIENCE: dict[Kind, Audience] = {
         Kind.DEBRIEF_BOOKED, Kind.DEBRIEF_RESCHEDULED, Kind.DEBRIEF_REMINDER, Kind.DEBRIEF_CANCELLED,
         Kind.APPEAL_FILED, Kind.APPEAL_DECIDED)},
     **{k: Audience.AUDITOR for k in (
-        Kind.CASE_ASSIGNED, Kind.REVIEW_DUE_SOON, Kind.CLARIFICATION_ANSWERED, Kind.SIGNOFF_RETURNED,
+        Kind.CASE_ASSIGNED, Kind.REVIEW_DUE_SOON, Kind.APPEAL_DUE_SOON, Kind.CLARIFICATION_ANSWERED,
+        Kind.SIGNOFF_RETURNED,
         Kind.AUDITOR_DEBRIEF_BOOKED, Kind.AUDITOR_DEBRIEF_RESCHEDULED, Kind.AUDITOR_DEBRIEF_CANCELLED)},
-    **{k: Audience.OPERATOR for k in (Kind.REVIEW_OVERDUE, Kind.MESSAGE_PARKED, Kind.DELIVERY_FAILED)},
+    **{k: Audience.OPERATOR for k in (Kind.REVIEW_OVERDUE, Kind.APPEAL_OVERDUE, Kind.MESSAGE_PARKED,
+                                      Kind.DELIVERY_FAILED)},
 }
+
+
+def appeal_reminder_to_operators(status: str, auditor_ids: Iterable[str]) -> bool:
+    """An appeal due soon reminds the auditors deciding it: those who decided a criterion of
+    it while it is open (appeals are not claimed). Nobody holds it when none has yet, or
+    when every criterion is decided and it waits for a second auditor's sign-off (which
+    its deciders cannot give): operators are reminded then, to find an independent one."""
+    return status != AppealStatus.OPEN or not any(auditor_ids)
 
 # What a city's staff may opt out of (each person for themselves): every city kind.
 OPTIONAL_KINDS: tuple[Kind, ...] = tuple(k for k, a in AUDIENCE.items() if a == Audience.CITY)

@@ -76,6 +76,8 @@ def build(settings: Settings | None = None, smtp: SmtpSettings | None = None,
     consume(Subject.CLARIFICATION_ANSWERED, subscribers.on_clarification_answered)
     consume(Subject.SIGNOFF_RETURNED, subscribers.on_signoff_returned)
     consume(Subject.REVIEW_OVERDUE, subscribers.on_review_overdue)
+    consume(Subject.APPEAL_DUE_SOON, subscribers.on_appeal_due_soon)
+    consume(Subject.APPEAL_OVERDUE, subscribers.on_appeal_overdue)
     for service in SERVICES:
         consume(Subject.message_parked(service), subscribers.on_message_parked,
                 f"{subscribers.PARKED_MAILER}-{service}")

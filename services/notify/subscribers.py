@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import directory, mails
+from services.notify import directory, domain, mails
 from services.notify.config import NotifyOptions
 from services.notify.debriefs.service import DebriefConfig
 from services.notify.domain import Kind, Recipient
 from shared.contracts.events import (
+    AppealDueSoon,
+    AppealOverdue,
     CaseAssigned,
     CaseReleased,
     CityProfile,
@@ -55,6 +57,11 @@ APPEAL_FILED = "wwc.intake.appeal.filed"
 
 def portal(path: str = "") -> str:
     return f"{service_urls()['intake']}/portal{path}"
+
+
+def audit_appeal(appeal_id: str) -> str:
+    """The appeal's page in the audit console."""
+    return f"{service_urls()['audit']}/audit/appeals/{appeal_id}"
 
 
 # --- what notify knows --------------------------------------------------------------------
@@ -232,6 +239,26 @@ async def on_review_due_soon(session: AsyncSession, envelope: Envelope) -> None:
                                "due_at": p.due_at})
 
 
+async def _appeal_city(session: AsyncSession, p: AppealDueSoon | AppealOverdue) -> str:
+    if p.city_name:
+        return p.city_name
+    return await _case_city(session, p.submission_id)
+
+
+async def on_appeal_due_soon(session: AsyncSession, envelope: Envelope) -> None:
+    """As a review due soon: the auditors deciding the appeal, or operators when nobody is
+    (`domain.appeal_reminder_to_operators`); one mail per (event, recipient)."""
+    p = envelope.payload_as(AppealDueSoon)
+    to_operators = domain.appeal_reminder_to_operators(p.status, p.auditor_ids)
+    recipients = (await directory.operators(session) if to_operators
+                  else [await directory.auditor(session, a) for a in p.auditor_ids])
+    await mails.queue(session, cause=cause(envelope), kind=Kind.APPEAL_DUE_SOON, recipients=recipients,
+                      submission_id=p.submission_id, city_id=envelope.city_id,
+                      context={"city_name": await _appeal_city(session, p), "appeal_id": p.appeal_id,
+                               "due_at": p.due_at, "status": p.status, "to_operators": to_operators,
+                               "appeal_url": audit_appeal(p.appeal_id)})
+
+
 async def on_clarification_answered(session: AsyncSession, envelope: Envelope) -> None:
     p = envelope.payload_as(ClarificationAnswered)
     holder = await directory.case_auditor(session, p.submission_id, p.request_id)
@@ -263,6 +290,20 @@ async def on_review_overdue(session: AsyncSession, envelope: Envelope) -> None:
                       city_id=envelope.city_id,
                       context={"city_name": await _case_city(session, p.submission_id), "case_id": p.case_id,
                                "due_at": p.due_at, "auditor_name": holder.name if holder else ""})
+
+
+async def on_appeal_overdue(session: AsyncSession, envelope: Envelope) -> None:
+    p = envelope.payload_as(AppealOverdue)
+    names = []
+    for auditor_id in p.auditor_ids:
+        person = await directory.person(session, auditor_id)
+        names.append(person.name if person and person.name else auditor_id)
+    await mails.queue(session, cause=cause(envelope), kind=Kind.APPEAL_OVERDUE,
+                      recipients=await directory.operators(session), submission_id=p.submission_id,
+                      city_id=envelope.city_id,
+                      context={"city_name": await _appeal_city(session, p), "appeal_id": p.appeal_id,
+                               "due_at": p.due_at, "status": p.status, "auditor_names": ", ".join(names),
+                               "appeal_url": audit_appeal(p.appeal_id)})
 
 
 PARKED_MAILER = "notify-parked-messages"

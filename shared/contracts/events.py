@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from shared.contracts.payloads.audit import (
     AppealCaseOpened,
     AppealCriterionDecided,
+    AppealDueSoon,
+    AppealOverdue,
     AppealResolved,
     AuditedChange,
     CaseAssigned,
@@ -68,7 +70,7 @@ STREAM_SUBJECTS = ["wwc.>"]
 SERVICES = ("intake", "audit", "scoring", "reporting", "notify")
 
 __all__ = [
-    "AppealCaseOpened", "AppealCriterionDecided", "AppealResolved", "AppealedCriterionSent", "AppealSubmitted",
+    "AppealCaseOpened", "AppealCriterionDecided", "AppealDueSoon", "AppealOverdue", "AppealResolved", "AppealedCriterionSent", "AppealSubmitted",
     "AuditedChange", "MessageReplayed", "ReplayRequested", "CaseAssigned", "CaseOpened", "CaseReleased", "CityFactsChanged", "CityProfile", "ClarificationAnswered",
     "ClarificationClosed", "ClarificationRequested", "CriterionAnswerSent", "DebriefBooked", "DebriefCancelled", "DebriefCompleted",
     "DebriefOffered", "DebriefRescheduled", "MailFailed", "MailRetried", "Envelope", "MessageParked", "PAYLOADS", "RegistrationRefused",
@@ -116,6 +118,8 @@ class Subject:
     REVIEW_COMPLETED = "wwc.audit.review.completed"
     TRAIL_CHECKPOINTED = "wwc.audit.trail.checkpointed"
     APPEAL_OPENED = "wwc.audit.appeal.opened"
+    APPEAL_DUE_SOON = "wwc.audit.appeal.due_soon"
+    APPEAL_OVERDUE = "wwc.audit.appeal.overdue"
     APPEAL_DECIDED = "wwc.audit.appeal.decided"
     SCORE_COMPUTED = "wwc.scoring.score.computed"
     REPORT_READY = "wwc.reporting.report.ready"
@@ -173,6 +177,8 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Subject.REVIEW_COMPLETED: ReviewCompleted,
     Subject.TRAIL_CHECKPOINTED: TrailCheckpointed,
     Subject.APPEAL_OPENED: AppealCaseOpened,
+    Subject.APPEAL_DUE_SOON: AppealDueSoon,
+    Subject.APPEAL_OVERDUE: AppealOverdue,
     Subject.APPEAL_DECIDED: AppealResolved,
     Subject.SCORE_COMPUTED: ScoreComputed,
     Subject.REPORT_READY: ReportReady,

@@ -76,6 +76,15 @@ class AppealOutcome(StrEnum):
     OVERTURNED = "overturned"
 
 
+class AppealStatus(StrEnum):
+    """Where an appeal is: its criteria being decided, every one decided and waiting for a
+    second auditor's sign-off, or signed off."""
+
+    OPEN = "open"
+    SIGNOFF = "signoff"
+    DECIDED = "decided"
+
+
 class ReviewReminderKind(StrEnum):
     """Which reminder about a review's due date the workflow asks audit to send."""
 

@@ -29,6 +29,14 @@ def test_every_kind_has_an_audience_and_city_kinds_are_the_optional_ones():
     assert Kind.REVIEW_OVERDUE not in domain.OPTIONAL_KINDS
 
 
+def test_an_appeal_due_soon_reminds_its_deciders_and_operators_when_nobody_holds_it():
+    assert not domain.appeal_reminder_to_operators("open", ["cam"])  # Cam is deciding it
+    assert domain.appeal_reminder_to_operators("open", [])  # nobody has decided a criterion yet
+    assert domain.appeal_reminder_to_operators("signoff", ["cam"])  # Cam cannot sign off what Cam decided
+    assert domain.AUDIENCE[Kind.APPEAL_OVERDUE] == domain.Audience.OPERATOR
+    assert Kind.APPEAL_DUE_SOON not in domain.OPTIONAL_KINDS and Kind.APPEAL_OVERDUE not in domain.OPTIONAL_KINDS
+
+
 def test_city_mail_goes_to_every_staff_member_less_those_who_opted_out_once_per_address():
     staff = [Recipient("a@city.gov", user_id="u1"), Recipient("B@city.gov", user_id="u2"),
              Recipient("b@city.gov", user_id="u3")]

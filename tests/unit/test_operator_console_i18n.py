@@ -39,8 +39,8 @@ def test_every_key_the_console_uses_exists(lang):
     used |= {f"nav.{item.key}" for item in OPERATOR.nav}
     # Every stage (the appeal's too) by name, the appeal's lines, and every step by what it does.
     used |= {f"stages.{s.value}" for s in Stage}
-    used |= {f"timeline.{key}" for key in ("appeal_filed", "appeal_opened", "appeal_decided", "appeal_event",
-                                           "rescored", "report_reissued")}
+    used |= {f"timeline.{key}" for key in ("appeal_filed", "appeal_opened", "appeal_due_soon", "appeal_overdue",
+                                           "appeal_decided", "appeal_event", "rescored", "report_reissued")}
     used |= {f"steps.{spec.name}" for spec in Activities.all()}
     missing = sorted(key for key in used if key[-1] not in "._" and not t.has(key))
     assert missing == []

@@ -43,7 +43,15 @@ from services.audit.errors import (
 from services.audit.models import Appeal, AppealDecision, Decision, ReviewCase, Signoff, TrailRecord
 from services.audit.trail import service as trail
 from shared.catalog.loader import load_catalog
-from shared.contracts.events import AppealCriterionDecided, AppealResolved, AppealCaseOpened, Subject, make_event
+from shared.contracts.events import (
+    AppealCaseOpened,
+    AppealCriterionDecided,
+    AppealDueSoon,
+    AppealOverdue,
+    AppealResolved,
+    Subject,
+    make_event,
+)
 from shared.contracts.text import SingleLine
 from shared.contracts.vocabulary import Answer, AppealOutcome, ReviewReminderKind
 from shared.infra.auth import Principal
@@ -150,9 +158,15 @@ def opened(appeal: Appeal, options: AuditOptions) -> AppealOpened:
     return AppealOpened(appeal_id=appeal.id, due_at=appeal.due_at, remind_before=options.remind_before)
 
 
-async def remind(session: AsyncSession, appeal_id: str, kind: ReviewReminderKind, due_at: datetime) -> bool:
-    """Due soon, or overdue: on the trail once per due date (the queue shows it)."""
-    column = Appeal.reminded_for if kind == ReviewReminderKind.DUE_SOON else Appeal.escalated_for
+async def remind(session: AsyncSession, appeal_id: str, kind: ReviewReminderKind, due_at: datetime,
+                 correlation_id: str = "") -> bool:
+    """Due soon, or overdue: on the trail and published once per due date (the activity may
+    be retried; the queue shows it). `wwc.audit.appeal.due_soon` names the auditors who
+    decided criteria so far (notify mails them, or operators when nobody has or it waits for
+    a sign-off); `wwc.audit.appeal.overdue` goes to operators. False when nothing was sent
+    (already sent, or the appeal is decided)."""
+    due_soon = kind == ReviewReminderKind.DUE_SOON
+    column = Appeal.reminded_for if due_soon else Appeal.escalated_for
     result = await session.execute(update(Appeal).where(
         Appeal.id == appeal_id, Appeal.status != DECIDED, column.is_(None) | (column != due_at))
         .values({column.key: due_at, "version": Appeal.version + 1}).execution_options(synchronize_session=False))
@@ -160,8 +174,16 @@ async def remind(session: AsyncSession, appeal_id: str, kind: ReviewReminderKind
         return False
     appeal = await session.get(Appeal, appeal_id, populate_existing=True)
     assert appeal is not None
-    await _record(session, appeal, trail.WORKFLOW, "appeal.reminded" if kind == ReviewReminderKind.DUE_SOON
-                  else "appeal.escalated", after={"due_at": due_at.isoformat()})
+    deciders = sorted({d.decided_by for d in (await decisions_of(session, appeal.id)).values()})
+    await _record(session, appeal, trail.WORKFLOW, "appeal.reminded" if due_soon else "appeal.escalated",
+                  after={"due_at": due_at.isoformat(), "status": appeal.status, "deciders": deciders})
+    fields = dict(submission_id=appeal.submission_id, appeal_id=appeal.id, case_id=appeal.case_id,
+                  city_id=appeal.city_id, city_name=appeal.city_name, status=appeal.status, auditor_ids=deciders,
+                  due_at=due_at)
+    subject, payload = ((Subject.APPEAL_DUE_SOON, AppealDueSoon(**fields)) if due_soon
+                        else (Subject.APPEAL_OVERDUE, AppealOverdue(**fields)))
+    await add_event(session, make_event(subject, payload, submission_id=appeal.submission_id, city_id=appeal.city_id,
+                                        correlation_id=correlation_id or appeal.submission_id))
     return True
 
 

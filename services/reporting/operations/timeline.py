@@ -79,7 +79,8 @@ def criteria_of(value: Any) -> list[str]:
 
 
 def _appeal(subject: str, payload: dict, at: datetime) -> Line:
-    """An appeal's own events (filed by the city, opened and decided by audit), told by
+    """An appeal's own events (filed by the city, opened, reminded, escalated and decided
+    by audit), told by
     what they carry whatever service publishes them."""
     actor = payload.get("filed_by") or payload.get("decided_by") or None
     if subject.endswith("filed"):
@@ -89,6 +90,9 @@ def _appeal(subject: str, payload: dict, at: datetime) -> Line:
         outcomes = [str(d.get("outcome", "")) for d in payload.get("decisions") or () if isinstance(d, dict)]
         return Line(at, subject, "appeal_decided", actor, {"overturned": str(outcomes.count("overturned")),
                                                            "upheld": str(outcomes.count("upheld"))})
+    if subject.endswith(("due_soon", "overdue")):  # audit's reminder and escalation (once per due date)
+        return Line(at, subject, "appeal_due_soon" if subject.endswith("due_soon") else "appeal_overdue", None,
+                    {"due_at": _text(payload.get("due_at"), "due_at")})
     if subject.endswith("opened") and payload.get("due_at"):
         return Line(at, subject, "appeal_opened", None, {"due_at": _text(payload.get("due_at"), "due_at")})
     return Line(at, subject, "appeal_event", None, {})
@@ -146,6 +150,8 @@ def english(line: Line, names: dict[str, str] | None = None) -> str:
         "rescored": "scored again after the appeal {met}/{total} ({percent}%), tier {tier}",
         "appeal_filed": "the city appealed the findings on {criteria}",
         "appeal_opened": "appeal opened, decision due {due_at}",
+        "appeal_due_soon": "appeal decision due soon ({due_at})",
+        "appeal_overdue": "appeal overdue since {due_at}",
         "appeal_decided": "appeal decided: {overturned} overturned, {upheld} upheld",
         "appeal_event": "a step of the appeal",
         "debrief_offered": "debrief offered until {expires_at}",

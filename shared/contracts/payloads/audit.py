@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.vocabulary import Answer
+from shared.contracts.vocabulary import Answer, AppealStatus
 
 
 class CaseOpened(BaseModel):
@@ -154,6 +154,35 @@ class AppealCaseOpened(BaseModel):
     city_id: str | None = None
     criteria: list[str] = Field(default_factory=list)
     opened_at: datetime
+    due_at: datetime
+
+
+class AppealDueSoon(BaseModel):
+    """An open appeal's decision is due soon (`wwc.audit.appeal.due_soon`), once per due
+    date: a reminder to the auditors deciding it (`auditor_ids`: who decided a criterion so
+    far); when nobody has (or it waits for a sign-off), to operators."""
+
+    submission_id: str
+    appeal_id: str
+    case_id: str | None = None
+    city_id: str | None = None
+    city_name: str = ""
+    status: AppealStatus = AppealStatus.OPEN  # signoff: every criterion decided, waiting for a second auditor
+    auditor_ids: list[str] = Field(default_factory=list)
+    due_at: datetime
+
+
+class AppealOverdue(BaseModel):
+    """An appeal is not signed off by its due date (`wwc.audit.appeal.overdue`), once per
+    due date: an escalation to operators."""
+
+    submission_id: str
+    appeal_id: str
+    case_id: str | None = None
+    city_id: str | None = None
+    city_name: str = ""
+    status: AppealStatus = AppealStatus.OPEN
+    auditor_ids: list[str] = Field(default_factory=list)
     due_at: datetime
 
 
