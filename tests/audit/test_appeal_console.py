@@ -95,7 +95,10 @@ async def test_a_city_appeals_and_independent_auditors_overturn_the_finding(cons
         return "Overturned" in await portal.locator("#appeal-status").inner_text()
 
     await eventually(decided, timeout=60, interval=0.5)
+    await expect(portal.locator("#appeal-status")).to_contain_text("Findings overturned: 1; upheld: 0.")
     await check_page(portal, "appeal-decided")
+    await portal.goto("/portal/submission")
+    await expect(portal.locator("#appeal-card")).to_contain_text("Findings overturned: 1; upheld: 0.")
 
 
 async def _completed(person: actors.City) -> bool:
