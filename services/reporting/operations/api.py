@@ -194,7 +194,7 @@ async def waiting(_: Operator, session: Session, older_than: str | None = None,
 async def appeals(_: Operator, session: Session, status: Annotated[str | None, Query(pattern="^(open|decided)$")] = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[AppealRead]:
     rows = await operations.appeals(session, now=datetime.now(UTC), status=status, limit=limit)
-    return [AppealRead(**{**vars(a), "criteria": list(a.criteria)}) for a in rows]
+    return [AppealRead.model_validate(a, from_attributes=True) for a in rows]
 
 
 @router.get("/breaches", response_model=list[Certification], summary="Reviews past their due date")
