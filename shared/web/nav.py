@@ -40,5 +40,5 @@ def for_role(role: Role, items: tuple[NavItem, ...]) -> tuple[NavItem, ...]:
     return tuple(replace(item, roles=(role,)) for item in items if not item.roles or role in item.roles)
 
 
-# Auditors and operators both use audit's and notify's pages; each sees their own navigation.
+# Auditors and operators both use audit's pages; each sees their own navigation there.
 STAFF_NAV = for_role(Role.AUDITOR, AUDITOR_NAV) + for_role(Role.OPERATOR, OPERATOR_NAV)

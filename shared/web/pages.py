@@ -398,7 +398,7 @@ class Page:
             "zone_name": lambda zone: zone_label(zone, self.lang) if zone else "",
             # The viewer's zone and its place, for times a script writes (the live bar).
             "viewer_zone": self.timezone or "UTC",
-            "viewer_place": zone_place(self.timezone, self.lang) if self.timezone else "UTC",
+            "viewer_place": self._viewer_place(),
             "static_url": lambda name: f"{self.console.prefix}/static/{name}",
             "fmt_dt": (lambda value: format_moment(value, self.timezone, self.lang)) if self.timezone
             else format_datetime,
@@ -412,6 +412,13 @@ class Page:
         if base["errors"] and not base["field_errors"]:
             base["field_errors"] = {e.field: e.message for e in base["errors"] if e.field}
         return self.console.templates.TemplateResponse(self.request, template, base, status_code=status_code)
+
+    def _viewer_place(self) -> str:
+        """The viewer's zone by its place; UTC when none is chosen or it is no longer known."""
+        try:
+            return zone_place(self.timezone, self.lang) if self.timezone else "UTC"
+        except LookupError:
+            return "UTC"
 
     def redirect(self, path: str, done: str | None = None) -> RedirectResponse:
         return RedirectResponse(self.url(path, done=done), status_code=303)

@@ -86,7 +86,7 @@ async def test_a_city_appeals_and_independent_auditors_overturn_the_finding(cons
     # The list of appeals (from the navigation): the finding by its statement, decided, no longer due.
     await dee_page.get_by_role("navigation", name="Main").get_by_role("link", name="Appeals").click()
     row = dee_page.locator("#appeals tbody tr", has_text="Lakeview")
-    await expect(row.locator(".criteria-list li")).to_have_text(re.compile(r"^DG1 — \w"))
+    await expect(row.locator(".cell-list li")).to_have_text(re.compile(r"^DG1 — \w"))
     await expect(row).to_contain_text("Decided on")
     await check_page(dee_page, "appeals-list")
 

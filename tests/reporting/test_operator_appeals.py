@@ -167,7 +167,7 @@ async def test_operators_see_appeals_in_the_console_the_api_and_the_cli(infra, t
         await expect(rows.nth(0)).to_contain_text("Appeal being decided")
         await expect(rows.nth(0)).to_contain_text("waiting for an auditor")
         # The appealed findings by their statements, not bare ids.
-        await expect(rows.nth(0).locator(".criteria-list li")).to_have_text(
+        await expect(rows.nth(0).locator(".cell-list li")).to_have_text(
             [f"DG1 — {criterion_text('DG1', 'en')}", f"GM1 — {criterion_text('GM1', 'en')}"])
         await expect(rows.nth(1)).to_contain_text("Lakeview")
         await expect(rows.nth(1)).to_contain_text("1 overturned, 1 upheld")

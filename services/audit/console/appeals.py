@@ -59,7 +59,7 @@ async def render_appeal(page: Page, appeal_id: str, *, status_code: int = 200,
     me = page.principal.sub
     independent = page.principal.role.value == "auditor" and me not in set(read.excluded)
     return page.render("appeal.html", status_code=status_code, title=page.t("appeal.title", city=read.city_name),
-                       nav="queue", appeal=read, names=names, reasons=reasons, reason_names=reason_names,
+                       nav="appeals", appeal=read, names=names, reasons=reasons, reason_names=reason_names,
                        can_decide=independent and read.status == appeals.OPEN,
                        can_sign_off=independent and read.status == appeals.SIGNOFF and me not in set(read.deciders),
                        took_part=me in set(read.excluded), decided_it=me in set(read.deciders),

@@ -13,7 +13,7 @@ from fastapi import Depends
 from services.notify import domain
 from services.notify.debriefs.service import DebriefConfig
 from shared.infra.auth import Role
-from shared.web.nav import STAFF_NAV
+from shared.web.nav import AUDITOR_NAV
 from shared.web.pages import Console, NavItem, Page, signed_in
 
 HERE = Path(__file__).parent
@@ -34,7 +34,7 @@ BOOKING = Console(
 SLOTS = Console(
     name="slots", prefix="/slots", templates_dir=HERE / "templates", locales_dir=HERE / "locales",
     home="/slots/", sign_in="/slots/sign-in", roles=(Role.AUDITOR,), service="notify",
-    nav=STAFF_NAV, globals=_globals)
+    nav=AUDITOR_NAV, globals=_globals)
 # Part of the auditor console (its navigation and name); every other string is shared with /booking.
 SLOTS.locales = (*SLOTS.locales, HERE / "locales" / "slots")
 

@@ -172,18 +172,10 @@ class AppealDueSoon(BaseModel):
     due_at: datetime
 
 
-class AppealOverdue(BaseModel):
+class AppealOverdue(AppealDueSoon):
     """An appeal is not signed off by its due date (`wwc.audit.appeal.overdue`), once per
-    due date: an escalation to operators."""
-
-    submission_id: str
-    appeal_id: str
-    case_id: str | None = None
-    city_id: str | None = None
-    city_name: str = ""
-    status: AppealStatus = AppealStatus.OPEN
-    auditor_ids: list[str] = Field(default_factory=list)
-    due_at: datetime
+    due date: an escalation to operators, naming who decided so far. Its fields are the
+    reminder's."""
 
 
 class AppealResolved(BaseModel):
