@@ -211,6 +211,7 @@ class ServiceRuntime:
             activities=self.activities,
             workflows=self.workflows,
             max_concurrent_activities=self.max_concurrent_activities,
+            max_cached_workflows=self.settings.temporal.max_cached_workflows,
             # Outermost first (the client's tracing interceptor comes before these).
             interceptors=[ActivityMetricsInterceptor(self.metrics), temporal.CorrelationInterceptor(),
                           temporal.HeartbeatInterceptor()],

@@ -83,6 +83,11 @@ class TemporalSettings(_Base):
     ui_url: str = "http://127.0.0.1:8233"
     # Prefix for every task queue: lets parallel test runs share one server.
     task_queue_prefix: str = ""
+    # Workflow runs a worker keeps in memory between tasks (temporalio's default is 1,000).
+    # A completed certification stays open for its appeal window with nothing to do: past
+    # this many, the least recently used are evicted and replayed from history when their
+    # next task comes (a signal, a timer), so a worker's memory stays flat.
+    max_cached_workflows: int = Field(default=200, ge=0)
 
 
 class S3Settings(_Base):

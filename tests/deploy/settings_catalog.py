@@ -143,7 +143,7 @@ TUNABLES: dict[type[BaseSettings], dict[str, str]] = {
                    "ack_wait_seconds": _RETRY, "nack_backoff_seconds": _RETRY, "nack_backoff_max_seconds": _RETRY,
                    "duplicate_window_seconds": "de-duplication window (DESIGN.md: at least an hour)",
                    "outbox_retention_hours": "housekeeping"},
-    TemporalSettings: {"task_queue_prefix": "for test runs sharing one server"},
+    TemporalSettings: {"task_queue_prefix": "for test runs sharing one server", "max_cached_workflows": _LIMIT},
     S3Settings: {"bucket_prefix": "bucket names every service agrees on"},
     AuthSettings: {"issuer": "the issuer every service agrees on", "token_ttl_minutes": "session length"},
     SmtpSettings: {"ca_file": "the system's CA bundle unless the relay has a private CA", "timeout_seconds": _LIMIT},
