@@ -82,6 +82,8 @@ async def test_auditor_mode_opens_a_case_and_waits_for_the_approved_review(env):
     assert s.review_due_at == stubs.opened_at + SLA
     await handle.signal(Signal.REVIEW_COMPLETED, approved({"DG1": "NO"}))
     await wait_stage(handle, Stage.DEBRIEF)
+    # The debrief stage is entered before its offer goes out (notify): wait for the offer.
+    await wait_for(lambda: asyncio.sleep(0, result="notify" in stubs.calls), timeout=120)
     assert stubs.calls == ["evidence", "open_review", "scoring", "reporting", "notify"]
 
 
