@@ -74,3 +74,9 @@ def criterion_text(criterion_id: str, lang: str) -> str:
     """A criterion's statement (its name in the catalog); the id when no catalog knows it."""
     catalog, found = _first("criteria", criterion_id)
     return catalog.text(found, lang) if found else criterion_id
+
+
+def criterion_label(criterion_id: str, lang: str) -> str:
+    """"DG1 — <its statement>" (an id alone means little); the id when no catalog knows it."""
+    text = criterion_text(criterion_id, lang)
+    return criterion_id if text == criterion_id else f"{criterion_id} — {text}"

@@ -10,6 +10,7 @@ from html import escape
 from fastapi.responses import HTMLResponse, Response
 
 from services.audit import calibration
+from services.audit.console.trail_text import criterion_label
 from services.audit.api.calibration import columns_csv, to_csv
 from services.audit.console.console import AUDIT, StaffPage, options_of, staff_names
 from services.audit.second_review import sample
@@ -70,8 +71,7 @@ async def calibration_page(page: StaffPage) -> HTMLResponse:
         if row.scope == "area":
             return catalog.text(catalog.area(row.key).name, page.lang) if row.key in {a.id for a in catalog.areas} else row.key
         if row.scope == "criterion":
-            return f"{row.key} — {catalog.text(catalog.criterion(row.key), page.lang)}" \
-                if catalog.has_criterion(row.key) else row.key
+            return criterion_label(catalog, row.key, page.lang)
         if row.scope == "auditor":
             return people.get(row.key) or t("trail.someone")
         return t("calibration.overall")

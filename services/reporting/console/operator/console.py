@@ -58,12 +58,9 @@ def _globals(page: Page) -> dict:
         key = f"outcomes.{value}"
         return page.t(key) if value and page.t.has(key) else (value or "—")
 
-    def criterion_label(criterion_id: str) -> str:
-        """"DG1 — <its statement>": an id alone means little."""
-        text = catalog_texts.criterion_text(criterion_id, page.lang)
-        return criterion_id if text == criterion_id else f"{criterion_id} — {text}"
-
-    return {"age": age, "stage_name": stage_name, "tier_name": tier, "criterion_label": criterion_label, "under_review": UNDER_REVIEW,
+    return {"age": age, "stage_name": stage_name, "tier_name": tier,
+            "criterion_label": lambda criterion_id: catalog_texts.criterion_label(criterion_id, page.lang),
+            "under_review": UNDER_REVIEW,
             "wait_text": wait_text, "outcome": outcome, "step_name": step_name, "signoff": WaitingFor.SIGNOFF.value}
 
 
