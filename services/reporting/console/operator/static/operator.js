@@ -16,14 +16,15 @@
 
   // The time as the server writes it: in the viewer's zone, named by its place.
   function now() {
-    var zone = bar.dataset.zone || "UTC", time;
+    var lang = document.documentElement.lang, time;
+    var format = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: bar.dataset.zone || "UTC" };
     try {
-      time = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: zone });
-    } catch (e) {  // a zone this browser does not know
-      zone = "UTC";
-      time = new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: "h23", timeZone: zone });
+      time = new Date().toLocaleTimeString(lang, format);
+    } catch (e) {  // a zone this browser does not know: the same format, in UTC
+      format.timeZone = "UTC";
+      time = new Date().toLocaleTimeString(lang, format);
     }
-    return zone === "UTC" ? time + " UTC" : time + " (" + bar.dataset.place + ")";
+    return format.timeZone === "UTC" ? time + " UTC" : time + " (" + bar.dataset.place + ")";
   }
 
   function refresh() {
